@@ -1,0 +1,70 @@
+//! `make bench`: how many llm_calls records (each with its hourly rollup update, in its own
+//! transaction) the store inserts per second on SQLite and on Postgres, side by side in one run.
+//!
+//! Run with `cargo bench -p engine --bench store`. `FLEETDECK_BENCH_CALLS` sets the number of
+//! records per backend (default 5,000).
+
+use std::time::Instant;
+
+use engine::seed::ensure_seeded;
+use engine::store::llm_calls::{NewLlmCall, record};
+use engine::testing::TestDb;
+use engine::{Store, now_ms};
+
+async fn insert_calls(store: &Store, n: usize, concurrency: usize) -> f64 {
+    let ws = ensure_seeded(store).await.expect("seed").workspace_id;
+    let started = Instant::now();
+    let per_worker = n / concurrency;
+    let mut workers = Vec::new();
+    for w in 0..concurrency {
+        let store = store.clone();
+        let ws = ws.clone();
+        workers.push(tokio::spawn(async move {
+            for i in 0..per_worker {
+                let call = NewLlmCall {
+                    workspace_id: ws.clone(),
+                    provider_kind: "simulator".into(),
+                    model: if i % 2 == 0 { "sim-standard" } else { "sim-fast" }.into(),
+                    prompt_tokens: 800 + (i as i64 % 300),
+                    completion_tokens: 200 + (w as i64 * 7 % 100),
+                    cost_micros: 1_600,
+                    latency_ms: 900,
+                    success: i % 50 != 0,
+                    attempt: 1,
+                    created_at: now_ms(),
+                    ..NewLlmCall::default()
+                };
+                record(&store, &call).await.expect("record call");
+            }
+        }));
+    }
+    for w in workers {
+        w.await.expect("worker");
+    }
+    (per_worker * concurrency) as f64 / started.elapsed().as_secs_f64()
+}
+
+#[tokio::main]
+async fn main() {
+    let n: usize = std::env::var("FLEETDECK_BENCH_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5_000);
+    println!("llm_calls insert benchmark: {n} records per run, each with its rollup upsert");
+    for concurrency in [1, 8] {
+        let sqlite = TestDb::sqlite().await;
+        let sqlite_rate = insert_calls(&sqlite.store, n, concurrency).await;
+        let pg_rate = match TestDb::postgres().await {
+            Some(pg) => Some(insert_calls(&pg.store, n, concurrency).await),
+            None => None,
+        };
+        println!("  {concurrency} writer(s): sqlite {sqlite_rate:>9.0} records/s");
+        match pg_rate {
+            Some(rate) => println!(
+                "  {concurrency} writer(s): postgres {rate:>7.0} records/s  (postgres/sqlite = {:.2})",
+                rate / sqlite_rate
+            ),
+            None => println!("  {concurrency} writer(s): postgres unreachable, not measured"),
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Analytics read from the hourly rollups, so dashboards stay fast on millions of calls.
+//!
+//! Day boundaries are UTC midnights.
+
+use serde::Serialize;
+
+use crate::store::llm_calls::HOUR_MS;
+use crate::{Result, Store};
+
+/// One day in milliseconds.
+pub const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// Calls and cost of one UTC day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayPoint {
+    /// UTC midnight of the day, Unix milliseconds.
+    pub day_ms: i64,
+    /// LLM calls (attempts) that day.
+    pub calls: i64,
+    /// Their cost in micro-USD.
+    pub cost_micros: i64,
+}
+
+/// The numbers on the Dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DashboardStats {
+    /// Agents in the registry.
+    pub agents: i64,
+    /// Agents per role, in role order.
+    pub agents_by_role: Vec<(String, i64)>,
+    /// Configured providers.
+    pub providers: i64,
+    /// All tasks ever submitted.
+    pub tasks_total: i64,
+    /// Tasks running now.
+    pub tasks_running: i64,
+    /// Tasks waiting in the queue.
+    pub tasks_queued: i64,
+    /// LLM calls since UTC midnight.
+    pub calls_today: i64,
+    /// Prompt + completion tokens since UTC midnight.
+    pub tokens_today: i64,
+    /// Cost since UTC midnight, micro-USD.
+    pub cost_today_micros: i64,
+    /// The last `days` days, oldest first, zero-filled.
+    pub calls_per_day: Vec<DayPoint>,
+}
+
+/// Computes the Dashboard for a workspace as of `now_ms`, with `days` days of history.
+#[tracing::instrument(skip(store))]
+pub async fn dashboard(
+    store: &Store,
+    workspace_id: &str,
+    now_ms: i64,
+    days: i64,
+) -> Result<DashboardStats> {
+    let db = store.pool();
+    let (agents,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM agents WHERE workspace_id = $1")
+        .bind(workspace_id)
+        .fetch_one(db)
+        .await?;
+    let agents_by_role: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT role, COUNT(*) FROM agents WHERE workspace_id = $1 GROUP BY role \
+         ORDER BY CASE role WHEN 'ANALYST' THEN 0 WHEN 'PLANNER' THEN 1 WHEN 'BUILDER' THEN 2 \
+         WHEN 'TESTER' THEN 3 WHEN 'REVIEWER' THEN 4 ELSE 5 END, role",
+    )
+    .bind(workspace_id)
+    .fetch_all(db)
+    .await?;
+    let (providers,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM providers WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .fetch_one(db)
+            .await?;
+    let (tasks_total, tasks_running, tasks_queued): (i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), \
+         CAST(COALESCE(SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM tasks WHERE workspace_id = $1",
+    )
+    .bind(workspace_id)
+    .fetch_one(db)
+    .await?;
+
+    let today = now_ms - now_ms.rem_euclid(DAY_MS);
+    let first_day = today - (days.max(1) - 1) * DAY_MS;
+    let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT hour_ms - (hour_ms % 86400000) AS day_ms, CAST(SUM(calls) AS BIGINT), \
+         CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(prompt_tokens + completion_tokens) AS BIGINT) \
+         FROM metric_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 \
+         GROUP BY hour_ms - (hour_ms % 86400000) ORDER BY day_ms",
+    )
+    .bind(workspace_id)
+    .bind(first_day)
+    .fetch_all(db)
+    .await?;
+
+    let mut calls_per_day = Vec::new();
+    let mut day = first_day;
+    while day <= today {
+        let found = rows.iter().find(|r| r.0 == day);
+        calls_per_day.push(DayPoint {
+            day_ms: day,
+            calls: found.map_or(0, |r| r.1),
+            cost_micros: found.map_or(0, |r| r.2),
+        });
+        day += DAY_MS;
+    }
+    let today_row = rows.iter().find(|r| r.0 == today);
+    Ok(DashboardStats {
+        agents,
+        agents_by_role,
+        providers,
+        tasks_total,
+        tasks_running,
+        tasks_queued,
+        calls_today: today_row.map_or(0, |r| r.1),
+        tokens_today: today_row.map_or(0, |r| r.3),
+        cost_today_micros: today_row.map_or(0, |r| r.2),
+        calls_per_day,
+    })
+}

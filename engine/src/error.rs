@@ -1,0 +1,70 @@
+//! The engine's error type: one enum for the whole domain boundary.
+//!
+//! Edges (REST handlers, `#[server]` functions, the CLI) map each variant to their own
+//! representation. Database details stay inside [`Error::Db`] and are logged, never shown.
+
+/// Shorthand for results of engine operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong inside the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The requested entity does not exist (or is not visible to the caller's workspace).
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// What kind of thing was looked up, e.g. `"agent"`.
+        entity: &'static str,
+        /// The identifier that was asked for.
+        id: String,
+    },
+    /// Input that does not satisfy the domain's rules.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// The offending field.
+        field: &'static str,
+        /// A human-readable reason, safe to show to the caller.
+        reason: String,
+    },
+    /// A uniqueness rule was violated (e.g. two agents with the same name).
+    #[error("{0}")]
+    Conflict(String),
+    /// Configuration the engine cannot work with, such as an unsupported database URL.
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// The database failed; the details are for logs only.
+    #[error("database error")]
+    Db(#[source] sqlx::Error),
+    /// Applying migrations failed.
+    #[error("migration error")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for Error {
+    /// Unique-key violations become [`Error::Conflict`] so that edges answer 409, not 500.
+    fn from(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err
+            && db.is_unique_violation()
+        {
+            return Error::Conflict("a record with the same unique key already exists".into());
+        }
+        Error::Db(err)
+    }
+}
+
+impl Error {
+    /// Builds an [`Error::Invalid`].
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    /// Builds an [`Error::NotFound`].
+    pub fn not_found(entity: &'static str, id: impl Into<String>) -> Self {
+        Error::NotFound {
+            entity,
+            id: id.into(),
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! The agent registry (SPEC F-02): agents and their numbered prompt versions.
+
+use serde::Serialize;
+use sqlx::{Any, AnyConnection, Executor, FromRow};
+
+use crate::domain::Role;
+use crate::{Error, Result, new_id, now_ms};
+
+/// What is needed to create an agent; validated by [`NewAgent::validate`].
+#[derive(Debug, Clone)]
+pub struct NewAgent {
+    /// Unique within the workspace, 1–80 characters.
+    pub name: String,
+    /// Built-in or custom role.
+    pub role: Role,
+    /// Free text.
+    pub description: String,
+    /// Provider id (within the same workspace).
+    pub provider_id: Option<String>,
+    /// Model name as the provider spells it.
+    pub model: String,
+    /// 0.0–2.0.
+    pub temperature: f64,
+    /// Completion token limit, 1–1,000,000.
+    pub max_tokens: i64,
+    /// The role's system prompt.
+    pub system_prompt: String,
+    /// Extra instructions appended to the system prompt.
+    pub custom_instructions: String,
+    /// Free-form labels.
+    pub tags: Vec<String>,
+}
+
+impl NewAgent {
+    /// Checks the rules every stored agent satisfies.
+    pub fn validate(&self) -> Result<()> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(Error::invalid("name", "must be 1 to 80 characters"));
+        }
+        if self.model.trim().is_empty() {
+            return Err(Error::invalid("model", "must not be empty"));
+        }
+        if !(0.0..=2.0).contains(&self.temperature) {
+            return Err(Error::invalid("temperature", "must be between 0 and 2"));
+        }
+        if !(1..=1_000_000).contains(&self.max_tokens) {
+            return Err(Error::invalid("max_tokens", "must be between 1 and 1,000,000"));
+        }
+        Ok(())
+    }
+}
+
+/// An agent as lists and cards show it.
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+pub struct AgentSummary {
+    /// UUIDv7.
+    pub id: String,
+    /// Unique name within the workspace.
+    pub name: String,
+    /// Upper-case role name.
+    pub role: String,
+    /// Free text.
+    pub description: String,
+    /// Provider display name (none when the provider was deleted).
+    pub provider_name: Option<String>,
+    /// Provider kind, e.g. `simulator`.
+    pub provider_kind: Option<String>,
+    /// Model name.
+    pub model: String,
+    /// Sampling temperature.
+    pub temperature: f64,
+    /// `idle`, `active`, `completed` or `failed`.
+    pub status: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// Creates an agent and its prompt version 1 (active), atomically when `conn` is a transaction.
+#[tracing::instrument(skip(conn, agent), fields(agent.name = %agent.name))]
+pub async fn create(
+    conn: &mut AnyConnection,
+    workspace_id: &str,
+    agent: &NewAgent,
+) -> Result<String> {
+    agent.validate()?;
+    let id = new_id();
+    let now = now_ms();
+    let tags = serde_json::to_string(&agent.tags).map_err(|e| Error::invalid("tags", e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO agents (id, workspace_id, name, role, description, provider_id, model, temperature, \
+         max_tokens, system_prompt, custom_instructions, tags, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+    )
+    .bind(&id)
+    .bind(workspace_id)
+    .bind(agent.name.trim())
+    .bind(agent.role.as_str())
+    .bind(&agent.description)
+    .bind(&agent.provider_id)
+    .bind(agent.model.trim())
+    .bind(agent.temperature)
+    .bind(agent.max_tokens)
+    .bind(&agent.system_prompt)
+    .bind(&agent.custom_instructions)
+    .bind(tags)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO prompt_versions (id, workspace_id, agent_id, version, system_prompt, \
+         custom_instructions, note, is_active, created_at) VALUES ($1, $2, $3, 1, $4, $5, $6, 1, $7)",
+    )
+    .bind(new_id())
+    .bind(workspace_id)
+    .bind(&id)
+    .bind(&agent.system_prompt)
+    .bind(&agent.custom_instructions)
+    .bind("Initial version")
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// The agents of a workspace, in role order then by name.
+#[tracing::instrument(skip(db))]
+pub async fn list<'e>(
+    db: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+) -> Result<Vec<AgentSummary>> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.name, a.role, a.description, p.name AS provider_name, p.kind AS provider_kind, \
+         a.model, a.temperature, a.status, a.created_at \
+         FROM agents a LEFT JOIN providers p ON p.id = a.provider_id \
+         WHERE a.workspace_id = $1 \
+         ORDER BY CASE a.role WHEN 'ANALYST' THEN 0 WHEN 'PLANNER' THEN 1 WHEN 'BUILDER' THEN 2 \
+         WHEN 'TESTER' THEN 3 WHEN 'REVIEWER' THEN 4 ELSE 5 END, a.name",
+    )
+    .bind(workspace_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// How many prompt versions an agent has.
+#[tracing::instrument(skip(db))]
+pub async fn prompt_version_count<'e>(
+    db: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    agent_id: &str,
+) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM prompt_versions WHERE workspace_id = $1 AND agent_id = $2",
+    )
+    .bind(workspace_id)
+    .bind(agent_id)
+    .fetch_one(db)
+    .await?;
+    Ok(n)
+}

@@ -1,0 +1,100 @@
+//! Backend-specific pieces, kept in one small module and tested on both backends.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::AnyPool;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+
+use crate::{Error, Result};
+
+/// The two supported databases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// Embedded SQLite: the default, a file in the data directory.
+    Sqlite,
+    /// Postgres: for teams and several instances.
+    Postgres,
+}
+
+impl Backend {
+    /// Detects the backend from a connection URL.
+    pub fn from_url(url: &str) -> Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(Error::Config(
+                "DATABASE_URL must start with sqlite:, postgres:// or postgresql://".into(),
+            ))
+        }
+    }
+
+    /// A short name for logs and diagnostics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The URL of a SQLite database file, created on first connect.
+pub fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// Opens a pool with the per-connection settings each backend needs.
+pub(crate) async fn connect_pool(backend: Backend, url: &str) -> Result<AnyPool> {
+    sqlx::any::install_default_drivers();
+    let options = AnyConnectOptions::from_str(url).map_err(|e| {
+        // The URL may hold a password: never echo it back.
+        Error::Config(format!("DATABASE_URL cannot be parsed: {}", redact(&e.to_string(), url)))
+    })?;
+    let pool = match backend {
+        Backend::Sqlite => {
+            AnyPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        // WAL lets readers proceed while one writer commits; the busy timeout
+                        // makes concurrent writers wait instead of failing with SQLITE_BUSY.
+                        sqlx::raw_sql(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .execute(conn)
+                        .await?;
+                        Ok(())
+                    })
+                })
+                .connect_with(options)
+                .await
+        }
+        Backend::Postgres => {
+            AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+        }
+    };
+    pool.map_err(Error::from)
+}
+
+fn redact(message: &str, url: &str) -> String {
+    message.replace(url, "<DATABASE_URL>")
+}
+
+/// The SQLite journal mode actually in effect (`wal` when set up correctly).
+pub async fn sqlite_journal_mode(pool: &AnyPool) -> Result<String> {
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(pool)
+        .await?;
+    Ok(mode.to_ascii_lowercase())
+}

@@ -1,0 +1,175 @@
+//! The store: one API over SQLite (embedded default) and Postgres (production).
+//!
+//! Queries go through sqlx's `Any` driver with portable SQL (text ids, integer timestamps and
+//! money, `$n` placeholders, `ON CONFLICT` upserts), so every repository function has one code
+//! path for both backends. What cannot be portable — connection pragmas, creating databases —
+//! lives in [`backend`]. Repository modules take an executor or a connection so that callers
+//! can compose them into one transaction.
+
+pub mod agents;
+pub mod backend;
+pub mod llm_calls;
+pub mod prices;
+pub mod providers;
+pub mod settings;
+pub mod workspaces;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use sqlx::AnyPool;
+use sqlx::migrate::Migrator;
+
+pub use backend::Backend;
+
+use crate::{Error, Result};
+
+/// Migrations compiled into the binary, one folder per backend (append-only).
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// A connection pool to Fleetdeck's database plus which backend it is.
+///
+/// Cloning is cheap (the pool is reference-counted); state is injected, never global.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Whether the database schema matches the migrations compiled into this binary.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// Migrations this binary knows.
+    pub expected: usize,
+    /// Of those, how many are applied successfully with a matching checksum.
+    pub applied: usize,
+    /// Versions that are applied in the database but unknown to (newer than) this binary.
+    pub unknown: usize,
+}
+
+impl MigrationStatus {
+    /// True when every known migration is applied and nothing unknown is.
+    pub fn is_current(&self) -> bool {
+        self.applied == self.expected && self.unknown == 0
+    }
+}
+
+/// A snapshot of the connection pool, for `/metrics`.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PoolStats {
+    /// Open connections.
+    pub size: u32,
+    /// Of those, idle ones.
+    pub idle: u32,
+    /// The configured maximum.
+    pub max: u32,
+}
+
+impl Store {
+    /// Connects to the database behind `url` (`sqlite:…` or `postgres://…`).
+    ///
+    /// For SQLite the file and its folder are created when missing, and WAL journaling, foreign
+    /// keys and a busy timeout are switched on for every connection.
+    #[tracing::instrument(skip_all, fields(backend))]
+    pub async fn connect(url: &str) -> Result<Store> {
+        let backend = Backend::from_url(url)?;
+        tracing::Span::current().record("backend", backend.as_str());
+        let pool = backend::connect_pool(backend, url).await?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Connects to (and creates) the SQLite database file at `path`.
+    pub async fn open_sqlite_file(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::Config(format!("cannot create data directory {}: {e}", dir.display()))
+            })?;
+        }
+        Store::connect(&backend::sqlite_url(path)).await
+    }
+
+    /// Which database this store talks to.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The underlying pool, for repository functions.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies every pending migration; a no-op when the schema is current.
+    #[tracing::instrument(skip(self), fields(backend = self.backend.as_str()))]
+    pub async fn migrate(&self) -> Result<()> {
+        self.migrator().run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Compares the applied migrations with those compiled into this binary.
+    pub async fn migration_status(&self) -> Result<MigrationStatus> {
+        let migrator = self.migrator();
+        let expected: Vec<_> = migrator
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .collect();
+        let rows: Vec<(i64, Vec<u8>)> = match sqlx::query_as(
+            "SELECT version, checksum FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await
+        {
+            Ok(rows) => rows,
+            // No bookkeeping table yet: nothing is applied.
+            Err(sqlx::Error::Database(_)) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let applied = expected
+            .iter()
+            .filter(|m| {
+                rows.iter()
+                    .any(|(v, sum)| *v == m.version && sum.as_slice() == &*m.checksum)
+            })
+            .count();
+        let unknown = rows
+            .iter()
+            .filter(|(v, _)| !expected.iter().any(|m| m.version == *v))
+            .count();
+        Ok(MigrationStatus {
+            expected: expected.len(),
+            applied,
+            unknown,
+        })
+    }
+
+    /// Runs a trivial query and returns how long the round trip took.
+    pub async fn ping(&self) -> Result<Duration> {
+        let started = Instant::now();
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(started.elapsed())
+    }
+
+    /// The pool's current size, for metrics.
+    pub fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
+    /// Closes every connection, waiting for checked-out ones to come back.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

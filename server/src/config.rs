@@ -1,0 +1,177 @@
+//! Typed configuration: defaults, then an optional `fleetdeck.toml`, then `FLEETDECK_*`
+//! environment variables (and `DATABASE_URL`), then command-line flags — later wins.
+//!
+//! Every setting and its default is listed in README.md; keep the two in step.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use leptos_config::LeptosOptions;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// The file the site layout comes from, compiled in.
+const LEPTOS_TOML: &str = include_str!("../../Leptos.toml");
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object per line (default; for log shippers).
+    Json,
+    /// Human-readable lines.
+    Pretty,
+}
+
+/// Fleetdeck's settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Address to listen on. `FLEETDECK_ADDR`, `--addr`; default `127.0.0.1:3000`.
+    pub addr: SocketAddr,
+    /// Folder for the SQLite database and other state. `FLEETDECK_DATA_DIR`, `--data-dir`;
+    /// default `./data`.
+    pub data_dir: PathBuf,
+    /// Database URL; unset means SQLite at `<data_dir>/fleetdeck.db`. `DATABASE_URL`.
+    #[serde(skip_serializing)]
+    pub database_url: Option<SecretString>,
+    /// Where the built site (wasm, JS, CSS, assets) is served from. `FLEETDECK_SITE_ROOT`;
+    /// default from Leptos.toml (`target/site`).
+    pub site_root: Option<PathBuf>,
+    /// `json` or `pretty`. `FLEETDECK_LOG_FORMAT`; default `json`.
+    pub log_format: LogFormat,
+    /// A tracing filter such as `info` or `fleetdeck=debug,info`. `FLEETDECK_LOG`; default
+    /// `info`.
+    pub log: String,
+    /// Seconds to let in-flight requests finish on shutdown. `FLEETDECK_SHUTDOWN_GRACE_SECS`;
+    /// default 30.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            site_root: None,
+            log_format: LogFormat::Json,
+            log: "info".to_owned(),
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+/// Values given on the command line, which override everything else.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--addr`.
+    pub addr: Option<SocketAddr>,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--config`: the TOML file to read instead of `./fleetdeck.toml`.
+    pub config_file: Option<PathBuf>,
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A source held a value of the wrong type or an unknown format.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    /// `--config` named a file that does not exist.
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+}
+
+impl Config {
+    /// Loads the configuration from every source.
+    pub fn load(overrides: &Overrides) -> Result<Config, ConfigError> {
+        let file = match &overrides.config_file {
+            Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.clone())),
+            Some(path) => path.clone(),
+            None => std::env::var_os("FLEETDECK_CONFIG")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("fleetdeck.toml")),
+        };
+        let mut figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(&file))
+            .merge(Env::prefixed("FLEETDECK_").ignore(&["CONFIG"]))
+            .merge(Env::raw().only(&["DATABASE_URL"]));
+        if let Some(addr) = overrides.addr {
+            figment = figment.merge(Serialized::default("addr", addr));
+        }
+        if let Some(dir) = &overrides.data_dir {
+            figment = figment.merge(Serialized::default("data_dir", dir));
+        }
+        let mut config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        // An empty DATABASE_URL means "not set", as in most tools.
+        if config
+            .database_url
+            .as_ref()
+            .is_some_and(|url| url.expose_secret().trim().is_empty())
+        {
+            config.database_url = None;
+        }
+        Ok(config)
+    }
+
+    /// The SQLite file used when no `DATABASE_URL` is set.
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("fleetdeck.db")
+    }
+
+    /// The database URL in effect (SQLite in the data dir unless `DATABASE_URL` is set).
+    pub fn database_url(&self) -> SecretString {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => SecretString::from(engine::store::backend::sqlite_url(&self.sqlite_path())),
+        }
+    }
+
+    /// A description of the database that is safe to print (no password).
+    pub fn database_display(&self) -> String {
+        match &self.database_url {
+            None => format!("SQLite at {}", self.sqlite_path().display()),
+            Some(url) => {
+                let url = url.expose_secret();
+                match (url.find("://"), url.rfind('@')) {
+                    (Some(scheme), Some(at)) if at > scheme => {
+                        format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+                    }
+                    _ => url.to_owned(),
+                }
+            }
+        }
+    }
+
+    /// The Leptos options: Leptos.toml compiled in, with this configuration's address and site
+    /// root applied.
+    pub fn leptos_options(&self) -> Result<LeptosOptions, ConfigError> {
+        let mut options = leptos_config::get_config_from_str(LEPTOS_TOML)
+            .map_err(|e| ConfigError::Invalid(format!("Leptos.toml: {e}")))?;
+        options.site_addr = self.addr;
+        if let Some(root) = &self.site_root {
+            options.site_root = root.to_string_lossy().into();
+        }
+        Ok(options)
+    }
+
+    /// The files a working site needs, relative to nothing (absolute or cwd-relative paths).
+    pub fn site_files(&self) -> Result<Vec<PathBuf>, ConfigError> {
+        let options = self.leptos_options()?;
+        let root = Path::new(&*options.site_root);
+        let pkg = root.join(&*options.site_pkg_dir);
+        let name = &*options.output_name;
+        Ok(vec![
+            pkg.join(format!("{name}.js")),
+            pkg.join(format!("{name}_bg.wasm")),
+            pkg.join(format!("{name}.css")),
+            root.join("echarts.min.js"),
+        ])
+    }
+}
