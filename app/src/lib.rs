@@ -1,0 +1,89 @@
+//! Fleetdeck's Leptos application: the HTML shell, the routes, pages, components and the
+//! `#[server]` functions they call.
+//!
+//! Compiled twice: with `ssr` into the server (where server functions reach the engine through
+//! [`ssr::ServerContext`]) and with `hydrate` into the WebAssembly bundle (where the DOM helpers
+//! in `browser` run). Neither feature is on by default.
+
+pub mod api;
+pub mod components;
+pub mod model;
+pub mod pages;
+
+#[cfg(feature = "hydrate")]
+mod browser;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::layout::Layout;
+use crate::components::theme::provide_theme;
+use crate::components::toast::provide_toasts;
+use crate::pages::{
+    agents::AgentsPage, analytics::AnalyticsPage, dashboard::DashboardPage, not_found::NotFound,
+    settings::SettingsPage, tasks::TasksPage,
+};
+
+/// Runs before the first paint so the page never flashes the wrong theme: the stored choice, or
+/// the system preference when there is none.
+const THEME_BOOTSTRAP: &str = "(function(){try{var t=localStorage.getItem('fleetdeck-theme');\
+if(t!=='light'&&t!=='dark'){t=window.matchMedia('(prefers-color-scheme: dark)').matches?'dark':'light';}\
+document.documentElement.setAttribute('data-theme',t);}catch(e){}})();";
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <meta name="description" content="Fleetdeck: the control plane for your AI agents." />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <script inner_html=THEME_BOOTSTRAP></script>
+                // ECharts is served from this origin (copied from the npm package at build time);
+                // `defer` keeps it off the critical path and still runs it before hydration.
+                <script defer src="/echarts.min.js"></script>
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: layout and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_theme();
+    provide_toasts();
+
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| browser::mark_hydrated());
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/fleetdeck.css" />
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Fleetdeck".to_owned() } else { format!("{page} · Fleetdeck") }
+        } />
+        <Router>
+            <Layout>
+                <Routes fallback=NotFound>
+                    <Route path=path!("") view=DashboardPage />
+                    <Route path=path!("agents") view=AgentsPage />
+                    <Route path=path!("tasks") view=TasksPage />
+                    <Route path=path!("analytics") view=AnalyticsPage />
+                    <Route path=path!("settings") view=SettingsPage />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

@@ -1,0 +1,44 @@
+//! The Dashboard's data.
+
+use leptos::prelude::*;
+
+use crate::model::{AppError, DashboardView};
+
+/// Days of history on the Dashboard's calls chart.
+pub const DASHBOARD_DAYS: i64 = 14;
+
+/// Counts, today's usage and the last two weeks of calls for the current workspace.
+#[server(prefix = "/api", endpoint = "dashboard")]
+pub async fn get_dashboard() -> Result<DashboardView, AppError> {
+    use crate::model::{DayCalls, RoleCount};
+    use crate::ssr::{context, day_label, money};
+
+    let cx = context()?;
+    let stats =
+        engine::analytics::dashboard(&cx.store, &cx.workspace_id, engine::now_ms(), DASHBOARD_DAYS)
+            .await?;
+    Ok(DashboardView {
+        agents: stats.agents,
+        providers: stats.providers,
+        tasks_total: stats.tasks_total,
+        tasks_running: stats.tasks_running,
+        tasks_queued: stats.tasks_queued,
+        calls_today: stats.calls_today,
+        tokens_today: stats.tokens_today,
+        cost_today: money(stats.cost_today_micros),
+        agents_by_role: stats
+            .agents_by_role
+            .into_iter()
+            .map(|(role, count)| RoleCount { role, count })
+            .collect(),
+        calls_per_day: stats
+            .calls_per_day
+            .into_iter()
+            .map(|d| DayCalls {
+                label: day_label(d.day_ms),
+                calls: d.calls,
+                cost: money(d.cost_micros),
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,6 @@
+//! `#[server]` functions, one module per area. Each is a thin edge: find the server context,
+//! call one engine function, convert the result into a wire type from [`crate::model`].
+
+pub mod agents;
+pub mod dashboard;
+pub mod settings;

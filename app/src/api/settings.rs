@@ -1,0 +1,42 @@
+//! Workspace settings and the price table, read-only for now.
+
+use leptos::prelude::*;
+
+use crate::model::{AppError, SettingsView};
+
+/// The defaults and the price table.
+#[server(prefix = "/api", endpoint = "settings")]
+pub async fn get_settings() -> Result<SettingsView, AppError> {
+    use crate::model::PriceRow;
+    use crate::ssr::{context, money};
+    use engine::store::{prices, providers, settings};
+
+    let cx = context()?;
+    let db = cx.store.pool();
+    let ws = &cx.workspace_id;
+    let provider_id = settings::get(db, ws, settings::DEFAULT_PROVIDER).await?;
+    let provider = match provider_id.as_ref().and_then(|v| v.as_str()) {
+        Some(id) => providers::list(db, ws).await?.into_iter().find(|p| p.id == id),
+        None => None,
+    };
+    let model = settings::get(db, ws, settings::DEFAULT_MODEL).await?;
+    let temperature = settings::get(db, ws, settings::DEFAULT_TEMPERATURE).await?;
+    let prices = prices::list(db).await?;
+    Ok(SettingsView {
+        default_provider_simulated: provider.as_ref().is_some_and(|p| p.kind == "simulator"),
+        default_provider: provider.map(|p| p.name),
+        default_model: model.and_then(|v| v.as_str().map(str::to_owned)),
+        default_temperature: temperature.and_then(|v| v.as_f64()),
+        prices: prices
+            .into_iter()
+            .map(|p| PriceRow {
+                input: money(p.input_per_mtok_micros),
+                output: money(p.output_per_mtok_micros),
+                cached_input: money(p.cached_input_per_mtok_micros),
+                provider_kind: p.provider_kind,
+                model: p.model,
+                context_window: p.context_window,
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,100 @@
+//! Browser-only helpers (the `hydrate` build): theme persistence, the hydration marker and
+//! chart drawing. Failures here (no `localStorage` in a private window, ECharts not loaded)
+//! degrade the page instead of breaking it.
+
+use charming::component::{Axis, Grid};
+use charming::element::{AxisType, Tooltip, Trigger};
+use charming::series::Bar;
+use charming::theme::Theme as ChartTheme;
+use charming::{Chart, WasmRenderer};
+use wasm_bindgen::prelude::*;
+
+use crate::components::theme::Theme;
+
+const THEME_KEY: &str = "fleetdeck-theme";
+
+#[wasm_bindgen]
+extern "C" {
+    /// `echarts.dispose(element)`: frees the chart drawn in an element before drawing anew.
+    #[wasm_bindgen(catch, js_namespace = echarts, js_name = dispose)]
+    fn echarts_dispose(element: &web_sys::Element) -> Result<(), JsValue>;
+}
+
+fn root() -> Option<web_sys::Element> {
+    web_sys::window()?.document()?.document_element()
+}
+
+/// The theme the bootstrap script (or an earlier toggle) applied.
+pub fn current_theme() -> Theme {
+    match root().and_then(|r| r.get_attribute("data-theme")).as_deref() {
+        Some("dark") => Theme::Dark,
+        _ => Theme::Light,
+    }
+}
+
+/// Switches theme, stores the choice and returns the new theme.
+pub fn toggle_theme() -> Theme {
+    let next = match current_theme() {
+        Theme::Dark => Theme::Light,
+        Theme::Light => Theme::Dark,
+    };
+    let name = match next {
+        Theme::Dark => "dark",
+        Theme::Light => "light",
+    };
+    if let Some(root) = root() {
+        let _ = root.set_attribute("data-theme", name);
+    }
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(THEME_KEY, name);
+    }
+    next
+}
+
+/// Marks the document as hydrated (`<body data-hydrated="true">`) for tests and tooling.
+pub fn mark_hydrated() {
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}
+
+/// Draws (or redraws) a bar chart into the element with `id`.
+pub fn render_bar_chart(id: &str, labels: &[String], values: &[i64], series: &str, dark: bool) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if window.get("echarts").is_none() {
+        leptos::logging::warn!("ECharts is not loaded; chart {id} is not drawn");
+        return;
+    }
+    let Some(element) = window.document().and_then(|d| d.get_element_by_id(id)) else {
+        return;
+    };
+    let _ = echarts_dispose(&element);
+    let text = if dark { "#c9d1e0" } else { "#4a5568" };
+    let chart = Chart::new()
+        .background_color("transparent")
+        .color(vec!["#6366f1"])
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .grid(Grid::new().left(40).right(16).top(16).bottom(32))
+        .x_axis(
+            Axis::new()
+                .type_(AxisType::Category)
+                .data(labels.to_vec())
+                .axis_label(charming::element::AxisLabel::new().color(text)),
+        )
+        .y_axis(
+            Axis::new()
+                .type_(AxisType::Value)
+                .min_interval(1)
+                .axis_label(charming::element::AxisLabel::new().color(text)),
+        )
+        .series(Bar::new().name(series).bar_width("55%").data(values.to_vec()));
+    let theme = if dark { ChartTheme::Dark } else { ChartTheme::Default };
+    if let Err(e) = WasmRenderer::new_opt(None, None).theme(theme).render(id, &chart) {
+        leptos::logging::warn!("chart {id} could not be drawn: {e:?}");
+    }
+}

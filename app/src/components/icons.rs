@@ -1,0 +1,41 @@
+//! Inline SVG icons (stroke-based, 24×24), so no icon font or extra request is needed.
+
+use leptos::prelude::*;
+
+/// The icons the app uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IconName {
+    /// Dashboard grid.
+    Dashboard,
+    /// Agents (a robot head).
+    Agents,
+    /// Tasks (a checklist).
+    Tasks,
+    /// Analytics (a chart).
+    Analytics,
+    /// Settings (sliders).
+    Settings,
+    /// Refresh (circular arrow).
+    Refresh,
+}
+
+fn paths(name: IconName) -> &'static str {
+    match name {
+        IconName::Dashboard => "M3 3h7v9H3zM14 3h7v5h-7zM14 12h7v9h-7zM3 16h7v5H3z",
+        IconName::Agents => "M5 8h14v11H5zM12 4v4M9 13h.01M15 13h.01M9 16h6M2 12v3M22 12v3",
+        IconName::Tasks => "M9 6h12M9 12h12M9 18h12M4 6l1 1 2-2M4 12l1 1 2-2M4 18l1 1 2-2",
+        IconName::Analytics => "M4 20V10M10 20V4M16 20v-7M22 20H2",
+        IconName::Settings => "M4 6h10M18 6h2M4 12h4M12 12h8M4 18h12M20 18h0M14 4v4M8 10v4M16 16v4",
+        IconName::Refresh => "M20 11A8 8 0 1 0 18 17M20 4v7h-7",
+    }
+}
+
+/// One icon, hidden from screen readers (its label is elsewhere).
+#[component]
+pub fn Icon(name: IconName) -> impl IntoView {
+    view! {
+        <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+            <path d=paths(name) />
+        </svg>
+    }
+}

@@ -1,0 +1,10 @@
+//! Reusable components.
+
+pub mod chart;
+pub mod empty_state;
+pub mod icons;
+pub mod layout;
+pub mod load_error;
+pub mod stat_card;
+pub mod theme;
+pub mod toast;

@@ -1,0 +1,131 @@
+//! Types that cross the wire between the server and the browser, defined once.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// The error every server function returns: typed, so pages can tell "not found" from
+/// "invalid" from "the server failed".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// What was asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The input broke a rule; the message says which.
+    #[error("{0}")]
+    Invalid(String),
+    /// The server failed; details are in its logs.
+    #[error("{0}")]
+    Internal(String),
+    /// The request did not reach the function or its answer did not come back.
+    #[error("could not reach the server: {0}")]
+    Transport(String),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+/// Agents with one role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleCount {
+    /// Upper-case role name.
+    pub role: String,
+    /// Number of agents.
+    pub count: i64,
+}
+
+/// Calls on one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCalls {
+    /// Short date, e.g. `Nov 22`.
+    pub label: String,
+    /// LLM calls that day.
+    pub calls: i64,
+    /// Formatted cost that day.
+    pub cost: String,
+}
+
+/// Everything the Dashboard shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardView {
+    /// Agents in the registry.
+    pub agents: i64,
+    /// Configured providers.
+    pub providers: i64,
+    /// Tasks ever submitted.
+    pub tasks_total: i64,
+    /// Tasks running now.
+    pub tasks_running: i64,
+    /// Tasks waiting.
+    pub tasks_queued: i64,
+    /// LLM calls since UTC midnight.
+    pub calls_today: i64,
+    /// Tokens since UTC midnight.
+    pub tokens_today: i64,
+    /// Formatted cost since UTC midnight.
+    pub cost_today: String,
+    /// Agents per role.
+    pub agents_by_role: Vec<RoleCount>,
+    /// The last 14 days, oldest first.
+    pub calls_per_day: Vec<DayCalls>,
+}
+
+/// An agent card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentCard {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Upper-case role.
+    pub role: String,
+    /// Free text.
+    pub description: String,
+    /// Provider display name, if the provider still exists.
+    pub provider: Option<String>,
+    /// True when the agent runs on the offline simulator.
+    pub simulated: bool,
+    /// Model name.
+    pub model: String,
+    /// Sampling temperature.
+    pub temperature: f64,
+    /// `idle`, `active`, `completed` or `failed`.
+    pub status: String,
+}
+
+/// One row of the price table, formatted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceRow {
+    /// Provider kind.
+    pub provider_kind: String,
+    /// Model.
+    pub model: String,
+    /// Per million prompt tokens.
+    pub input: String,
+    /// Per million completion tokens.
+    pub output: String,
+    /// Per million cached prompt tokens.
+    pub cached_input: String,
+    /// Context window in tokens (0 when unknown).
+    pub context_window: i64,
+}
+
+/// What the Settings page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettingsView {
+    /// The default provider's name, if set and still present.
+    pub default_provider: Option<String>,
+    /// True when the default provider is the simulator.
+    pub default_provider_simulated: bool,
+    /// The default model.
+    pub default_model: Option<String>,
+    /// The default temperature.
+    pub default_temperature: Option<f64>,
+    /// The price table.
+    pub prices: Vec<PriceRow>,
+}

@@ -1,0 +1,45 @@
+//! One module per route.
+
+pub mod agents;
+pub mod analytics;
+pub mod dashboard;
+pub mod not_found;
+pub mod settings;
+pub mod tasks;
+
+use leptos::prelude::*;
+
+/// The heading block at the top of a page.
+#[component]
+pub fn PageHeader(
+    /// The page's `<h1>`.
+    title: &'static str,
+    /// One line under it.
+    subtitle: &'static str,
+    /// Actions on the right (buttons).
+    #[prop(optional)]
+    children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <div class="page-header">
+            <div>
+                <h1>{title}</h1>
+                <p class="subtitle">{subtitle}</p>
+            </div>
+            <div class="page-actions">{children.map(|c| c())}</div>
+        </div>
+    }
+}
+
+/// Placeholder blocks shown while a page's data loads.
+#[component]
+pub fn Skeleton(
+    /// How many blocks.
+    count: usize,
+) -> impl IntoView {
+    view! {
+        <div class="skeleton-grid" aria-busy="true" aria-label="Loading">
+            {(0..count).map(|_| view! { <div class="skeleton"></div> }).collect_view()}
+        </div>
+    }
+}

@@ -1,0 +1,64 @@
+//! The server side of the app: what `#[server]` functions need from the running server.
+
+use leptos::prelude::use_context;
+
+use crate::model::AppError;
+
+/// Provided by the server to every page render and server function call.
+#[derive(Clone, Debug)]
+pub struct ServerContext {
+    /// The database.
+    pub store: engine::Store,
+    /// The workspace the request acts in.
+    pub workspace_id: String,
+}
+
+/// The server context of the current request.
+pub fn context() -> Result<ServerContext, AppError> {
+    use_context::<ServerContext>()
+        .ok_or_else(|| AppError::Internal("the server context is missing".to_owned()))
+}
+
+impl From<engine::Error> for AppError {
+    fn from(err: engine::Error) -> Self {
+        match err {
+            engine::Error::NotFound { .. } => AppError::NotFound(err.to_string()),
+            engine::Error::Invalid { .. } | engine::Error::Conflict(_) => {
+                AppError::Invalid(err.to_string())
+            }
+            engine::Error::Config(_) | engine::Error::Db(_) | engine::Error::Migrate(_) => {
+                tracing::error!(error = %err, source = ?std::error::Error::source(&err), "server function failed");
+                AppError::Internal("the server could not complete the request".to_owned())
+            }
+        }
+    }
+}
+
+/// Formats micro-dollars for display.
+pub fn money(micros: i64) -> String {
+    engine::domain::Money(micros).to_string()
+}
+
+/// `Nov 22` for a UTC midnight in Unix milliseconds.
+pub fn day_label(day_ms: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = u64::try_from(day_ms / 1000).unwrap_or(0);
+    let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    // RFC 3339: YYYY-MM-DDTHH:MM:SSZ.
+    let text = humantime::format_rfc3339_seconds(when).to_string();
+    let month: usize = text.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(1);
+    let day: u32 = text.get(8..10).and_then(|d| d.parse().ok()).unwrap_or(1);
+    format!("{} {day}", MONTHS[month.clamp(1, 12) - 1])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn day_labels_are_short_dates() {
+        assert_eq!(super::day_label(0), "Jan 1");
+        // 2026-11-22T00:00:00Z
+        assert_eq!(super::day_label(1_795_305_600_000), "Nov 22");
+    }
+}

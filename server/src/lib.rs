@@ -1,0 +1,133 @@
+//! The `fleetdeck` server: configuration, start-up, the HTTP application and the CLI commands.
+//!
+//! `main.rs` only parses the command line; everything else is here so that integration tests
+//! can start the real server in-process on port 0 ([`Server::start`]).
+
+pub mod config;
+pub mod doctor;
+pub mod http;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::http::AppState;
+
+/// Opens the configured database, applies migrations and seeds the first workspace.
+pub async fn open_store(config: &Config) -> anyhow::Result<(engine::Store, String)> {
+    let store = match &config.database_url {
+        None => engine::Store::open_sqlite_file(&config.sqlite_path()).await,
+        Some(url) => engine::Store::connect(url.expose_secret()).await,
+    }
+    .with_context(|| format!("cannot open the database ({})", config.database_display()))?;
+    store.migrate().await.context("cannot apply database migrations")?;
+    let seed = engine::seed::ensure_seeded(&store)
+        .await
+        .context("cannot seed the default workspace")?;
+    Ok((store, seed.workspace_id))
+}
+
+/// A running server.
+pub struct Server {
+    /// The address it listens on (useful with port 0).
+    pub addr: SocketAddr,
+    /// The database it uses.
+    pub store: engine::Store,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Binds, migrates, seeds and starts serving in the background.
+    pub async fn start(config: &Config) -> anyhow::Result<Server> {
+        let (store, workspace_id) = open_store(config).await?;
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.addr))?;
+        let addr = listener.local_addr()?;
+        let mut leptos_options = config.leptos_options()?;
+        leptos_options.site_addr = addr;
+        let state = AppState {
+            store: store.clone(),
+            workspace_id,
+            leptos_options,
+            metrics: telemetry::metrics_handle(),
+            started_at: Instant::now(),
+        };
+        let app = http::router(state);
+        let (tx, rx) = oneshot::channel::<()>();
+        let grace = Duration::from_secs(config.shutdown_grace_secs);
+        let task = tokio::spawn(async move {
+            let (drained_tx, drained_rx) = oneshot::channel::<()>();
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = rx.await;
+                let _ = drained_tx.send(());
+            });
+            // Stop waiting for slow clients once the grace period is over.
+            tokio::select! {
+                result = serve => result,
+                () = async {
+                    let _ = drained_rx.await;
+                    tokio::time::sleep(grace).await;
+                } => {
+                    tracing::warn!("grace period over; closing remaining connections");
+                    Ok(())
+                }
+            }
+        });
+        tracing::info!(%addr, database = %config.database_display(), "fleetdeck is serving");
+        Ok(Server {
+            addr,
+            store,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish and closes the database.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        (&mut self.task).await.context("server task failed")??;
+        self.store.close().await;
+        Ok(())
+    }
+
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        shutdown_signal().await;
+        tracing::info!("shutdown requested; finishing in-flight requests");
+        self.stop().await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,116 @@
+//! The `fleetdeck` binary's commands, run as a user would.
+
+use std::path::Path;
+use std::process::Command;
+
+fn fleetdeck(data_dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fleetdeck"));
+    cmd.env_remove("DATABASE_URL")
+        .env("FLEETDECK_DATA_DIR", data_dir)
+        .env("FLEETDECK_LOG_FORMAT", "json")
+        .env("FLEETDECK_CONFIG", data_dir.join("absent.toml"));
+    cmd
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("fleetdeck-cli-{name}-{}", engine::new_id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn fake_site(dir: &Path) -> std::path::PathBuf {
+    let site = dir.join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    for file in ["pkg/fleetdeck.js", "pkg/fleetdeck_bg.wasm", "pkg/fleetdeck.css", "echarts.min.js"] {
+        std::fs::write(site.join(file), b"x").unwrap();
+    }
+    site
+}
+
+#[test]
+fn migrate_creates_the_sqlite_file_and_doctor_passes() {
+    let dir = temp_dir("doctor");
+    let site = fake_site(&dir);
+
+    // Before anything exists, doctor fails with clear lines.
+    let out = fleetdeck(&dir)
+        .env("FLEETDECK_SITE_ROOT", &site)
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("❌ database reachable"), "{text}");
+
+    let out = fleetdeck(&dir).arg("migrate").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.join("fleetdeck.db").is_file());
+
+    let out = fleetdeck(&dir)
+        .env("FLEETDECK_SITE_ROOT", &site)
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for check in ["configuration", "database reachable", "migrations current", "site assets"] {
+        assert!(text.contains(&format!("✅ {check}")), "{check}: {text}");
+    }
+    assert!(!text.contains('❌'));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn doctor_fails_clearly_when_the_database_is_unreachable() {
+    let dir = temp_dir("unreachable");
+    let site = fake_site(&dir);
+    let out = fleetdeck(&dir)
+        .env("FLEETDECK_SITE_ROOT", &site)
+        .env("DATABASE_URL", "postgres://fleetdeck:secret-pw@127.0.0.1:9/nowhere")
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("❌ database reachable"), "{stdout}");
+    assert!(stdout.contains("✅ site assets"), "{stdout}");
+    // No stack trace, no password.
+    for text in [&stdout, &stderr] {
+        assert!(!text.contains("panicked"), "{text}");
+        assert!(!text.contains("secret-pw"), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn doctor_reports_missing_site_assets() {
+    let dir = temp_dir("nosite");
+    let out = fleetdeck(&dir).arg("migrate").output().unwrap();
+    assert!(out.status.success());
+    let out = fleetdeck(&dir)
+        .env("FLEETDECK_SITE_ROOT", dir.join("missing-site"))
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(text.contains("❌ site assets"), "{text}");
+    assert!(text.contains("make build"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bad_config_value_is_a_clear_error() {
+    let dir = temp_dir("badcfg");
+    let out = fleetdeck(&dir)
+        .env("FLEETDECK_ADDR", "not-an-address")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("invalid configuration"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

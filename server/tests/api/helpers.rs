@@ -1,0 +1,93 @@
+//! `spawn_app`: a real server on 127.0.0.1:0 with its own throw-away database.
+
+use std::path::PathBuf;
+
+use engine::testing::TestDb;
+use secrecy::SecretString;
+use server::config::{Config, LogFormat};
+
+/// A running server and what it needs to stay alive.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub server: Option<server::Server>,
+    pub data_dir: PathBuf,
+    pub _db: TestDb,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn store(&self) -> &engine::Store {
+        &self.server.as_ref().expect("server running").store
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Starts a server on `db`; `None` when Postgres is unreachable outside CI.
+pub async fn spawn_app(db: Db) -> Option<TestApp> {
+    let test_db = match db {
+        Db::Sqlite => TestDb::sqlite().await,
+        Db::Postgres => TestDb::postgres().await?,
+    };
+    let data_dir = std::env::temp_dir().join(format!("fleetdeck-app-{}", engine::new_id()));
+    let config = Config {
+        addr: "127.0.0.1:0".parse().expect("address"),
+        data_dir: data_dir.clone(),
+        database_url: Some(SecretString::from(test_db.url.clone())),
+        site_root: Some(data_dir.join("site")),
+        log_format: LogFormat::Json,
+        log: "warn".into(),
+        shutdown_grace_secs: 5,
+    };
+    let server = server::Server::start(&config).await.expect("server starts");
+    Some(TestApp {
+        base: format!("http://{}", server.addr),
+        client: reqwest::Client::new(),
+        server: Some(server),
+        data_dir,
+        _db: test_db,
+    })
+}
+
+/// Defines an async test body that runs once per database.
+#[macro_export]
+macro_rules! app_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let $app = $crate::helpers::spawn_app($crate::helpers::Db::Sqlite)
+                    .await
+                    .expect("sqlite app");
+                $body
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let Some($app) = $crate::helpers::spawn_app($crate::helpers::Db::Postgres).await
+                else {
+                    return;
+                };
+                $body
+            }
+        }
+    };
+}
