@@ -26,7 +26,10 @@ fn root() -> Option<web_sys::Element> {
 
 /// The theme the bootstrap script (or an earlier toggle) applied.
 pub fn current_theme() -> Theme {
-    match root().and_then(|r| r.get_attribute("data-theme")).as_deref() {
+    match root()
+        .and_then(|r| r.get_attribute("data-theme"))
+        .as_deref()
+    {
         Some("dark") => Theme::Dark,
         _ => Theme::Light,
     }
@@ -62,7 +65,14 @@ pub fn mark_hydrated() {
 }
 
 /// Draws (or redraws) a bar chart into the element with `id`.
-pub fn render_bar_chart(id: &str, labels: &[String], values: &[i64], series: &str, dark: bool) {
+pub fn render_bar_chart(
+    id: &str,
+    labels: &[String],
+    values: &[i64],
+    series: &str,
+    all_labels: bool,
+    dark: bool,
+) {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -84,7 +94,14 @@ pub fn render_bar_chart(id: &str, labels: &[String], values: &[i64], series: &st
             Axis::new()
                 .type_(AxisType::Category)
                 .data(labels.to_vec())
-                .axis_label(charming::element::AxisLabel::new().color(text)),
+                .axis_label({
+                    let label = charming::element::AxisLabel::new()
+                        .color(text)
+                        .font_size(11);
+                    // Few categories (roles): show every label. Many (days): let ECharts thin
+                    // them out to fit the width.
+                    if all_labels { label.interval(0) } else { label }
+                }),
         )
         .y_axis(
             Axis::new()
@@ -92,9 +109,21 @@ pub fn render_bar_chart(id: &str, labels: &[String], values: &[i64], series: &st
                 .min_interval(1)
                 .axis_label(charming::element::AxisLabel::new().color(text)),
         )
-        .series(Bar::new().name(series).bar_width("55%").data(values.to_vec()));
-    let theme = if dark { ChartTheme::Dark } else { ChartTheme::Default };
-    if let Err(e) = WasmRenderer::new_opt(None, None).theme(theme).render(id, &chart) {
+        .series(
+            Bar::new()
+                .name(series)
+                .bar_width("55%")
+                .data(values.to_vec()),
+        );
+    let theme = if dark {
+        ChartTheme::Dark
+    } else {
+        ChartTheme::Default
+    };
+    if let Err(e) = WasmRenderer::new_opt(None, None)
+        .theme(theme)
+        .render(id, &chart)
+    {
         leptos::logging::warn!("chart {id} could not be drawn: {e:?}");
     }
 }

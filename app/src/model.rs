@@ -101,8 +101,8 @@ pub struct AgentCard {
 /// One row of the price table, formatted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PriceRow {
-    /// Provider kind.
-    pub provider_kind: String,
+    /// Provider display name.
+    pub provider: String,
     /// Model.
     pub model: String,
     /// Per million prompt tokens.
@@ -111,8 +111,8 @@ pub struct PriceRow {
     pub output: String,
     /// Per million cached prompt tokens.
     pub cached_input: String,
-    /// Context window in tokens (0 when unknown).
-    pub context_window: i64,
+    /// Context window, short (`128k`, `1.05M`, `—` when unknown).
+    pub context_window: String,
 }
 
 /// What the Settings page shows.

@@ -39,6 +39,36 @@ pub fn money(micros: i64) -> String {
     engine::domain::Money(micros).to_string()
 }
 
+/// Formats a unit price (micro-dollars per million tokens) without rounding it.
+pub fn price(micros: i64) -> String {
+    engine::domain::Money(micros).price()
+}
+
+/// `128k`, `1.05M` for a context window in tokens.
+pub fn tokens_short(tokens: i64) -> String {
+    if tokens >= 1_000_000 {
+        let text = format!("{:.2}", tokens as f64 / 1_000_000.0);
+        format!("{}M", text.trim_end_matches('0').trim_end_matches('.'))
+    } else if tokens >= 1_000 {
+        format!("{}k", tokens / 1_000)
+    } else {
+        tokens.to_string()
+    }
+}
+
+/// The display name of a provider kind.
+pub fn provider_kind_name(kind: &str) -> String {
+    match kind {
+        "openai" => "OpenAI",
+        "anthropic" => "Anthropic",
+        "gemini" => "Google Gemini",
+        "openai_compatible" => "OpenAI-compatible",
+        "simulator" => "Simulator",
+        other => other,
+    }
+    .to_owned()
+}
+
 /// `Nov 22` for a UTC midnight in Unix milliseconds.
 pub fn day_label(day_ms: i64) -> String {
     const MONTHS: [&str; 12] = [
@@ -55,6 +85,14 @@ pub fn day_label(day_ms: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn context_windows_are_short() {
+        assert_eq!(super::tokens_short(128_000), "128k");
+        assert_eq!(super::tokens_short(1_047_576), "1.05M");
+        assert_eq!(super::tokens_short(2_000_000), "2M");
+        assert_eq!(super::tokens_short(0), "0");
+    }
+
     #[test]
     fn day_labels_are_short_dates() {
         assert_eq!(super::day_label(0), "Jan 1");

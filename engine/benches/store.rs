@@ -24,7 +24,12 @@ async fn insert_calls(store: &Store, n: usize, concurrency: usize) -> f64 {
                 let call = NewLlmCall {
                     workspace_id: ws.clone(),
                     provider_kind: "simulator".into(),
-                    model: if i % 2 == 0 { "sim-standard" } else { "sim-fast" }.into(),
+                    model: if i % 2 == 0 {
+                        "sim-standard"
+                    } else {
+                        "sim-fast"
+                    }
+                    .into(),
                     prompt_tokens: 800 + (i as i64 % 300),
                     completion_tokens: 200 + (w as i64 * 7 % 100),
                     cost_micros: 1_600,

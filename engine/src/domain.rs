@@ -187,6 +187,20 @@ impl Money {
     }
 }
 
+impl Money {
+    /// A unit price (per million tokens) with as many decimals as it needs, at least two:
+    /// `$0.075`, `$2.50`, `$15.00`. Unlike [`Money`]'s `Display`, it never rounds a price.
+    pub fn price(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let micros = self.0.unsigned_abs();
+        let mut fraction = format!("{:06}", micros % 1_000_000);
+        while fraction.len() > 2 && fraction.ends_with('0') {
+            fraction.pop();
+        }
+        format!("{sign}${}.{fraction}", micros / 1_000_000)
+    }
+}
+
 impl fmt::Display for Money {
     /// Adaptive formatting: below one cent four decimals, below one dollar two, otherwise two
     /// with thousands separators.
@@ -199,7 +213,12 @@ impl fmt::Display for Money {
         if micros < 10_000 {
             // Four decimals: 100 micro-dollars per step, rounded half up.
             let ten_thousandths = (micros + 50) / 100;
-            return write!(f, "{sign}${}.{:04}", ten_thousandths / 10_000, ten_thousandths % 10_000);
+            return write!(
+                f,
+                "{sign}${}.{:04}",
+                ten_thousandths / 10_000,
+                ten_thousandths % 10_000
+            );
         }
         let cents = (micros + 5_000) / 10_000;
         let dollars = cents / 100;
@@ -227,6 +246,14 @@ mod tests {
         assert_eq!(Money(1_234_567_000_000).to_string(), "$1,234,567.00");
         assert_eq!(Money(0).to_string(), "$0.00");
         assert_eq!(Money(-5_000_000).to_string(), "-$5.00");
+    }
+
+    #[test]
+    fn prices_keep_their_precision() {
+        assert_eq!(Money(75_000).price(), "$0.075");
+        assert_eq!(Money(2_500_000).price(), "$2.50");
+        assert_eq!(Money(15_000_000).price(), "$15.00");
+        assert_eq!(Money(1).price(), "$0.000001");
     }
 
     #[test]

@@ -94,7 +94,8 @@ async fn try_seed(store: &Store) -> Result<SeedOutcome> {
     let (workspace, created) = match workspaces::first(&mut *tx).await? {
         Some(ws) => (ws, false),
         None => {
-            let ws = workspaces::create(&mut *tx, "Default workspace", DEFAULT_WORKSPACE_SLUG).await?;
+            let ws =
+                workspaces::create(&mut *tx, "Default workspace", DEFAULT_WORKSPACE_SLUG).await?;
             let sim = providers::create_keyless(
                 &mut *tx,
                 &ws.id,
@@ -118,8 +119,13 @@ async fn try_seed(store: &Store) -> Result<SeedOutcome> {
                 };
                 agents::create(&mut tx, &ws.id, &agent).await?;
             }
-            settings::put(&mut *tx, &ws.id, settings::DEFAULT_PROVIDER, &sim.id.clone().into())
-                .await?;
+            settings::put(
+                &mut *tx,
+                &ws.id,
+                settings::DEFAULT_PROVIDER,
+                &sim.id.clone().into(),
+            )
+            .await?;
             settings::put(
                 &mut *tx,
                 &ws.id,

@@ -42,7 +42,9 @@ impl TestDb {
     pub async fn sqlite() -> TestDb {
         let path = std::env::temp_dir().join(format!("fleetdeck-test-{}.db", uuid::Uuid::now_v7()));
         let url = crate::store::backend::sqlite_url(&path);
-        let store = Store::connect(&url).await.expect("open test sqlite database");
+        let store = Store::connect(&url)
+            .await
+            .expect("open test sqlite database");
         store.migrate().await.expect("migrate test sqlite database");
         TestDb {
             store,
@@ -74,8 +76,13 @@ impl TestDb {
             Some(slash) => format!("{}/{name}", &admin_url[..slash]),
             None => panic!("malformed Postgres URL {admin_url}"),
         };
-        let store = Store::connect(&url).await.expect("connect to test database");
-        store.migrate().await.expect("migrate test postgres database");
+        let store = Store::connect(&url)
+            .await
+            .expect("connect to test database");
+        store
+            .migrate()
+            .await
+            .expect("migrate test postgres database");
         Some(TestDb {
             store,
             url,
@@ -100,7 +107,9 @@ impl Drop for TestDb {
                 // own pooled connections, which cannot be closed from here.
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 let _ = std::thread::spawn(move || {
-                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
                     else {
                         return;
                     };
@@ -109,8 +118,8 @@ impl Drop for TestDb {
                             let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                                 "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
                             )))
-                                .execute(admin.pool())
-                                .await;
+                            .execute(admin.pool())
+                            .await;
                             admin.close().await;
                         }
                     });

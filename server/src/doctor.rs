@@ -32,7 +32,11 @@ pub async fn run(overrides: &Overrides) -> ExitCode {
         Ok(config) => {
             report.pass(
                 "configuration",
-                format!("listen on {}, database {}", config.addr, config.database_display()),
+                format!(
+                    "listen on {}, database {}",
+                    config.addr,
+                    config.database_display()
+                ),
             );
             config
         }

@@ -27,7 +27,10 @@ pub async fn open_store(config: &Config) -> anyhow::Result<(engine::Store, Strin
         Some(url) => engine::Store::connect(url.expose_secret()).await,
     }
     .with_context(|| format!("cannot open the database ({})", config.database_display()))?;
-    store.migrate().await.context("cannot apply database migrations")?;
+    store
+        .migrate()
+        .await
+        .context("cannot apply database migrations")?;
     let seed = engine::seed::ensure_seeded(&store)
         .await
         .context("cannot seed the default workspace")?;

@@ -46,7 +46,10 @@ fn main() -> ExitCode {
         data_dir: cli.data_dir.clone(),
         config_file: cli.config.clone(),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("fleetdeck: cannot start the async runtime: {e}");

@@ -14,9 +14,13 @@ pub async fn get_dashboard() -> Result<DashboardView, AppError> {
     use crate::ssr::{context, day_label, money};
 
     let cx = context()?;
-    let stats =
-        engine::analytics::dashboard(&cx.store, &cx.workspace_id, engine::now_ms(), DASHBOARD_DAYS)
-            .await?;
+    let stats = engine::analytics::dashboard(
+        &cx.store,
+        &cx.workspace_id,
+        engine::now_ms(),
+        DASHBOARD_DAYS,
+    )
+    .await?;
     Ok(DashboardView {
         agents: stats.agents,
         providers: stats.providers,

@@ -8,7 +8,7 @@ use crate::model::{AppError, SettingsView};
 #[server(prefix = "/api", endpoint = "settings")]
 pub async fn get_settings() -> Result<SettingsView, AppError> {
     use crate::model::PriceRow;
-    use crate::ssr::{context, money};
+    use crate::ssr::{context, price, provider_kind_name, tokens_short};
     use engine::store::{prices, providers, settings};
 
     let cx = context()?;
@@ -16,7 +16,10 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
     let ws = &cx.workspace_id;
     let provider_id = settings::get(db, ws, settings::DEFAULT_PROVIDER).await?;
     let provider = match provider_id.as_ref().and_then(|v| v.as_str()) {
-        Some(id) => providers::list(db, ws).await?.into_iter().find(|p| p.id == id),
+        Some(id) => providers::list(db, ws)
+            .await?
+            .into_iter()
+            .find(|p| p.id == id),
         None => None,
     };
     let model = settings::get(db, ws, settings::DEFAULT_MODEL).await?;
@@ -30,12 +33,16 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
         prices: prices
             .into_iter()
             .map(|p| PriceRow {
-                input: money(p.input_per_mtok_micros),
-                output: money(p.output_per_mtok_micros),
-                cached_input: money(p.cached_input_per_mtok_micros),
-                provider_kind: p.provider_kind,
+                input: price(p.input_per_mtok_micros),
+                output: price(p.output_per_mtok_micros),
+                cached_input: price(p.cached_input_per_mtok_micros),
+                provider: provider_kind_name(&p.provider_kind),
                 model: p.model,
-                context_window: p.context_window,
+                context_window: if p.context_window > 0 {
+                    tokens_short(p.context_window)
+                } else {
+                    "—".to_owned()
+                },
             })
             .collect(),
     })

@@ -19,6 +19,9 @@ pub fn BarChart(
     values: Vec<i64>,
     /// Series name shown in the tooltip.
     series: &'static str,
+    /// Show every category label (for a handful of categories).
+    #[prop(optional)]
+    all_labels: bool,
 ) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
@@ -31,10 +34,10 @@ pub fn BarChart(
         Effect::new(move |_| {
             redraw.track();
             let dark = use_theme() == Some(crate::components::theme::Theme::Dark);
-            crate::browser::render_bar_chart(id, &labels, &values, series, dark);
+            crate::browser::render_bar_chart(id, &labels, &values, series, all_labels, dark);
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (labels, values, series);
+    let _ = (labels, values, series, all_labels);
     view! { <div id=id class="chart" role="img" aria-label=aria_label></div> }
 }

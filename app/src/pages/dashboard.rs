@@ -56,10 +56,14 @@ fn Dashboard(view: DashboardView) -> impl IntoView {
         calls_per_day,
     } = view;
     let any_calls = calls_per_day.iter().any(|d| d.calls > 0);
-    let (role_labels, role_values): (Vec<_>, Vec<_>) =
-        agents_by_role.into_iter().map(|r| (r.role, r.count)).unzip();
-    let (day_labels, day_values): (Vec<_>, Vec<_>) =
-        calls_per_day.into_iter().map(|d| (d.label, d.calls)).unzip();
+    let (role_labels, role_values): (Vec<_>, Vec<_>) = agents_by_role
+        .into_iter()
+        .map(|r| (r.role, r.count))
+        .unzip();
+    let (day_labels, day_values): (Vec<_>, Vec<_>) = calls_per_day
+        .into_iter()
+        .map(|d| (d.label, d.calls))
+        .unzip();
     view! {
         <section class="stat-grid" aria-label="Totals">
             <StatCard
@@ -105,6 +109,7 @@ fn Dashboard(view: DashboardView) -> impl IntoView {
                             labels=role_labels
                             values=role_values
                             series="Agents"
+                            all_labels=true
                         />
                     }
                         .into_any()

@@ -87,19 +87,14 @@ fn Settings(view: SettingsView) -> impl IntoView {
                             .prices
                             .into_iter()
                             .map(|p| {
-                                let window = if p.context_window > 0 {
-                                    format!("{}k", p.context_window / 1000)
-                                } else {
-                                    "—".to_owned()
-                                };
                                 view! {
                                     <tr>
-                                        <td>{p.provider_kind}</td>
+                                        <td>{p.provider}</td>
                                         <td>{p.model}</td>
                                         <td class="num">{p.input}</td>
                                         <td class="num">{p.cached_input}</td>
                                         <td class="num">{p.output}</td>
-                                        <td class="num">{window}</td>
+                                        <td class="num">{p.context_window}</td>
                                     </tr>
                                 }
                             })

@@ -45,7 +45,10 @@ impl NewAgent {
             return Err(Error::invalid("temperature", "must be between 0 and 2"));
         }
         if !(1..=1_000_000).contains(&self.max_tokens) {
-            return Err(Error::invalid("max_tokens", "must be between 1 and 1,000,000"));
+            return Err(Error::invalid(
+                "max_tokens",
+                "must be between 1 and 1,000,000",
+            ));
         }
         Ok(())
     }
@@ -86,7 +89,8 @@ pub async fn create(
     agent.validate()?;
     let id = new_id();
     let now = now_ms();
-    let tags = serde_json::to_string(&agent.tags).map_err(|e| Error::invalid("tags", e.to_string()))?;
+    let tags =
+        serde_json::to_string(&agent.tags).map_err(|e| Error::invalid("tags", e.to_string()))?;
     sqlx::query(
         "INSERT INTO agents (id, workspace_id, name, role, description, provider_id, model, temperature, \
          max_tokens, system_prompt, custom_instructions, tags, created_at, updated_at) \

@@ -53,7 +53,10 @@ pub(crate) async fn connect_pool(backend: Backend, url: &str) -> Result<AnyPool>
     sqlx::any::install_default_drivers();
     let options = AnyConnectOptions::from_str(url).map_err(|e| {
         // The URL may hold a password: never echo it back.
-        Error::Config(format!("DATABASE_URL cannot be parsed: {}", redact(&e.to_string(), url)))
+        Error::Config(format!(
+            "DATABASE_URL cannot be parsed: {}",
+            redact(&e.to_string(), url)
+        ))
     })?;
     let pool = match backend {
         Backend::Sqlite => {

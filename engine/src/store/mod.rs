@@ -86,7 +86,10 @@ impl Store {
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir).map_err(|e| {
-                Error::Config(format!("cannot create data directory {}: {e}", dir.display()))
+                Error::Config(format!(
+                    "cannot create data directory {}: {e}",
+                    dir.display()
+                ))
             })?;
         }
         Store::connect(&backend::sqlite_url(path)).await

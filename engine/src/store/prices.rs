@@ -27,16 +27,69 @@ pub struct Price {
 /// The simulator is priced like a mid-range hosted model so that offline demos show realistic
 /// costs; the UI labels those runs as simulated.
 pub const DEFAULT_PRICES: &[(&str, &str, i64, i64, i64, i64)] = &[
-    ("openai", "gpt-4o", 2_500_000, 10_000_000, 1_250_000, 128_000),
+    (
+        "openai", "gpt-4o", 2_500_000, 10_000_000, 1_250_000, 128_000,
+    ),
     ("openai", "gpt-4o-mini", 150_000, 600_000, 75_000, 128_000),
-    ("openai", "gpt-4.1", 2_000_000, 8_000_000, 500_000, 1_047_576),
-    ("openai", "gpt-4.1-mini", 400_000, 1_600_000, 100_000, 1_047_576),
-    ("anthropic", "claude-opus-4-1", 15_000_000, 75_000_000, 1_500_000, 200_000),
-    ("anthropic", "claude-sonnet-4-5", 3_000_000, 15_000_000, 300_000, 200_000),
-    ("anthropic", "claude-haiku-4-5", 1_000_000, 5_000_000, 100_000, 200_000),
-    ("gemini", "gemini-2.5-pro", 1_250_000, 10_000_000, 310_000, 1_048_576),
-    ("gemini", "gemini-2.5-flash", 300_000, 2_500_000, 75_000, 1_048_576),
-    ("simulator", "sim-standard", 1_000_000, 4_000_000, 100_000, 128_000),
+    (
+        "openai", "gpt-4.1", 2_000_000, 8_000_000, 500_000, 1_047_576,
+    ),
+    (
+        "openai",
+        "gpt-4.1-mini",
+        400_000,
+        1_600_000,
+        100_000,
+        1_047_576,
+    ),
+    (
+        "anthropic",
+        "claude-opus-4-1",
+        15_000_000,
+        75_000_000,
+        1_500_000,
+        200_000,
+    ),
+    (
+        "anthropic",
+        "claude-sonnet-4-5",
+        3_000_000,
+        15_000_000,
+        300_000,
+        200_000,
+    ),
+    (
+        "anthropic",
+        "claude-haiku-4-5",
+        1_000_000,
+        5_000_000,
+        100_000,
+        200_000,
+    ),
+    (
+        "gemini",
+        "gemini-2.5-pro",
+        1_250_000,
+        10_000_000,
+        310_000,
+        1_048_576,
+    ),
+    (
+        "gemini",
+        "gemini-2.5-flash",
+        300_000,
+        2_500_000,
+        75_000,
+        1_048_576,
+    ),
+    (
+        "simulator",
+        "sim-standard",
+        1_000_000,
+        4_000_000,
+        100_000,
+        128_000,
+    ),
     ("simulator", "sim-fast", 200_000, 800_000, 20_000, 32_000),
 ];
 

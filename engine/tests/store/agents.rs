@@ -21,7 +21,9 @@ fn agent(name: &str) -> NewAgent {
 store_test!(creating_agents_validates_and_rejects_duplicates, |store| {
     let ws = ensure_seeded(&store).await.unwrap().workspace_id;
     let mut conn = store.pool().acquire().await.unwrap();
-    let id = agents::create(&mut conn, &ws, &agent("Auditor")).await.unwrap();
+    let id = agents::create(&mut conn, &ws, &agent("Auditor"))
+        .await
+        .unwrap();
     let listed = agents::list(store.pool(), &ws).await.unwrap();
     let created = listed.iter().find(|a| a.id == id).unwrap();
     assert_eq!(created.role, "SECURITY_AUDITOR");
@@ -30,13 +32,24 @@ store_test!(creating_agents_validates_and_rejects_duplicates, |store| {
     // Custom roles sort after the built-in ones.
     assert_eq!(listed.last().unwrap().id, id);
 
-    let dup = agents::create(&mut conn, &ws, &agent("Auditor")).await.unwrap_err();
+    let dup = agents::create(&mut conn, &ws, &agent("Auditor"))
+        .await
+        .unwrap_err();
     assert!(matches!(dup, Error::Conflict(_)), "{dup:?}");
 
     let mut bad = agent("Hot");
     bad.temperature = 3.5;
     let err = agents::create(&mut conn, &ws, &bad).await.unwrap_err();
-    assert!(matches!(err, Error::Invalid { field: "temperature", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Invalid {
+                field: "temperature",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let mut bad = agent("  ");
     bad.name = "  ".into();
     assert!(agents::create(&mut conn, &ws, &bad).await.is_err());
@@ -50,7 +63,12 @@ store_test!(agents_are_scoped_to_their_workspace, |store| {
         .unwrap();
     let mut conn = store.pool().acquire().await.unwrap();
     // The same name is fine in another workspace.
-    agents::create(&mut conn, &other.id, &agent("Builder")).await.unwrap();
-    assert_eq!(agents::list(store.pool(), &other.id).await.unwrap().len(), 1);
+    agents::create(&mut conn, &other.id, &agent("Builder"))
+        .await
+        .unwrap();
+    assert_eq!(
+        agents::list(store.pool(), &other.id).await.unwrap().len(),
+        1
+    );
     assert_eq!(agents::list(store.pool(), &ws).await.unwrap().len(), 5);
 });

@@ -35,10 +35,18 @@ store_test!(dashboard_counts_come_from_calls_and_rollups, |store| {
     assert_eq!(empty.agents_by_role.len(), 5);
 
     // Two calls in the same hour today, one in another hour today, one yesterday.
-    record(&store, &call(&ws, today + 10 * HOUR_MS + 1, true, 1_000)).await.unwrap();
-    record(&store, &call(&ws, today + 10 * HOUR_MS + 2, false, 0)).await.unwrap();
-    record(&store, &call(&ws, today + 2 * HOUR_MS, true, 2_500)).await.unwrap();
-    record(&store, &call(&ws, today - HOUR_MS, true, 7_000)).await.unwrap();
+    record(&store, &call(&ws, today + 10 * HOUR_MS + 1, true, 1_000))
+        .await
+        .unwrap();
+    record(&store, &call(&ws, today + 10 * HOUR_MS + 2, false, 0))
+        .await
+        .unwrap();
+    record(&store, &call(&ws, today + 2 * HOUR_MS, true, 2_500))
+        .await
+        .unwrap();
+    record(&store, &call(&ws, today - HOUR_MS, true, 7_000))
+        .await
+        .unwrap();
 
     let stats = dashboard(&store, &ws, now, 14).await.unwrap();
     assert_eq!(stats.calls_today, 3);
@@ -47,7 +55,10 @@ store_test!(dashboard_counts_come_from_calls_and_rollups, |store| {
     let last = stats.calls_per_day.last().unwrap();
     assert_eq!((last.day_ms, last.calls), (today, 3));
     let yesterday = &stats.calls_per_day[12];
-    assert_eq!((yesterday.day_ms, yesterday.calls, yesterday.cost_micros), (today - DAY_MS, 1, 7_000));
+    assert_eq!(
+        (yesterday.day_ms, yesterday.calls, yesterday.cost_micros),
+        (today - DAY_MS, 1, 7_000)
+    );
 
     // The two calls of one hour share one rollup row, failures counted.
     let (calls, failures): (i64, i64) = sqlx::query_as(
@@ -67,7 +78,9 @@ store_test!(dashboard_counts_come_from_calls_and_rollups, |store| {
     assert_eq!(raw, 4);
 
     // Another workspace sees none of it.
-    let other = engine::store::workspaces::create(store.pool(), "Other", "other").await.unwrap();
+    let other = engine::store::workspaces::create(store.pool(), "Other", "other")
+        .await
+        .unwrap();
     let theirs = dashboard(&store, &other.id, now, 14).await.unwrap();
     assert_eq!((theirs.calls_today, theirs.agents), (0, 0));
 });

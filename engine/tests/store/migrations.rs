@@ -35,7 +35,9 @@ async fn an_empty_database_is_not_current() {
 
 #[tokio::test]
 async fn unsupported_urls_are_refused_clearly() {
-    let err = engine::Store::connect("mysql://localhost/x").await.unwrap_err();
+    let err = engine::Store::connect("mysql://localhost/x")
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("DATABASE_URL"), "{err}");
 }
 

@@ -15,11 +15,19 @@ store_test!(first_start_seeds_once, |store| {
     let ws = first.workspace_id;
     let list = agents::list(store.pool(), &ws).await.unwrap();
     let roles: Vec<_> = list.iter().map(|a| a.role.as_str()).collect();
-    assert_eq!(roles, ["ANALYST", "PLANNER", "BUILDER", "TESTER", "REVIEWER"]);
-    assert!(list.iter().all(|a| a.provider_kind.as_deref() == Some("simulator")));
+    assert_eq!(
+        roles,
+        ["ANALYST", "PLANNER", "BUILDER", "TESTER", "REVIEWER"]
+    );
+    assert!(
+        list.iter()
+            .all(|a| a.provider_kind.as_deref() == Some("simulator"))
+    );
     for agent in &list {
         assert_eq!(
-            agents::prompt_version_count(store.pool(), &ws, &agent.id).await.unwrap(),
+            agents::prompt_version_count(store.pool(), &ws, &agent.id)
+                .await
+                .unwrap(),
             1
         );
     }
@@ -30,22 +38,38 @@ store_test!(first_start_seeds_once, |store| {
         .await
         .unwrap();
     assert_eq!(default_provider, Some(providers[0].id.clone().into()));
-    let model = settings::get(store.pool(), &ws, settings::DEFAULT_MODEL).await.unwrap();
+    let model = settings::get(store.pool(), &ws, settings::DEFAULT_MODEL)
+        .await
+        .unwrap();
     assert_eq!(model, Some("sim-standard".into()));
 
-    let sim = prices::get(store.pool(), "simulator", "sim-standard").await.unwrap().unwrap();
+    let sim = prices::get(store.pool(), "simulator", "sim-standard")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(sim.input_per_mtok_micros, 1_000_000);
-    assert_eq!(prices::list(store.pool()).await.unwrap().len(), prices::DEFAULT_PRICES.len());
+    assert_eq!(
+        prices::list(store.pool()).await.unwrap().len(),
+        prices::DEFAULT_PRICES.len()
+    );
 });
 
 store_test!(settings_round_trip_and_overwrite, |store| {
     let ws = ensure_seeded(&store).await.unwrap().workspace_id;
-    settings::put(store.pool(), &ws, settings::DEFAULT_TEMPERATURE, &0.2.into())
-        .await
-        .unwrap();
+    settings::put(
+        store.pool(),
+        &ws,
+        settings::DEFAULT_TEMPERATURE,
+        &0.2.into(),
+    )
+    .await
+    .unwrap();
     let value = settings::get(store.pool(), &ws, settings::DEFAULT_TEMPERATURE)
         .await
         .unwrap();
     assert_eq!(value, Some(0.2.into()));
-    assert_eq!(settings::get(store.pool(), &ws, "missing").await.unwrap(), None);
+    assert_eq!(
+        settings::get(store.pool(), &ws, "missing").await.unwrap(),
+        None
+    );
 });

@@ -78,11 +78,15 @@ impl From<engine::Error> for ApiError {
                 err.to_string(),
             )
             .with_details(serde_json::json!({ "id": id })),
-            E::Invalid { field, reason } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", err.to_string())
-                    .with_details(serde_json::json!({ "field": field, "reason": reason }))
+            E::Invalid { field, reason } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "VALIDATION_FAILED",
+                err.to_string(),
+            )
+            .with_details(serde_json::json!({ "field": field, "reason": reason })),
+            E::Conflict(message) => {
+                ApiError::new(StatusCode::CONFLICT, "CONFLICT", message.clone())
             }
-            E::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "CONFLICT", message.clone()),
             E::Config(_) | E::Db(_) | E::Migrate(_) => ApiError::internal(&err),
         }
     }

@@ -54,9 +54,8 @@ pub fn router(state: AppState) -> Router {
     let fallback_context = context;
     let options = state.leptos_options.clone();
 
-    let api = Router::new().fallback(|uri: axum::http::Uri| async move {
-        ApiError::route_not_found(uri.path())
-    });
+    let api = Router::new()
+        .fallback(|uri: axum::http::Uri| async move { ApiError::route_not_found(uri.path()) });
 
     let mut router = Router::new()
         .route("/health", get(ops::health))
@@ -72,7 +71,10 @@ pub fn router(state: AppState) -> Router {
                 move || app::shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
             move || provide_context(fallback_context.clone()),
             app::shell,
         ))
@@ -80,8 +82,8 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                .layer(TraceLayer::new_for_http().make_span_with(
+                    |request: &axum::http::Request<_>| {
                         let id = request
                             .headers()
                             .get(&REQUEST_ID_HEADER)
@@ -93,8 +95,8 @@ pub fn router(state: AppState) -> Router {
                             method = %request.method(),
                             path = %request.uri().path(),
                         )
-                    }),
-                )
+                    },
+                ))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
                 .layer(CompressionLayer::new()),
         );

@@ -66,7 +66,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     metrics::gauge!("db_pool_max_connections", "backend" => backend).set(f64::from(pool.max));
     metrics::gauge!("process_uptime_seconds").set(state.started_at.elapsed().as_secs_f64());
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         state.metrics.render(),
     )
         .into_response()

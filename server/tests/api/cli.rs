@@ -21,7 +21,12 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 fn fake_site(dir: &Path) -> std::path::PathBuf {
     let site = dir.join("site");
     std::fs::create_dir_all(site.join("pkg")).unwrap();
-    for file in ["pkg/fleetdeck.js", "pkg/fleetdeck_bg.wasm", "pkg/fleetdeck.css", "echarts.min.js"] {
+    for file in [
+        "pkg/fleetdeck.js",
+        "pkg/fleetdeck_bg.wasm",
+        "pkg/fleetdeck.css",
+        "echarts.min.js",
+    ] {
         std::fs::write(site.join(file), b"x").unwrap();
     }
     site
@@ -43,7 +48,11 @@ fn migrate_creates_the_sqlite_file_and_doctor_passes() {
     assert!(text.contains("❌ database reachable"), "{text}");
 
     let out = fleetdeck(&dir).arg("migrate").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(dir.join("fleetdeck.db").is_file());
 
     let out = fleetdeck(&dir)
@@ -53,7 +62,12 @@ fn migrate_creates_the_sqlite_file_and_doctor_passes() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    for check in ["configuration", "database reachable", "migrations current", "site assets"] {
+    for check in [
+        "configuration",
+        "database reachable",
+        "migrations current",
+        "site assets",
+    ] {
         assert!(text.contains(&format!("✅ {check}")), "{check}: {text}");
     }
     assert!(!text.contains('❌'));
@@ -66,7 +80,10 @@ fn doctor_fails_clearly_when_the_database_is_unreachable() {
     let site = fake_site(&dir);
     let out = fleetdeck(&dir)
         .env("FLEETDECK_SITE_ROOT", &site)
-        .env("DATABASE_URL", "postgres://fleetdeck:secret-pw@127.0.0.1:9/nowhere")
+        .env(
+            "DATABASE_URL",
+            "postgres://fleetdeck:secret-pw@127.0.0.1:9/nowhere",
+        )
         .arg("doctor")
         .output()
         .unwrap();

@@ -10,7 +10,12 @@ app_test!(health_answers_with_request_id_and_security_headers, |app| {
     assert_eq!(id.len(), 36, "a UUID request id: {id}");
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["x-frame-options"], "DENY");
-    assert!(headers["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], "ok");
 
@@ -59,7 +64,12 @@ app_test!(unknown_api_routes_are_json_404s, |app| {
         assert!(body["timestamp"].as_str().unwrap().ends_with('Z'));
         assert!(body["details"].is_object());
     }
-    let res = app.client.post(app.url("/api/v1/tasks")).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/v1/tasks"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
 });
 
@@ -67,11 +77,19 @@ app_test!(metrics_count_requests_and_show_the_pool, |app| {
     app.client.get(app.url("/health")).send().await.unwrap();
     let res = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
     let text = res.text().await.unwrap();
     assert!(text.contains("http_requests_total{"), "{text}");
     assert!(text.contains("route=\"/health\""), "{text}");
-    assert!(text.contains("http_request_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains("http_request_duration_seconds_bucket"),
+        "{text}"
+    );
     assert!(text.contains("db_pool_connections{"), "{text}");
 });
 

@@ -1,0 +1,231 @@
+// End-to-end browser tests: start the release build of fleetdeck on a free loopback port with
+// a fresh data directory, drive it in Debian's headless Chromium through playwright-core, and
+// print "N passed, N failed". Screenshots go to end2end/screenshots/.
+//
+// Run with `make e2e` (after `make build`).
+
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const shots = join(root, 'end2end', 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(base, server, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`server exited with ${server.exitCode}`);
+    try {
+      const res = await fetch(`${base}/ready`);
+      if (res.ok) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('server did not become ready');
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'fleetdeck-e2e-'));
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const env = { ...process.env, FLEETDECK_LOG_FORMAT: 'json', FLEETDECK_LOG: 'warn' };
+delete env.DATABASE_URL;
+const server = spawn(join(root, 'target/release/fleetdeck'),
+  ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir],
+  { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+
+const sql = (query) => execFileSync('sqlite3', [join(dataDir, 'fleetdeck.db'), query]).toString().trim();
+
+const results = [];
+let browser;
+const problems = []; // console errors, page errors and off-machine requests, per test
+
+async function newPage(options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  // Nothing may leave the machine: any request to another host fails the test.
+  await context.route('**/*', (route) => {
+    const host = new URL(route.request().url()).hostname;
+    if (host === '127.0.0.1' || host === 'localhost') return route.continue();
+    problems.push(`request to another host: ${route.request().url()}`);
+    return route.abort();
+  });
+  const page = await context.newPage();
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`); });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  return { context, page };
+}
+
+async function hydrated(page, path = '/') {
+  await page.goto(`${base}${path}`);
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 20_000 });
+}
+
+async function test(name, body) {
+  problems.length = 0;
+  const started = Date.now();
+  try {
+    await body();
+    if (problems.length) throw new Error(problems.join('\n'));
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (err) {
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name}\n     ${String(err.stack || err).split('\n').join('\n     ')}`);
+  }
+}
+
+function assert(cond, message) { if (!cond) throw new Error(message); }
+
+try {
+  await waitReady(base, server);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+
+  await test('the dashboard hydrates', async () => {
+    const { context, page } = await newPage();
+    await hydrated(page);
+    assert(await page.title() === 'Dashboard · Fleetdeck', `title was ${await page.title()}`);
+    await context.close();
+  });
+
+  await test('the dashboard agent count matches the database', async () => {
+    const { context, page } = await newPage();
+    await hydrated(page);
+    const shown = (await page.textContent('[data-testid="stat-agents"] .stat-value')).trim();
+    const inDb = sql('SELECT COUNT(*) FROM agents');
+    assert(shown === inDb, `page shows ${shown} agents, database has ${inDb}`);
+    assert(inDb === '5', `expected the five seeded agents, found ${inDb}`);
+    await context.close();
+  });
+
+  await test('the role chart draws a canvas and the empty calls chart says so', async () => {
+    const { context, page } = await newPage();
+    await hydrated(page);
+    await page.waitForSelector('#chart-roles canvas', { timeout: 10_000 });
+    const calls = sql('SELECT COUNT(*) FROM llm_calls');
+    assert(calls === '0', `fresh database has ${calls} calls`);
+    assert(await page.isVisible('[data-testid="calls-empty"]'), 'calls empty state not shown');
+    await page.waitForTimeout(1200); // let the bars' entry animation finish
+    await page.screenshot({ path: join(shots, 'dashboard-desktop.png'), fullPage: true });
+    await context.close();
+  });
+
+  await test('the theme toggle switches and persists across reloads', async () => {
+    const { context, page } = await newPage({ colorScheme: 'light' });
+    await hydrated(page);
+    const theme = () => page.getAttribute('html', 'data-theme');
+    assert(await theme() === 'light', 'system light preference is the default');
+    await page.click('[data-testid="theme-toggle"]');
+    assert(await theme() === 'dark', 'toggle switched to dark');
+    await page.waitForSelector('#chart-roles canvas');
+    await page.reload();
+    await page.waitForSelector('body[data-hydrated="true"]');
+    assert(await theme() === 'dark', 'dark persisted across reload');
+    await page.waitForSelector('#chart-roles canvas');
+    await page.waitForTimeout(1200);
+    await page.screenshot({ path: join(shots, 'dashboard-dark.png'), fullPage: true });
+    await page.click('[data-testid="theme-toggle"]');
+    assert(await theme() === 'light', 'toggled back to light');
+    await context.close();
+  });
+
+  await test('a dark system preference is the default theme', async () => {
+    const { context, page } = await newPage({ colorScheme: 'dark' });
+    await hydrated(page);
+    assert(await page.getAttribute('html', 'data-theme') === 'dark', 'expected dark');
+    await context.close();
+  });
+
+  await test('navigation reaches every page without a reload', async () => {
+    const { context, page } = await newPage();
+    await hydrated(page);
+    await page.evaluate(() => { window.__sameDocument = true; });
+    await page.click('nav >> text=Agents');
+    await page.waitForSelector('[data-testid="agent-card"]');
+    assert(await page.locator('[data-testid="agent-card"]').count() === 5, 'five agent cards');
+    assert(await page.locator('.badge-sim').count() === 5, 'simulated agents are labelled');
+    await page.click('nav >> text=Tasks');
+    await page.waitForSelector('[data-testid="tasks-empty"]');
+    await page.click('nav >> text=Analytics');
+    await page.waitForSelector('[data-testid="analytics-empty"]');
+    await page.click('nav >> text=Settings');
+    await page.waitForSelector('[data-testid="price-table"]');
+    const rows = await page.locator('[data-testid="price-table"] tbody tr').count();
+    assert(String(rows) === sql('SELECT COUNT(*) FROM prices'), `price rows ${rows}`);
+    assert(await page.evaluate(() => window.__sameDocument === true), 'navigation reloaded the page');
+    await page.screenshot({ path: join(shots, 'settings-desktop.png'), fullPage: true });
+    await context.close();
+  });
+
+  await test('an unknown page is a 404 with a way back', async () => {
+    const res = await fetch(`${base}/definitely/not/here`);
+    assert(res.status === 404, `status ${res.status}`);
+    const { context, page } = await newPage();
+    await page.goto(`${base}/definitely/not/here`);
+    await page.waitForSelector('body[data-hydrated="true"]');
+    assert(await page.isVisible('text=Page not found'), 'not-found text');
+    // Chromium logs the document's own 404 as a console error: that one is expected here.
+    const expected = problems.filter((p) => p.includes('status of 404'));
+    assert(expected.length === 1, `expected one 404 log, got ${expected.length}`);
+    problems.splice(0, problems.length, ...problems.filter((p) => !p.includes('status of 404')));
+    await context.close();
+  });
+
+  await test('the phone layout fits 375 px with bottom navigation', async () => {
+    const { context, page } = await newPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+    await hydrated(page);
+    await page.waitForSelector('#chart-roles canvas');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert(overflow <= 375, `page is ${overflow}px wide`);
+    const nav = await page.locator('nav.nav').boundingBox();
+    assert(nav && nav.y + nav.height >= 800 && nav.y > 700, `nav at ${JSON.stringify(nav)}`);
+    await page.waitForTimeout(1200);
+    await page.screenshot({ path: join(shots, 'dashboard-mobile.png') });
+    await page.click('nav >> text=Agents');
+    await page.waitForSelector('[data-testid="agent-card"]');
+    await page.screenshot({ path: join(shots, 'agents-mobile.png') });
+    await context.close();
+  });
+} catch (err) {
+  results.push({ name: 'setup', ok: false });
+  console.log(`FAIL setup: ${err.stack || err}`);
+} finally {
+  if (browser) await browser.close();
+  server.kill('SIGTERM');
+  const code = await new Promise((resolve) => {
+    if (server.exitCode !== null) return resolve(server.exitCode);
+    const timer = setTimeout(() => { server.kill('SIGKILL'); resolve('killed'); }, 15_000);
+    server.once('exit', (c) => { clearTimeout(timer); resolve(c); });
+  });
+  if (code !== 0) {
+    results.push({ name: 'graceful shutdown', ok: false });
+    console.log(`FAIL graceful shutdown: server exit ${code}`);
+  } else {
+    results.push({ name: 'graceful shutdown', ok: true });
+    console.log('ok   graceful shutdown on SIGTERM');
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
