@@ -3,6 +3,11 @@
 //!
 //! Run with `cargo bench -p engine --bench store`. `FLEETDECK_BENCH_CALLS` sets the number of
 //! records per backend (default 5,000).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test and benchmark code: a failed setup should stop loudly"
+)]
 
 use std::time::Instant;
 

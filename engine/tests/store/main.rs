@@ -1,4 +1,9 @@
 //! Store tests: every test runs on SQLite and on Postgres (see `engine::store_test!`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test and benchmark code: a failed setup should stop loudly"
+)]
 
 mod agents;
 mod analytics;

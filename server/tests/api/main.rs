@@ -1,5 +1,10 @@
 //! Server integration tests: the real router on port 0 against a fresh database, over HTTP.
 //! Tests that touch the store run on SQLite and on Postgres.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test and benchmark code: a failed setup should stop loudly"
+)]
 
 mod cli;
 mod helpers;
