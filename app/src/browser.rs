@@ -3,7 +3,8 @@
 //! degrade the page instead of breaking it.
 
 use charming::component::{Axis, Grid};
-use charming::element::{AxisType, Tooltip, Trigger};
+use charming::datatype::{DataPoint, DataPointItem};
+use charming::element::{AxisType, ItemStyle, Tooltip, Trigger};
 use charming::series::Bar;
 use charming::theme::Theme as ChartTheme;
 use charming::{Chart, WasmRenderer};
@@ -64,12 +65,30 @@ pub fn mark_hydrated() {
     }
 }
 
+/// Bar values, each with its own colour when one is given.
+fn bars(values: &[i64], colors: &[String]) -> Vec<DataPoint> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            let item = DataPointItem::new(*value);
+            match colors.get(i) {
+                Some(color) => item
+                    .item_style(ItemStyle::new().color(color.as_str()))
+                    .into(),
+                None => item.into(),
+            }
+        })
+        .collect()
+}
+
 /// Draws (or redraws) a bar chart into the element with `id`.
 pub fn render_bar_chart(
     id: &str,
     labels: &[String],
     values: &[i64],
     series: &str,
+    colors: &[String],
     all_labels: bool,
     dark: bool,
 ) {
@@ -113,7 +132,7 @@ pub fn render_bar_chart(
             Bar::new()
                 .name(series)
                 .bar_width("55%")
-                .data(values.to_vec()),
+                .data(bars(values, colors)),
         );
     let theme = if dark {
         ChartTheme::Dark

@@ -19,6 +19,9 @@ pub fn BarChart(
     values: Vec<i64>,
     /// Series name shown in the tooltip.
     series: &'static str,
+    /// One colour per bar (CSS colour strings); the theme's accent when empty.
+    #[prop(optional)]
+    colors: Vec<String>,
     /// Show every category label (for a handful of categories).
     #[prop(optional)]
     all_labels: bool,
@@ -34,10 +37,12 @@ pub fn BarChart(
         Effect::new(move |_| {
             redraw.track();
             let dark = use_theme() == Some(crate::components::theme::Theme::Dark);
-            crate::browser::render_bar_chart(id, &labels, &values, series, all_labels, dark);
+            crate::browser::render_bar_chart(
+                id, &labels, &values, series, &colors, all_labels, dark,
+            );
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (labels, values, series, all_labels);
+    let _ = (labels, values, series, colors, all_labels);
     view! { <div id=id class="chart" role="img" aria-label=aria_label></div> }
 }

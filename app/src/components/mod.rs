@@ -5,6 +5,7 @@ pub mod empty_state;
 pub mod icons;
 pub mod layout;
 pub mod load_error;
+pub mod role;
 pub mod stat_card;
 pub mod theme;
 pub mod toast;

@@ -5,46 +5,37 @@ use leptos_meta::Title;
 
 use crate::api::agents::list_agents;
 use crate::components::empty_state::EmptyState;
-use crate::components::load_error::LoadError;
 use crate::model::AgentCard;
-use crate::pages::{PageHeader, Skeleton};
+use crate::pages::{PageHeader, loaded};
 
 /// `/agents`.
 #[component]
 pub fn AgentsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| list_agents());
-    let retry = Callback::new(move |_| data.refetch());
     view! {
         <Title text="Agents" />
         <PageHeader title="Agents" subtitle="The agents in this workspace and what they run on." />
-        <Suspense fallback=|| view! { <Skeleton count=5 /> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(agents) if agents.is_empty() => {
-                        view! {
-                            <EmptyState
-                                title="No agents yet"
-                                message="Agents are the building blocks of every workflow: a role, a prompt and a model."
-                            />
-                        }
-                            .into_any()
-                    }
-                    Ok(agents) => {
-                        view! {
-                            <div class="agent-grid" data-testid="agent-list">
-                                {agents
-                                    .into_iter()
-                                    .map(|agent| view! { <AgentCardView agent /> })
-                                    .collect_view()}
-                            </div>
-                        }
-                            .into_any()
-                    }
-                    Err(error) => view! { <LoadError error retry /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {loaded(data, 5, |agents| view! { <AgentList agents /> })}
     }
+}
+
+#[component]
+fn AgentList(agents: Vec<AgentCard>) -> impl IntoView {
+    if agents.is_empty() {
+        return view! {
+            <EmptyState
+                title="No agents yet"
+                message="Agents are the building blocks of every workflow: a role, a prompt and a model."
+            />
+        }
+            .into_any();
+    }
+    view! {
+        <div class="agent-grid" data-testid="agent-list">
+            {agents.into_iter().map(|agent| view! { <AgentCardView agent /> }).collect_view()}
+        </div>
+    }
+    .into_any()
 }
 
 #[component]

@@ -6,81 +6,76 @@ use leptos_meta::Title;
 use crate::api::dashboard::get_dashboard;
 use crate::components::chart::BarChart;
 use crate::components::empty_state::EmptyState;
-use crate::components::load_error::LoadError;
-use crate::pages::{PageHeader, Skeleton};
+use crate::model::DashboardView;
+use crate::pages::{PageHeader, loaded};
 
 /// `/analytics`.
 #[component]
 pub fn AnalyticsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_dashboard());
-    let retry = Callback::new(move |_| data.refetch());
     view! {
         <Title text="Analytics" />
         <PageHeader title="Analytics" subtitle="Cost, tokens and calls over time." />
-        <Suspense fallback=|| view! { <Skeleton count=2 /> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) if d.calls_per_day.iter().all(|day| day.calls == 0) => {
-                        view! {
-                            <EmptyState
-                                title="No LLM calls recorded yet"
-                                message="Once agents run, this page breaks their calls, tokens and cost down by day, provider, model and agent."
-                                testid="analytics-empty"
-                            />
-                        }
-                            .into_any()
-                    }
-                    Ok(d) => {
-                        let rows = d.calls_per_day.clone();
-                        let (labels, values): (Vec<_>, Vec<_>) = d
-                            .calls_per_day
-                            .into_iter()
-                            .map(|day| (day.label, day.calls))
-                            .unzip();
-                        view! {
-                            <div class="card">
-                                <h2>"LLM calls per day"</h2>
-                                <BarChart
-                                    id="chart-analytics-calls"
-                                    aria_label="Bar chart of LLM calls per day".to_owned()
-                                    labels
-                                    values
-                                    series="Calls"
-                                />
-                            </div>
-                            <div class="card table-card">
-                                <h2>"By day"</h2>
-                                <table>
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Day"</th>
-                                            <th scope="col" class="num">"Calls"</th>
-                                            <th scope="col" class="num">"Cost"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {rows
-                                            .into_iter()
-                                            .rev()
-                                            .map(|day| {
-                                                view! {
-                                                    <tr>
-                                                        <td>{day.label}</td>
-                                                        <td class="num">{day.calls}</td>
-                                                        <td class="num">{day.cost}</td>
-                                                    </tr>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
-                        }
-                            .into_any()
-                    }
-                    Err(error) => view! { <LoadError error retry /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {loaded(data, 2, |d| view! { <Usage view=d /> })}
     }
+}
+
+#[component]
+fn Usage(view: DashboardView) -> impl IntoView {
+    if view.calls_per_day.iter().all(|day| day.calls == 0) {
+        return view! {
+            <EmptyState
+                title="No LLM calls recorded yet"
+                message="Once agents run, this page breaks their calls, tokens and cost down by day, provider, model and agent."
+                testid="analytics-empty"
+            />
+        }
+            .into_any();
+    }
+    let rows = view.calls_per_day.clone();
+    let (labels, values): (Vec<_>, Vec<_>) = view
+        .calls_per_day
+        .into_iter()
+        .map(|day| (day.label, day.calls))
+        .unzip();
+    view! {
+        <div class="card">
+            <h2>"LLM calls per day"</h2>
+            <BarChart
+                id="chart-analytics-calls"
+                aria_label="Bar chart of LLM calls per day".to_owned()
+                labels
+                values
+                series="Calls"
+            />
+        </div>
+        <div class="card table-card">
+            <h2>"By day"</h2>
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col">"Day"</th>
+                        <th scope="col" class="num">"Calls"</th>
+                        <th scope="col" class="num">"Cost"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .rev()
+                        .map(|day| {
+                            view! {
+                                <tr>
+                                    <td>{day.label}</td>
+                                    <td class="num">{day.calls}</td>
+                                    <td class="num">{day.cost}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
 }

@@ -7,16 +7,15 @@ use crate::api::dashboard::get_dashboard;
 use crate::components::chart::BarChart;
 use crate::components::empty_state::EmptyState;
 use crate::components::icons::{Icon, IconName};
-use crate::components::load_error::LoadError;
+use crate::components::role::role_color;
 use crate::components::stat_card::StatCard;
 use crate::model::DashboardView;
-use crate::pages::{PageHeader, Skeleton};
+use crate::pages::{PageHeader, loaded};
 
 /// `/`.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_dashboard());
-    let retry = Callback::new(move |_| data.refetch());
     view! {
         <Title text="Dashboard" />
         <PageHeader title="Dashboard" subtitle="Your fleet at a glance.">
@@ -30,14 +29,7 @@ pub fn DashboardPage() -> impl IntoView {
                 "Refresh"
             </button>
         </PageHeader>
-        <Suspense fallback=|| view! { <Skeleton count=6 /> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(view) => view! { <Dashboard view /> }.into_any(),
-                    Err(error) => view! { <LoadError error retry /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {loaded(data, 6, |view| view! { <Dashboard view /> })}
     }
 }
 
@@ -56,6 +48,10 @@ fn Dashboard(view: DashboardView) -> impl IntoView {
         calls_per_day,
     } = view;
     let any_calls = calls_per_day.iter().any(|d| d.calls > 0);
+    let role_colors: Vec<String> = agents_by_role
+        .iter()
+        .map(|r| role_color(&r.role).to_owned())
+        .collect();
     let (role_labels, role_values): (Vec<_>, Vec<_>) = agents_by_role
         .into_iter()
         .map(|r| (r.role, r.count))
@@ -109,6 +105,7 @@ fn Dashboard(view: DashboardView) -> impl IntoView {
                             labels=role_labels
                             values=role_values
                             series="Agents"
+                            colors=role_colors
                             all_labels=true
                         />
                     }

@@ -8,6 +8,11 @@ pub mod settings;
 pub mod tasks;
 
 use leptos::prelude::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::components::load_error::LoadError;
+use crate::model::AppError;
 
 /// The heading block at the top of a page.
 #[component]
@@ -41,5 +46,32 @@ pub fn Skeleton(
         <div class="skeleton-grid" aria-busy="true" aria-label="Loading">
             {(0..count).map(|_| view! { <div class="skeleton"></div> }).collect_view()}
         </div>
+    }
+}
+
+/// Renders a page's data once it has loaded: skeleton blocks while it loads, the reason and a
+/// retry button (and a toast) when it fails.
+pub fn loaded<T, V>(
+    data: Resource<Result<T, AppError>>,
+    skeleton: usize,
+    render: impl Fn(T) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    V: IntoView + 'static,
+{
+    let retry = Callback::new(move |_| data.refetch());
+    view! {
+        <Suspense fallback=move || view! { <Skeleton count=skeleton /> }>
+            {move || {
+                let render = render.clone();
+                Suspend::new(async move {
+                    match data.await {
+                        Ok(value) => render(value).into_any(),
+                        Err(error) => view! { <LoadError error retry /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
     }
 }

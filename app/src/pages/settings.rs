@@ -4,26 +4,17 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::settings::get_settings;
-use crate::components::load_error::LoadError;
 use crate::model::SettingsView;
-use crate::pages::{PageHeader, Skeleton};
+use crate::pages::{PageHeader, loaded};
 
 /// `/settings`.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_settings());
-    let retry = Callback::new(move |_| data.refetch());
     view! {
         <Title text="Settings" />
         <PageHeader title="Settings" subtitle="Workspace defaults and model prices." />
-        <Suspense fallback=|| view! { <Skeleton count=2 /> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(view) => view! { <Settings view /> }.into_any(),
-                    Err(error) => view! { <LoadError error retry /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {loaded(data, 2, |view| view! { <Settings view /> })}
     }
 }
 

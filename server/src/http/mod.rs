@@ -17,7 +17,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use self::error::ApiError;
 use self::middleware::REQUEST_ID_HEADER;
@@ -82,21 +82,25 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(
-                    |request: &axum::http::Request<_>| {
-                        let id = request
-                            .headers()
-                            .get(&REQUEST_ID_HEADER)
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default();
-                        tracing::info_span!(
-                            "request",
-                            request_id = %id,
-                            method = %request.method(),
-                            path = %request.uri().path(),
-                        )
-                    },
-                ))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &axum::http::Request<_>| {
+                            let id = request
+                                .headers()
+                                .get(&REQUEST_ID_HEADER)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or_default();
+                            tracing::info_span!(
+                                "request",
+                                request_id = %id,
+                                method = %request.method(),
+                                path = %request.uri().path(),
+                            )
+                        })
+                        // One line per request at info (status and latency), inside the span that
+                        // carries the request id.
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
                 .layer(CompressionLayer::new()),
         );
