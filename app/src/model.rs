@@ -14,6 +14,9 @@ pub enum AppError {
     /// The input broke a rule; the message says which.
     #[error("{0}")]
     Invalid(String),
+    /// Not signed in, or not allowed.
+    #[error("{0}")]
+    Denied(String),
     /// The server failed; details are in its logs.
     #[error("{0}")]
     Internal(String),

@@ -23,8 +23,11 @@ impl From<engine::Error> for AppError {
     fn from(err: engine::Error) -> Self {
         match err {
             engine::Error::NotFound { .. } => AppError::NotFound(err.to_string()),
-            engine::Error::Invalid { .. } | engine::Error::Conflict(_) => {
-                AppError::Invalid(err.to_string())
+            engine::Error::Invalid { .. }
+            | engine::Error::Conflict(_)
+            | engine::Error::InsufficientCredits(_) => AppError::Invalid(err.to_string()),
+            engine::Error::Unauthorized(_) | engine::Error::Forbidden(_) => {
+                AppError::Denied(err.to_string())
             }
             engine::Error::Config(_) | engine::Error::Db(_) | engine::Error::Migrate(_) => {
                 tracing::error!(error = %err, source = ?std::error::Error::source(&err), "server function failed");

@@ -105,6 +105,19 @@ pub enum MemberRole {
 }
 
 impl MemberRole {
+    /// Whether this role includes everything `other` may do (admin ⊇ developer ⊇ viewer).
+    pub fn includes(self, other: MemberRole) -> bool {
+        self.rank() >= other.rank()
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            MemberRole::Viewer => 0,
+            MemberRole::Developer => 1,
+            MemberRole::Admin => 2,
+        }
+    }
+
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -28,6 +28,15 @@ pub enum Error {
     /// A uniqueness rule was violated (e.g. two agents with the same name).
     #[error("{0}")]
     Conflict(String),
+    /// The caller is not signed in, or their credentials are wrong or expired.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller is signed in but their role does not allow the action.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The caller's credit balance cannot pay for the action.
+    #[error("{0}")]
+    InsufficientCredits(String),
     /// Configuration the engine cannot work with, such as an unsupported database URL.
     #[error("configuration error: {0}")]
     Config(String),

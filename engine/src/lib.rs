@@ -6,6 +6,7 @@
 //! functions are thin edges that call into it.
 
 pub mod analytics;
+pub mod auth;
 pub mod domain;
 pub mod error;
 pub mod seed;

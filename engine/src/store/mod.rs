@@ -7,11 +7,16 @@
 //! can compose them into one transaction.
 
 pub mod agents;
+pub mod api_keys;
+pub mod audit;
 pub mod backend;
+pub mod credits;
 pub mod llm_calls;
 pub mod prices;
 pub mod providers;
+pub mod sessions;
 pub mod settings;
+pub mod users;
 pub mod workspaces;
 
 use std::path::Path;

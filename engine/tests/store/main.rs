@@ -7,5 +7,6 @@
 
 mod agents;
 mod analytics;
+mod identity;
 mod migrations;
 mod seed;

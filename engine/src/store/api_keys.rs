@@ -1,0 +1,124 @@
+//! API keys for programs: shown once at creation, stored as SHA-256 digests.
+
+use serde::Serialize;
+use sqlx::FromRow;
+
+use crate::auth::tokens::{digest, new_token};
+use crate::auth::{AuthMethod, Principal};
+use crate::domain::MemberRole;
+use crate::{Error, Result, Store, new_id, now_ms};
+
+/// An API key as lists show it (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct ApiKeyInfo {
+    /// Id.
+    pub id: String,
+    /// The owner.
+    pub user_id: String,
+    /// A label chosen by the owner.
+    pub name: String,
+    /// The first characters of the key, to recognise it.
+    pub prefix: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// When it last authenticated a request.
+    pub last_used_at: Option<i64>,
+    /// When it was revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// Creates a key for the caller; returns the plaintext key (to show once) and its record.
+pub async fn create(store: &Store, owner: &Principal, name: &str) -> Result<(String, ApiKeyInfo)> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(Error::invalid("name", "must be 1 to 80 characters"));
+    }
+    let key = new_token("fdk_")?;
+    let info = ApiKeyInfo {
+        id: new_id(),
+        user_id: owner.user_id.clone(),
+        name: name.to_owned(),
+        prefix: key.chars().take(12).collect(),
+        created_at: now_ms(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    sqlx::query(
+        "INSERT INTO api_keys (id, workspace_id, user_id, name, prefix, key_hash, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&info.id)
+    .bind(&owner.workspace_id)
+    .bind(&info.user_id)
+    .bind(&info.name)
+    .bind(&info.prefix)
+    .bind(digest(&key))
+    .bind(info.created_at)
+    .execute(store.pool())
+    .await?;
+    Ok((key, info))
+}
+
+/// The keys of a workspace (admins) or of the caller (others).
+pub async fn list(store: &Store, who: &Principal) -> Result<Vec<ApiKeyInfo>> {
+    let all = who.role == MemberRole::Admin;
+    Ok(sqlx::query_as(
+        "SELECT id, user_id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys \
+         WHERE workspace_id = $1 AND ($2 = 1 OR user_id = $3) ORDER BY created_at DESC",
+    )
+    .bind(&who.workspace_id)
+    .bind(i64::from(all))
+    .bind(&who.user_id)
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// Revokes a key: its owner or an admin of the workspace may.
+pub async fn revoke(store: &Store, who: &Principal, id: &str) -> Result<()> {
+    let all = who.role == MemberRole::Admin;
+    let done = sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3 \
+         AND revoked_at IS NULL AND ($4 = 1 OR user_id = $5)",
+    )
+    .bind(now_ms())
+    .bind(id)
+    .bind(&who.workspace_id)
+    .bind(i64::from(all))
+    .bind(&who.user_id)
+    .execute(store.pool())
+    .await?
+    .rows_affected();
+    if done == 0 {
+        return Err(Error::not_found("api_key", id));
+    }
+    Ok(())
+}
+
+/// Who an API key belongs to, if it is valid; records its use.
+pub async fn resolve(store: &Store, key: &str) -> Result<Option<Principal>> {
+    let hash = digest(key);
+    let row: Option<(String, String, String, String)> = sqlx::query_as(
+        "SELECT u.id, u.email, k.workspace_id, m.role FROM api_keys k \
+         JOIN users u ON u.id = k.user_id \
+         JOIN memberships m ON m.user_id = k.user_id AND m.workspace_id = k.workspace_id \
+         WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.is_active = 1",
+    )
+    .bind(&hash)
+    .fetch_optional(store.pool())
+    .await?;
+    let Some((user_id, email, workspace_id, role)) = row else {
+        return Ok(None);
+    };
+    sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2")
+        .bind(now_ms())
+        .bind(&hash)
+        .execute(store.pool())
+        .await?;
+    Ok(Some(Principal {
+        user_id,
+        email,
+        workspace_id,
+        role: MemberRole::parse(&role)?,
+        method: AuthMethod::ApiKey,
+    }))
+}

@@ -1,0 +1,143 @@
+//! Credits: a per-user balance that pays for agent runs, and the ledger of every change.
+//!
+//! Deduction is one conditional `UPDATE … WHERE credits >= n`: the database decides, so
+//! concurrent calls can never take the balance below zero (a CHECK constraint backs this up).
+
+use serde::Serialize;
+use sqlx::FromRow;
+
+use crate::auth::Principal;
+use crate::{Error, Result, Store, new_id, now_ms};
+
+/// One ledger row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct LedgerEntry {
+    /// Id.
+    pub id: String,
+    /// Whose balance changed.
+    pub user_id: String,
+    /// The change (negative for spending).
+    pub delta: i64,
+    /// The balance after it.
+    pub balance_after: i64,
+    /// Why, e.g. `task submission` or `top-up`.
+    pub reason: String,
+    /// Who caused it (the admin for top-ups).
+    pub actor_user_id: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// The caller's balance.
+pub async fn balance(store: &Store, user_id: &str) -> Result<i64> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT credits FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(store.pool())
+        .await?;
+    row.map(|(c,)| c)
+        .ok_or_else(|| Error::not_found("user", user_id))
+}
+
+/// Takes `amount` credits from the caller, or fails with [`Error::InsufficientCredits`]
+/// and changes nothing. Returns the new balance.
+#[tracing::instrument(skip(store, who), fields(user.id = %who.user_id))]
+pub async fn deduct(store: &Store, who: &Principal, amount: i64, reason: &str) -> Result<i64> {
+    let mut tx = store.pool().begin().await?;
+    let updated =
+        sqlx::query("UPDATE users SET credits = credits - $1 WHERE id = $2 AND credits >= $1")
+            .bind(amount)
+            .bind(&who.user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    if updated == 0 {
+        return Err(Error::InsufficientCredits(
+            "not enough credits: ask an admin to top up your balance".into(),
+        ));
+    }
+    let balance = record(
+        &mut tx,
+        &who.workspace_id,
+        &who.user_id,
+        -amount,
+        reason,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(balance)
+}
+
+/// Adds credits to a member of the admin's workspace. Returns the new balance.
+#[tracing::instrument(skip(store, admin), fields(admin.id = %admin.user_id))]
+pub async fn top_up(store: &Store, admin: &Principal, user_id: &str, amount: i64) -> Result<i64> {
+    if !(1..=1_000_000).contains(&amount) {
+        return Err(Error::invalid("amount", "must be between 1 and 1,000,000"));
+    }
+    let mut tx = store.pool().begin().await?;
+    let updated = sqlx::query(
+        "UPDATE users SET credits = credits + $1 WHERE id = $2 AND id IN \
+         (SELECT user_id FROM memberships WHERE workspace_id = $3)",
+    )
+    .bind(amount)
+    .bind(user_id)
+    .bind(&admin.workspace_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(Error::not_found("user", user_id));
+    }
+    let balance = record(
+        &mut tx,
+        &admin.workspace_id,
+        user_id,
+        amount,
+        "top-up",
+        Some(&admin.user_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(balance)
+}
+
+async fn record(
+    conn: &mut sqlx::AnyConnection,
+    workspace_id: &str,
+    user_id: &str,
+    delta: i64,
+    reason: &str,
+    actor: Option<&str>,
+) -> Result<i64> {
+    let (balance,): (i64,) = sqlx::query_as("SELECT credits FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO credit_ledger (id, workspace_id, user_id, delta, balance_after, reason, \
+         actor_user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(new_id())
+    .bind(workspace_id)
+    .bind(user_id)
+    .bind(delta)
+    .bind(balance)
+    .bind(reason)
+    .bind(actor)
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok(balance)
+}
+
+/// The ledger of a workspace, newest first.
+pub async fn ledger(store: &Store, workspace_id: &str, limit: i64) -> Result<Vec<LedgerEntry>> {
+    Ok(sqlx::query_as(
+        "SELECT id, user_id, delta, balance_after, reason, actor_user_id, created_at \
+         FROM credit_ledger WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+    )
+    .bind(workspace_id)
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(store.pool())
+    .await?)
+}
