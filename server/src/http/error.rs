@@ -87,6 +87,17 @@ impl From<engine::Error> for ApiError {
             E::Conflict(message) => {
                 ApiError::new(StatusCode::CONFLICT, "CONFLICT", message.clone())
             }
+            E::Unauthorized(message) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message.clone())
+            }
+            E::Forbidden(message) => {
+                ApiError::new(StatusCode::FORBIDDEN, "FORBIDDEN", message.clone())
+            }
+            E::InsufficientCredits(message) => ApiError::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "INSUFFICIENT_CREDITS",
+                message.clone(),
+            ),
             E::Config(_) | E::Db(_) | E::Migrate(_) => ApiError::internal(&err),
         }
     }
