@@ -45,6 +45,19 @@ pub struct Config {
     /// A tracing filter such as `info` or `fleetdeck=debug,info`. `FLEETDECK_LOG`; default
     /// `info`.
     pub log: String,
+    /// The key that seals provider API keys (base64 of 32 bytes). `FLEETDECK_MASTER_KEY`;
+    /// default: a key generated into `<data_dir>/master.key` (mode 0600) on first start.
+    #[serde(skip_serializing)]
+    pub master_key: Option<SecretString>,
+    /// Mark session cookies `Secure` (set when Fleetdeck is served over https).
+    /// `FLEETDECK_COOKIE_SECURE`; default `false`.
+    pub cookie_secure: bool,
+    /// Requests per minute allowed per client IP and per API key. `FLEETDECK_RATE_LIMIT_PER_MINUTE`;
+    /// default 100.
+    pub rate_limit_per_minute: u32,
+    /// Origins allowed to call the API from other sites (CORS), e.g.
+    /// `["https://ops.example.com"]`. `FLEETDECK_CORS_ORIGINS`; default none.
+    pub cors_origins: Vec<String>,
     /// Seconds to let in-flight requests finish on shutdown. `FLEETDECK_SHUTDOWN_GRACE_SECS`;
     /// default 30.
     pub shutdown_grace_secs: u64,
@@ -59,6 +72,10 @@ impl Default for Config {
             site_root: None,
             log_format: LogFormat::Json,
             log: "info".to_owned(),
+            master_key: None,
+            cookie_secure: false,
+            rate_limit_per_minute: 100,
+            cors_origins: Vec::new(),
             shutdown_grace_secs: 30,
         }
     }
@@ -118,6 +135,15 @@ impl Config {
             config.database_url = None;
         }
         Ok(config)
+    }
+
+    /// The master key that seals provider API keys.
+    pub fn master_key(&self) -> Result<engine::auth::secrets::MasterKey, ConfigError> {
+        engine::auth::secrets::MasterKey::load_or_create(
+            &self.data_dir,
+            self.master_key.as_ref().map(|k| k.expose_secret()),
+        )
+        .map_err(|e| ConfigError::Invalid(e.to_string()))
     }
 
     /// The SQLite file used when no `DATABASE_URL` is set.

@@ -3,6 +3,7 @@
 //! `main.rs` only parses the command line; everything else is here so that integration tests
 //! can start the real server in-process on port 0 ([`Server::start`]).
 
+pub mod cli;
 pub mod config;
 pub mod doctor;
 pub mod http;
@@ -63,13 +64,23 @@ impl Server {
             leptos_options,
             metrics: telemetry::metrics_handle(),
             started_at: Instant::now(),
+            master_key: config.master_key()?,
+            cookie_secure: config.cookie_secure,
+            rate_limiter: std::sync::Arc::new(http::middleware::rate_limiter(
+                config.rate_limit_per_minute,
+            )),
+            cors_origins: config.cors_origins.clone(),
         };
         let app = http::router(state);
         let (tx, rx) = oneshot::channel::<()>();
         let grace = Duration::from_secs(config.shutdown_grace_secs);
         let task = tokio::spawn(async move {
             let (drained_tx, drained_rx) = oneshot::channel::<()>();
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let serve = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
                 let _ = rx.await;
                 let _ = drained_tx.send(());
             });

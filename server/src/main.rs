@@ -33,6 +33,64 @@ enum Command {
     Migrate,
     /// Check configuration, database, migrations and site assets; exit 0 only if all pass.
     Doctor,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API keys.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+    /// Inspect the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Create a user in the default workspace.
+    Create {
+        /// E-mail address (the sign-in name).
+        #[arg(long)]
+        email: String,
+        /// Password (at least 10 characters).
+        #[arg(long)]
+        password: String,
+        /// admin, developer or viewer.
+        #[arg(long, default_value = "developer")]
+        role: String,
+    },
+    /// List the users of the default workspace.
+    List,
+    /// Print a one-time sign-in link for a user.
+    MagicLink {
+        /// The user's e-mail address.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ApiKeyCommand {
+    /// Create an API key for a user; the key is the last line printed.
+    Create {
+        /// The owner's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// A label for the key.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Recompute every workspace's hash chain; exit non-zero if any was tampered with.
+    Verify,
 }
 
 fn main() -> ExitCode {
@@ -60,6 +118,30 @@ fn main() -> ExitCode {
         Command::Doctor => runtime.block_on(server::doctor::run(&overrides)),
         Command::Serve { .. } => report(runtime.block_on(serve(&overrides))),
         Command::Migrate => report(runtime.block_on(migrate(&overrides))),
+        Command::User { command } => report(runtime.block_on(async {
+            let config = quiet_config(&overrides)?;
+            match command {
+                UserCommand::Create {
+                    email,
+                    password,
+                    role,
+                } => server::cli::user_create(&config, &email, &password, &role).await,
+                UserCommand::List => server::cli::user_list(&config).await,
+                UserCommand::MagicLink { email } => server::cli::magic_link(&config, &email).await,
+            }
+        })),
+        Command::ApiKey {
+            command: ApiKeyCommand::Create { email, name },
+        } => report(runtime.block_on(async {
+            let config = quiet_config(&overrides)?;
+            server::cli::api_key_create(&config, &email, &name).await
+        })),
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => report(runtime.block_on(async {
+            let config = quiet_config(&overrides)?;
+            server::cli::audit_verify(&config).await
+        })),
     }
 }
 
@@ -72,6 +154,13 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Configuration for one-shot commands: only warnings are logged, so output stays readable.
+fn quiet_config(overrides: &Overrides) -> anyhow::Result<Config> {
+    let config = Config::load(overrides)?;
+    server::telemetry::init_logging(config.log_format, "warn");
+    Ok(config)
 }
 
 async fn serve(overrides: &Overrides) -> anyhow::Result<()> {

@@ -50,3 +50,49 @@ pub async fn put<'e>(
     .await?;
     Ok(())
 }
+
+/// The settings that exist.
+pub const KEYS: [&str; 3] = [DEFAULT_PROVIDER, DEFAULT_MODEL, DEFAULT_TEMPERATURE];
+
+/// Fails with not-found for a key that is not a setting.
+pub fn check_key(key: &str) -> Result<()> {
+    if KEYS.contains(&key) {
+        Ok(())
+    } else {
+        Err(Error::not_found("setting", key))
+    }
+}
+
+/// Validates and writes a setting: the provider must exist in the workspace, the model must be
+/// a non-empty name, the temperature a number from 0 to 2.
+pub async fn set_validated(
+    store: &crate::Store,
+    workspace_id: &str,
+    key: &str,
+    value: &serde_json::Value,
+) -> Result<()> {
+    check_key(key)?;
+    match key {
+        DEFAULT_PROVIDER => {
+            let id = value
+                .as_str()
+                .ok_or_else(|| Error::invalid("value", "must be a provider id"))?;
+            crate::store::providers::get(store, workspace_id, id).await?;
+        }
+        DEFAULT_MODEL => {
+            let ok = value
+                .as_str()
+                .is_some_and(|m| !m.trim().is_empty() && m.len() <= 200);
+            if !ok {
+                return Err(Error::invalid("value", "must be a model name"));
+            }
+        }
+        _ => {
+            let ok = value.as_f64().is_some_and(|t| (0.0..=2.0).contains(&t));
+            if !ok {
+                return Err(Error::invalid("value", "must be a number from 0 to 2"));
+            }
+        }
+    }
+    put(store.pool(), workspace_id, key, value).await
+}

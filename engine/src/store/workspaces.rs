@@ -64,3 +64,17 @@ pub async fn first<'e>(db: impl Executor<'e, Database = Any>) -> Result<Option<W
     .fetch_optional(db)
     .await?)
 }
+
+/// A workspace by id.
+#[tracing::instrument(skip(db))]
+pub async fn by_id<'e>(
+    db: impl Executor<'e, Database = Any>,
+    id: &str,
+) -> Result<Option<Workspace>> {
+    Ok(
+        sqlx::query_as("SELECT id, name, slug, created_at FROM workspaces WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?,
+    )
+}

@@ -46,6 +46,58 @@ pub async fn observe(request: Request, next: Next) -> Response {
     response
 }
 
+/// Counts requests per client key (an API key's digest, else the client IP).
+pub type RateLimiter = governor::DefaultKeyedRateLimiter<String>;
+
+/// Builds the limiter: `per_minute` requests per key, refilled evenly over the minute.
+pub fn rate_limiter(per_minute: u32) -> RateLimiter {
+    let per_minute =
+        std::num::NonZeroU32::new(per_minute.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+    governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute))
+}
+
+/// Applies the rate limit to `/api/*` (REST, sign-in and server functions); pages and static
+/// files are not limited. Over the limit: 429 with `Retry-After` in seconds.
+pub async fn rate_limit(
+    axum::extract::State(state): axum::extract::State<super::AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    use axum::response::IntoResponse;
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let key = match super::auth::bearer(request.headers()) {
+        Some(token) => format!("key:{}", engine::auth::tokens::digest(token)),
+        None => format!(
+            "ip:{}",
+            request
+                .extensions()
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_default()
+        ),
+    };
+    match state.rate_limiter.check_key(&key) {
+        Ok(()) => next.run(request).await,
+        Err(not_until) => {
+            use governor::clock::{Clock, DefaultClock};
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            let mut response = super::error::ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                format!("too many requests; retry in {secs} s"),
+            )
+            .into_response();
+            if let Ok(value) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
+    }
+}
+
 /// A bounded label for requests no route template matched (static files, pages, 404s).
 fn route_family(path: &str) -> &'static str {
     if path.starts_with("/pkg/") {

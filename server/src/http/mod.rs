@@ -1,9 +1,17 @@
 //! The axum application: operational endpoints, the REST API under `/api/v1`, the Leptos pages
 //! and server functions, and static files — behind request ids, metrics and security headers.
 
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod middleware;
 pub mod ops;
+pub mod providers;
+pub mod session;
+pub mod settings;
+pub mod users;
 
 use std::time::Instant;
 
@@ -35,6 +43,14 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// When this process started serving.
     pub started_at: Instant,
+    /// Seals provider API keys.
+    pub master_key: engine::auth::secrets::MasterKey,
+    /// Whether session cookies are marked `Secure`.
+    pub cookie_secure: bool,
+    /// Requests per minute per client IP and per API key on `/api`.
+    pub rate_limiter: std::sync::Arc<middleware::RateLimiter>,
+    /// Origins allowed by CORS on `/api` (none by default).
+    pub cors_origins: Vec<String>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -55,13 +71,21 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
 
     let api = Router::new()
+        .nest("/providers", providers::router())
+        .nest("/settings", settings::router())
+        .nest("/api-keys", api_keys::router())
+        .nest("/users", users::router())
+        .nest("/credits", users::credits_router())
+        .nest("/audit", audit::router())
         .fallback(|uri: axum::http::Uri| async move { ApiError::route_not_found(uri.path()) });
+    let api = with_cors(api, &state.cors_origins);
 
     let mut router = Router::new()
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
         .nest("/api/v1", api)
+        .nest("/api/auth", session::router())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -77,6 +101,10 @@ pub fn router(state: AppState) -> Router {
         >(
             move || provide_context(fallback_context.clone()),
             app::shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::rate_limit,
         ))
         .layer(axum::middleware::from_fn(middleware::observe))
         .layer(
@@ -108,4 +136,32 @@ pub fn router(state: AppState) -> Router {
         router = router.layer(header);
     }
     router.with_state(state)
+}
+
+/// Adds CORS for the configured origins; with none configured, browsers keep the same-origin
+/// policy and no CORS headers are sent.
+fn with_cors(router: Router<AppState>, origins: &[String]) -> Router<AppState> {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let allowed: Vec<axum::http::HeaderValue> = origins
+        .iter()
+        .filter_map(|o| axum::http::HeaderValue::from_str(o.trim()).ok())
+        .collect();
+    if allowed.is_empty() {
+        return router;
+    }
+    router.layer(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(allowed))
+            .allow_methods([
+                axum::http::Method::GET,
+                axum::http::Method::POST,
+                axum::http::Method::PUT,
+                axum::http::Method::PATCH,
+                axum::http::Method::DELETE,
+            ])
+            .allow_headers([
+                axum::http::header::AUTHORIZATION,
+                axum::http::header::CONTENT_TYPE,
+            ]),
+    )
 }

@@ -131,3 +131,98 @@ fn a_bad_config_value_is_a_clear_error() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn users_keys_and_the_audit_chain_from_the_command_line() {
+    let dir = temp_dir("identity");
+    let out = fleetdeck(&dir)
+        .args([
+            "user",
+            "create",
+            "--email",
+            "Boss@Example.com",
+            "--password",
+            "a long enough password",
+            "--role",
+            "admin",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("boss@example.com (admin)"));
+
+    let out = fleetdeck(&dir)
+        .args([
+            "user",
+            "create",
+            "--email",
+            "boss@example.com",
+            "--password",
+            "a long enough password",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "duplicate e-mail must fail");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("already exists") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+
+    let out = fleetdeck(&dir)
+        .args([
+            "api-key",
+            "create",
+            "--email",
+            "boss@example.com",
+            "--name",
+            "deploy bot",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let key = stdout.trim_end().lines().last().unwrap();
+    assert!(key.starts_with("fdk_") && key.len() > 40, "{stdout}");
+
+    let out = fleetdeck(&dir)
+        .args(["user", "magic-link", "--email", "boss@example.com"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("/api/auth/magic-link/redeem?token=fdm_")
+    );
+
+    let out = fleetdeck(&dir).args(["audit", "verify"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("2 entries, chain intact"), "{stdout}");
+
+    // Tamper with the log behind Fleetdeck's back.
+    let db = dir.join("fleetdeck.db");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = engine::Store::open_sqlite_file(&db).await.unwrap();
+        sqlx::query("UPDATE audit_log SET actor = 'someone else' WHERE seq = 1")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let out = fleetdeck(&dir).args(["audit", "verify"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("❌") && stdout.contains("broken at entry 1"),
+        "{stdout}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -40,12 +40,17 @@ pub enum Db {
 
 /// Starts a server on `db`; `None` when Postgres is unreachable outside CI.
 pub async fn spawn_app(db: Db) -> Option<TestApp> {
+    spawn_app_with(db, |_| {}).await
+}
+
+/// Like [`spawn_app`], with a chance to change the configuration first.
+pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
     let test_db = match db {
         Db::Sqlite => TestDb::sqlite().await,
         Db::Postgres => TestDb::postgres().await?,
     };
     let data_dir = std::env::temp_dir().join(format!("fleetdeck-app-{}", engine::new_id()));
-    let config = Config {
+    let mut config = Config {
         addr: "127.0.0.1:0".parse().expect("address"),
         data_dir: data_dir.clone(),
         database_url: Some(SecretString::from(test_db.url.clone())),
@@ -53,7 +58,11 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
         log_format: LogFormat::Json,
         log: "warn".into(),
         shutdown_grace_secs: 5,
+        // The authorization matrix sends many requests from one address.
+        rate_limit_per_minute: 100_000,
+        ..Config::default()
     };
+    adjust(&mut config);
     let server = server::Server::start(&config).await.expect("server starts");
     Some(TestApp {
         base: format!("http://{}", server.addr),

@@ -8,5 +8,6 @@
 
 mod cli;
 mod helpers;
+mod identity;
 mod ops;
 mod pages;

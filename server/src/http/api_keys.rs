@@ -1,0 +1,76 @@
+//! `/api/v1/api-keys`: keys for programs; the key itself is shown once, at creation.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use engine::store::api_keys::{self, ApiKeyInfo};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::auth::{Auth, Client, audit};
+use super::error::ApiError;
+use super::extract::ApiJson;
+
+/// The routes under `/api/v1/api-keys`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(list).post(create))
+        .route("/{id}", delete(revoke))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body {
+    name: String,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<Vec<ApiKeyInfo>>, ApiError> {
+    Ok(Json(api_keys::list(&state.store, &who).await?))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Client(client): Client,
+    ApiJson(body): ApiJson<Body>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    who.require(engine::domain::MemberRole::Developer)?;
+    let (key, info) = api_keys::create(&state.store, &who, &body.name).await?;
+    audit(
+        &state,
+        &who,
+        &client,
+        "api_key.create",
+        format!("api_key:{}", info.id),
+        json!({ "name": info.name, "prefix": info.prefix }),
+    )
+    .await;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "key": key, "api_key": info })),
+    ))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Client(client): Client,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    api_keys::revoke(&state.store, &who, &id).await?;
+    audit(
+        &state,
+        &who,
+        &client,
+        "api_key.revoke",
+        format!("api_key:{id}"),
+        json!({}),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}

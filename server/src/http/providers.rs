@@ -1,0 +1,141 @@
+//! `/api/v1/providers`: provider credentials (admins manage, everyone reads the masked view).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use engine::domain::MemberRole;
+use engine::store::providers::{self, Provider, ProviderInput};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use super::auth::{Auth, Client, audit};
+use super::error::ApiError;
+use super::extract::ApiJson;
+
+/// The routes under `/api/v1/providers`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(list).post(create))
+        .route("/{id}", get(show).patch(update).delete(remove))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body {
+    name: Option<String>,
+    kind: Option<String>,
+    base_url: Option<String>,
+    api_key: Option<String>,
+}
+
+impl From<Body> for ProviderInput {
+    fn from(b: Body) -> Self {
+        ProviderInput {
+            name: b.name,
+            kind: b.kind,
+            base_url: b.base_url,
+            api_key: b.api_key,
+        }
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<Vec<Provider>>, ApiError> {
+    Ok(Json(
+        providers::list(state.store.pool(), &who.workspace_id).await?,
+    ))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Provider>, ApiError> {
+    Ok(Json(
+        providers::get(&state.store, &who.workspace_id, &id).await?,
+    ))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Client(client): Client,
+    ApiJson(body): ApiJson<Body>,
+) -> Result<(StatusCode, Json<Provider>), ApiError> {
+    who.require(MemberRole::Admin)?;
+    let has_key = body.api_key.is_some();
+    let provider = providers::create(
+        &state.store,
+        &state.master_key,
+        &who.workspace_id,
+        &body.into(),
+    )
+    .await?;
+    audit(
+        &state,
+        &who,
+        &client,
+        "provider.create",
+        format!("provider:{}", provider.id),
+        json!({ "name": provider.name, "kind": provider.kind, "api_key_set": has_key }),
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(provider)))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Client(client): Client,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Body>,
+) -> Result<Json<Provider>, ApiError> {
+    who.require(MemberRole::Admin)?;
+    let rotated = body.api_key.is_some();
+    let provider = providers::update(
+        &state.store,
+        &state.master_key,
+        &who.workspace_id,
+        &id,
+        &body.into(),
+    )
+    .await?;
+    audit(
+        &state,
+        &who,
+        &client,
+        if rotated {
+            "provider.rotate_key"
+        } else {
+            "provider.update"
+        },
+        format!("provider:{id}"),
+        json!({ "name": provider.name }),
+    )
+    .await;
+    Ok(Json(provider))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Client(client): Client,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    who.require(MemberRole::Admin)?;
+    providers::delete(&state.store, &who.workspace_id, &id).await?;
+    audit(
+        &state,
+        &who,
+        &client,
+        "provider.delete",
+        format!("provider:{id}"),
+        json!({}),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,58 @@
+//! `/api/v1/settings/{key}`: the workspace defaults (provider, model, temperature).
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use engine::domain::MemberRole;
+use engine::store::settings;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::auth::{Auth, Client, audit};
+use super::error::ApiError;
+use super::extract::ApiJson;
+
+/// The routes under `/api/v1/settings`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/{key}", get(read).put(write))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body {
+    value: Value,
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    settings::check_key(&key)?;
+    let value = settings::get(state.store.pool(), &who.workspace_id, &key)
+        .await?
+        .ok_or_else(|| engine::Error::not_found("setting", &key))?;
+    Ok(Json(json!({ "key": key, "value": value })))
+}
+
+async fn write(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Client(client): Client,
+    Path(key): Path<String>,
+    ApiJson(body): ApiJson<Body>,
+) -> Result<Json<Value>, ApiError> {
+    who.require(MemberRole::Admin)?;
+    settings::set_validated(&state.store, &who.workspace_id, &key, &body.value).await?;
+    audit(
+        &state,
+        &who,
+        &client,
+        "setting.update",
+        format!("setting:{key}"),
+        json!({ "value": body.value }),
+    )
+    .await;
+    Ok(Json(json!({ "key": key, "value": body.value })))
+}

@@ -1,0 +1,126 @@
+//! `/api/v1/users` and `/api/v1/credits`: members of the workspace and their credits.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use engine::domain::MemberRole;
+use engine::store::users::{self, Member};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::auth::{Auth, Client, audit};
+use super::error::ApiError;
+use super::extract::ApiJson;
+
+/// The routes under `/api/v1/users`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(list).post(create))
+}
+
+/// The routes under `/api/v1/credits`.
+pub fn credits_router() -> Router<AppState> {
+    Router::new()
+        .route("/topup", post(top_up))
+        .route("/ledger", get(ledger))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    email: String,
+    password: Option<String>,
+    role: String,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<Vec<Member>>, ApiError> {
+    who.require(MemberRole::Admin)?;
+    Ok(Json(
+        users::list(state.store.pool(), &who.workspace_id).await?,
+    ))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Client(client): Client,
+    ApiJson(body): ApiJson<NewUser>,
+) -> Result<(StatusCode, Json<Member>), ApiError> {
+    who.require(MemberRole::Admin)?;
+    let role = MemberRole::parse(&body.role)?;
+    let mut tx = state
+        .store
+        .pool()
+        .begin()
+        .await
+        .map_err(engine::Error::from)?;
+    let member = users::create(
+        &mut tx,
+        &who.workspace_id,
+        &body.email,
+        body.password.as_deref(),
+        role,
+    )
+    .await?;
+    tx.commit().await.map_err(engine::Error::from)?;
+    audit(
+        &state,
+        &who,
+        &client,
+        "user.create",
+        format!("user:{}", member.id),
+        json!({ "email": member.email, "role": member.role }),
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(member)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TopUp {
+    user_id: Option<String>,
+    email: Option<String>,
+    amount: i64,
+}
+
+async fn top_up(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Client(client): Client,
+    ApiJson(body): ApiJson<TopUp>,
+) -> Result<Json<Value>, ApiError> {
+    who.require(MemberRole::Admin)?;
+    let user_id = match (body.user_id, body.email) {
+        (Some(id), _) => id,
+        (None, Some(email)) => {
+            users::member_by_email(state.store.pool(), &who.workspace_id, &email)
+                .await?
+                .map(|m| m.id)
+                .ok_or_else(|| engine::Error::not_found("user", email))?
+        }
+        (None, None) => {
+            return Err(engine::Error::invalid("user_id", "give user_id or email").into());
+        }
+    };
+    let balance = engine::store::credits::top_up(&state.store, &who, &user_id, body.amount).await?;
+    audit(
+        &state,
+        &who,
+        &client,
+        "credits.topup",
+        format!("user:{user_id}"),
+        json!({ "amount": body.amount, "balance": balance }),
+    )
+    .await;
+    Ok(Json(json!({ "user_id": user_id, "credits": balance })))
+}
+
+async fn ledger(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<Value>, ApiError> {
+    who.require(MemberRole::Admin)?;
+    let entries = engine::store::credits::ledger(&state.store, &who.workspace_id, 500).await?;
+    Ok(Json(json!({ "entries": entries })))
+}
