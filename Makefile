@@ -102,8 +102,10 @@ $(SITE_ROOT)/favicon.svg: assets/favicon.svg
 run: build
 	@echo
 	@echo "  Fleetdeck is starting on http://127.0.0.1:3000 (data in ./data, Ctrl-C to stop)."
-	@echo "  Open it in a browser: no sign-in is needed yet; the first start creates a default"
-	@echo "  workspace with five agents on the offline simulator."
+	@echo "  To sign in: on the first visit the one-time setup page creates the admin account."
+	@echo "  Or create users from a terminal:"
+	@echo "    ./target/release/fleetdeck user create --email you@example.com --password '…' --role admin"
+	@echo "  The first start also creates a default workspace with five agents on the offline simulator."
 	@echo
 	FLEETDECK_LOG_FORMAT=pretty ./target/release/fleetdeck serve
 

@@ -146,3 +146,17 @@ pub fn render_bar_chart(
         leptos::logging::warn!("chart {id} could not be drawn: {e:?}");
     }
 }
+
+/// Loads `path` as a full page (after signing in or out, so every part sees the new session).
+pub fn go_to(path: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign(path);
+    }
+}
+
+/// Asks the user to confirm a destructive action.
+pub fn confirm(message: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(message).ok())
+        .unwrap_or(false)
+}

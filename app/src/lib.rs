@@ -24,8 +24,14 @@ use crate::components::layout::Layout;
 use crate::components::theme::provide_theme;
 use crate::components::toast::provide_toasts;
 use crate::pages::{
-    agents::AgentsPage, analytics::AnalyticsPage, dashboard::DashboardPage, not_found::NotFound,
-    settings::SettingsPage, tasks::TasksPage,
+    agents::AgentsPage,
+    analytics::AnalyticsPage,
+    audit::AuditPage,
+    dashboard::DashboardPage,
+    login::{LoginPage, SetupPage},
+    not_found::NotFound,
+    settings::SettingsPage,
+    tasks::TasksPage,
 };
 
 /// Runs before the first paint so the page never flashes the wrong theme: the stored choice, or
@@ -82,6 +88,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tasks") view=TasksPage />
                     <Route path=path!("analytics") view=AnalyticsPage />
                     <Route path=path!("settings") view=SettingsPage />
+                    <Route path=path!("audit") view=AuditPage />
+                    <Route path=path!("login") view=LoginPage />
+                    <Route path=path!("setup") view=SetupPage />
                 </Routes>
             </Layout>
         </Router>

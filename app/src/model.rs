@@ -132,3 +132,59 @@ pub struct SettingsView {
     /// The price table.
     pub prices: Vec<PriceRow>,
 }
+
+/// The signed-in user, for the navigation bar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// E-mail address.
+    pub email: String,
+    /// `admin`, `developer` or `viewer`.
+    pub role: String,
+    /// Credit balance.
+    pub credits: i64,
+    /// Workspace name.
+    pub workspace: String,
+}
+
+/// A provider as the Settings page lists it; the key only as its last four characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderRow {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Display name of the kind.
+    pub kind: String,
+    /// True for the offline simulator.
+    pub simulated: bool,
+    /// Endpoint override.
+    pub base_url: Option<String>,
+    /// `••••abcd` when a key is stored.
+    pub key_hint: Option<String>,
+}
+
+/// One audit log entry, formatted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    /// Position in the chain.
+    pub seq: i64,
+    /// When, RFC 3339 UTC.
+    pub when: String,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// On what.
+    pub target: String,
+    /// From where.
+    pub ip: String,
+}
+
+/// The audit page: entries and whether the chain verifies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditView {
+    /// Newest first.
+    pub entries: Vec<AuditRow>,
+    /// True when the hash chain is intact.
+    pub intact: bool,
+}

@@ -9,8 +9,110 @@ use crate::model::AppError;
 pub struct ServerContext {
     /// The database.
     pub store: engine::Store,
-    /// The workspace the request acts in.
-    pub workspace_id: String,
+    /// Seals provider API keys.
+    pub master_key: engine::auth::secrets::MasterKey,
+    /// Whether session cookies are marked `Secure`.
+    pub cookie_secure: bool,
+}
+
+/// A `Denied` error with its HTTP status set on the response.
+fn denied(status: u16, message: &str) -> AppError {
+    if let (Some(response), Ok(code)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::StatusCode::from_u16(status),
+    ) {
+        response.set_status(code);
+    }
+    AppError::Denied(message.to_owned())
+}
+
+/// The signed-in caller of this request (from the session cookie), or `Denied`.
+pub async fn principal() -> Result<engine::auth::Principal, AppError> {
+    optional_principal()
+        .await?
+        .ok_or_else(|| denied(401, "sign in to continue (or your session has expired)"))
+}
+
+/// The signed-in caller, or `None` for an anonymous request (no status is set).
+pub async fn optional_principal() -> Result<Option<engine::auth::Principal>, AppError> {
+    let cx = context()?;
+    let headers: http::HeaderMap = leptos_axum::extract()
+        .await
+        .map_err(|e| AppError::Internal(format!("cannot read the request: {e}")))?;
+    let token = headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(engine::auth::web::session_from_cookie_header);
+    match token {
+        Some(token) => Ok(engine::store::sessions::resolve(&cx.store, &token).await?),
+        None => Ok(None),
+    }
+}
+
+/// Like [`principal`], for server functions that change something: also refuses requests
+/// from other sites (CSRF), exactly as the REST API does.
+pub async fn principal_for_write() -> Result<engine::auth::Principal, AppError> {
+    let headers: http::HeaderMap = leptos_axum::extract()
+        .await
+        .map_err(|e| AppError::Internal(format!("cannot read the request: {e}")))?;
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok());
+    let origin = headers
+        .get(http::header::ORIGIN)
+        .or_else(|| headers.get(http::header::REFERER))
+        .and_then(|v| v.to_str().ok());
+    if !engine::auth::web::same_origin(host, origin) {
+        return Err(denied(403, "cross-site request refused"));
+    }
+    principal().await
+}
+
+/// The client's address (when known) and user agent, for sessions and the audit log.
+pub async fn client_info() -> engine::store::sessions::ClientInfo {
+    let headers: http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
+    engine::store::sessions::ClientInfo {
+        ip: None,
+        user_agent: headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
+}
+
+/// Adds a `Set-Cookie` header to the response of this server function.
+pub fn set_cookie(value: &str) {
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(value),
+    ) {
+        response.append_header(http::header::SET_COOKIE, value);
+    }
+}
+
+/// Records an action of `who` in the audit log; a failure is logged.
+pub async fn audit(
+    who: &engine::auth::Principal,
+    action: &str,
+    target: String,
+    details: serde_json::Value,
+) {
+    let Ok(cx) = context() else { return };
+    let client = client_info().await;
+    let entry = engine::store::audit::NewEntry {
+        workspace_id: who.workspace_id.clone(),
+        actor_user_id: Some(who.user_id.clone()),
+        actor: who.email.clone(),
+        action: action.to_owned(),
+        target,
+        ip: client.ip,
+        user_agent: client.user_agent,
+        details,
+    };
+    if let Err(e) = engine::store::audit::record(&cx.store, &entry).await {
+        tracing::error!(error = %e, action, "could not write the audit log");
+    }
 }
 
 /// The server context of the current request.
@@ -20,20 +122,32 @@ pub fn context() -> Result<ServerContext, AppError> {
 }
 
 impl From<engine::Error> for AppError {
+    /// Maps engine errors to wire errors and sets the matching HTTP status on the server
+    /// function's response (401/403/404/422 instead of Leptos's default 500).
     fn from(err: engine::Error) -> Self {
-        match err {
-            engine::Error::NotFound { .. } => AppError::NotFound(err.to_string()),
-            engine::Error::Invalid { .. }
-            | engine::Error::Conflict(_)
-            | engine::Error::InsufficientCredits(_) => AppError::Invalid(err.to_string()),
-            engine::Error::Unauthorized(_) | engine::Error::Forbidden(_) => {
-                AppError::Denied(err.to_string())
+        let (status, error) = match err {
+            engine::Error::NotFound { .. } => (404, AppError::NotFound(err.to_string())),
+            engine::Error::Invalid { .. } | engine::Error::Conflict(_) => {
+                (422, AppError::Invalid(err.to_string()))
             }
+            engine::Error::InsufficientCredits(_) => (402, AppError::Invalid(err.to_string())),
+            engine::Error::Unauthorized(_) => (401, AppError::Denied(err.to_string())),
+            engine::Error::Forbidden(_) => (403, AppError::Denied(err.to_string())),
             engine::Error::Config(_) | engine::Error::Db(_) | engine::Error::Migrate(_) => {
                 tracing::error!(error = %err, source = ?std::error::Error::source(&err), "server function failed");
-                AppError::Internal("the server could not complete the request".to_owned())
+                (
+                    500,
+                    AppError::Internal("the server could not complete the request".to_owned()),
+                )
             }
+        };
+        if let (Some(response), Ok(code)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::StatusCode::from_u16(status),
+        ) {
+            response.set_status(code);
         }
+        error
     }
 }
 
@@ -84,6 +198,16 @@ pub fn day_label(day_ms: i64) -> String {
     let month: usize = text.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(1);
     let day: u32 = text.get(8..10).and_then(|d| d.parse().ok()).unwrap_or(1);
     format!("{} {day}", MONTHS[month.clamp(1, 12) - 1])
+}
+
+/// `2026-11-22 14:03:07 UTC` for Unix milliseconds.
+pub fn timestamp(ms: i64) -> String {
+    let secs = u64::try_from(ms / 1000).unwrap_or(0);
+    let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    humantime::format_rfc3339_seconds(when)
+        .to_string()
+        .replace('T', " ")
+        .replace('Z', " UTC")
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use crate::model::{AgentCard, AppError};
 #[server(prefix = "/api", endpoint = "agents")]
 pub async fn list_agents() -> Result<Vec<AgentCard>, AppError> {
     let cx = crate::ssr::context()?;
-    let agents = engine::store::agents::list(cx.store.pool(), &cx.workspace_id).await?;
+    let who = crate::ssr::principal().await?;
+    let agents = engine::store::agents::list(cx.store.pool(), &who.workspace_id).await?;
     Ok(agents
         .into_iter()
         .map(|a| AgentCard {

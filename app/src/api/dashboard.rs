@@ -11,12 +11,13 @@ pub const DASHBOARD_DAYS: i64 = 14;
 #[server(prefix = "/api", endpoint = "dashboard")]
 pub async fn get_dashboard() -> Result<DashboardView, AppError> {
     use crate::model::{DayCalls, RoleCount};
-    use crate::ssr::{context, day_label, money};
+    use crate::ssr::{context, day_label, money, principal};
 
     let cx = context()?;
+    let who = principal().await?;
     let stats = engine::analytics::dashboard(
         &cx.store,
-        &cx.workspace_id,
+        &who.workspace_id,
         engine::now_ms(),
         DASHBOARD_DAYS,
     )

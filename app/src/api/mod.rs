@@ -2,5 +2,8 @@
 //! call one engine function, convert the result into a wire type from [`crate::model`].
 
 pub mod agents;
+pub mod audit;
 pub mod dashboard;
+pub mod providers;
+pub mod session;
 pub mod settings;

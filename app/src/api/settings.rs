@@ -12,8 +12,9 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
     use engine::store::{prices, providers, settings};
 
     let cx = context()?;
+    let who = crate::ssr::principal().await?;
     let db = cx.store.pool();
-    let ws = &cx.workspace_id;
+    let ws = &who.workspace_id;
     let provider_id = settings::get(db, ws, settings::DEFAULT_PROVIDER).await?;
     let provider = match provider_id.as_ref().and_then(|v| v.as_str()) {
         Some(id) => providers::list(db, ws)

@@ -17,6 +17,8 @@ pub enum IconName {
     Settings,
     /// Refresh (circular arrow).
     Refresh,
+    /// Audit (a shield).
+    Audit,
 }
 
 fn paths(name: IconName) -> &'static str {
@@ -27,6 +29,7 @@ fn paths(name: IconName) -> &'static str {
         IconName::Analytics => "M4 20V10M10 20V4M16 20v-7M22 20H2",
         IconName::Settings => "M4 6h10M18 6h2M4 12h4M12 12h8M4 18h12M20 18h0M14 4v4M8 10v4M16 16v4",
         IconName::Refresh => "M20 11A8 8 0 1 0 18 17M20 4v7h-7",
+        IconName::Audit => "M12 3l8 3v6c0 4.5-3.4 8.3-8 9-4.6-.7-8-4.5-8-9V6zM9 12l2 2 4-4",
     }
 }
 

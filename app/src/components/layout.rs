@@ -3,22 +3,74 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_location;
+
+use crate::api::session::{Logout, get_session};
 
 use crate::components::icons::{Icon, IconName};
 use crate::components::theme::ThemeToggle;
 use crate::components::toast::ToastRegion;
 
-const NAV: [(&str, &str, IconName); 5] = [
+const NAV: [(&str, &str, IconName); 6] = [
     ("/", "Dashboard", IconName::Dashboard),
     ("/agents", "Agents", IconName::Agents),
     ("/tasks", "Tasks", IconName::Tasks),
     ("/analytics", "Analytics", IconName::Analytics),
     ("/settings", "Settings", IconName::Settings),
+    ("/audit", "Audit", IconName::Audit),
 ];
 
-/// Wraps the routed page.
+/// Wraps the routed page; the sign-in and setup pages get no navigation.
 #[component]
-pub fn Layout(children: Children) -> impl IntoView {
+pub fn Layout(children: ChildrenFn) -> impl IntoView {
+    let location = use_location();
+    let bare = move || matches!(location.pathname.get().as_str(), "/login" | "/setup");
+    let bare_children = children.clone();
+    view! {
+        <Show
+            when=move || !bare()
+            fallback=move || view! { <main id="content">{bare_children()}</main> }
+        >
+            <Framed children=children.clone() />
+        </Show>
+        <ToastRegion />
+    }
+}
+
+/// The session's user, balance and sign-out button.
+#[component]
+fn SessionMenu() -> impl IntoView {
+    let session = Resource::new(|| (), |_| get_session());
+    let logout = ServerAction::<Logout>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = logout.value().get() {
+            #[cfg(feature = "hydrate")]
+            crate::browser::go_to("/login");
+        }
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match session.await {
+                    Ok(Some(s)) => view! {
+                        <span class="credits" data-testid="credits" title="Credits: each agent run costs one">
+                            {format!("{} credits", s.credits)}
+                        </span>
+                        <span class="who" title=format!("{} · {}", s.workspace, s.role)>{s.email}</span>
+                        <ActionForm action=logout>
+                            <button class="button button-secondary" type="submit" data-testid="logout">"Sign out"</button>
+                        </ActionForm>
+                    }
+                        .into_any(),
+                    _ => ().into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Framed(children: ChildrenFn) -> impl IntoView {
     view! {
         <a class="skip-link" href="#content">"Skip to content"</a>
         <div class="app-frame">
@@ -50,6 +102,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                         <span>"Fleetdeck"</span>
                     </a>
                     <div class="topbar-actions">
+                        <SessionMenu />
                         <ThemeToggle />
                     </div>
                 </header>
@@ -74,6 +127,5 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </main>
             </div>
         </div>
-        <ToastRegion />
     }
 }

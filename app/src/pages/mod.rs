@@ -2,7 +2,9 @@
 
 pub mod agents;
 pub mod analytics;
+pub mod audit;
 pub mod dashboard;
+pub mod login;
 pub mod not_found;
 pub mod settings;
 pub mod tasks;

@@ -3,9 +3,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::api::providers::{AddProvider, DeleteProvider, list_providers};
 use crate::api::settings::get_settings;
+use crate::components::toast::{ToastKind, use_toasts};
 use crate::model::SettingsView;
-use crate::pages::{PageHeader, loaded};
+use crate::pages::{PageHeader, Skeleton, loaded};
 
 /// `/settings`.
 #[component]
@@ -14,6 +16,7 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <Title text="Settings" />
         <PageHeader title="Settings" subtitle="Workspace defaults and model prices." />
+        <ProvidersCard />
         {loaded(data, 2, |view| view! { <Settings view /> })}
     }
 }
@@ -93,6 +96,135 @@ fn Settings(view: SettingsView) -> impl IntoView {
                     </tbody>
                 </table>
             </div>
+        </section>
+    }
+}
+
+/// Providers: the list (keys masked) and, for admins, add and delete.
+#[component]
+fn ProvidersCard() -> impl IntoView {
+    let add = ServerAction::<AddProvider>::new();
+    let remove = ServerAction::<DeleteProvider>::new();
+    let providers = Resource::new(
+        move || (add.version().get(), remove.version().get()),
+        |_| list_providers(),
+    );
+    let toasts = use_toasts();
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let (Some(result), Some(t)) = (add.value().get(), toasts) {
+            {
+                match result {
+                    Ok(()) => {
+                        t.show(
+                            ToastKind::Success,
+                            "Provider added; its key is stored encrypted",
+                        );
+                        if let Some(form) = form.get() {
+                            form.reset();
+                        }
+                    }
+                    Err(e) => t.show(ToastKind::Error, e.to_string()),
+                }
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let (Some(result), Some(t)) = (remove.value().get(), toasts) {
+            match result {
+                Ok(()) => t.show(ToastKind::Success, "Provider deleted"),
+                Err(e) => t.show(ToastKind::Error, e.to_string()),
+            }
+        }
+    });
+    view! {
+        <section class="card">
+            <h2>"Providers"</h2>
+            <p class="muted">"API keys are encrypted at rest (AES-256-GCM); only their last four characters are ever shown."</p>
+            <Transition fallback=|| view! { <Skeleton count=1 /> }>
+                {move || Suspend::new(async move {
+                    match providers.await {
+                        Ok(rows) => view! {
+                            <ul class="provider-list" data-testid="provider-list">
+                                {rows
+                                    .into_iter()
+                                    .map(|p| {
+                                        let id = p.id.clone();
+                                        let name = p.name.clone();
+                                        view! {
+                                            <li class="provider-row" data-testid="provider-row">
+                                                <div>
+                                                    <strong>{p.name}</strong>
+                                                    <span class="muted">{format!(" · {}", p.kind)}</span>
+                                                    {p.simulated.then(|| view! { <span class="badge badge-sim">"Simulated"</span> })}
+                                                    {p.base_url.map(|u| view! { <div class="muted small">{u}</div> })}
+                                                </div>
+                                                <code class="key-hint" data-testid="key-hint">
+                                                    {p.key_hint.unwrap_or_else(|| "no key".to_owned())}
+                                                </code>
+                                                <button
+                                                    class="button button-secondary button-small"
+                                                    type="button"
+                                                    aria-label=format!("Delete provider {name}")
+                                                    on:click=move |_| {
+                                                        let confirmed = {
+                                                            #[cfg(feature = "hydrate")]
+                                                            {
+                                                                crate::browser::confirm(&format!("Delete the provider {name}?"))
+                                                            }
+                                                            #[cfg(not(feature = "hydrate"))]
+                                                            {
+                                                                false
+                                                            }
+                                                        };
+                                                        if confirmed {
+                                                            remove.dispatch(DeleteProvider { id: id.clone() });
+                                                        }
+                                                    }
+                                                >
+                                                    "Delete"
+                                                </button>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any(),
+                        Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <details class="add-provider">
+                <summary data-testid="add-provider-toggle">"Add a provider"</summary>
+                <ActionForm action=add node_ref=form attr:class="provider-form">
+                    <label>
+                        "Name"
+                        <input name="name" required maxlength="80" placeholder="OpenAI production" data-testid="provider-name" />
+                    </label>
+                    <label>
+                        "Kind"
+                        <select name="kind" data-testid="provider-kind">
+                            <option value="openai">"OpenAI"</option>
+                            <option value="anthropic">"Anthropic"</option>
+                            <option value="gemini">"Google Gemini"</option>
+                            <option value="openai_compatible">"OpenAI-compatible (Ollama, vLLM, …)"</option>
+                            <option value="simulator">"Simulator (offline)"</option>
+                        </select>
+                    </label>
+                    <label>
+                        "Base URL (OpenAI-compatible only)"
+                        <input name="base_url" type="url" placeholder="http://127.0.0.1:11434/v1" />
+                    </label>
+                    <label>
+                        "API key"
+                        <input name="api_key" type="password" autocomplete="off" data-testid="provider-key" />
+                    </label>
+                    <button class="button" type="submit" data-testid="provider-submit" disabled=move || add.pending().get()>
+                        "Add provider"
+                    </button>
+                </ActionForm>
+            </details>
         </section>
     }
 }

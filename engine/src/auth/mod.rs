@@ -7,6 +7,7 @@
 pub mod password;
 pub mod secrets;
 pub mod tokens;
+pub mod web;
 
 use serde::Serialize;
 

@@ -6,14 +6,11 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use engine::auth::{AuthMethod, Principal};
+use engine::auth::{AuthMethod, Principal, web};
 use engine::store::sessions::ClientInfo;
 
 use super::AppState;
 use super::error::ApiError;
-
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "fleetdeck_session";
 
 /// An authenticated caller. Rejects with 401 when there are no valid credentials and with 403
 /// when a cookie-authenticated write comes from another origin (CSRF).
@@ -79,15 +76,11 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_owned())
+        .find_map(web::session_from_cookie_header)
 }
 
-/// Writes authenticated by cookie must come from this site: browsers send `Origin` on
-/// cross-site POST/PUT/PATCH/DELETE, so a mismatch (or neither `Origin` nor `Referer`) is
-/// refused. Together with `SameSite=Lax` cookies this stops cross-site request forgery.
+/// Writes authenticated by cookie must come from this site (see [`web::same_origin`]);
+/// together with `SameSite=Lax` cookies this stops cross-site request forgery.
 pub fn check_same_origin(method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
@@ -97,14 +90,7 @@ pub fn check_same_origin(method: &Method, headers: &HeaderMap) -> Result<(), Api
         .get(header::ORIGIN)
         .or_else(|| headers.get(header::REFERER))
         .and_then(|v| v.to_str().ok());
-    let same = match (host, origin) {
-        (Some(host), Some(origin)) => origin
-            .split_once("://")
-            .map(|(_, rest)| rest.split('/').next().unwrap_or_default())
-            .is_some_and(|origin_host| origin_host.eq_ignore_ascii_case(host)),
-        _ => false,
-    };
-    if same {
+    if web::same_origin(host, origin) {
         Ok(())
     } else {
         Err(ApiError::new(
@@ -117,21 +103,14 @@ pub fn check_same_origin(method: &Method, headers: &HeaderMap) -> Result<(), Api
 
 /// `Set-Cookie` for a new session.
 pub fn session_cookie_header(token: &str, secure: bool) -> HeaderValue {
-    let max_age = engine::store::sessions::SESSION_TTL_MS / 1000;
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
+    HeaderValue::from_str(&web::set_cookie(token, secure))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// `Set-Cookie` that removes the session cookie.
 pub fn clear_cookie_header(secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
+    HeaderValue::from_str(&web::clear_cookie(secure))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// The client's address and user agent.
@@ -178,5 +157,50 @@ pub async fn audit(
     };
     if let Err(e) = engine::store::audit::record(&state.store, &entry).await {
         tracing::error!(error = %e, action, "could not write the audit log");
+    }
+}
+
+/// Pages need a session: without one, a page request is redirected to `/login` — or to
+/// `/setup` while no admin exists yet (first run). `/setup` closes once an admin exists.
+/// The API, static files and operational endpoints are not pages and pass through (the API
+/// answers 401 itself).
+pub async fn require_session_for_pages(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::{IntoResponse, Redirect};
+    let path = request.uri().path().to_owned();
+    let is_page = request.method() == Method::GET
+        && !path.starts_with("/api/")
+        && !path.starts_with("/pkg/")
+        && !path.starts_with("/public/")
+        && !matches!(path.as_str(), "/health" | "/ready" | "/metrics")
+        && !path.rsplit('/').next().unwrap_or_default().contains('.');
+    if !is_page {
+        return next.run(request).await;
+    }
+    let signed_in = match session_cookie(request.headers()) {
+        Some(token) => matches!(
+            engine::store::sessions::resolve(&state.store, &token).await,
+            Ok(Some(_))
+        ),
+        None => false,
+    };
+    let admin_exists = signed_in
+        || engine::store::users::admin_exists(state.store.pool())
+            .await
+            .unwrap_or(true);
+    match path.as_str() {
+        "/setup" if admin_exists => {
+            Redirect::to(if signed_in { "/" } else { "/login" }).into_response()
+        }
+        "/setup" => next.run(request).await,
+        "/login" if signed_in => Redirect::to("/").into_response(),
+        "/login" if !admin_exists => Redirect::to("/setup").into_response(),
+        "/login" => next.run(request).await,
+        _ if signed_in => next.run(request).await,
+        _ if !admin_exists => Redirect::to("/setup").into_response(),
+        _ => Redirect::to("/login").into_response(),
     }
 }

@@ -64,7 +64,8 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let context = app::ssr::ServerContext {
         store: state.store.clone(),
-        workspace_id: state.workspace_id.clone(),
+        master_key: state.master_key.clone(),
+        cookie_secure: state.cookie_secure,
     };
     let page_context = context.clone();
     let fallback_context = context;
@@ -101,6 +102,10 @@ pub fn router(state: AppState) -> Router {
         >(
             move || provide_context(fallback_context.clone()),
             app::shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_session_for_pages,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -1,0 +1,73 @@
+//! Provider credentials on the Settings page (admins change them; everyone sees them masked).
+
+use leptos::prelude::*;
+
+use crate::model::{AppError, ProviderRow};
+
+/// The providers of the caller's workspace.
+#[server(prefix = "/api", endpoint = "providers")]
+pub async fn list_providers() -> Result<Vec<ProviderRow>, AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal().await?;
+    let providers = engine::store::providers::list(cx.store.pool(), &who.workspace_id).await?;
+    Ok(providers
+        .into_iter()
+        .map(|p| ProviderRow {
+            simulated: p.kind == "simulator",
+            kind: crate::ssr::provider_kind_name(&p.kind),
+            id: p.id,
+            name: p.name,
+            base_url: p.base_url,
+            key_hint: p.api_key_last4.map(|tail| format!("••••{tail}")),
+        })
+        .collect())
+}
+
+/// Adds a provider (admins only); the key is sealed before it is stored.
+#[server(prefix = "/api", endpoint = "add_provider")]
+pub async fn add_provider(
+    name: String,
+    kind: String,
+    base_url: String,
+    api_key: String,
+) -> Result<(), AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal_for_write().await?;
+    who.require(engine::domain::MemberRole::Admin)?;
+    let blank = |s: String| if s.trim().is_empty() { None } else { Some(s) };
+    let has_key = !api_key.trim().is_empty();
+    let input = engine::store::providers::ProviderInput {
+        name: Some(name),
+        kind: Some(kind),
+        base_url: blank(base_url),
+        api_key: blank(api_key),
+    };
+    let provider =
+        engine::store::providers::create(&cx.store, &cx.master_key, &who.workspace_id, &input)
+            .await?;
+    crate::ssr::audit(
+        &who,
+        "provider.create",
+        format!("provider:{}", provider.id),
+        serde_json::json!({ "name": provider.name, "kind": provider.kind, "api_key_set": has_key }),
+    )
+    .await;
+    Ok(())
+}
+
+/// Deletes a provider (admins only).
+#[server(prefix = "/api", endpoint = "delete_provider")]
+pub async fn delete_provider(id: String) -> Result<(), AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal_for_write().await?;
+    who.require(engine::domain::MemberRole::Admin)?;
+    engine::store::providers::delete(&cx.store, &who.workspace_id, &id).await?;
+    crate::ssr::audit(
+        &who,
+        "provider.delete",
+        format!("provider:{id}"),
+        serde_json::json!({}),
+    )
+    .await;
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! Signing in and out, first-run setup and the navigation bar's session.
+
+use leptos::prelude::*;
+
+use crate::model::{AppError, SessionView};
+
+/// The signed-in user, or `None`.
+#[server(prefix = "/api", endpoint = "session")]
+pub async fn get_session() -> Result<Option<SessionView>, AppError> {
+    let cx = crate::ssr::context()?;
+    let Some(who) = crate::ssr::optional_principal().await? else {
+        return Ok(None);
+    };
+    let credits = engine::store::credits::balance(&cx.store, &who.user_id).await?;
+    let workspace = engine::store::workspaces::by_id(cx.store.pool(), &who.workspace_id)
+        .await?
+        .map(|w| w.name)
+        .unwrap_or_default();
+    Ok(Some(SessionView {
+        email: who.email,
+        role: who.role.as_str().to_owned(),
+        credits,
+        workspace,
+    }))
+}
+
+/// Signs in with e-mail and password and sets the session cookie.
+#[server(prefix = "/api", endpoint = "login")]
+pub async fn login(email: String, password: String) -> Result<(), AppError> {
+    let cx = crate::ssr::context()?;
+    let client = crate::ssr::client_info().await;
+    let (token, who) =
+        engine::store::sessions::login(&cx.store, &email, &password, &client).await?;
+    crate::ssr::set_cookie(&engine::auth::web::set_cookie(&token, cx.cookie_secure));
+    crate::ssr::audit(
+        &who,
+        "session.login",
+        format!("user:{}", who.user_id),
+        serde_json::json!({}),
+    )
+    .await;
+    Ok(())
+}
+
+/// Signs out: ends the session and clears the cookie.
+#[server(prefix = "/api", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal_for_write().await?;
+    let headers: http::HeaderMap = leptos_axum::extract()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    if let Some(token) = headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(engine::auth::web::session_from_cookie_header)
+    {
+        engine::store::sessions::logout(&cx.store, &token).await?;
+    }
+    crate::ssr::set_cookie(&engine::auth::web::clear_cookie(cx.cookie_secure));
+    crate::ssr::audit(
+        &who,
+        "session.logout",
+        format!("user:{}", who.user_id),
+        serde_json::json!({}),
+    )
+    .await;
+    Ok(())
+}
+
+/// Whether the one-time setup is still open (no admin exists yet).
+#[server(prefix = "/api", endpoint = "setup_open")]
+pub async fn setup_open() -> Result<bool, AppError> {
+    let cx = crate::ssr::context()?;
+    Ok(!engine::store::users::admin_exists(cx.store.pool()).await?)
+}
+
+/// First run: creates the first admin in the default workspace and signs them in. Refused
+/// once an admin exists.
+#[server(prefix = "/api", endpoint = "setup")]
+pub async fn setup_admin(email: String, password: String) -> Result<(), AppError> {
+    let cx = crate::ssr::context()?;
+    let mut tx = cx.store.pool().begin().await.map_err(engine::Error::from)?;
+    if engine::store::users::admin_exists(&mut *tx).await? {
+        return Err(AppError::Denied(
+            "setup is closed: an admin already exists".into(),
+        ));
+    }
+    let ws = engine::store::workspaces::first(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::Internal("no workspace to set up".into()))?;
+    let member = engine::store::users::create(
+        &mut tx,
+        &ws.id,
+        &email,
+        Some(&password),
+        engine::domain::MemberRole::Admin,
+    )
+    .await?;
+    tx.commit().await.map_err(engine::Error::from)?;
+    let client = crate::ssr::client_info().await;
+    let (token, who) = engine::store::sessions::start(&cx.store, &member.id, &client).await?;
+    crate::ssr::set_cookie(&engine::auth::web::set_cookie(&token, cx.cookie_secure));
+    crate::ssr::audit(
+        &who,
+        "setup.admin_created",
+        format!("user:{}", who.user_id),
+        serde_json::json!({ "email": who.email }),
+    )
+    .await;
+    Ok(())
+}
+
+/// Sends (logs) a one-time sign-in link; answers the same for unknown e-mails.
+#[server(prefix = "/api", endpoint = "magic_link")]
+pub async fn request_magic_link(email: String) -> Result<(), AppError> {
+    let cx = crate::ssr::context()?;
+    if let Some(token) = engine::store::sessions::create_magic_link(&cx.store, &email).await? {
+        tracing::info!(
+            link = %format!("/api/auth/magic-link/redeem?token={token}"),
+            "magic sign-in link created (valid 15 minutes)"
+        );
+    }
+    Ok(())
+}
