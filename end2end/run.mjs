@@ -224,12 +224,35 @@ try {
     await context.close();
   });
 
+  await test('an API key created in Settings works on the REST API; credits top up', async () => {
+    const { context, page } = await newPage();
+    await hydrated(page, '/settings');
+    await page.fill('[data-testid="api-key-name"]', 'e2e script');
+    await page.click('[data-testid="api-key-submit"]');
+    const key = (await page.textContent('[data-testid="new-api-key"]', { timeout: 10_000 })).trim();
+    assert(key.startsWith('fdk_'), `new key shown: ${key}`);
+    const res = await fetch(`${base}/api/v1/providers`, { headers: { authorization: `Bearer ${key}` } });
+    assert(res.status === 200, `REST with the new key: ${res.status}`);
+    const providers = await res.json();
+    assert(providers.some((p) => p.api_key_last4 === '9876'), 'the provider added before is listed');
+    assert(!JSON.stringify(providers).includes('TOPSECRET'), 'raw key in a REST response');
+    await page.waitForSelector('[data-testid="api-key-table"] >> text=e2e script');
+    await page.click('[data-testid="member-table"] >> text=+100 credits');
+    await page.waitForSelector('[data-testid="member-table"] >> text=200');
+    await page.reload();
+    await page.waitForSelector('[data-testid="credits"]');
+    const credits = (await page.textContent('[data-testid="credits"]')).trim();
+    assert(credits === '200 credits', `navbar shows "${credits}" after the top-up`);
+    await page.screenshot({ path: join(shots, 'settings-access.png'), fullPage: true });
+    await context.close();
+  });
+
   await test('the audit page shows the chain intact with the actions taken', async () => {
     const { context, page } = await newPage();
     await hydrated(page, '/audit');
     await page.waitForSelector('[data-testid="audit-intact"]');
     const text = await page.textContent('[data-testid="audit-table"]');
-    for (const action of ['setup.admin_created', 'provider.create']) {
+    for (const action of ['setup.admin_created', 'provider.create', 'api_key.create', 'credits.topup']) {
       assert(text.includes(action), `${action} missing from the audit page`);
     }
     await context.close();

@@ -188,3 +188,33 @@ pub struct AuditView {
     /// True when the hash chain is intact.
     pub intact: bool,
 }
+
+/// An API key as the Settings page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyRow {
+    /// Id.
+    pub id: String,
+    /// Label.
+    pub name: String,
+    /// First characters of the key.
+    pub prefix: String,
+    /// When created.
+    pub created: String,
+    /// When last used, if ever.
+    pub last_used: Option<String>,
+    /// True once revoked.
+    pub revoked: bool,
+}
+
+/// A workspace member as the Settings page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRow {
+    /// User id.
+    pub id: String,
+    /// E-mail.
+    pub email: String,
+    /// Role.
+    pub role: String,
+    /// Credit balance.
+    pub credits: i64,
+}

@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod access;
 pub mod agents;
 pub mod analytics;
 pub mod audit;

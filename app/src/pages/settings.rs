@@ -7,6 +7,7 @@ use crate::api::providers::{AddProvider, DeleteProvider, list_providers};
 use crate::api::settings::get_settings;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::model::SettingsView;
+use crate::pages::access::{ApiKeysCard, MembersCard};
 use crate::pages::{PageHeader, Skeleton, loaded};
 
 /// `/settings`.
@@ -15,8 +16,10 @@ pub fn SettingsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_settings());
     view! {
         <Title text="Settings" />
-        <PageHeader title="Settings" subtitle="Workspace defaults and model prices." />
+        <PageHeader title="Settings" subtitle="Providers, access, defaults and model prices." />
         <ProvidersCard />
+        <ApiKeysCard />
+        <MembersCard />
         {loaded(data, 2, |view| view! { <Settings view /> })}
     }
 }

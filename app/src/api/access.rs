@@ -1,0 +1,114 @@
+//! API keys and workspace members on the Settings page. Same engine functions as the REST API.
+
+use leptos::prelude::*;
+
+use crate::model::{ApiKeyRow, AppError, MemberRow};
+
+/// The caller's keys (all of the workspace's for admins).
+#[server(prefix = "/api", endpoint = "api_keys")]
+pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal().await?;
+    let keys = engine::store::api_keys::list(&cx.store, &who).await?;
+    Ok(keys
+        .into_iter()
+        .map(|k| ApiKeyRow {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            created: crate::ssr::timestamp(k.created_at),
+            last_used: k.last_used_at.map(crate::ssr::timestamp),
+            revoked: k.revoked_at.is_some(),
+        })
+        .collect())
+}
+
+/// Creates a key for the caller (developers and admins); returns it — the only time it is shown.
+#[server(prefix = "/api", endpoint = "create_api_key")]
+pub async fn create_api_key(name: String) -> Result<String, AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal_for_write().await?;
+    who.require(engine::domain::MemberRole::Developer)?;
+    let (key, info) = engine::store::api_keys::create(&cx.store, &who, &name).await?;
+    crate::ssr::audit(
+        &who,
+        "api_key.create",
+        format!("api_key:{}", info.id),
+        serde_json::json!({ "name": info.name, "prefix": info.prefix }),
+    )
+    .await;
+    Ok(key)
+}
+
+/// Revokes a key (its owner or an admin).
+#[server(prefix = "/api", endpoint = "revoke_api_key")]
+pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal_for_write().await?;
+    engine::store::api_keys::revoke(&cx.store, &who, &id).await?;
+    crate::ssr::audit(
+        &who,
+        "api_key.revoke",
+        format!("api_key:{id}"),
+        serde_json::json!({}),
+    )
+    .await;
+    Ok(())
+}
+
+/// The workspace's members (admins).
+#[server(prefix = "/api", endpoint = "members")]
+pub async fn list_members() -> Result<Vec<MemberRow>, AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal().await?;
+    who.require(engine::domain::MemberRole::Admin)?;
+    let members = engine::store::users::list(cx.store.pool(), &who.workspace_id).await?;
+    Ok(members
+        .into_iter()
+        .map(|m| MemberRow {
+            id: m.id,
+            email: m.email,
+            role: m.role,
+            credits: m.credits,
+        })
+        .collect())
+}
+
+/// Adds a member with a password (admins).
+#[server(prefix = "/api", endpoint = "add_member")]
+pub async fn add_member(email: String, password: String, role: String) -> Result<(), AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal_for_write().await?;
+    who.require(engine::domain::MemberRole::Admin)?;
+    let role = engine::domain::MemberRole::parse(&role)?;
+    let mut tx = cx.store.pool().begin().await.map_err(engine::Error::from)?;
+    let member =
+        engine::store::users::create(&mut tx, &who.workspace_id, &email, Some(&password), role)
+            .await?;
+    tx.commit().await.map_err(engine::Error::from)?;
+    crate::ssr::audit(
+        &who,
+        "user.create",
+        format!("user:{}", member.id),
+        serde_json::json!({ "email": member.email, "role": member.role }),
+    )
+    .await;
+    Ok(())
+}
+
+/// Adds credits to a member (admins).
+#[server(prefix = "/api", endpoint = "top_up")]
+pub async fn top_up(user_id: String, amount: i64) -> Result<i64, AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal_for_write().await?;
+    who.require(engine::domain::MemberRole::Admin)?;
+    let balance = engine::store::credits::top_up(&cx.store, &who, &user_id, amount).await?;
+    crate::ssr::audit(
+        &who,
+        "credits.topup",
+        format!("user:{user_id}"),
+        serde_json::json!({ "amount": amount, "balance": balance }),
+    )
+    .await;
+    Ok(balance)
+}
