@@ -247,12 +247,34 @@ try {
     await context.close();
   });
 
+  await test('an admin switches the default model and sets a price', async () => {
+    const { context, page } = await newPage();
+    await hydrated(page, '/settings');
+    await page.click('[data-testid="edit-defaults"]');
+    await page.fill('[data-testid="default-model-input"]', 'sim-fast');
+    await page.click('[data-testid="defaults-submit"]');
+    await page.waitForURL(`${base}/settings`);
+    await page.waitForSelector('body[data-hydrated="true"]');
+    assert(sql("SELECT value FROM system_settings WHERE key = 'default_model'") === '"sim-fast"', 'default model saved');
+    await page.click('[data-testid="edit-prices"]');
+    await page.fill('[data-testid="price-model"]', 'llama-3.1-70b');
+    await page.selectOption('select[name="provider_kind"]', 'openai_compatible');
+    await page.fill('[data-testid="price-input"]', '0.60');
+    await page.fill('[data-testid="price-cached"]', '0.1');
+    await page.fill('[data-testid="price-output"]', '$0.80');
+    await page.click('[data-testid="price-submit"]');
+    await page.waitForSelector('[data-testid="price-table"] >> text=llama-3.1-70b');
+    const row = sql("SELECT input_per_mtok_micros || ',' || cached_input_per_mtok_micros || ',' || output_per_mtok_micros FROM prices WHERE model = 'llama-3.1-70b'");
+    assert(row === '600000,100000,800000', `stored ${row}`);
+    await context.close();
+  });
+
   await test('the audit page shows the chain intact with the actions taken', async () => {
     const { context, page } = await newPage();
     await hydrated(page, '/audit');
     await page.waitForSelector('[data-testid="audit-intact"]');
     const text = await page.textContent('[data-testid="audit-table"]');
-    for (const action of ['setup.admin_created', 'provider.create', 'api_key.create', 'credits.topup']) {
+    for (const action of ['setup.admin_created', 'provider.create', 'api_key.create', 'credits.topup', 'setting.update', 'price.update']) {
       assert(text.includes(action), `${action} missing from the audit page`);
     }
     await context.close();

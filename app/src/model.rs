@@ -131,6 +131,12 @@ pub struct SettingsView {
     pub default_temperature: Option<f64>,
     /// The price table.
     pub prices: Vec<PriceRow>,
+    /// The default provider's id.
+    pub default_provider_id: Option<String>,
+    /// The workspace's providers as (id, name), for the defaults form.
+    pub provider_choices: Vec<(String, String)>,
+    /// Whether the caller may change settings and prices (admins).
+    pub can_edit: bool,
 }
 
 /// The signed-in user, for the navigation bar.

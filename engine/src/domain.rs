@@ -201,6 +201,34 @@ impl Money {
 }
 
 impl Money {
+    /// Parses a dollar amount such as `2.5`, `$0.075` or `15` exactly (no floating point), to
+    /// at most six decimals.
+    pub fn parse_dollars(raw: &str) -> Result<Money, Error> {
+        let bad = || {
+            Error::invalid(
+                "price",
+                "must be a dollar amount like 2.50, with at most 6 decimals",
+            )
+        };
+        let text = raw.trim().trim_start_matches('$');
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        if whole.is_empty() && fraction.is_empty()
+            || fraction.len() > 6
+            || !whole.chars().all(|c| c.is_ascii_digit())
+            || !fraction.chars().all(|c| c.is_ascii_digit())
+            || whole.len() > 9
+        {
+            return Err(bad());
+        }
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| bad())?
+        };
+        let fraction: i64 = format!("{fraction:0<6}").parse().map_err(|_| bad())?;
+        Ok(Money(whole * 1_000_000 + fraction))
+    }
+
     /// A unit price (per million tokens) with as many decimals as it needs, at least two:
     /// `$0.075`, `$2.50`, `$15.00`. Unlike [`Money`]'s `Display`, it never rounds a price.
     pub fn price(self) -> String {
@@ -259,6 +287,17 @@ mod tests {
         assert_eq!(Money(1_234_567_000_000).to_string(), "$1,234,567.00");
         assert_eq!(Money(0).to_string(), "$0.00");
         assert_eq!(Money(-5_000_000).to_string(), "-$5.00");
+    }
+
+    #[test]
+    fn dollar_amounts_parse_exactly() {
+        assert_eq!(Money::parse_dollars("2.50").unwrap(), Money(2_500_000));
+        assert_eq!(Money::parse_dollars("$0.075").unwrap(), Money(75_000));
+        assert_eq!(Money::parse_dollars("15").unwrap(), Money(15_000_000));
+        assert_eq!(Money::parse_dollars(".5").unwrap(), Money(500_000));
+        for bad in ["", "-1", "1.2345678", "abc", "1e3", "1.2.3", "9999999999"] {
+            assert!(Money::parse_dollars(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

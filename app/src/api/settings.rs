@@ -16,17 +16,21 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
     let db = cx.store.pool();
     let ws = &who.workspace_id;
     let provider_id = settings::get(db, ws, settings::DEFAULT_PROVIDER).await?;
-    let provider = match provider_id.as_ref().and_then(|v| v.as_str()) {
-        Some(id) => providers::list(db, ws)
-            .await?
-            .into_iter()
-            .find(|p| p.id == id),
-        None => None,
-    };
+    let all_providers = providers::list(db, ws).await?;
+    let default_provider_id = provider_id
+        .as_ref()
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    let provider = default_provider_id
+        .as_deref()
+        .and_then(|id| all_providers.iter().find(|p| p.id == id).cloned());
     let model = settings::get(db, ws, settings::DEFAULT_MODEL).await?;
     let temperature = settings::get(db, ws, settings::DEFAULT_TEMPERATURE).await?;
     let prices = prices::list(db).await?;
     Ok(SettingsView {
+        default_provider_id,
+        provider_choices: all_providers.into_iter().map(|p| (p.id, p.name)).collect(),
+        can_edit: who.role == engine::domain::MemberRole::Admin,
         default_provider_simulated: provider.as_ref().is_some_and(|p| p.kind == "simulator"),
         default_provider: provider.map(|p| p.name),
         default_model: model.and_then(|v| v.as_str().map(str::to_owned)),
@@ -47,4 +51,84 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
             })
             .collect(),
     })
+}
+
+/// Switches the workspace defaults (admins).
+#[server(prefix = "/api", endpoint = "save_defaults")]
+pub async fn save_defaults(
+    provider_id: String,
+    model: String,
+    temperature: String,
+) -> Result<(), AppError> {
+    use engine::store::settings;
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal_for_write().await?;
+    who.require(engine::domain::MemberRole::Admin)?;
+    let temperature: f64 = temperature
+        .trim()
+        .parse()
+        .map_err(|_| AppError::Invalid("temperature must be a number from 0 to 2".into()))?;
+    let values = [
+        (settings::DEFAULT_PROVIDER, serde_json::json!(provider_id)),
+        (settings::DEFAULT_MODEL, serde_json::json!(model.trim())),
+        (
+            settings::DEFAULT_TEMPERATURE,
+            serde_json::json!(temperature),
+        ),
+    ];
+    // Validate all before writing any, so a bad value changes nothing.
+    for (key, value) in &values {
+        settings::validate(&cx.store, &who.workspace_id, key, value).await?;
+    }
+    for (key, value) in &values {
+        settings::set_validated(&cx.store, &who.workspace_id, key, value).await?;
+    }
+    crate::ssr::audit(
+        &who,
+        "setting.update",
+        "settings:defaults".to_owned(),
+        serde_json::json!({ "provider_id": provider_id, "model": model.trim(), "temperature": temperature }),
+    )
+    .await;
+    Ok(())
+}
+
+/// Sets one model's price from dollar amounts per million tokens (admins).
+#[server(prefix = "/api", endpoint = "set_price")]
+pub async fn set_price(
+    provider_kind: String,
+    model: String,
+    input: String,
+    cached_input: String,
+    output: String,
+    context_window: String,
+) -> Result<(), AppError> {
+    use engine::domain::Money;
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal_for_write().await?;
+    who.require(engine::domain::MemberRole::Admin)?;
+    let context_window: i64 = if context_window.trim().is_empty() {
+        0
+    } else {
+        context_window.trim().parse().map_err(|_| {
+            AppError::Invalid("the context window must be a whole number of tokens".into())
+        })?
+    };
+    let price = engine::store::prices::Price {
+        provider_kind,
+        model: model.trim().to_owned(),
+        input_per_mtok_micros: Money::parse_dollars(&input)?.0,
+        output_per_mtok_micros: Money::parse_dollars(&output)?.0,
+        cached_input_per_mtok_micros: Money::parse_dollars(&cached_input)?.0,
+        context_window,
+    };
+    engine::store::prices::upsert(cx.store.pool(), &price).await?;
+    crate::ssr::audit(
+        &who,
+        "price.update",
+        format!("price:{}/{}", price.provider_kind, price.model),
+        serde_json::json!({ "input": price.input_per_mtok_micros, "output": price.output_per_mtok_micros }),
+    )
+    .await;
+    Ok(())
 }

@@ -4,9 +4,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::providers::{AddProvider, DeleteProvider, list_providers};
-use crate::api::settings::get_settings;
+use crate::api::settings::{SaveDefaults, SetPrice, get_settings};
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::model::SettingsView;
+use crate::model::{AppError, SettingsView};
 use crate::pages::access::{ApiKeysCard, MembersCard};
 use crate::pages::{PageHeader, Skeleton, loaded};
 
@@ -27,6 +27,17 @@ pub fn SettingsPage() -> impl IntoView {
 #[component]
 fn Settings(view: SettingsView) -> impl IntoView {
     let not_set = || "Not set".to_owned();
+    let editor = view.can_edit.then(|| {
+        view! {
+            <DefaultsForm
+                providers=view.provider_choices.clone()
+                provider_id=view.default_provider_id.clone().unwrap_or_default()
+                model=view.default_model.clone().unwrap_or_default()
+                temperature=view.default_temperature.unwrap_or(0.7)
+            />
+        }
+    });
+    let price_editor = view.can_edit.then(|| view! { <PriceForm /> });
     view! {
         <section class="card">
             <h2>"Defaults"</h2>
@@ -64,6 +75,7 @@ fn Settings(view: SettingsView) -> impl IntoView {
                     </dd>
                 </div>
             </dl>
+            {editor}
         </section>
         <section class="card table-card">
             <h2>"Prices per million tokens"</h2>
@@ -99,7 +111,92 @@ fn Settings(view: SettingsView) -> impl IntoView {
                     </tbody>
                 </table>
             </div>
+            {price_editor}
         </section>
+    }
+}
+
+/// Reloads the Settings page after a successful save, so every card shows the new values.
+fn reload_on_success(result: Option<Result<(), AppError>>, success: &str) {
+    let Some(result) = result else { return };
+    if let Some(t) = use_toasts() {
+        match &result {
+            Ok(()) => t.show(ToastKind::Success, success),
+            Err(e) => t.show(ToastKind::Error, e.to_string()),
+        }
+    }
+    #[cfg(feature = "hydrate")]
+    if result.is_ok() {
+        crate::browser::go_to("/settings");
+    }
+}
+
+#[component]
+fn DefaultsForm(
+    providers: Vec<(String, String)>,
+    provider_id: String,
+    model: String,
+    temperature: f64,
+) -> impl IntoView {
+    let save = ServerAction::<SaveDefaults>::new();
+    Effect::new(move |_| reload_on_success(save.value().get(), "Defaults saved"));
+    view! {
+        <details>
+            <summary data-testid="edit-defaults">"Change the defaults"</summary>
+            <ActionForm action=save attr:class="inline-form">
+                <label>
+                    "Provider"
+                    <select name="provider_id" data-testid="default-provider-select">
+                        {providers
+                            .into_iter()
+                            .map(|(id, name)| {
+                                let selected = id == provider_id;
+                                view! { <option value=id selected=selected>{name}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Model"
+                    <input name="model" required value=model data-testid="default-model-input" />
+                </label>
+                <label>
+                    "Temperature"
+                    <input name="temperature" type="number" min="0" max="2" step="0.1" required value=temperature.to_string() />
+                </label>
+                <button class="button" type="submit" data-testid="defaults-submit">"Save defaults"</button>
+            </ActionForm>
+        </details>
+    }
+}
+
+#[component]
+fn PriceForm() -> impl IntoView {
+    let set = ServerAction::<SetPrice>::new();
+    Effect::new(move |_| reload_on_success(set.value().get(), "Price saved"));
+    view! {
+        <details>
+            <summary data-testid="edit-prices">"Set a price"</summary>
+            <p class="muted">"Dollars per million tokens. An existing provider and model is updated; a new one is added."</p>
+            <ActionForm action=set attr:class="inline-form">
+                <label>
+                    "Provider"
+                    <select name="provider_kind">
+                        <option value="openai">"OpenAI"</option>
+                        <option value="anthropic">"Anthropic"</option>
+                        <option value="gemini">"Google Gemini"</option>
+                        <option value="openai_compatible">"OpenAI-compatible"</option>
+                        <option value="simulator">"Simulator"</option>
+                    </select>
+                </label>
+                <label>"Model" <input name="model" required placeholder="gpt-4o" data-testid="price-model" /></label>
+                <label>"Input $" <input name="input" required inputmode="decimal" placeholder="2.50" data-testid="price-input" /></label>
+                <label>"Cached input $" <input name="cached_input" required inputmode="decimal" placeholder="1.25" data-testid="price-cached" /></label>
+                <label>"Output $" <input name="output" required inputmode="decimal" placeholder="10.00" data-testid="price-output" /></label>
+                <label>"Context (tokens)" <input name="context_window" inputmode="numeric" placeholder="128000" /></label>
+                <button class="button" type="submit" data-testid="price-submit">"Save price"</button>
+            </ActionForm>
+        </details>
     }
 }
 

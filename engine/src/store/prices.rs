@@ -6,7 +6,7 @@ use sqlx::{Any, Executor, FromRow};
 use crate::{Result, now_ms};
 
 /// One row of the price table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, FromRow)]
 pub struct Price {
     /// Provider kind, e.g. `openai`.
     pub provider_kind: String,
@@ -145,4 +145,57 @@ pub async fn get<'e>(
     .bind(model)
     .fetch_optional(db)
     .await?)
+}
+
+/// Sets (inserts or replaces) the price of one model after checking it.
+#[tracing::instrument(skip(db))]
+pub async fn upsert<'e>(db: impl Executor<'e, Database = Any>, price: &Price) -> Result<()> {
+    let kind = crate::domain::ProviderKind::parse(&price.provider_kind)?;
+    let model = price.model.trim();
+    if model.is_empty() || model.len() > 200 {
+        return Err(crate::Error::invalid(
+            "model",
+            "must be 1 to 200 characters",
+        ));
+    }
+    let limit = 1_000_000_000; // $1,000 per million tokens
+    for (field, value) in [
+        ("input_per_mtok_micros", price.input_per_mtok_micros),
+        ("output_per_mtok_micros", price.output_per_mtok_micros),
+        (
+            "cached_input_per_mtok_micros",
+            price.cached_input_per_mtok_micros,
+        ),
+    ] {
+        if !(0..=limit).contains(&value) {
+            return Err(crate::Error::invalid(
+                field,
+                "must be between $0 and $1,000 per million tokens",
+            ));
+        }
+    }
+    if !(0..=100_000_000).contains(&price.context_window) {
+        return Err(crate::Error::invalid(
+            "context_window",
+            "must be between 0 and 100,000,000 tokens",
+        ));
+    }
+    sqlx::query(
+        "INSERT INTO prices (provider_kind, model, input_per_mtok_micros, output_per_mtok_micros, \
+         cached_input_per_mtok_micros, context_window, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (provider_kind, model) DO UPDATE SET input_per_mtok_micros = excluded.input_per_mtok_micros, \
+         output_per_mtok_micros = excluded.output_per_mtok_micros, \
+         cached_input_per_mtok_micros = excluded.cached_input_per_mtok_micros, \
+         context_window = excluded.context_window, updated_at = excluded.updated_at",
+    )
+    .bind(kind.as_str())
+    .bind(model)
+    .bind(price.input_per_mtok_micros)
+    .bind(price.output_per_mtok_micros)
+    .bind(price.cached_input_per_mtok_micros)
+    .bind(price.context_window)
+    .bind(now_ms())
+    .execute(db)
+    .await?;
+    Ok(())
 }

@@ -63,9 +63,20 @@ pub fn check_key(key: &str) -> Result<()> {
     }
 }
 
-/// Validates and writes a setting: the provider must exist in the workspace, the model must be
-/// a non-empty name, the temperature a number from 0 to 2.
+/// Validates and writes a setting (see [`validate`]).
 pub async fn set_validated(
+    store: &crate::Store,
+    workspace_id: &str,
+    key: &str,
+    value: &serde_json::Value,
+) -> Result<()> {
+    validate(store, workspace_id, key, value).await?;
+    put(store.pool(), workspace_id, key, value).await
+}
+
+/// Checks a setting's value: the provider must exist in the workspace, the model must be a
+/// non-empty name, the temperature a number from 0 to 2.
+pub async fn validate(
     store: &crate::Store,
     workspace_id: &str,
     key: &str,
@@ -94,5 +105,5 @@ pub async fn set_validated(
             }
         }
     }
-    put(store.pool(), workspace_id, key, value).await
+    Ok(())
 }

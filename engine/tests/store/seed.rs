@@ -73,3 +73,40 @@ store_test!(settings_round_trip_and_overwrite, |store| {
         None
     );
 });
+
+store_test!(prices_can_be_edited_and_are_checked, |store| {
+    ensure_seeded(&store).await.unwrap();
+    let mut price = prices::get(store.pool(), "openai", "gpt-4o")
+        .await
+        .unwrap()
+        .unwrap();
+    price.input_per_mtok_micros = 2_000_000;
+    prices::upsert(store.pool(), &price).await.unwrap();
+    let read = prices::get(store.pool(), "openai", "gpt-4o")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.input_per_mtok_micros, 2_000_000);
+    // A re-seed keeps the edited price.
+    ensure_seeded(&store).await.unwrap();
+    let read = prices::get(store.pool(), "openai", "gpt-4o")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.input_per_mtok_micros, 2_000_000);
+    // New models can be added; bad values change nothing.
+    let mut custom = price.clone();
+    custom.provider_kind = "openai_compatible".into();
+    custom.model = "llama-3.1-70b".into();
+    prices::upsert(store.pool(), &custom).await.unwrap();
+    let mut bad = price.clone();
+    bad.output_per_mtok_micros = -1;
+    assert!(prices::upsert(store.pool(), &bad).await.is_err());
+    bad = price.clone();
+    bad.provider_kind = "nope".into();
+    assert!(prices::upsert(store.pool(), &bad).await.is_err());
+    assert_eq!(
+        prices::list(store.pool()).await.unwrap().len(),
+        prices::DEFAULT_PRICES.len() + 1
+    );
+});

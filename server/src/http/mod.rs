@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod middleware;
 pub mod ops;
+pub mod prices;
 pub mod providers;
 pub mod session;
 pub mod settings;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .nest("/providers", providers::router())
         .nest("/settings", settings::router())
+        .nest("/prices", prices::router())
         .nest("/api-keys", api_keys::router())
         .nest("/users", users::router())
         .nest("/credits", users::credits_router())
