@@ -226,3 +226,112 @@ fn users_keys_and_the_audit_chain_from_the_command_line() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn secrets_never_reach_the_logs() {
+    let dir = temp_dir("logs");
+    let password = "log-test password 123";
+    let out = fleetdeck(&dir)
+        .args([
+            "user",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--password",
+            password,
+            "--role",
+            "admin",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = fleetdeck(&dir)
+        .args([
+            "api-key",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "logs",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let api_key = stdout.trim_end().lines().last().unwrap().to_owned();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log_path = dir.join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut server = fleetdeck(&dir)
+        .env("FLEETDECK_LOG", "debug")
+        .env("FLEETDECK_SITE_ROOT", dir.join("site"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..100 {
+        if client
+            .get(format!("{base}/ready"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "server did not start");
+
+    let raw = "sk-logtest-SECRETVALUE-1234";
+    let res = client
+        .post(format!("{base}/api/v1/providers"))
+        .bearer_auth(&api_key)
+        .json(&serde_json::json!({ "name": "Logged", "kind": "openai", "api_key": raw }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let res = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({ "email": "ops@example.com", "password": password }))
+        .send()
+        .await
+        .unwrap();
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let session = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned();
+    // A failing call logs too.
+    client
+        .post(format!("{base}/api/v1/providers"))
+        .bearer_auth(&api_key)
+        .json(&serde_json::json!({ "name": "Bad", "kind": "nope", "api_key": raw }))
+        .send()
+        .await
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(logs.contains("\"level\""), "JSON logs were written: {logs}");
+    for secret in ["SECRETVALUE", password, api_key.as_str(), session.as_str()] {
+        assert!(
+            !logs.contains(secret),
+            "a secret reached the logs: {secret}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
