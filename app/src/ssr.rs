@@ -4,8 +4,11 @@ use leptos::prelude::use_context;
 
 use crate::model::AppError;
 
+/// Sends (or logs) a magic sign-in link: `(email, token)`.
+pub type SendMagicLink = std::sync::Arc<dyn Fn(&str, &str) + Send + Sync>;
+
 /// Provided by the server to every page render and server function call.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ServerContext {
     /// The database.
     pub store: engine::Store,
@@ -13,6 +16,8 @@ pub struct ServerContext {
     pub master_key: engine::auth::secrets::MasterKey,
     /// Whether session cookies are marked `Secure`.
     pub cookie_secure: bool,
+    /// Delivers magic sign-in links the way the server is configured to (SMTP or log).
+    pub send_magic_link: SendMagicLink,
 }
 
 /// A `Denied` error with its HTTP status set on the response.

@@ -58,6 +58,15 @@ pub struct Config {
     /// Origins allowed to call the API from other sites (CORS), e.g.
     /// `["https://ops.example.com"]`. `FLEETDECK_CORS_ORIGINS`; default none.
     pub cors_origins: Vec<String>,
+    /// SMTP server for sign-in links, e.g. `smtp://user:pass@mail.example.com:587?tls=required`
+    /// or `smtps://…`. `FLEETDECK_SMTP_URL`; default none (links go to the server log).
+    #[serde(skip_serializing)]
+    pub smtp_url: Option<SecretString>,
+    /// Sender of Fleetdeck's e-mails. `FLEETDECK_SMTP_FROM`; default `Fleetdeck <fleetdeck@localhost>`.
+    pub smtp_from: String,
+    /// The address users reach Fleetdeck at, for links in e-mails. `FLEETDECK_PUBLIC_URL`;
+    /// default `http://<addr>`.
+    pub public_url: Option<String>,
     /// Seconds to let in-flight requests finish on shutdown. `FLEETDECK_SHUTDOWN_GRACE_SECS`;
     /// default 30.
     pub shutdown_grace_secs: u64,
@@ -76,6 +85,9 @@ impl Default for Config {
             cookie_secure: false,
             rate_limit_per_minute: 100,
             cors_origins: Vec::new(),
+            smtp_url: None,
+            smtp_from: "Fleetdeck <fleetdeck@localhost>".to_owned(),
+            public_url: None,
             shutdown_grace_secs: 30,
         }
     }
@@ -144,6 +156,15 @@ impl Config {
             self.master_key.as_ref().map(|k| k.expose_secret()),
         )
         .map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+
+    /// The base URL for links in e-mails.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.addr))
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     /// The SQLite file used when no `DATABASE_URL` is set.

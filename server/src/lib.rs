@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod doctor;
 pub mod http;
+pub mod mail;
 pub mod telemetry;
 
 use std::net::SocketAddr;
@@ -70,6 +71,7 @@ impl Server {
                 config.rate_limit_per_minute,
             )),
             cors_origins: config.cors_origins.clone(),
+            mailer: mail::LinkMailer::from_config(config)?,
         };
         let app = http::router(state);
         let (tx, rx) = oneshot::channel::<()>();

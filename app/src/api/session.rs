@@ -117,10 +117,7 @@ pub async fn setup_admin(email: String, password: String) -> Result<(), AppError
 pub async fn request_magic_link(email: String) -> Result<(), AppError> {
     let cx = crate::ssr::context()?;
     if let Some(token) = engine::store::sessions::create_magic_link(&cx.store, &email).await? {
-        tracing::info!(
-            link = %format!("/api/auth/magic-link/redeem?token={token}"),
-            "magic sign-in link created (valid 15 minutes)"
-        );
+        (cx.send_magic_link)(&email, &token);
     }
     Ok(())
 }

@@ -52,6 +52,8 @@ pub struct AppState {
     pub rate_limiter: std::sync::Arc<middleware::RateLimiter>,
     /// Origins allowed by CORS on `/api` (none by default).
     pub cors_origins: Vec<String>,
+    /// Delivers magic sign-in links.
+    pub mailer: crate::mail::LinkMailer,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -63,10 +65,14 @@ impl FromRef<AppState> for LeptosOptions {
 /// Builds the whole router for `state`.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
+    let mailer = state.mailer.clone();
     let context = app::ssr::ServerContext {
         store: state.store.clone(),
         master_key: state.master_key.clone(),
         cookie_secure: state.cookie_secure,
+        send_magic_link: std::sync::Arc::new(move |email: &str, token: &str| {
+            mailer.deliver(email, token)
+        }),
     };
     let page_context = context.clone();
     let fallback_context = context;

@@ -112,12 +112,7 @@ async fn magic_link(
     if let Some(token) =
         engine::store::sessions::create_magic_link(&state.store, &body.email).await?
     {
-        // No mail server is configured: the link goes to the server log for the operator,
-        // who can also print one with `fleetdeck user magic-link --email …`.
-        tracing::info!(
-            link = %format!("/api/auth/magic-link/redeem?token={token}"),
-            "magic sign-in link created (valid 15 minutes)"
-        );
+        state.mailer.deliver(&body.email, &token);
     }
     Ok((
         StatusCode::ACCEPTED,

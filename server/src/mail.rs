@@ -1,0 +1,85 @@
+//! Sending sign-in links: by SMTP when `smtp_url` is configured (lettre), otherwise into the
+//! server log for the operator (who can also print one with `fleetdeck user magic-link`).
+//!
+//! Delivery runs in a background task, so the answer to "send me a link" takes the same time
+//! whether or not the address belongs to an account.
+
+use std::sync::Arc;
+
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret;
+
+use crate::config::Config;
+
+/// Delivers magic sign-in links.
+#[derive(Clone)]
+pub struct LinkMailer {
+    transport: Option<Arc<AsyncSmtpTransport<Tokio1Executor>>>,
+    from: Option<Mailbox>,
+    public_url: String,
+}
+
+impl LinkMailer {
+    /// Builds the mailer from the configuration; a bad SMTP URL or sender is an error at start.
+    pub fn from_config(config: &Config) -> anyhow::Result<LinkMailer> {
+        let transport = match &config.smtp_url {
+            Some(url) => Some(Arc::new(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
+                    .map_err(|e| anyhow::anyhow!("FLEETDECK_SMTP_URL is invalid: {e}"))?
+                    .build(),
+            )),
+            None => None,
+        };
+        let from = match transport {
+            Some(_) => Some(
+                config
+                    .smtp_from
+                    .parse::<Mailbox>()
+                    .map_err(|e| anyhow::anyhow!("FLEETDECK_SMTP_FROM is invalid: {e}"))?,
+            ),
+            None => None,
+        };
+        Ok(LinkMailer {
+            transport,
+            from,
+            public_url: config.public_url(),
+        })
+    }
+
+    /// Sends (or logs) the link for `token` to `email`, in the background.
+    pub fn deliver(&self, email: &str, token: &str) {
+        let link = format!(
+            "{}/api/auth/magic-link/redeem?token={token}",
+            self.public_url
+        );
+        let (Some(transport), Some(from)) = (self.transport.clone(), self.from.clone()) else {
+            tracing::info!(%link, "magic sign-in link created (valid 15 minutes); no SMTP server is configured");
+            return;
+        };
+        let to = match email.parse::<Mailbox>() {
+            Ok(to) => to,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot e-mail a sign-in link to this address");
+                return;
+            }
+        };
+        tokio::spawn(async move {
+            let message = Message::builder()
+                .from(from)
+                .to(to)
+                .subject("Your Fleetdeck sign-in link")
+                .body(format!(
+                    "Sign in to Fleetdeck with this link (valid for 15 minutes, once):\n\n{link}\n\n\
+                     If you did not ask for it, ignore this e-mail."
+                ));
+            match message {
+                Ok(message) => match transport.send(message).await {
+                    Ok(_) => tracing::info!("sign-in link e-mailed"),
+                    Err(e) => tracing::error!(error = %e, "could not e-mail a sign-in link"),
+                },
+                Err(e) => tracing::error!(error = %e, "could not build the sign-in e-mail"),
+            }
+        });
+    }
+}
