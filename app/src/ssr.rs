@@ -105,19 +105,7 @@ pub async fn audit(
 ) {
     let Ok(cx) = context() else { return };
     let client = client_info().await;
-    let entry = engine::store::audit::NewEntry {
-        workspace_id: who.workspace_id.clone(),
-        actor_user_id: Some(who.user_id.clone()),
-        actor: who.email.clone(),
-        action: action.to_owned(),
-        target,
-        ip: client.ip,
-        user_agent: client.user_agent,
-        details,
-    };
-    if let Err(e) = engine::store::audit::record(&cx.store, &entry).await {
-        tracing::error!(error = %e, action, "could not write the audit log");
-    }
+    engine::store::audit::record_action(&cx.store, who, &client, action, target, details).await;
 }
 
 /// The server context of the current request.

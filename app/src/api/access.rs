@@ -79,13 +79,8 @@ pub async fn list_members() -> Result<Vec<MemberRow>, AppError> {
 pub async fn add_member(email: String, password: String, role: String) -> Result<(), AppError> {
     let cx = crate::ssr::context()?;
     let who = crate::ssr::principal_for_write().await?;
-    who.require(engine::domain::MemberRole::Admin)?;
-    let role = engine::domain::MemberRole::parse(&role)?;
-    let mut tx = cx.store.pool().begin().await.map_err(engine::Error::from)?;
     let member =
-        engine::store::users::create(&mut tx, &who.workspace_id, &email, Some(&password), role)
-            .await?;
-    tx.commit().await.map_err(engine::Error::from)?;
+        engine::store::users::add_member(&cx.store, &who, &email, Some(&password), &role).await?;
     crate::ssr::audit(
         &who,
         "user.create",

@@ -252,3 +252,32 @@ pub async fn workspaces(store: &Store) -> Result<Vec<String>> {
             .await?;
     Ok(rows.into_iter().map(|(w,)| w).collect())
 }
+
+/// Records an action taken by an authenticated caller. Both edges (REST and server functions)
+/// use this, so entries look the same whichever way the action came in. A failure is logged,
+/// not returned: the action itself already happened.
+pub async fn record_action(
+    store: &Store,
+    who: &crate::auth::Principal,
+    client: &crate::store::sessions::ClientInfo,
+    action: &str,
+    target: String,
+    details: serde_json::Value,
+) {
+    let entry = NewEntry {
+        workspace_id: who.workspace_id.clone(),
+        actor_user_id: Some(who.user_id.clone()),
+        actor: match who.method {
+            crate::auth::AuthMethod::Session => who.email.clone(),
+            crate::auth::AuthMethod::ApiKey => format!("{} (API key)", who.email),
+        },
+        action: action.to_owned(),
+        target,
+        ip: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
+        details,
+    };
+    if let Err(e) = record(store, &entry).await {
+        tracing::error!(error = %e, action, "could not write the audit log");
+    }
+}

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use engine::auth::{AuthMethod, Principal, web};
+use engine::auth::{Principal, web};
 use engine::store::sessions::ClientInfo;
 
 use super::AppState;
@@ -133,7 +133,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     }
 }
 
-/// Records a mutating action in the audit log; failures are logged, never shown.
+/// Records a mutating action in the audit log (see `engine::store::audit::record_action`).
 pub async fn audit(
     state: &AppState,
     who: &Principal,
@@ -142,22 +142,7 @@ pub async fn audit(
     target: String,
     details: serde_json::Value,
 ) {
-    let entry = engine::store::audit::NewEntry {
-        workspace_id: who.workspace_id.clone(),
-        actor_user_id: Some(who.user_id.clone()),
-        actor: match who.method {
-            AuthMethod::Session => who.email.clone(),
-            AuthMethod::ApiKey => format!("{} (API key)", who.email),
-        },
-        action: action.to_owned(),
-        target,
-        ip: client.ip.clone(),
-        user_agent: client.user_agent.clone(),
-        details,
-    };
-    if let Err(e) = engine::store::audit::record(&state.store, &entry).await {
-        tracing::error!(error = %e, action, "could not write the audit log");
-    }
+    engine::store::audit::record_action(&state.store, who, client, action, target, details).await;
 }
 
 /// Pages need a session: without one, a page request is redirected to `/login` — or to

@@ -50,23 +50,14 @@ async fn create(
     Client(client): Client,
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<Member>), ApiError> {
-    who.require(MemberRole::Admin)?;
-    let role = MemberRole::parse(&body.role)?;
-    let mut tx = state
-        .store
-        .pool()
-        .begin()
-        .await
-        .map_err(engine::Error::from)?;
-    let member = users::create(
-        &mut tx,
-        &who.workspace_id,
+    let member = users::add_member(
+        &state.store,
+        &who,
         &body.email,
         body.password.as_deref(),
-        role,
+        &body.role,
     )
     .await?;
-    tx.commit().await.map_err(engine::Error::from)?;
     audit(
         &state,
         &who,
