@@ -9,6 +9,9 @@ pub mod analytics;
 pub mod auth;
 pub mod domain;
 pub mod error;
+pub mod events;
+pub mod providers;
+pub mod runner;
 pub mod seed;
 pub mod store;
 

@@ -162,3 +162,170 @@ pub async fn prompt_version_count<'e>(
     .await?;
     Ok(n)
 }
+
+/// Everything stored about an agent.
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+pub struct Agent {
+    /// UUIDv7.
+    pub id: String,
+    /// Unique name within the workspace.
+    pub name: String,
+    /// Upper-case role name.
+    pub role: String,
+    /// Free text.
+    pub description: String,
+    /// Provider id.
+    pub provider_id: Option<String>,
+    /// Provider display name.
+    pub provider_name: Option<String>,
+    /// Provider kind.
+    pub provider_kind: Option<String>,
+    /// Model name.
+    pub model: String,
+    /// Sampling temperature.
+    pub temperature: f64,
+    /// Completion token limit.
+    pub max_tokens: i64,
+    /// The role's system prompt.
+    pub system_prompt: String,
+    /// Extra instructions.
+    pub custom_instructions: String,
+    /// JSON list of labels.
+    #[serde(skip)]
+    pub tags: String,
+    /// `idle`, `active`, `completed` or `failed`.
+    pub status: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds.
+    pub updated_at: i64,
+}
+
+impl Agent {
+    /// The tags as a list.
+    pub fn tag_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.tags).unwrap_or_default()
+    }
+}
+
+/// One agent of a workspace.
+#[tracing::instrument(skip(db))]
+pub async fn get<'e>(
+    db: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    id: &str,
+) -> Result<Agent> {
+    sqlx::query_as(
+        "SELECT a.id, a.name, a.role, a.description, a.provider_id, p.name AS provider_name, \
+         p.kind AS provider_kind, a.model, a.temperature, a.max_tokens, a.system_prompt, \
+         a.custom_instructions, a.tags, a.status, a.created_at, a.updated_at \
+         FROM agents a LEFT JOIN providers p ON p.id = a.provider_id \
+         WHERE a.workspace_id = $1 AND a.id = $2",
+    )
+    .bind(workspace_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| Error::not_found("agent", id))
+}
+
+/// Replaces an agent's editable fields; a changed prompt becomes a new active prompt version.
+#[tracing::instrument(skip(store, agent), fields(agent.id = %id))]
+pub async fn update(
+    store: &crate::Store,
+    workspace_id: &str,
+    id: &str,
+    agent: &NewAgent,
+) -> Result<Agent> {
+    agent.validate()?;
+    if let Some(p) = &agent.provider_id {
+        crate::store::providers::get(store, workspace_id, p).await?;
+    }
+    let mut tx = store.pool().begin().await?;
+    let before = get(&mut *tx, workspace_id, id).await?;
+    let tags =
+        serde_json::to_string(&agent.tags).map_err(|e| Error::invalid("tags", e.to_string()))?;
+    let now = now_ms();
+    sqlx::query(
+        "UPDATE agents SET name = $3, role = $4, description = $5, provider_id = $6, model = $7, \
+         temperature = $8, max_tokens = $9, system_prompt = $10, custom_instructions = $11, tags = $12, \
+         updated_at = $13 WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(workspace_id)
+    .bind(id)
+    .bind(agent.name.trim())
+    .bind(agent.role.as_str())
+    .bind(&agent.description)
+    .bind(&agent.provider_id)
+    .bind(agent.model.trim())
+    .bind(agent.temperature)
+    .bind(agent.max_tokens)
+    .bind(&agent.system_prompt)
+    .bind(&agent.custom_instructions)
+    .bind(tags)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if before.system_prompt != agent.system_prompt
+        || before.custom_instructions != agent.custom_instructions
+    {
+        let (next,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM prompt_versions WHERE agent_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE prompt_versions SET is_active = 0 WHERE agent_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO prompt_versions (id, workspace_id, agent_id, version, system_prompt, \
+             custom_instructions, note, is_active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",
+        )
+        .bind(new_id())
+        .bind(workspace_id)
+        .bind(id)
+        .bind(next)
+        .bind(&agent.system_prompt)
+        .bind(&agent.custom_instructions)
+        .bind("Edited")
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let after = get(&mut *tx, workspace_id, id).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Deletes an agent (its runs keep their records; their agent link is cleared).
+#[tracing::instrument(skip(store))]
+pub async fn delete(store: &crate::Store, workspace_id: &str, id: &str) -> Result<()> {
+    let done = sqlx::query("DELETE FROM agents WHERE workspace_id = $1 AND id = $2")
+        .bind(workspace_id)
+        .bind(id)
+        .execute(store.pool())
+        .await?
+        .rows_affected();
+    if done == 0 {
+        return Err(Error::not_found("agent", id));
+    }
+    Ok(())
+}
+
+/// Creates an agent after checking that its provider belongs to the workspace.
+pub async fn create_checked(
+    store: &crate::Store,
+    workspace_id: &str,
+    agent: &NewAgent,
+) -> Result<Agent> {
+    if let Some(p) = &agent.provider_id {
+        crate::store::providers::get(store, workspace_id, p).await?;
+    }
+    let mut tx = store.pool().begin().await?;
+    let id = create(&mut tx, workspace_id, agent).await?;
+    let out = get(&mut *tx, workspace_id, &id).await?;
+    tx.commit().await?;
+    Ok(out)
+}

@@ -43,6 +43,19 @@ pub async fn balance(store: &Store, user_id: &str) -> Result<i64> {
 #[tracing::instrument(skip(store, who), fields(user.id = %who.user_id))]
 pub async fn deduct(store: &Store, who: &Principal, amount: i64, reason: &str) -> Result<i64> {
     let mut tx = store.pool().begin().await?;
+    let balance = deduct_in(&mut tx, who, amount, reason).await?;
+    tx.commit().await?;
+    Ok(balance)
+}
+
+/// [`deduct`] on the caller's transaction, so that the deduction and what it pays for (a task
+/// submission) commit or roll back together.
+pub async fn deduct_in(
+    tx: &mut sqlx::AnyConnection,
+    who: &Principal,
+    amount: i64,
+    reason: &str,
+) -> Result<i64> {
     let updated =
         sqlx::query("UPDATE users SET credits = credits - $1 WHERE id = $2 AND credits >= $1")
             .bind(amount)
@@ -55,17 +68,7 @@ pub async fn deduct(store: &Store, who: &Principal, amount: i64, reason: &str) -
             "not enough credits: ask an admin to top up your balance".into(),
         ));
     }
-    let balance = record(
-        &mut tx,
-        &who.workspace_id,
-        &who.user_id,
-        -amount,
-        reason,
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(balance)
+    record(tx, &who.workspace_id, &who.user_id, -amount, reason, None).await
 }
 
 /// Adds credits to a member of the admin's workspace. Returns the new balance.

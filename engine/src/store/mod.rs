@@ -16,6 +16,7 @@ pub mod prices;
 pub mod providers;
 pub mod sessions;
 pub mod settings;
+pub mod tasks;
 pub mod users;
 pub mod workspaces;
 

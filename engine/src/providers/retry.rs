@@ -1,0 +1,171 @@
+//! Retries, backoff and fallback around any [`Provider`].
+//!
+//! Retryable failures (429, 5xx, timeouts, resets, cut streams, malformed answers) are retried
+//! with exponential backoff and full jitter, or after exactly the provider's `Retry-After` when it
+//! sent one. 400/401/403 are never retried against the same target. When a target is exhausted
+//! the next one in the fallback chain (another provider or model) is tried. Every attempt is
+//! handed to the caller's `record` callback as it ends, so that it becomes an `llm_calls` row
+//! before the next attempt starts (a crash never loses a finished attempt).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+
+use super::{ChatRequest, Completion, DeltaSink, ErrorClass, Provider, ProviderError, elapsed_ms};
+
+/// How hard to try.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts per target, the first one included.
+    pub max_attempts: u32,
+    /// Backoff before the first retry; doubles each time.
+    pub base_delay: Duration,
+    /// Upper bound of one backoff or honoured `Retry-After`.
+    pub max_delay: Duration,
+    /// Limit of one attempt, streaming included.
+    pub timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The pause before retry number `retry` (1 for the first retry) after `err`.
+    pub fn delay(&self, retry: u32, err: &ProviderError, rng: &mut impl Rng) -> Duration {
+        if let Some(after) = err.retry_after {
+            return after.min(self.max_delay);
+        }
+        let exp = self
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1)))
+            .min(self.max_delay);
+        // Full jitter keeps many clients that failed together from retrying together.
+        let millis = u64::try_from(exp.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(rng.random_range(millis / 2..=millis.max(1)))
+    }
+}
+
+/// One model to try: a provider client and the model name to ask it for.
+#[derive(Clone)]
+pub struct Target {
+    /// The client.
+    pub provider: Arc<dyn Provider>,
+    /// Model name for this target.
+    pub model: String,
+}
+
+/// One finished attempt, success or failure.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// Index into the target chain.
+    pub target: usize,
+    /// Model asked.
+    pub model: String,
+    /// 1-based attempt number on this target.
+    pub number: u32,
+    /// Unix ms when it started.
+    pub started_at: i64,
+    /// Wall time.
+    pub latency_ms: i64,
+    /// The answer or the failure.
+    pub result: Result<Completion, ProviderError>,
+}
+
+/// Runs `request` against the chain until one attempt succeeds, calling `record` after every
+/// attempt (before any pause, so a UI can drop the partial stream of a failed attempt).
+pub async fn complete<R, F>(
+    targets: &[Target],
+    request: &ChatRequest,
+    policy: &RetryPolicy,
+    on_delta: DeltaSink<'_>,
+    mut record: R,
+) -> Result<(usize, Completion), ProviderError>
+where
+    R: FnMut(Attempt) -> F,
+    F: std::future::Future<Output = Attempt>,
+{
+    let mut last = ProviderError::new(ErrorClass::BadRequest, "no provider configured");
+    for (index, target) in targets.iter().enumerate() {
+        let mut req = request.clone();
+        req.model.clone_from(&target.model);
+        for number in 1..=policy.max_attempts.max(1) {
+            let started_at = crate::now_ms();
+            let start = Instant::now();
+            let result = match tokio::time::timeout(
+                policy.timeout,
+                target.provider.complete(&req, on_delta),
+            )
+            .await
+            {
+                Ok(result) => result,
+                Err(_) => Err(ProviderError::new(
+                    ErrorClass::Timeout,
+                    format!("no complete answer within {}s", policy.timeout.as_secs()),
+                )),
+            };
+            let attempt = Attempt {
+                target: index,
+                model: target.model.clone(),
+                number,
+                started_at,
+                latency_ms: elapsed_ms(start),
+                result,
+            };
+            // The recorder hands the attempt back so the answer need not be cloned.
+            let attempt = record(attempt).await;
+            let err = match attempt.result {
+                Ok(completion) => return Ok((index, completion)),
+                Err(err) => err,
+            };
+            let retry = err.class.retryable() && number < policy.max_attempts;
+            if !retry {
+                last = err;
+                break;
+            }
+            let pause = policy.delay(number, &err, &mut rand::rng());
+            tokio::time::sleep(pause).await;
+            last = err;
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_honours_retry_after() {
+        let policy = RetryPolicy::default();
+        let mut rng = rand::rng();
+        let err = ProviderError::new(ErrorClass::ServerError, "x");
+        for retry in 1..6 {
+            let d = policy.delay(retry, &err, &mut rng);
+            let cap = policy.base_delay * 2u32.pow(retry - 1);
+            assert!(d <= cap.min(policy.max_delay) && d >= cap.min(policy.max_delay) / 2);
+        }
+        let mut limited = ProviderError::new(ErrorClass::RateLimited, "x");
+        limited.retry_after = Some(Duration::from_secs(7));
+        assert_eq!(policy.delay(1, &limited, &mut rng), Duration::from_secs(7));
+        limited.retry_after = Some(Duration::from_secs(3600));
+        assert_eq!(policy.delay(1, &limited, &mut rng), policy.max_delay);
+    }
+
+    #[test]
+    fn only_transient_failures_are_retryable() {
+        assert!(ErrorClass::RateLimited.retryable());
+        assert!(ErrorClass::StreamCut.retryable());
+        assert!(!ErrorClass::Auth.retryable());
+        assert!(!ErrorClass::BadRequest.retryable());
+        assert!(!ErrorClass::Cancelled.retryable());
+    }
+}

@@ -1,0 +1,866 @@
+//! Tasks, their steps (agent runs) and the durable queue.
+//!
+//! The queue is the `tasks` table itself: a worker claims the oldest queued task — or a running
+//! one whose lease expired because its worker died — with one conditional `UPDATE`, and renews
+//! the lease while it works. A crash therefore never loses a task and never leaves it "running"
+//! for good: the lease runs out and another worker (or the restarted server) resumes it.
+//!
+//! Step counters (tokens, cost) grow in the same transaction as each `llm_calls` row, so a
+//! task's cost is always the sum of its steps and each step's the sum of its calls.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, AnyConnection, Executor, FromRow};
+
+use crate::domain::Role;
+use crate::store::llm_calls::{self, NewLlmCall};
+use crate::{Error, Result, Store, new_id, now_ms};
+
+/// One planned step of a task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedStep {
+    /// Role of the step.
+    pub role: String,
+    /// The agent chosen for it.
+    pub agent_id: String,
+    /// Its name at planning time.
+    pub agent_name: String,
+    /// Its model.
+    pub model: String,
+    /// Its provider kind (`simulator` marks simulated output).
+    pub provider_kind: String,
+}
+
+/// A task row.
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+pub struct Task {
+    /// UUIDv7.
+    pub id: String,
+    /// Owning workspace.
+    #[serde(skip)]
+    pub workspace_id: String,
+    /// What the user asked for.
+    pub description: String,
+    /// Workflow template name.
+    pub workflow: String,
+    /// `simple` or `complex`.
+    pub complexity: String,
+    /// Whether the ANALYST was forced in.
+    #[serde(skip)]
+    pub force_analyst: i64,
+    /// JSON list of [`PlannedStep`].
+    #[serde(skip)]
+    pub plan: String,
+    /// `queued`, `running`, `completed`, `failed` or `cancelled`.
+    pub status: String,
+    /// Sum over steps.
+    pub prompt_tokens: i64,
+    /// Sum over steps.
+    pub completion_tokens: i64,
+    /// Sum over steps.
+    pub cached_tokens: i64,
+    /// Sum over steps, micro-USD.
+    pub cost_micros: i64,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// The task it re-runs.
+    pub rerun_of: Option<String>,
+    /// Times a worker claimed it (more than 1 after a crash).
+    pub attempts: i64,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub started_at: Option<i64>,
+    /// Unix ms.
+    pub finished_at: Option<i64>,
+}
+
+const TASK_COLUMNS: &str = "id, workspace_id, description, workflow, complexity, force_analyst, \
+     plan, status, prompt_tokens, completion_tokens, cached_tokens, cost_micros, error, rerun_of, \
+     attempts, created_at, started_at, finished_at";
+
+impl Task {
+    /// The planned steps.
+    pub fn planned_steps(&self) -> Vec<PlannedStep> {
+        serde_json::from_str(&self.plan).unwrap_or_default()
+    }
+
+    /// Whether no more work will happen.
+    pub fn is_finished(&self) -> bool {
+        matches!(self.status.as_str(), "completed" | "failed" | "cancelled")
+    }
+}
+
+/// One step as the API and the UI show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepView {
+    /// 0-based position.
+    pub index: i64,
+    /// Role.
+    pub role: String,
+    /// The agent run's id once started.
+    pub run_id: Option<String>,
+    /// Agent id.
+    pub agent_id: String,
+    /// Agent name.
+    pub agent_name: String,
+    /// Model.
+    pub model: String,
+    /// Provider kind.
+    pub provider_kind: String,
+    /// `pending`, `active`, `completed`, `failed`, or `cancelled`.
+    pub status: String,
+    /// Tokens and cost of all its calls.
+    pub prompt_tokens: i64,
+    /// See `prompt_tokens`.
+    pub completion_tokens: i64,
+    /// See `prompt_tokens`.
+    pub cached_tokens: i64,
+    /// Micro-USD.
+    pub cost_micros: i64,
+    /// Tokens in the context at the last call.
+    pub context_tokens: i64,
+    /// The model's window (0 when unknown).
+    pub context_window: i64,
+    /// Final answer.
+    pub output: String,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Unix ms.
+    pub started_at: Option<i64>,
+    /// Unix ms.
+    pub finished_at: Option<i64>,
+    /// finished − started, or elapsed so far.
+    pub duration_ms: Option<i64>,
+}
+
+/// A task with its steps.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskDetail {
+    /// The task.
+    #[serde(flatten)]
+    pub task: Task,
+    /// Its steps in order.
+    pub steps: Vec<StepView>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+struct RunRow {
+    id: String,
+    step_index: i64,
+    status: String,
+    output: String,
+    prompt_tokens: i64,
+    completion_tokens: i64,
+    cached_tokens: i64,
+    cost_micros: i64,
+    context_tokens: i64,
+    context_window: i64,
+    error: Option<String>,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+}
+
+/// What to insert for a new task (already validated and planned by the runner).
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    /// Trimmed description.
+    pub description: String,
+    /// Workflow name.
+    pub workflow: String,
+    /// `simple` or `complex`.
+    pub complexity: String,
+    /// Whether the ANALYST was forced.
+    pub force_analyst: bool,
+    /// The steps.
+    pub plan: Vec<PlannedStep>,
+    /// The user who submitted it.
+    pub created_by: Option<String>,
+    /// The task it re-runs.
+    pub rerun_of: Option<String>,
+}
+
+/// Inserts a queued task.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    workspace_id: &str,
+    task: &NewTask,
+) -> Result<String> {
+    let id = new_id();
+    let plan =
+        serde_json::to_string(&task.plan).map_err(|e| Error::invalid("plan", e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO tasks (id, workspace_id, description, workflow, complexity, force_analyst, plan, \
+         status, created_by, rerun_of, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $10)",
+    )
+    .bind(&id)
+    .bind(workspace_id)
+    .bind(&task.description)
+    .bind(&task.workflow)
+    .bind(&task.complexity)
+    .bind(i64::from(task.force_analyst))
+    .bind(plan)
+    .bind(&task.created_by)
+    .bind(&task.rerun_of)
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// One task of a workspace.
+pub async fn get<'e>(
+    db: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    id: &str,
+) -> Result<Task> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {TASK_COLUMNS} FROM tasks WHERE workspace_id = $1 AND id = $2"
+    )))
+    .bind(workspace_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| Error::not_found("task", id))
+}
+
+/// A task with its steps merged from the plan and the agent runs.
+pub async fn detail(store: &Store, workspace_id: &str, id: &str) -> Result<TaskDetail> {
+    let task = get(store.pool(), workspace_id, id).await?;
+    let runs: Vec<RunRow> = sqlx::query_as(
+        "SELECT id, step_index, status, output, prompt_tokens, completion_tokens, cached_tokens, \
+         cost_micros, context_tokens, context_window, error, started_at, finished_at \
+         FROM agent_runs WHERE workspace_id = $1 AND task_id = $2 ORDER BY step_index",
+    )
+    .bind(workspace_id)
+    .bind(id)
+    .fetch_all(store.pool())
+    .await?;
+    let now = now_ms();
+    let steps = task
+        .planned_steps()
+        .into_iter()
+        .enumerate()
+        .map(|(i, plan)| {
+            let index = i64::try_from(i).unwrap_or(0);
+            let run = runs.iter().find(|r| r.step_index == index);
+            let status = match (run, task.status.as_str()) {
+                (Some(r), _) if r.status != "active" || task.status == "running" => {
+                    r.status.clone()
+                }
+                (Some(_), "cancelled") | (None, "cancelled") => "cancelled".into(),
+                (Some(r), _) => r.status.clone(),
+                (None, _) => "pending".into(),
+            };
+            StepView {
+                index,
+                role: plan.role,
+                run_id: run.map(|r| r.id.clone()),
+                agent_id: plan.agent_id,
+                agent_name: plan.agent_name,
+                model: plan.model,
+                provider_kind: plan.provider_kind,
+                status,
+                prompt_tokens: run.map_or(0, |r| r.prompt_tokens),
+                completion_tokens: run.map_or(0, |r| r.completion_tokens),
+                cached_tokens: run.map_or(0, |r| r.cached_tokens),
+                cost_micros: run.map_or(0, |r| r.cost_micros),
+                context_tokens: run.map_or(0, |r| r.context_tokens),
+                context_window: run.map_or(0, |r| r.context_window),
+                output: run.map(|r| r.output.clone()).unwrap_or_default(),
+                error: run.and_then(|r| r.error.clone()),
+                started_at: run.and_then(|r| r.started_at),
+                finished_at: run.and_then(|r| r.finished_at),
+                duration_ms: run.and_then(|r| {
+                    r.started_at
+                        .map(|s| r.finished_at.unwrap_or(now).saturating_sub(s))
+                }),
+            }
+        })
+        .collect();
+    Ok(TaskDetail { task, steps })
+}
+
+/// Filters for [`list`].
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TaskFilter {
+    /// Only this status.
+    pub status: Option<String>,
+    /// Created at or after (Unix ms).
+    pub from: Option<i64>,
+    /// Created before (Unix ms).
+    pub to: Option<i64>,
+    /// Page size (1–200, default 50).
+    pub limit: Option<i64>,
+    /// Rows to skip.
+    pub offset: Option<i64>,
+}
+
+/// A page of tasks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskPage {
+    /// Newest first.
+    pub items: Vec<Task>,
+    /// Matching tasks in all pages.
+    pub total: i64,
+    /// Page size used.
+    pub limit: i64,
+    /// Offset used.
+    pub offset: i64,
+}
+
+/// Task statuses.
+pub const STATUSES: [&str; 5] = ["queued", "running", "completed", "failed", "cancelled"];
+
+/// Tasks of a workspace, newest first.
+pub async fn list(store: &Store, workspace_id: &str, filter: &TaskFilter) -> Result<TaskPage> {
+    if let Some(s) = &filter.status
+        && !STATUSES.contains(&s.as_str())
+    {
+        return Err(Error::invalid(
+            "status",
+            "must be queued, running, completed, failed or cancelled",
+        ));
+    }
+    let limit = filter.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(Error::invalid("limit", "must be between 1 and 200"));
+    }
+    let offset = filter.offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(Error::invalid("offset", "must not be negative"));
+    }
+    let conditions =
+        "workspace_id = $1 AND ($2 = '' OR status = $2) AND created_at >= $3 AND created_at < $4";
+    let status = filter.status.clone().unwrap_or_default();
+    let from = filter.from.unwrap_or(0);
+    let to = filter.to.unwrap_or(i64::MAX);
+    let items: Vec<Task> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {TASK_COLUMNS} FROM tasks WHERE {conditions} ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6"
+    )))
+    .bind(workspace_id)
+    .bind(&status)
+    .bind(from)
+    .bind(to)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(store.pool())
+    .await?;
+    let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM tasks WHERE {conditions}"
+    )))
+    .bind(workspace_id)
+    .bind(&status)
+    .bind(from)
+    .bind(to)
+    .fetch_one(store.pool())
+    .await?;
+    Ok(TaskPage {
+        items,
+        total,
+        limit,
+        offset,
+    })
+}
+
+/// Marks a queued or running task cancelled. Returns false when it had already finished.
+pub async fn cancel(store: &Store, workspace_id: &str, id: &str) -> Result<bool> {
+    get(store.pool(), workspace_id, id).await?;
+    let changed = sqlx::query(
+        "UPDATE tasks SET status = 'cancelled', finished_at = $3, claimed_by = NULL, lease_until = NULL \
+         WHERE workspace_id = $1 AND id = $2 AND status IN ('queued', 'running')",
+    )
+    .bind(workspace_id)
+    .bind(id)
+    .bind(now_ms())
+    .execute(store.pool())
+    .await?
+    .rows_affected();
+    if changed > 0 {
+        sqlx::query(
+            "UPDATE agent_runs SET status = 'failed', error = 'cancelled', finished_at = $3 \
+             WHERE workspace_id = $1 AND task_id = $2 AND status = 'active'",
+        )
+        .bind(workspace_id)
+        .bind(id)
+        .bind(now_ms())
+        .execute(store.pool())
+        .await?;
+    }
+    Ok(changed > 0)
+}
+
+/// Deletes a finished or queued task with its runs, calls' links, tool calls and events.
+pub async fn delete(store: &Store, workspace_id: &str, id: &str) -> Result<()> {
+    let task = get(store.pool(), workspace_id, id).await?;
+    if task.status == "running" {
+        return Err(Error::Conflict(
+            "the task is running: cancel it before deleting it".into(),
+        ));
+    }
+    let mut tx = store.pool().begin().await?;
+    for sql in [
+        "DELETE FROM file_changes WHERE workspace_id = $1 AND task_id = $2",
+        "DELETE FROM tool_calls WHERE workspace_id = $1 AND task_id = $2",
+        "UPDATE llm_calls SET task_id = NULL, agent_run_id = NULL WHERE workspace_id = $1 AND task_id = $2",
+        "DELETE FROM agent_runs WHERE workspace_id = $1 AND task_id = $2",
+        "DELETE FROM tasks WHERE workspace_id = $1 AND id = $2",
+    ] {
+        sqlx::query(sql)
+            .bind(workspace_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM events WHERE workspace_id = $1 AND topic = $2")
+        .bind(workspace_id)
+        .bind(crate::events::task_topic(id))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Claims the next task for `worker`: the oldest queued one, or a running one whose lease
+/// expired. Returns None when there is no work.
+pub async fn claim(store: &Store, worker: &str, lease_ms: i64) -> Result<Option<Task>> {
+    let now = now_ms();
+    let claimable = "(status = 'queued' OR (status = 'running' AND lease_until < $3))";
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE tasks SET status = 'running', claimed_by = $1, lease_until = $2, \
+         attempts = attempts + 1, started_at = COALESCE(started_at, $3) \
+         WHERE id = (SELECT id FROM tasks WHERE {claimable} ORDER BY created_at, id LIMIT 1) \
+         AND {claimable} RETURNING {TASK_COLUMNS}"
+    )))
+    .bind(worker)
+    .bind(now + lease_ms)
+    .bind(now)
+    .fetch_optional(store.pool())
+    .await?)
+}
+
+/// Extends the lease of a task this worker holds. Returns false when the task is no longer this
+/// worker's to run (cancelled, finished, or claimed by another worker after a stall).
+pub async fn renew_lease(store: &Store, id: &str, worker: &str, lease_ms: i64) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE tasks SET lease_until = $3 WHERE id = $1 AND claimed_by = $2 AND status = 'running'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(now_ms() + lease_ms)
+    .execute(store.pool())
+    .await?
+    .rows_affected()
+        > 0)
+}
+
+/// Puts a task this worker holds back in the queue (graceful shutdown).
+pub async fn requeue(store: &Store, id: &str, worker: &str) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE tasks SET status = 'queued', claimed_by = NULL, lease_until = NULL \
+         WHERE id = $1 AND claimed_by = $2 AND status = 'running'",
+    )
+    .bind(id)
+    .bind(worker)
+    .execute(store.pool())
+    .await?
+    .rows_affected()
+        > 0)
+}
+
+/// Ends a task this worker holds with `status` (`completed` or `failed`). Returns false when it
+/// was cancelled meanwhile.
+pub async fn finish(
+    store: &Store,
+    id: &str,
+    worker: &str,
+    status: &str,
+    error: Option<&str>,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE tasks SET status = $3, error = $4, finished_at = $5, lease_until = NULL \
+         WHERE id = $1 AND claimed_by = $2 AND status = 'running'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(status)
+    .bind(error)
+    .bind(now_ms())
+    .execute(store.pool())
+    .await?
+    .rows_affected()
+        > 0)
+}
+
+/// The current status of a task (for workers checking for cancellation).
+pub async fn status(store: &Store, id: &str) -> Result<String> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT status FROM tasks WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?;
+    row.map(|(s,)| s)
+        .ok_or_else(|| Error::not_found("task", id))
+}
+
+/// Outputs of the completed steps of a task, in order (role, output), for resuming.
+pub async fn completed_steps(store: &Store, task_id: &str) -> Result<Vec<(i64, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT step_index, role, output FROM agent_runs \
+         WHERE task_id = $1 AND status = 'completed' ORDER BY step_index",
+    )
+    .bind(task_id)
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// What a step starts with.
+#[derive(Debug, Clone)]
+pub struct StepStart<'a> {
+    /// Owning workspace.
+    pub workspace_id: &'a str,
+    /// Task.
+    pub task_id: &'a str,
+    /// Position.
+    pub index: i64,
+    /// The plan entry.
+    pub plan: &'a PlannedStep,
+    /// The system prompt it runs with.
+    pub system_prompt: &'a str,
+    /// Its first user message.
+    pub input: &'a str,
+    /// The model's context window (0 when unknown).
+    pub context_window: i64,
+}
+
+/// Starts (or, after a crash, restarts) a step's agent run and marks the agent active.
+/// Returns the run id; a restarted run keeps its id, calls and counters.
+pub async fn start_step(store: &Store, step: &StepStart<'_>) -> Result<String> {
+    let now = now_ms();
+    let mut tx = store.pool().begin().await?;
+    let existing: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM agent_runs WHERE task_id = $1 AND step_index = $2")
+            .bind(step.task_id)
+            .bind(step.index)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let id = match existing {
+        Some((id,)) => {
+            sqlx::query(
+                "UPDATE agent_runs SET status = 'active', error = NULL, finished_at = NULL, \
+                 started_at = $2, system_prompt = $3, input = $4 WHERE id = $1",
+            )
+            .bind(&id)
+            .bind(now)
+            .bind(step.system_prompt)
+            .bind(step.input)
+            .execute(&mut *tx)
+            .await?;
+            id
+        }
+        None => {
+            let id = new_id();
+            sqlx::query(
+                "INSERT INTO agent_runs (id, workspace_id, task_id, step_index, agent_id, role, status, \
+                 input, system_prompt, agent_name, provider_kind, model, context_window, created_at, started_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11, $12, $13, $13)",
+            )
+            .bind(&id)
+            .bind(step.workspace_id)
+            .bind(step.task_id)
+            .bind(step.index)
+            .bind(&step.plan.agent_id)
+            .bind(&step.plan.role)
+            .bind(step.input)
+            .bind(step.system_prompt)
+            .bind(&step.plan.agent_name)
+            .bind(&step.plan.provider_kind)
+            .bind(&step.plan.model)
+            .bind(step.context_window)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            id
+        }
+    };
+    set_agent_status(&mut tx, step.workspace_id, &step.plan.agent_id, "active").await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn set_agent_status(
+    conn: &mut AnyConnection,
+    workspace_id: &str,
+    agent_id: &str,
+    status: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE agents SET status = $3 WHERE workspace_id = $1 AND id = $2")
+        .bind(workspace_id)
+        .bind(agent_id)
+        .bind(status)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends a step: its output, conversation and status, and the agent's status.
+#[allow(clippy::too_many_arguments, reason = "one row's worth of fields")]
+pub async fn end_step(
+    store: &Store,
+    workspace_id: &str,
+    run_id: &str,
+    agent_id: &str,
+    status: &str,
+    output: &str,
+    conversation: &str,
+    error: Option<&str>,
+) -> Result<()> {
+    let mut tx = store.pool().begin().await?;
+    sqlx::query(
+        "UPDATE agent_runs SET status = $2, output = $3, conversation = $4, error = $5, finished_at = $6 \
+         WHERE id = $1",
+    )
+    .bind(run_id)
+    .bind(status)
+    .bind(output)
+    .bind(conversation)
+    .bind(error)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    set_agent_status(&mut tx, workspace_id, agent_id, status).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records one LLM call attempt and adds it to its step's and task's counters, atomically.
+pub async fn record_call(store: &Store, call: &NewLlmCall, context_tokens: i64) -> Result<String> {
+    let mut tx = store.pool().begin().await?;
+    let id = llm_calls::insert(&mut tx, call).await?;
+    if let Some(run_id) = &call.agent_run_id {
+        sqlx::query(
+            "UPDATE agent_runs SET prompt_tokens = prompt_tokens + $2, completion_tokens = completion_tokens + $3, \
+             cached_tokens = cached_tokens + $4, cost_micros = cost_micros + $5, \
+             context_tokens = CASE WHEN $6 > 0 THEN $6 ELSE context_tokens END WHERE id = $1",
+        )
+        .bind(run_id)
+        .bind(call.prompt_tokens)
+        .bind(call.completion_tokens)
+        .bind(call.cached_tokens)
+        .bind(call.cost_micros)
+        .bind(context_tokens)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if let Some(task_id) = &call.task_id {
+        sqlx::query(
+            "UPDATE tasks SET prompt_tokens = prompt_tokens + $2, completion_tokens = completion_tokens + $3, \
+             cached_tokens = cached_tokens + $4, cost_micros = cost_micros + $5 WHERE id = $1",
+        )
+        .bind(task_id)
+        .bind(call.prompt_tokens)
+        .bind(call.completion_tokens)
+        .bind(call.cached_tokens)
+        .bind(call.cost_micros)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A recorded tool call.
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+pub struct ToolCallRow {
+    /// UUIDv7.
+    pub id: String,
+    /// The agent run.
+    pub agent_run_id: Option<String>,
+    /// Tool name.
+    pub tool: String,
+    /// Arguments JSON.
+    pub input: String,
+    /// What the tool returned.
+    pub output: String,
+    /// `ok` or `error`.
+    pub outcome: String,
+    /// Wall time.
+    pub duration_ms: i64,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// Records a tool call and the file change it made, atomically.
+#[allow(clippy::too_many_arguments, reason = "one row's worth of fields")]
+pub async fn record_tool_call(
+    store: &Store,
+    workspace_id: &str,
+    task_id: &str,
+    run_id: &str,
+    tool: &str,
+    input: &str,
+    output: &str,
+    ok: bool,
+    duration_ms: i64,
+    effect: Option<&crate::runner::tools::FileEffect>,
+) -> Result<String> {
+    let id = new_id();
+    let now = now_ms();
+    let mut tx = store.pool().begin().await?;
+    sqlx::query(
+        "INSERT INTO tool_calls (id, workspace_id, task_id, agent_run_id, tool, input, output, outcome, \
+         duration_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&id)
+    .bind(workspace_id)
+    .bind(task_id)
+    .bind(run_id)
+    .bind(tool)
+    .bind(input)
+    .bind(output)
+    .bind(if ok { "ok" } else { "error" })
+    .bind(duration_ms)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(effect) = effect {
+        sqlx::query(
+            "INSERT INTO file_changes (id, workspace_id, task_id, agent_run_id, path, change_kind, \
+             before_content, after_content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(new_id())
+        .bind(workspace_id)
+        .bind(task_id)
+        .bind(run_id)
+        .bind(&effect.path)
+        .bind(effect.kind)
+        .bind(&effect.before)
+        .bind(&effect.after)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// One recorded file change.
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+pub struct FileChange {
+    /// UUIDv7.
+    pub id: String,
+    /// The agent run that made it.
+    pub agent_run_id: Option<String>,
+    /// Path relative to the task directory.
+    pub path: String,
+    /// `read`, `created`, `modified` or `deleted`.
+    pub change_kind: String,
+    /// Content before.
+    pub before_content: Option<String>,
+    /// Content after.
+    pub after_content: Option<String>,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// One step's conversation, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+pub struct RunConversation {
+    /// Agent run id.
+    pub id: String,
+    /// Step position.
+    pub step_index: i64,
+    /// Role.
+    pub role: String,
+    /// Agent name.
+    pub agent_name: String,
+    /// Provider kind.
+    pub provider_kind: String,
+    /// Model.
+    pub model: String,
+    /// The system prompt.
+    pub system_prompt: String,
+    /// JSON list of messages.
+    pub conversation: String,
+    /// Unix ms.
+    pub started_at: Option<i64>,
+}
+
+/// Conversations, tool calls and file changes of a task.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskRecords {
+    /// Per step.
+    pub runs: Vec<RunConversation>,
+    /// All tool calls, oldest first.
+    pub tool_calls: Vec<ToolCallRow>,
+    /// All file changes, oldest first.
+    pub file_changes: Vec<FileChange>,
+}
+
+/// Everything the debugging views of a task show.
+pub async fn records(store: &Store, workspace_id: &str, task_id: &str) -> Result<TaskRecords> {
+    get(store.pool(), workspace_id, task_id).await?;
+    let runs = sqlx::query_as(
+        "SELECT id, step_index, role, agent_name, provider_kind, model, system_prompt, conversation, started_at \
+         FROM agent_runs WHERE workspace_id = $1 AND task_id = $2 ORDER BY step_index",
+    )
+    .bind(workspace_id)
+    .bind(task_id)
+    .fetch_all(store.pool())
+    .await?;
+    let tool_calls = sqlx::query_as(
+        "SELECT id, agent_run_id, tool, input, output, outcome, duration_ms, created_at \
+         FROM tool_calls WHERE workspace_id = $1 AND task_id = $2 ORDER BY created_at, id",
+    )
+    .bind(workspace_id)
+    .bind(task_id)
+    .fetch_all(store.pool())
+    .await?;
+    let file_changes = sqlx::query_as(
+        "SELECT id, agent_run_id, path, change_kind, before_content, after_content, created_at \
+         FROM file_changes WHERE workspace_id = $1 AND task_id = $2 ORDER BY created_at, id",
+    )
+    .bind(workspace_id)
+    .bind(task_id)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(TaskRecords {
+        runs,
+        tool_calls,
+        file_changes,
+    })
+}
+
+/// The agent chosen for each role: the oldest agent of that role in the workspace.
+pub async fn agents_for_roles(
+    store: &Store,
+    workspace_id: &str,
+    roles: &[Role],
+) -> Result<Vec<PlannedStep>> {
+    let rows: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT a.id, a.name, a.role, a.model, p.kind FROM agents a \
+         LEFT JOIN providers p ON p.id = a.provider_id \
+         WHERE a.workspace_id = $1 ORDER BY a.created_at, a.id",
+    )
+    .bind(workspace_id)
+    .fetch_all(store.pool())
+    .await?;
+    roles
+        .iter()
+        .map(|role| {
+            rows.iter()
+                .find(|(_, _, r, _, _)| r == role.as_str())
+                .map(|(id, name, r, model, kind)| PlannedStep {
+                    role: r.clone(),
+                    agent_id: id.clone(),
+                    agent_name: name.clone(),
+                    model: model.clone(),
+                    provider_kind: kind.clone().unwrap_or_else(|| "simulator".into()),
+                })
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "workflow",
+                        format!("no agent has the role {}: create one first", role.as_str()),
+                    )
+                })
+        })
+        .collect()
+}
