@@ -70,6 +70,11 @@ pub struct Config {
     /// Seconds to let in-flight requests finish on shutdown. `FLEETDECK_SHUTDOWN_GRACE_SECS`;
     /// default 30.
     pub shutdown_grace_secs: u64,
+    /// Background workers running tasks at once. `FLEETDECK_WORKERS`; default 4.
+    pub workers: usize,
+    /// Seconds after which a task whose worker stopped renewing its lease (a crash) is claimed
+    /// again. `FLEETDECK_TASK_LEASE_SECS`; default 15.
+    pub task_lease_secs: u64,
 }
 
 impl Default for Config {
@@ -89,6 +94,8 @@ impl Default for Config {
             smtp_from: "Fleetdeck <fleetdeck@localhost>".to_owned(),
             public_url: None,
             shutdown_grace_secs: 30,
+            workers: 4,
+            task_lease_secs: 15,
         }
     }
 }

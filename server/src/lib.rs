@@ -45,6 +45,8 @@ pub struct Server {
     pub addr: SocketAddr,
     /// The database it uses.
     pub store: engine::Store,
+    runner: std::sync::Arc<engine::runner::Runner>,
+    workers: Vec<JoinHandle<()>>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -59,13 +61,22 @@ impl Server {
         let addr = listener.local_addr()?;
         let mut leptos_options = config.leptos_options()?;
         leptos_options.site_addr = addr;
+        let master_key = config.master_key()?;
+        let bus = std::sync::Arc::new(engine::events::EventBus::new(store.clone(), 4096));
+        let mut runner_config = engine::runner::RunnerConfig::new(config.data_dir.join("tasks"));
+        runner_config.workers = config.workers.max(1);
+        runner_config.lease = Duration::from_secs(config.task_lease_secs.max(1));
+        let runner =
+            engine::runner::Runner::new(store.clone(), bus, master_key.clone(), runner_config);
+        let workers = runner.start();
         let state = AppState {
             store: store.clone(),
             workspace_id,
             leptos_options,
             metrics: telemetry::metrics_handle(),
             started_at: Instant::now(),
-            master_key: config.master_key()?,
+            master_key,
+            runner: runner.clone(),
             cookie_secure: config.cookie_secure,
             rate_limiter: std::sync::Arc::new(http::middleware::rate_limiter(
                 config.rate_limit_per_minute,
@@ -102,6 +113,8 @@ impl Server {
         Ok(Server {
             addr,
             store,
+            runner,
+            workers,
             shutdown: Some(tx),
             task,
         })
@@ -111,6 +124,12 @@ impl Server {
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        // Workers put their in-flight tasks back in the queue before the database closes, so a
+        // restart resumes them at once instead of waiting for their leases to expire.
+        self.runner.shutdown();
+        for worker in self.workers.drain(..) {
+            let _ = worker.await;
         }
         (&mut self.task).await.context("server task failed")??;
         self.store.close().await;

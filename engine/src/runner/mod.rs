@@ -1027,3 +1027,57 @@ fn excerpt(text: &str, max: usize) -> String {
         out
     }
 }
+
+/// Exactly what an agent would receive for a task.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PromptPreview {
+    /// `simple` or `complex`, as estimated from the task.
+    pub complexity: String,
+    /// The system prompt.
+    pub system_prompt: String,
+    /// The first user message (as the first step of a workflow).
+    pub user_message: String,
+    /// Estimated prompt tokens of both.
+    pub tokens: i64,
+}
+
+/// The prompt preview of a stored agent for `task`.
+pub async fn prompt_preview(
+    store: &Store,
+    workspace_id: &str,
+    agent_id: &str,
+    task: &str,
+) -> Result<PromptPreview> {
+    let agent = agents::get(store.pool(), workspace_id, agent_id).await?;
+    preview_for(
+        &agent.role,
+        &agent.system_prompt,
+        &agent.custom_instructions,
+        task,
+    )
+}
+
+/// The prompt preview of an agent being edited (not yet saved).
+pub fn preview_for(
+    role: &str,
+    system_prompt: &str,
+    custom_instructions: &str,
+    task: &str,
+) -> Result<PromptPreview> {
+    let role = Role::parse(role)?;
+    let task = if task.trim().is_empty() {
+        "(the task description goes here)"
+    } else {
+        task
+    };
+    let complexity = workflow::estimate_complexity(task);
+    let system =
+        workflow::system_prompt(&role, system_prompt, custom_instructions, complexity, true);
+    let user = workflow::step_input(task, &[]);
+    Ok(PromptPreview {
+        complexity: complexity.as_str().to_owned(),
+        tokens: providers::estimate_tokens(&system) + providers::estimate_tokens(&user),
+        system_prompt: system,
+        user_message: user,
+    })
+}

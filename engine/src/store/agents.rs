@@ -329,3 +329,84 @@ pub async fn create_checked(
     tx.commit().await?;
     Ok(out)
 }
+
+/// Fields of an agent as a caller sends them; absent fields keep their current value (PATCH) or
+/// take defaults (create).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentInput {
+    /// Name.
+    pub name: Option<String>,
+    /// Role name.
+    pub role: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Provider id; an empty string clears it (the simulator is used).
+    pub provider_id: Option<String>,
+    /// Model.
+    pub model: Option<String>,
+    /// Temperature.
+    pub temperature: Option<f64>,
+    /// Completion token limit.
+    pub max_tokens: Option<i64>,
+    /// System prompt; empty means the role template.
+    pub system_prompt: Option<String>,
+    /// Custom instructions.
+    pub custom_instructions: Option<String>,
+    /// Tags.
+    pub tags: Option<Vec<String>>,
+}
+
+impl AgentInput {
+    /// The full agent this input describes, on top of `base` (None when creating).
+    pub fn resolve(self, base: Option<&Agent>) -> Result<NewAgent> {
+        let role = match (&self.role, base) {
+            (Some(r), _) => Role::parse(r)?,
+            (None, Some(b)) => Role::parse(&b.role)?,
+            (None, None) => return Err(Error::invalid("role", "is required")),
+        };
+        let name = match (self.name, base) {
+            (Some(n), _) => n,
+            (None, Some(b)) => b.name.clone(),
+            (None, None) => return Err(Error::invalid("name", "is required")),
+        };
+        let provider_id = match self.provider_id {
+            Some(p) if p.trim().is_empty() => None,
+            Some(p) => Some(p),
+            None => base.and_then(|b| b.provider_id.clone()),
+        };
+        Ok(NewAgent {
+            name,
+            description: self
+                .description
+                .or_else(|| base.map(|b| b.description.clone()))
+                .unwrap_or_default(),
+            provider_id,
+            model: self
+                .model
+                .or_else(|| base.map(|b| b.model.clone()))
+                .unwrap_or_else(|| crate::seed::DEFAULT_SIMULATOR_MODEL.to_owned()),
+            temperature: self
+                .temperature
+                .or_else(|| base.map(|b| b.temperature))
+                .unwrap_or(0.7),
+            max_tokens: self
+                .max_tokens
+                .or_else(|| base.map(|b| b.max_tokens))
+                .unwrap_or(4096),
+            system_prompt: self
+                .system_prompt
+                .or_else(|| base.map(|b| b.system_prompt.clone()))
+                .unwrap_or_else(|| crate::seed::role_prompt(&role).to_owned()),
+            custom_instructions: self
+                .custom_instructions
+                .or_else(|| base.map(|b| b.custom_instructions.clone()))
+                .unwrap_or_default(),
+            tags: self
+                .tags
+                .or_else(|| base.map(Agent::tag_list))
+                .unwrap_or_default(),
+            role,
+        })
+    }
+}

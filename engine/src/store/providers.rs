@@ -98,15 +98,17 @@ fn check_name(name: &str) -> Result<String> {
 
 fn check_base_url(url: &str) -> Result<String> {
     let url = url.trim();
-    let ok = (url.starts_with("http://") || url.starts_with("https://"))
-        && url.len() <= 2048
-        && !url.chars().any(char::is_whitespace);
+    // sim:// carries the simulator's options (see providers::simulator).
+    let ok =
+        (url.starts_with("http://") || url.starts_with("https://") || url.starts_with("sim://"))
+            && url.len() <= 2048
+            && !url.chars().any(char::is_whitespace);
     if ok {
         Ok(url.trim_end_matches('/').to_owned())
     } else {
         Err(crate::Error::invalid(
             "base_url",
-            "must be an http:// or https:// URL",
+            "must be an http:// or https:// URL (sim:// for the simulator)",
         ))
     }
 }
@@ -137,6 +139,14 @@ pub async fn create(
     let name = check_name(input.name.as_deref().unwrap_or_default())?;
     let kind = ProviderKind::parse(input.kind.as_deref().unwrap_or_default())?;
     let base_url = input.base_url.as_deref().map(check_base_url).transpose()?;
+    if kind != ProviderKind::Simulator
+        && base_url.as_deref().is_some_and(|u| u.starts_with("sim://"))
+    {
+        return Err(crate::Error::invalid(
+            "base_url",
+            "sim:// addresses are only for the simulator",
+        ));
+    }
     if kind == ProviderKind::OpenaiCompatible && base_url.is_none() {
         return Err(crate::Error::invalid(
             "base_url",

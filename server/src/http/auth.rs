@@ -160,7 +160,7 @@ pub async fn require_session_for_pages(
         && !path.starts_with("/api/")
         && !path.starts_with("/pkg/")
         && !path.starts_with("/public/")
-        && !matches!(path.as_str(), "/health" | "/ready" | "/metrics")
+        && !matches!(path.as_str(), "/health" | "/ready" | "/metrics" | "/ws")
         && !path.rsplit('/').next().unwrap_or_default().contains('.');
     if !is_page {
         return next.run(request).await;

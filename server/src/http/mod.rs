@@ -1,6 +1,7 @@
 //! The axum application: operational endpoints, the REST API under `/api/v1`, the Leptos pages
 //! and server functions, and static files — behind request ids, metrics and security headers.
 
+pub mod agents;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -12,7 +13,9 @@ pub mod prices;
 pub mod providers;
 pub mod session;
 pub mod settings;
+pub mod tasks;
 pub mod users;
+pub mod ws;
 
 use std::time::Instant;
 
@@ -46,6 +49,8 @@ pub struct AppState {
     pub started_at: Instant,
     /// Seals provider API keys.
     pub master_key: engine::auth::secrets::MasterKey,
+    /// Plans, queues and runs tasks; owns the event bus.
+    pub runner: std::sync::Arc<engine::runner::Runner>,
     /// Whether session cookies are marked `Secure`.
     pub cookie_secure: bool,
     /// Requests per minute per client IP and per API key on `/api`.
@@ -86,6 +91,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/users", users::router())
         .nest("/credits", users::credits_router())
         .nest("/audit", audit::router())
+        .nest("/tasks", tasks::router())
+        .nest("/agents", agents::router())
         .fallback(|uri: axum::http::Uri| async move { ApiError::route_not_found(uri.path()) });
     let api = with_cors(api, &state.cors_origins);
 
@@ -93,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
+        .route("/ws", get(ws::handler))
         .nest("/api/v1", api)
         .nest("/api/auth", session::router())
         .leptos_routes_with_context(

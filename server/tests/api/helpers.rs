@@ -6,6 +6,45 @@ use engine::testing::TestDb;
 use secrecy::SecretString;
 use server::config::{Config, LogFormat};
 
+use engine::auth::{AuthMethod, Principal};
+use engine::domain::MemberRole;
+use engine::store::{api_keys, users};
+
+/// The password of every test member.
+pub const PASSWORD: &str = "a long enough password";
+
+/// Creates a member in `ws` and an API key for them; returns (user id, key).
+pub async fn member_with_key(
+    app: &TestApp,
+    ws: &str,
+    email: &str,
+    role: MemberRole,
+) -> (String, String) {
+    let store = app.store();
+    let mut conn = store.pool().acquire().await.unwrap();
+    let m = users::create(&mut conn, ws, email, Some(PASSWORD), role)
+        .await
+        .unwrap();
+    drop(conn);
+    let who = Principal {
+        user_id: m.id.clone(),
+        email: m.email.clone(),
+        workspace_id: ws.to_owned(),
+        role,
+        method: AuthMethod::ApiKey,
+    };
+    let (key, _) = api_keys::create(store, &who, "test").await.unwrap();
+    (m.id, key)
+}
+
+pub async fn default_ws(app: &TestApp) -> String {
+    engine::store::workspaces::first(app.store().pool())
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
 /// A running server and what it needs to stay alive.
 pub struct TestApp {
     pub base: String,

@@ -1,48 +1,12 @@
 //! Identity and access over HTTP: sign-in, sessions, CSRF, API keys, the authorization
 //! matrix, credits, sealed provider keys and the rate limit.
 
-use engine::auth::{AuthMethod, Principal};
 use engine::domain::MemberRole;
-use engine::store::{api_keys, users};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::app_test;
-use crate::helpers::{Db, TestApp, spawn_app_with};
-
-const PASSWORD: &str = "a long enough password";
-
-/// Creates a member in `ws` and an API key for them; returns (user id, key).
-async fn member_with_key(
-    app: &TestApp,
-    ws: &str,
-    email: &str,
-    role: MemberRole,
-) -> (String, String) {
-    let store = app.store();
-    let mut conn = store.pool().acquire().await.unwrap();
-    let m = users::create(&mut conn, ws, email, Some(PASSWORD), role)
-        .await
-        .unwrap();
-    drop(conn);
-    let who = Principal {
-        user_id: m.id.clone(),
-        email: m.email.clone(),
-        workspace_id: ws.to_owned(),
-        role,
-        method: AuthMethod::ApiKey,
-    };
-    let (key, _) = api_keys::create(store, &who, "test").await.unwrap();
-    (m.id, key)
-}
-
-async fn default_ws(app: &TestApp) -> String {
-    engine::store::workspaces::first(app.store().pool())
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-}
+use crate::helpers::{Db, PASSWORD, TestApp, default_ws, member_with_key, spawn_app_with};
 
 /// Signs in and returns the session cookie pair (`name=value`).
 async fn sign_in(app: &TestApp, email: &str) -> String {

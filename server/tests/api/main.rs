@@ -11,3 +11,4 @@ mod helpers;
 mod identity;
 mod ops;
 mod pages;
+mod tasks;

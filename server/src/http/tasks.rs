@@ -1,0 +1,214 @@
+//! `/api/v1/tasks`: submit, estimate, list, inspect, cancel, re-run and delete tasks, and stream
+//! a task's events over SSE.
+
+use std::convert::Infallible;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use engine::domain::MemberRole;
+use engine::events::{self, Subscription};
+use engine::runner::{Estimate, SubmitTask};
+use engine::store::tasks::{self, Task, TaskDetail, TaskFilter, TaskPage, TaskRecords};
+use futures_util::Stream;
+use serde_json::json;
+
+use super::AppState;
+use super::auth::{Auth, Client, audit};
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiQuery};
+
+/// The routes under `/api/v1/tasks`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(list).post(submit))
+        .route("/estimate", post(estimate))
+        .route("/{id}", get(show).delete(remove))
+        .route("/{id}/cancel", post(cancel))
+        .route("/{id}/rerun", post(rerun))
+        .route("/{id}/records", get(records))
+        .route("/{id}/stream", post(stream).get(stream))
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Client(client): Client,
+    ApiJson(body): ApiJson<SubmitTask>,
+) -> Result<(StatusCode, Json<Task>), ApiError> {
+    let task = state.runner.submit(&who, &body).await?;
+    audit(
+        &state,
+        &who,
+        &client,
+        "task.submit",
+        format!("task:{}", task.id),
+        json!({ "workflow": task.workflow, "complexity": task.complexity }),
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(task)))
+}
+
+async fn estimate(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiJson(body): ApiJson<SubmitTask>,
+) -> Result<Json<Estimate>, ApiError> {
+    Ok(Json(state.runner.estimate(&who.workspace_id, &body).await?))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiQuery(filter): ApiQuery<TaskFilter>,
+) -> Result<Json<TaskPage>, ApiError> {
+    Ok(Json(
+        tasks::list(&state.store, &who.workspace_id, &filter).await?,
+    ))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<TaskDetail>, ApiError> {
+    Ok(Json(
+        tasks::detail(&state.store, &who.workspace_id, &id).await?,
+    ))
+}
+
+async fn records(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<TaskRecords>, ApiError> {
+    Ok(Json(
+        tasks::records(&state.store, &who.workspace_id, &id).await?,
+    ))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Client(client): Client,
+    Path(id): Path<String>,
+) -> Result<Json<Task>, ApiError> {
+    let task = state.runner.cancel(&who, &id).await?;
+    audit(
+        &state,
+        &who,
+        &client,
+        "task.cancel",
+        format!("task:{id}"),
+        json!({}),
+    )
+    .await;
+    Ok(Json(task))
+}
+
+async fn rerun(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Client(client): Client,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Task>), ApiError> {
+    let task = state.runner.rerun(&who, &id).await?;
+    audit(
+        &state,
+        &who,
+        &client,
+        "task.rerun",
+        format!("task:{}", task.id),
+        json!({ "rerun_of": id }),
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(task)))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Client(client): Client,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.runner.delete(&who, &id).await?;
+    audit(
+        &state,
+        &who,
+        &client,
+        "task.delete",
+        format!("task:{id}"),
+        json!({}),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Server-Sent Events of one task: everything after `Last-Event-ID` (or from the start), then
+/// live events, ending after the terminal event.
+async fn stream(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    who.require(MemberRole::Viewer)?;
+    tasks::get(state.store.pool(), &who.workspace_id, &id).await?;
+    let since = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(0)
+        .max(0);
+    let topic = events::task_topic(&id);
+    let bus = state.runner.bus().clone();
+    let mut sub = Subscription::new(&bus, &who.workspace_id, vec![(topic, since)]);
+    let body = async_stream(move |tx| async move {
+        let mut pending = match sub.backlog(&bus).await {
+            Ok(events) => events,
+            Err(e) => {
+                tracing::error!(error = %e, "reading a task's events failed");
+                return;
+            }
+        };
+        loop {
+            for event in pending.drain(..) {
+                let sse = SseEvent::default()
+                    .id(event.seq.to_string())
+                    .event(event.kind.clone())
+                    .json_data(&*event)
+                    .unwrap_or_default();
+                if tx.send(Ok(sse)).await.is_err() {
+                    return;
+                }
+                if event.is_terminal() {
+                    return;
+                }
+            }
+            match sub.next(&bus).await {
+                Some(Ok(events)) => pending = events,
+                Some(Err(e)) => {
+                    tracing::error!(error = %e, "reading a task's events failed");
+                    return;
+                }
+                None => return,
+            }
+        }
+    });
+    Ok(Sse::new(body).keep_alive(KeepAlive::default()))
+}
+
+/// A stream fed by a producer task through a small channel (ends when the producer returns).
+fn async_stream<F, Fut>(
+    producer: F,
+) -> impl Stream<Item = Result<SseEvent, Infallible>> + Send + 'static
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Result<SseEvent, Infallible>>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(producer(tx));
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}

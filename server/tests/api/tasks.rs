@@ -1,0 +1,509 @@
+//! Tasks over HTTP, SSE and WebSocket: submit a workflow on the simulator, watch it live, resume
+//! streams without gaps, estimate, cancel, re-run, credits and permissions.
+
+use std::time::Duration;
+
+use engine::domain::MemberRole;
+use futures_util::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::app_test;
+use crate::helpers::{TestApp, default_ws, member_with_key};
+
+const COMPLEX: &str = "Add rate limiting to the public API across all endpoints, with per-key \
+     quotas stored in the database and a security review";
+
+/// An admin key, with the simulator switched to zero latency unless `slow`.
+async fn setup(app: &TestApp, slow: bool) -> String {
+    let ws = default_ws(app).await;
+    let (_, key) = member_with_key(app, &ws, "dev@example.com", MemberRole::Admin).await;
+    let providers: Value = get(app, &key, "/api/v1/providers").await;
+    let sim = providers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "simulator")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = if slow {
+        "sim://local?token_delay_ms=40&ttft_ms=100"
+    } else {
+        "sim://local?token_delay_ms=0&ttft_ms=0"
+    };
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/providers/{sim}")))
+        .bearer_auth(&key)
+        .json(&json!({ "base_url": url }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    key
+}
+
+async fn get(app: &TestApp, key: &str, path: &str) -> Value {
+    let res = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{path}");
+    res.json().await.unwrap()
+}
+
+async fn post(app: &TestApp, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    let res = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn wait_finished(app: &TestApp, key: &str, id: &str) -> Value {
+    for _ in 0..600 {
+        let task = get(app, key, &format!("/api/v1/tasks/{id}")).await;
+        if ["completed", "failed", "cancelled"].contains(&task["status"].as_str().unwrap()) {
+            return task;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("task {id} did not finish");
+}
+
+/// Parses an SSE body into (id, event, data) triples.
+fn parse_sse(body: &str) -> Vec<(i64, String, Value)> {
+    body.split("\n\n")
+        .filter_map(|block| {
+            let mut id = None;
+            let mut event = None;
+            let mut data = None;
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id: ") {
+                    id = v.parse().ok();
+                } else if let Some(v) = line.strip_prefix("event: ") {
+                    event = Some(v.to_owned());
+                } else if let Some(v) = line.strip_prefix("data: ") {
+                    data = serde_json::from_str(v).ok();
+                }
+            }
+            Some((id?, event?, data?))
+        })
+        .collect()
+}
+
+app_test!(a_feature_task_runs_five_agents_with_exact_costs, |app| {
+    let key = setup(&app, false).await;
+    let me: Value = get(&app, &key, "/api/auth/session").await;
+    let credits_before = me["credits"].as_i64().unwrap();
+    let (status, task) = post(
+        &app,
+        &key,
+        "/api/v1/tasks",
+        json!({ "description": COMPLEX, "workflow": "feature_implementation" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{task}");
+    assert_eq!(task["status"], "queued");
+    let id = task["id"].as_str().unwrap().to_owned();
+
+    let done = wait_finished(&app, &key, &id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let steps = done["steps"].as_array().unwrap();
+    let roles: Vec<&str> = steps.iter().map(|s| s["role"].as_str().unwrap()).collect();
+    assert_eq!(
+        roles,
+        ["ANALYST", "PLANNER", "BUILDER", "TESTER", "REVIEWER"]
+    );
+    for s in steps {
+        assert_eq!(s["status"], "completed");
+        assert!(s["prompt_tokens"].as_i64().unwrap() > 0);
+        assert!(s["completion_tokens"].as_i64().unwrap() > 0);
+        assert!(s["cost_micros"].as_i64().unwrap() > 0);
+    }
+    let step_sum: i64 = steps
+        .iter()
+        .map(|s| s["cost_micros"].as_i64().unwrap())
+        .sum();
+    assert_eq!(done["cost_micros"].as_i64().unwrap(), step_sum);
+    // The task's cost is exactly the sum of its recorded calls.
+    let (calls_sum, calls): (i64, i64) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT), COUNT(*) FROM llm_calls WHERE task_id = $1",
+    )
+    .bind(&id)
+    .fetch_one(app.store().pool())
+    .await
+    .unwrap();
+    assert_eq!(calls_sum, step_sum);
+    assert!(calls >= 5);
+
+    let me: Value = get(&app, &key, "/api/auth/session").await;
+    assert_eq!(me["credits"].as_i64().unwrap(), credits_before - 1);
+
+    // The builder wrote files inside the task directory, with diffs recorded.
+    let records = get(&app, &key, &format!("/api/v1/tasks/{id}/records")).await;
+    let changes = records["file_changes"].as_array().unwrap();
+    assert!(changes.iter().any(|c| c["change_kind"] == "created"
+        && c["path"].as_str().unwrap().starts_with("src/")
+        && c["after_content"].as_str().unwrap().contains("pub fn")));
+    assert!(records["tool_calls"].as_array().unwrap().len() >= 3);
+    let conversation: Value =
+        serde_json::from_str(records["runs"][2]["conversation"].as_str().unwrap()).unwrap();
+    assert!(conversation.as_array().unwrap().len() >= 3);
+
+    // SSE replays everything from the start and ends after the terminal event.
+    let body = app
+        .client
+        .post(app.url(&format!("/api/v1/tasks/{id}/stream")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let events = parse_sse(&body);
+    let kinds: Vec<&str> = events.iter().map(|e| e.1.as_str()).collect();
+    assert_eq!(kinds.first(), Some(&"task_created"));
+    assert_eq!(kinds.last(), Some(&"task_completed"));
+    for kind in [
+        "task_status",
+        "step_started",
+        "token",
+        "tool_call",
+        "file_change",
+        "step_completed",
+        "cost_update",
+    ] {
+        assert!(kinds.contains(&kind), "missing {kind}: {kinds:?}");
+    }
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.0, i as i64 + 1, "seq without gaps");
+    }
+    // Resuming with Last-Event-ID gives exactly the rest.
+    let resumed = app
+        .client
+        .post(app.url(&format!("/api/v1/tasks/{id}/stream")))
+        .bearer_auth(&key)
+        .header("Last-Event-ID", "10")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rest = parse_sse(&resumed);
+    assert_eq!(rest.first().unwrap().0, 11);
+    assert_eq!(rest.len(), events.len() - 10);
+});
+
+app_test!(the_websocket_streams_live_and_resumes_without_gaps, |app| {
+    let key = setup(&app, true).await;
+    let ws_url = app.url("/ws").replace("http://", "ws://");
+    let connect = || async {
+        let mut request =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+                ws_url.as_str(),
+            )
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {key}").parse().unwrap());
+        tokio_tungstenite::connect_async(request).await.unwrap().0
+    };
+    let (status, task) = post(
+        &app,
+        &key,
+        "/api/v1/tasks",
+        json!({ "description": "Fix the typo in the README", "workflow": "code_review", "force_analyst": true }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = task["id"].as_str().unwrap().to_owned();
+    let topic = format!("task:{id}");
+
+    // First connection: read a few events, then drop it mid-task.
+    let mut socket = connect().await;
+    socket
+        .send(Message::text(
+            json!({"type": "subscribe", "topics": [topic], "since": 0}).to_string(),
+        ))
+        .await
+        .unwrap();
+    let mut seen: Vec<i64> = Vec::new();
+    while seen.len() < 4 {
+        let msg = socket.next().await.unwrap().unwrap();
+        let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+        if v["type"] == "event" {
+            assert_eq!(v["topic"], topic);
+            seen.push(v["seq"].as_i64().unwrap());
+        }
+    }
+    drop(socket);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Reconnect from the last seen seq: no gap, no duplicate, through the terminal event.
+    let mut socket = connect().await;
+    let last = *seen.last().unwrap();
+    socket
+        .send(Message::text(
+            json!({"type": "subscribe", "topics": [topic], "since": last}).to_string(),
+        ))
+        .await
+        .unwrap();
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(60), socket.next())
+            .await
+            .expect("events keep coming")
+            .unwrap()
+            .unwrap();
+        let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+        if v["type"] != "event" {
+            continue;
+        }
+        seen.push(v["seq"].as_i64().unwrap());
+        if v["kind"] == "task_completed" {
+            break;
+        }
+    }
+    let expected: Vec<i64> = (1..=seen.len() as i64).collect();
+    assert_eq!(seen, expected);
+
+    // Unknown topics are refused with a clear message.
+    socket
+        .send(Message::text(
+            json!({"type": "subscribe", "topics": ["secrets"]}).to_string(),
+        ))
+        .await
+        .unwrap();
+    loop {
+        let msg = socket.next().await.unwrap().unwrap();
+        let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+        if v["type"] == "error" {
+            assert!(v["message"].as_str().unwrap().contains("unknown topic"));
+            break;
+        }
+    }
+});
+
+app_test!(estimates_skip_the_analyst_for_simple_tasks, |app| {
+    let key = setup(&app, false).await;
+    let (status, simple) = post(
+        &app,
+        &key,
+        "/api/v1/tasks/estimate",
+        json!({ "description": "Fix the typo in the README" }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(simple["complexity"], "simple");
+    assert_eq!(simple["message"], "Simple task — skipping ANALYST");
+    assert_eq!(simple["steps"].as_array().unwrap().len(), 4);
+    assert!(simple["estimated_cost_micros"].as_i64().unwrap() > 0);
+    let (_, forced) = post(
+        &app,
+        &key,
+        "/api/v1/tasks/estimate",
+        json!({ "description": "Fix the typo in the README", "force_analyst": true }),
+    )
+    .await;
+    assert_eq!(forced["steps"][0]["role"], "ANALYST");
+    let (_, complex) = post(
+        &app,
+        &key,
+        "/api/v1/tasks/estimate",
+        json!({ "description": COMPLEX }),
+    )
+    .await;
+    assert_eq!(complex["complexity"], "complex");
+    assert_eq!(complex["steps"].as_array().unwrap().len(), 5);
+
+    for bad in [
+        json!({ "description": "" }),
+        json!({ "description": "x", "workflow": "nope" }),
+        json!({ "description": "x", "workflow": "custom" }),
+        json!({ "description": "x", "workflow": "custom", "steps": ["not a role!"] }),
+    ] {
+        let (status, body) = post(&app, &key, "/api/v1/tasks", bad.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+        assert!(body["message"].is_string());
+    }
+    let tasks = get(&app, &key, "/api/v1/tasks").await;
+    assert_eq!(tasks["total"], 0, "bad input changes nothing");
+    let (status, _) = post(&app, &key, "/api/v1/tasks?status=bogus", json!({})).await;
+    assert!(status.is_client_error());
+});
+
+app_test!(tasks_can_be_cancelled_rerun_and_deleted, |app| {
+    let key = setup(&app, true).await;
+    let (_, task) = post(
+        &app,
+        &key,
+        "/api/v1/tasks",
+        json!({ "description": COMPLEX }),
+    )
+    .await;
+    let id = task["id"].as_str().unwrap().to_owned();
+    // Wait until it is running, then cancel.
+    for _ in 0..100 {
+        if get(&app, &key, &format!("/api/v1/tasks/{id}")).await["status"] == "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (status, cancelled) =
+        post(&app, &key, &format!("/api/v1/tasks/{id}/cancel"), json!({})).await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled");
+    let (status, _) = post(&app, &key, &format!("/api/v1/tasks/{id}/cancel"), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let calls_after_cancel: (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM llm_calls WHERE task_id = $1")
+            .bind(&id)
+            .fetch_one(app.store().pool())
+            .await
+            .unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let calls_later: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM llm_calls WHERE task_id = $1")
+        .bind(&id)
+        .fetch_one(app.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(calls_after_cancel, calls_later, "no calls after cancel");
+    assert_eq!(
+        get(&app, &key, &format!("/api/v1/tasks/{id}")).await["status"],
+        "cancelled"
+    );
+
+    let (status, again) = post(&app, &key, &format!("/api/v1/tasks/{id}/rerun"), json!({})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(again["rerun_of"], id.as_str());
+    assert_eq!(again["description"], COMPLEX);
+
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/tasks/{id}")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/tasks/{id}")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+});
+
+app_test!(
+    viewers_cannot_submit_and_empty_balances_pay_nothing,
+    |app| {
+        let ws = default_ws(&app).await;
+        let (_, viewer) =
+            member_with_key(&app, &ws, "viewer@example.com", MemberRole::Viewer).await;
+        let (status, _) = post(
+            &app,
+            &viewer,
+            "/api/v1/tasks",
+            json!({ "description": "x" }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (dev_id, dev) =
+            member_with_key(&app, &ws, "d@example.com", MemberRole::Developer).await;
+        sqlx::query("UPDATE users SET credits = 0 WHERE id = $1")
+            .bind(&dev_id)
+            .execute(app.store().pool())
+            .await
+            .unwrap();
+        let (status, body) = post(
+            &app,
+            &dev,
+            "/api/v1/tasks",
+            json!({ "description": "Fix a typo" }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{body}");
+        let tasks = get(&app, &dev, "/api/v1/tasks").await;
+        assert_eq!(tasks["total"], 0);
+    }
+);
+
+app_test!(agents_are_managed_over_rest_with_a_prompt_preview, |app| {
+    let key = setup(&app, false).await;
+    let (status, agent) = post(
+        &app,
+        &key,
+        "/api/v1/agents",
+        json!({ "name": "Security reviewer", "role": "reviewer", "custom_instructions": "Focus on OWASP top 10." }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{agent}");
+    let id = agent["id"].as_str().unwrap();
+    let preview = get(
+        &app,
+        &key,
+        &format!("/api/v1/agents/{id}/prompt-preview?task=Add%20login"),
+    )
+    .await;
+    let system = preview["system_prompt"].as_str().unwrap();
+    assert!(system.starts_with("You are the REVIEWER"));
+    assert!(system.ends_with("Focus on OWASP top 10."));
+    assert!(
+        preview["user_message"]
+            .as_str()
+            .unwrap()
+            .contains("Add login")
+    );
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/agents/{id}")))
+        .bearer_auth(&key)
+        .json(&json!({ "temperature": 0.2 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let updated: Value = res.json().await.unwrap();
+    assert_eq!(updated["temperature"], 0.2);
+    assert_eq!(updated["name"], "Security reviewer");
+    let (status, dup) = post(
+        &app,
+        &key,
+        "/api/v1/agents",
+        json!({ "name": "Security reviewer", "role": "reviewer" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{dup}");
+    let (status, _) = post(
+        &app,
+        &key,
+        "/api/v1/agents",
+        json!({ "name": "x", "role": "reviewer", "temperature": 9 }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/agents/{id}")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+});
