@@ -31,6 +31,7 @@ use crate::pages::{
     login::{LoginPage, SetupPage},
     not_found::NotFound,
     settings::SettingsPage,
+    task_detail::TaskDetailPage,
     tasks::TasksPage,
 };
 
@@ -86,6 +87,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=DashboardPage />
                     <Route path=path!("agents") view=AgentsPage />
                     <Route path=path!("tasks") view=TasksPage />
+                    <Route path=path!("tasks/:id") view=TaskDetailPage />
                     <Route path=path!("analytics") view=AnalyticsPage />
                     <Route path=path!("settings") view=SettingsPage />
                     <Route path=path!("audit") view=AuditPage />

@@ -224,3 +224,182 @@ pub struct MemberRow {
     /// Credit balance.
     pub credits: i64,
 }
+
+/// A task in the list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRow {
+    /// Id.
+    pub id: String,
+    /// What was asked.
+    pub description: String,
+    /// Workflow template name.
+    pub workflow: String,
+    /// `simple` or `complex`.
+    pub complexity: String,
+    /// `queued`, `running`, `completed`, `failed` or `cancelled`.
+    pub status: String,
+    /// Formatted cost.
+    pub cost: String,
+    /// Prompt + completion tokens.
+    pub tokens: i64,
+    /// Human time of creation.
+    pub created: String,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// One step of a task as the detail page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRow {
+    /// Position.
+    pub index: i64,
+    /// Role.
+    pub role: String,
+    /// Agent name.
+    pub agent_name: String,
+    /// Model.
+    pub model: String,
+    /// Whether its output is simulated.
+    pub simulated: bool,
+    /// `pending`, `active`, `completed`, `failed` or `cancelled`.
+    pub status: String,
+    /// Prompt tokens.
+    pub prompt_tokens: i64,
+    /// Completion tokens.
+    pub completion_tokens: i64,
+    /// Formatted cost.
+    pub cost: String,
+    /// Context use in percent (None when the window is unknown).
+    pub context_percent: Option<i64>,
+    /// Unix ms when it started.
+    pub started_at: Option<i64>,
+    /// Elapsed or total milliseconds.
+    pub duration_ms: Option<i64>,
+    /// Final answer.
+    pub output: String,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// A task with its steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskView {
+    /// The task.
+    pub task: TaskRow,
+    /// Prompt tokens.
+    pub prompt_tokens: i64,
+    /// Completion tokens.
+    pub completion_tokens: i64,
+    /// The task it re-runs.
+    pub rerun_of: Option<String>,
+    /// Steps.
+    pub steps: Vec<StepRow>,
+}
+
+/// One step of an estimate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EstimateStepView {
+    /// Role.
+    pub role: String,
+    /// Agent.
+    pub agent_name: String,
+    /// Model.
+    pub model: String,
+    /// Simulated output.
+    pub simulated: bool,
+    /// Formatted expected cost.
+    pub cost: String,
+}
+
+/// A task estimate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EstimateView {
+    /// `simple` or `complex`.
+    pub complexity: String,
+    /// "Simple task — skipping ANALYST" and the like.
+    pub message: String,
+    /// Whether the ANALYST is skipped.
+    pub skips_analyst: bool,
+    /// Planned steps.
+    pub steps: Vec<EstimateStepView>,
+    /// Formatted total.
+    pub cost: String,
+    /// Expected tokens.
+    pub tokens: i64,
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageView {
+    /// `system`, `user`, `assistant` or `tool`.
+    pub author: String,
+    /// Text.
+    pub content: String,
+    /// Tool calls, pretty JSON each (`name(args)`).
+    pub tool_calls: Vec<(String, String)>,
+}
+
+/// The conversation of one step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunView {
+    /// Position.
+    pub index: i64,
+    /// Role.
+    pub role: String,
+    /// Agent.
+    pub agent_name: String,
+    /// Model.
+    pub model: String,
+    /// Simulated output.
+    pub simulated: bool,
+    /// Start time, human.
+    pub started: String,
+    /// Messages, system prompt first.
+    pub messages: Vec<MessageView>,
+}
+
+/// One line of a diff: `+`, `-` or ` ` and the text.
+pub type DiffLine = (char, String);
+
+/// One changed file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileChangeView {
+    /// Path.
+    pub path: String,
+    /// `created`, `modified` or `deleted`.
+    pub change_kind: String,
+    /// Role of the step that changed it.
+    pub role: String,
+    /// Unified diff lines.
+    pub diff: Vec<DiffLine>,
+}
+
+/// Tool call as the viewer shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCallView {
+    /// Role of the step.
+    pub role: String,
+    /// Tool.
+    pub tool: String,
+    /// Pretty input JSON.
+    pub input: String,
+    /// Output excerpt.
+    pub output: String,
+    /// `ok` or `error`.
+    pub outcome: String,
+    /// Duration.
+    pub duration_ms: i64,
+}
+
+/// Everything the debugging views of a task show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordsView {
+    /// Conversations per step.
+    pub runs: Vec<RunView>,
+    /// Tool calls.
+    pub tool_calls: Vec<ToolCallView>,
+    /// Changed files.
+    pub files: Vec<FileChangeView>,
+    /// The whole conversation as Markdown, for export.
+    pub markdown: String,
+}

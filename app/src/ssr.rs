@@ -18,6 +18,8 @@ pub struct ServerContext {
     pub cookie_secure: bool,
     /// Delivers magic sign-in links the way the server is configured to (SMTP or log).
     pub send_magic_link: SendMagicLink,
+    /// Plans, queues and runs tasks.
+    pub runner: std::sync::Arc<engine::runner::Runner>,
 }
 
 /// A `Denied` error with its HTTP status set on the response.

@@ -8,3 +8,4 @@ pub mod dashboard;
 pub mod providers;
 pub mod session;
 pub mod settings;
+pub mod tasks;

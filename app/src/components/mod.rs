@@ -4,6 +4,7 @@ pub mod chart;
 pub mod empty_state;
 pub mod icons;
 pub mod layout;
+pub mod live;
 pub mod load_error;
 pub mod role;
 pub mod stat_card;

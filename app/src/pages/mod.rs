@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod login;
 pub mod not_found;
 pub mod settings;
+pub mod task_detail;
 pub mod tasks;
 
 use leptos::prelude::*;

@@ -1,43 +1,281 @@
-//! Tasks: what the fleet has been asked to do.
+//! Tasks: submit a task (with a live complexity and cost estimate) and follow the list live.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
 
-use crate::api::dashboard::get_dashboard;
+use crate::api::tasks::{SubmitTask, estimate_task, list_tasks};
 use crate::components::empty_state::EmptyState;
-use crate::components::stat_card::StatCard;
-use crate::model::DashboardView;
+use crate::components::live::use_live;
+use crate::components::toast::{ToastKind, use_toasts};
+use crate::model::{EstimateView, TaskRow};
 use crate::pages::{PageHeader, loaded};
+
+/// The workflow templates the form offers: (name, label, steps).
+const WORKFLOWS: [(&str, &str, &str); 5] = [
+    (
+        "feature_implementation",
+        "Feature implementation",
+        "analyst → planner → builder → tester → reviewer",
+    ),
+    (
+        "bug_fix",
+        "Bug fix",
+        "analyst → builder → tester → reviewer",
+    ),
+    ("code_review", "Code review", "analyst → reviewer"),
+    (
+        "documentation",
+        "Documentation",
+        "analyst → planner → builder → reviewer",
+    ),
+    ("custom", "Custom", "the roles you list"),
+];
 
 /// `/tasks`.
 #[component]
 pub fn TasksPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_dashboard());
+    let tasks = Resource::new(|| (), |_| list_tasks());
+    use_live(vec!["fleet".into()], move |event| {
+        if event.kind.starts_with("task_") || event.kind == "subscribed" {
+            tasks.refetch();
+        }
+    });
     view! {
         <Title text="Tasks" />
-        <PageHeader title="Tasks" subtitle="Requests run as workflows of agents." />
-        {loaded(data, 3, |d| view! { <TaskSummary view=d /> })}
+        <PageHeader title="Tasks" subtitle="Requests run as workflows of agents, live." />
+        <NewTask />
+        <h2 class="section-title">"Recent tasks"</h2>
+        {loaded(tasks, 2, |rows| view! { <TaskTable rows /> })}
     }
 }
 
 #[component]
-fn TaskSummary(view: DashboardView) -> impl IntoView {
-    if view.tasks_total == 0 {
+fn NewTask() -> impl IntoView {
+    let description = RwSignal::new(String::new());
+    let workflow = RwSignal::new("feature_implementation".to_owned());
+    let force_analyst = RwSignal::new(false);
+    let steps = RwSignal::new(String::new());
+    let estimate = Resource::new(
+        move || {
+            (
+                description.get(),
+                workflow.get(),
+                force_analyst.get(),
+                steps.get(),
+            )
+        },
+        |(d, w, f, s)| async move {
+            if d.trim().is_empty() {
+                None
+            } else {
+                Some(estimate_task(d, w, f, s).await)
+            }
+        },
+    );
+    let submit = ServerAction::<SubmitTask>::new();
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    Effect::new(move |_| match submit.value().get() {
+        Some(Ok(id)) => {
+            if let Some(t) = toasts {
+                t.show(ToastKind::Success, "Task submitted: 1 credit used");
+            }
+            navigate(&format!("/tasks/{id}"), Default::default());
+        }
+        Some(Err(e)) => {
+            if let Some(t) = toasts {
+                t.show(ToastKind::Error, e.to_string());
+            }
+        }
+        None => {}
+    });
+    view! {
+        <section class="card new-task" aria-labelledby="new-task-title">
+            <h2 id="new-task-title">"New task"</h2>
+            <form
+                class="task-form"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    submit.dispatch(SubmitTask {
+                        description: description.get_untracked(),
+                        workflow: workflow.get_untracked(),
+                        force_analyst: force_analyst.get_untracked(),
+                        steps: steps.get_untracked(),
+                    });
+                }
+            >
+                <label for="task-description">"What should the fleet do?"</label>
+                <textarea
+                    id="task-description"
+                    name="description"
+                    rows="3"
+                    required
+                    data-testid="task-description"
+                    placeholder="e.g. Add rate limiting to the public API with per-key quotas"
+                    prop:value=move || description.get()
+                    on:input=move |ev| description.set(event_target_value(&ev))
+                ></textarea>
+                <div class="task-options">
+                    <label>
+                        "Workflow"
+                        <select
+                            name="workflow"
+                            data-testid="task-workflow"
+                            on:change=move |ev| workflow.set(event_target_value(&ev))
+                        >
+                            {WORKFLOWS
+                                .iter()
+                                .map(|(value, label, _)| {
+                                    view! {
+                                        <option value=*value selected=move || workflow.get() == *value>
+                                            {*label}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <Show when=move || workflow.get() == "custom">
+                        <label>
+                            "Steps (roles, comma separated)"
+                            <input
+                                name="steps"
+                                placeholder="BUILDER, REVIEWER"
+                                prop:value=move || steps.get()
+                                on:input=move |ev| steps.set(event_target_value(&ev))
+                            />
+                        </label>
+                    </Show>
+                    <label class="checkbox">
+                        <input
+                            type="checkbox"
+                            data-testid="force-analyst"
+                            prop:checked=move || force_analyst.get()
+                            on:change=move |ev| force_analyst.set(event_target_checked(&ev))
+                        />
+                        "Force include ANALYST"
+                    </label>
+                </div>
+                <p class="small muted">
+                    {move || {
+                        WORKFLOWS
+                            .iter()
+                            .find(|w| w.0 == workflow.get())
+                            .map(|w| w.2)
+                            .unwrap_or_default()
+                    }}
+                </p>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match estimate.await {
+                            Some(Ok(e)) => view! { <EstimatePanel estimate=e /> }.into_any(),
+                            Some(Err(e)) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
+                            None => view! {
+                                <p class="small muted">"Describe the task to see its plan and estimated cost."</p>
+                            }
+                                .into_any(),
+                        }
+                    })}
+                </Transition>
+                <div class="form-actions">
+                    <button
+                        class="button"
+                        type="submit"
+                        data-testid="submit-task"
+                        disabled=move || submit.pending().get() || description.get().trim().is_empty()
+                    >
+                        {move || if submit.pending().get() { "Submitting…" } else { "Run task (1 credit)" }}
+                    </button>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn EstimatePanel(estimate: EstimateView) -> impl IntoView {
+    let simulated = estimate.steps.iter().any(|s| s.simulated);
+    view! {
+        <div class="estimate" data-testid="estimate">
+            <p class="estimate-message">
+                <strong data-testid="complexity-message">{estimate.message.clone()}</strong>
+                " · estimated "
+                <span class="num" data-testid="estimate-cost">{estimate.cost.clone()}</span>
+                " · ~"
+                {estimate.tokens.to_string()}
+                " tokens"
+                {simulated.then(|| view! { <span class="badge badge-sim">"Simulated"</span> })}
+            </p>
+            <ol class="plan">
+                {estimate
+                    .steps
+                    .into_iter()
+                    .map(|s| {
+                        view! {
+                            <li class="plan-step">
+                                <span class=format!("role-pill role-{}", s.role.to_lowercase())>{s.role.clone()}</span>
+                                <span class="small">{s.agent_name} " · " {s.model}</span>
+                                <span class="num small">{s.cost}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </div>
+    }
+}
+
+#[component]
+fn TaskTable(rows: Vec<TaskRow>) -> impl IntoView {
+    if rows.is_empty() {
         return view! {
             <EmptyState
                 title="No tasks yet"
-                message="Each task runs as a workflow of agents (analyst, planner, builder, tester, reviewer) and appears here with its live status, tokens and cost."
+                message="Submit a task above: it runs as a workflow of agents and appears here with its live status, tokens and cost."
                 testid="tasks-empty"
             />
         }
             .into_any();
     }
     view! {
-        <section class="stat-grid" aria-label="Tasks">
-            <StatCard label="All tasks" value=view.tasks_total.to_string() testid="tasks-total" />
-            <StatCard label="Running" value=view.tasks_running.to_string() testid="tasks-running" />
-            <StatCard label="Queued" value=view.tasks_queued.to_string() testid="tasks-queued" />
-        </section>
+        <div class="card table-scroll">
+            <table class="task-table" data-testid="task-table">
+                <thead>
+                    <tr>
+                        <th>"Task"</th>
+                        <th>"Workflow"</th>
+                        <th>"Status"</th>
+                        <th class="num">"Tokens"</th>
+                        <th class="num">"Cost"</th>
+                        <th>"Created"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|t| {
+                            view! {
+                                <tr>
+                                    <td class="task-cell">
+                                        <a href=format!("/tasks/{}", t.id)>{t.description.clone()}</a>
+                                    </td>
+                                    <td>{t.workflow.replace('_', " ")}</td>
+                                    <td>
+                                        <span class=format!("status status-{}", t.status) data-testid="task-status">
+                                            {t.status.clone()}
+                                        </span>
+                                    </td>
+                                    <td class="num">{t.tokens.to_string()}</td>
+                                    <td class="num">{t.cost}</td>
+                                    <td class="small">{t.created}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
-    .into_any()
+        .into_any()
 }

@@ -1081,3 +1081,49 @@ pub fn preview_for(
         user_message: user,
     })
 }
+
+/// A task's conversations as one Markdown document (the viewer's "export as Markdown").
+pub fn conversation_markdown(task: &Task, runs: &[tasks::RunConversation]) -> String {
+    let mut out = format!(
+        "# Task {}\n\n{}\n\n- Workflow: {}\n- Status: {}\n- Cost: {}\n- Tokens: {} prompt, {} completion\n",
+        task.id,
+        task.description,
+        task.workflow,
+        task.status,
+        Money(task.cost_micros),
+        task.prompt_tokens,
+        task.completion_tokens
+    );
+    for run in runs {
+        out.push_str(&format!(
+            "\n## Step {} — {} ({}, {}{})\n\n### System\n\n{}\n",
+            run.step_index + 1,
+            run.role,
+            run.agent_name,
+            run.model,
+            if run.provider_kind == "simulator" {
+                ", simulated"
+            } else {
+                ""
+            },
+            run.system_prompt
+        ));
+        let messages: Vec<Message> = serde_json::from_str(&run.conversation).unwrap_or_default();
+        for m in messages {
+            let who = match m.role {
+                providers::MessageRole::User => "User",
+                providers::MessageRole::Assistant => "Assistant",
+                providers::MessageRole::Tool => "Tool result",
+            };
+            out.push_str(&format!("\n### {who}\n\n{}\n", m.content.trim()));
+            for call in &m.tool_calls {
+                let args = serde_json::to_string_pretty(&call.arguments).unwrap_or_default();
+                out.push_str(&format!(
+                    "\n**Tool call** `{}`\n\n```json\n{args}\n```\n",
+                    call.name
+                ));
+            }
+        }
+    }
+    out
+}

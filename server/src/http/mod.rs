@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         store: state.store.clone(),
         master_key: state.master_key.clone(),
         cookie_secure: state.cookie_secure,
+        runner: state.runner.clone(),
         send_magic_link: std::sync::Arc::new(move |email: &str, token: &str| {
             mailer.deliver(email, token)
         }),

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/{id}/cancel", post(cancel))
         .route("/{id}/rerun", post(rerun))
         .route("/{id}/records", get(records))
+        .route("/{id}/conversation.md", get(markdown))
         .route("/{id}/stream", post(stream).get(stream))
 }
 
@@ -86,6 +87,30 @@ async fn records(
 ) -> Result<Json<TaskRecords>, ApiError> {
     Ok(Json(
         tasks::records(&state.store, &who.workspace_id, &id).await?,
+    ))
+}
+
+/// The conversations of a task as a Markdown download.
+async fn markdown(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let task = tasks::get(state.store.pool(), &who.workspace_id, &id).await?;
+    let records = tasks::records(&state.store, &who.workspace_id, &id).await?;
+    let body = engine::runner::conversation_markdown(&task, &records.runs);
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/markdown; charset=utf-8".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"task-{id}.md\""),
+            ),
+        ],
+        body,
     ))
 }
 

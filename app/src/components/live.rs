@@ -1,0 +1,135 @@
+//! Live events in the browser: one WebSocket to `/ws` per page that needs it, subscribed to the
+//! page's topics, reconnecting with exponential backoff and resuming from the last seen `seq`
+//! of each topic so that nothing is missed or shown twice.
+
+use serde::{Deserialize, Serialize};
+
+/// One event from `/ws`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveEvent {
+    /// `fleet`, `costs` or `task:{id}`.
+    pub topic: String,
+    /// Per-topic sequence number (0 for the synthetic `subscribed` event).
+    pub seq: i64,
+    /// What happened; `subscribed` after each (re)connection, so pages can refresh.
+    pub kind: String,
+    /// Kind-specific data.
+    #[serde(default)]
+    pub data: serde_json::Value,
+}
+
+/// Calls `on_event` for each live event of `topics` while the calling component is mounted.
+/// On the server this does nothing: live updates start once the page has hydrated.
+pub fn use_live(topics: Vec<String>, on_event: impl Fn(LiveEvent) + Send + Sync + 'static) {
+    #[cfg(feature = "hydrate")]
+    hydrate::start(topics, on_event);
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (topics, on_event);
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod hydrate {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use futures::{SinkExt, StreamExt};
+    use gloo_net::websocket::Message;
+    use gloo_net::websocket::futures::WebSocket;
+    use leptos::prelude::on_cleanup;
+    use serde_json::json;
+
+    use super::LiveEvent;
+
+    fn socket_url() -> Option<String> {
+        let location = web_sys::window()?.location();
+        let scheme = if location.protocol().ok()? == "https:" {
+            "wss"
+        } else {
+            "ws"
+        };
+        Some(format!("{scheme}://{}/ws", location.host().ok()?))
+    }
+
+    pub fn start(topics: Vec<String>, on_event: impl Fn(LiveEvent) + Send + Sync + 'static) {
+        let stopped = Arc::new(AtomicBool::new(false));
+        let (stop_tx, stop_rx) = futures::channel::oneshot::channel::<()>();
+        {
+            let stopped = stopped.clone();
+            let mut stop_tx = Some(stop_tx);
+            on_cleanup(move || {
+                stopped.store(true, Ordering::Relaxed);
+                if let Some(tx) = stop_tx.take() {
+                    let _ = tx.send(());
+                }
+            });
+        }
+        leptos::task::spawn_local(async move {
+            let Some(url) = socket_url() else { return };
+            let mut stop_rx = stop_rx;
+            let mut positions: HashMap<String, i64> = HashMap::new();
+            let mut backoff_ms: u32 = 500;
+            while !stopped.load(Ordering::Relaxed) {
+                if let Ok(socket) = WebSocket::open(&url) {
+                    let (mut tx, mut rx) = socket.split();
+                    // First connection: from now on. Later ones: from the last seq seen.
+                    let subscribe = if positions.is_empty() {
+                        json!({"type": "subscribe", "topics": topics})
+                    } else {
+                        json!({"type": "subscribe", "topics": topics, "since": positions})
+                    };
+                    if tx.send(Message::Text(subscribe.to_string())).await.is_ok() {
+                        loop {
+                            let next = futures::future::select(rx.next(), &mut stop_rx).await;
+                            let message = match next {
+                                futures::future::Either::Left((Some(Ok(m)), _)) => m,
+                                futures::future::Either::Left(_) => break,
+                                futures::future::Either::Right(_) => return,
+                            };
+                            let Message::Text(text) = message else {
+                                continue;
+                            };
+                            let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
+                                continue;
+                            };
+                            match value["type"].as_str() {
+                                Some("event") => {
+                                    if let Ok(event) = serde_json::from_value::<LiveEvent>(value) {
+                                        positions.insert(event.topic.clone(), event.seq);
+                                        on_event(event);
+                                    }
+                                }
+                                Some("subscribed") => {
+                                    backoff_ms = 500;
+                                    if let Some(list) = value["positions"].as_array() {
+                                        for p in list {
+                                            if let (Some(t), Some(s)) =
+                                                (p["topic"].as_str(), p["seq"].as_i64())
+                                            {
+                                                positions.entry(t.to_owned()).or_insert(s);
+                                            }
+                                        }
+                                    }
+                                    on_event(LiveEvent {
+                                        topic: String::new(),
+                                        seq: 0,
+                                        kind: "subscribed".into(),
+                                        data: serde_json::Value::Null,
+                                    });
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                if stopped.load(Ordering::Relaxed) {
+                    return;
+                }
+                gloo_timers::future::TimeoutFuture::new(backoff_ms).await;
+                backoff_ms = (backoff_ms * 2).min(10_000);
+            }
+        });
+    }
+}

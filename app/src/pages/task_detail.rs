@@ -1,0 +1,316 @@
+//! `/tasks/:id`: one task, live — workflow progress, one card per agent with its streaming
+//! output, running cost and tokens, Cancel and Re-run, the conversation viewer and file diffs.
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use crate::api::tasks::{cancel_task, get_task, rerun_task, task_records};
+use crate::components::live::use_live;
+use crate::components::toast::{ToastKind, use_toasts};
+use crate::model::{FileChangeView, RecordsView, RunView, StepRow, TaskView};
+use crate::pages::loaded;
+
+/// `/tasks/:id`.
+#[component]
+pub fn TaskDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    move || {
+        let id = params.read().get("id").unwrap_or_default();
+        view! { <TaskDetail id /> }
+    }
+}
+
+#[component]
+fn TaskDetail(id: String) -> impl IntoView {
+    let task = {
+        let id = id.clone();
+        Resource::new(|| (), move |_| get_task(id.clone()))
+    };
+    let records = {
+        let id = id.clone();
+        Resource::new(|| (), move |_| task_records(id.clone()))
+    };
+    // Streamed text per step index, appended as token events arrive.
+    let streams: RwSignal<HashMap<i64, String>> = RwSignal::new(HashMap::new());
+    use_live(vec![format!("task:{id}")], move |event| {
+        let index = event.data["index"].as_i64().unwrap_or(-1);
+        match event.kind.as_str() {
+            "token" => {
+                let text = event.data["text"].as_str().unwrap_or_default().to_owned();
+                streams.update(|s| s.entry(index).or_default().push_str(&text));
+            }
+            "step_retry" => streams.update(|s| {
+                s.remove(&index);
+            }),
+            "tool_call" => {}
+            "file_change" | "step_completed" | "step_failed" => {
+                task.refetch();
+                records.refetch();
+            }
+            kind if kind.starts_with("task_") => {
+                task.refetch();
+                records.refetch();
+            }
+            _ => task.refetch(),
+        }
+    });
+    view! {
+        {loaded(task, 3, move |t| view! { <TaskBody view=t streams /> })}
+        <h2 class="section-title">"Conversation"</h2>
+        {loaded(records, 1, |r| view! { <Records records=r /> })}
+    }
+}
+
+fn elapsed(ms: Option<i64>) -> String {
+    match ms {
+        None => "—".into(),
+        Some(ms) if ms < 1000 => format!("{ms} ms"),
+        Some(ms) if ms < 60_000 => format!("{:.1} s", ms as f64 / 1000.0),
+        Some(ms) => format!("{}m {}s", ms / 60_000, (ms % 60_000) / 1000),
+    }
+}
+
+#[component]
+fn TaskBody(view: TaskView, streams: RwSignal<HashMap<i64, String>>) -> impl IntoView {
+    let t = view.task.clone();
+    let total = view.steps.len().max(1);
+    let done = view
+        .steps
+        .iter()
+        .filter(|s| s.status == "completed")
+        .count();
+    let percent = done * 100 / total;
+    let id = t.id.clone();
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let cancel = Action::new({
+        move |id: &String| {
+            let id = id.clone();
+            async move { cancel_task(id).await }
+        }
+    });
+    let rerun = Action::new(move |id: &String| {
+        let id = id.clone();
+        async move { rerun_task(id).await }
+    });
+    Effect::new(move |_| {
+        if let (Some(Err(e)), Some(toast)) = (cancel.value().get(), toasts) {
+            toast.show(ToastKind::Error, e.to_string());
+        }
+    });
+    Effect::new(move |_| match rerun.value().get() {
+        Some(Ok(new_id)) => navigate(&format!("/tasks/{new_id}"), Default::default()),
+        Some(Err(e)) => {
+            if let Some(toast) = toasts {
+                toast.show(ToastKind::Error, e.to_string());
+            }
+        }
+        None => {}
+    });
+    let active = matches!(t.status.as_str(), "queued" | "running");
+    let simulated = view.steps.iter().any(|s| s.simulated);
+    view! {
+        <Title text=format!("Task · {}", t.description.chars().take(40).collect::<String>()) />
+        <div class="page-header">
+            <div>
+                <p class="small muted"><a href="/tasks">"← Tasks"</a></p>
+                <h1 class="task-title">{t.description.clone()}</h1>
+                <p class="subtitle">
+                    <span class=format!("status status-{}", t.status) data-testid="task-status">{t.status.clone()}</span>
+                    " · " {t.workflow.replace('_', " ")} " · " {t.complexity.clone()} " · created " {t.created.clone()}
+                    {simulated.then(|| view! { " " <span class="badge badge-sim">"Simulated"</span> })}
+                </p>
+            </div>
+            <div class="page-actions">
+                {active.then(|| {
+                    let id = id.clone();
+                    view! {
+                        <button class="button button-secondary" data-testid="cancel-task" on:click=move |_| { cancel.dispatch(id.clone()); }>
+                            "Cancel"
+                        </button>
+                    }
+                })}
+                <button class="button" data-testid="rerun-task" on:click={
+                    let id = id.clone();
+                    move |_| { rerun.dispatch(id.clone()); }
+                }>"Re-run"</button>
+                <a class="button button-secondary" href=format!("/api/v1/tasks/{id}/conversation.md") download>
+                    "Export Markdown"
+                </a>
+            </div>
+        </div>
+        {t.error.clone().map(|e| view! { <p class="error-panel" role="alert">{e}</p> })}
+        <section class="stat-grid" aria-label="Totals">
+            <div class="stat-card"><span class="stat-label">"Cost"</span><span class="stat-value num" data-testid="task-cost">{t.cost.clone()}</span></div>
+            <div class="stat-card"><span class="stat-label">"Tokens"</span><span class="stat-value num" data-testid="task-tokens">{t.tokens.to_string()}</span>
+                <span class="stat-hint">{format!("{} prompt · {} completion", view.prompt_tokens, view.completion_tokens)}</span></div>
+            <div class="stat-card"><span class="stat-label">"Progress"</span><span class="stat-value num">{format!("{done}/{total}")}</span></div>
+        </section>
+        <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent.to_string()>
+            <div class="progress-fill" style=format!("width: {percent}%")></div>
+        </div>
+        <ol class="step-indicators" data-testid="step-indicators">
+            {view.steps.iter().map(|s| view! {
+                <li class=format!("step-indicator step-{}", s.status) title=s.status.clone()>
+                    <span class=format!("role-pill role-{}", s.role.to_lowercase())>{s.role.clone()}</span>
+                </li>
+            }).collect_view()}
+        </ol>
+        <div class="agent-grid step-grid">
+            {view.steps.into_iter().map(|s| view! { <StepCard step=s streams /> }).collect_view()}
+        </div>
+    }
+}
+
+#[component]
+fn StepCard(step: StepRow, streams: RwSignal<HashMap<i64, String>>) -> impl IntoView {
+    let index = step.index;
+    let active = step.status == "active";
+    let output = step.output.clone();
+    view! {
+        <article class=format!("card agent-card step-card step-{}", step.status) data-testid="step-card" data-status=step.status.clone()>
+            <header class="step-head">
+                <span class=format!("role-pill role-{}", step.role.to_lowercase())>{step.role.clone()}</span>
+                <span class=format!("status status-{}", step.status)>{step.status.clone()}</span>
+            </header>
+            <h3>{step.agent_name.clone()}</h3>
+            <p class="agent-meta small">
+                {step.model.clone()}
+                {step.simulated.then(|| view! { " " <span class="badge badge-sim">"Simulated"</span> })}
+            </p>
+            <dl class="step-stats small">
+                <div><dt>"Elapsed"</dt><dd class="num">{elapsed(step.duration_ms)}</dd></div>
+                <div><dt>"Tokens"</dt><dd class="num">{format!("{} / {}", step.prompt_tokens, step.completion_tokens)}</dd></div>
+                <div><dt>"Cost"</dt><dd class="num">{step.cost.clone()}</dd></div>
+                {step.context_percent.map(|p| view! { <div><dt>"Context"</dt><dd class="num">{format!("{p}%")}</dd></div> })}
+            </dl>
+            {step.error.clone().map(|e| view! { <p class="form-error">{e}</p> })}
+            {if active {
+                view! {
+                    <div class="bubble typing" data-testid="live-stream" aria-live="polite">
+                        {move || streams.with(|s| s.get(&index).cloned().unwrap_or_default())}
+                        <span class="caret"></span>
+                    </div>
+                }.into_any()
+            } else if !output.is_empty() {
+                view! {
+                    <details class="step-output">
+                        <summary>"Output"</summary>
+                        <pre>{output}</pre>
+                    </details>
+                }.into_any()
+            } else {
+                ().into_any()
+            }}
+        </article>
+    }
+}
+
+#[component]
+fn Records(records: RecordsView) -> impl IntoView {
+    if records.runs.is_empty() {
+        return view! { <p class="small muted">"The conversation appears here once the first agent starts."</p> }.into_any();
+    }
+    let files = records.files.clone();
+    view! {
+        <div class="conversation" data-testid="conversation">
+            {records.runs.into_iter().map(|r| view! { <RunConversation run=r /> }).collect_view()}
+        </div>
+        <h2 class="section-title">"Changed files"</h2>
+        {if files.is_empty() {
+            view! { <p class="small muted">"No files changed."</p> }.into_any()
+        } else {
+            view! {
+                <div class="files" data-testid="files">
+                    {files.into_iter().map(|f| view! { <FileDiff file=f /> }).collect_view()}
+                </div>
+            }.into_any()
+        }}
+        <h2 class="section-title">"Tool calls"</h2>
+        <div class="card table-scroll">
+            <table class="task-table">
+                <thead><tr><th>"Agent"</th><th>"Tool"</th><th>"Input"</th><th>"Outcome"</th><th class="num">"Duration"</th></tr></thead>
+                <tbody>
+                    {records.tool_calls.into_iter().map(|c| view! {
+                        <tr>
+                            <td><span class=format!("role-pill role-{}", c.role.to_lowercase())>{c.role.clone()}</span></td>
+                            <td><code>{c.tool}</code></td>
+                            <td><pre class="json">{c.input}</pre></td>
+                            <td class=format!("outcome-{}", c.outcome)>{c.outcome.clone()}</td>
+                            <td class="num">{format!("{} ms", c.duration_ms)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }.into_any()
+}
+
+#[component]
+fn RunConversation(run: RunView) -> impl IntoView {
+    view! {
+        <details class="card run" open=run.index == 0>
+            <summary>
+                <span class=format!("role-pill role-{}", run.role.to_lowercase())>{run.role.clone()}</span>
+                " " {run.agent_name.clone()} " · " {run.model.clone()}
+                {run.simulated.then(|| view! { " " <span class="badge badge-sim">"Simulated"</span> })}
+                <span class="small muted">" · " {run.started.clone()}</span>
+            </summary>
+            {run.messages.into_iter().map(|m| {
+                let text = m.content.clone();
+                let is_system = m.author == "system";
+                let body = view! {
+                    <div class=format!("message message-{}", m.author)>
+                        <div class="message-head">
+                            <span class="message-author">{m.author.clone()}</span>
+                            <button class="button button-small button-secondary copy" type="button" title="Copy this message"
+                                on:click=move |_| copy(&text)>"Copy"</button>
+                        </div>
+                        {(!m.content.is_empty()).then(|| view! { <pre class="message-text">{m.content.clone()}</pre> })}
+                        {m.tool_calls.into_iter().map(|(name, args)| view! {
+                            <div class="tool-call"><span class="small">"Tool call "<code>{name}</code></span><pre class="json">{args}</pre></div>
+                        }).collect_view()}
+                    </div>
+                };
+                if is_system {
+                    view! { <details class="system-prompt"><summary class="small">"System prompt"</summary>{body}</details> }.into_any()
+                } else {
+                    body.into_any()
+                }
+            }).collect_view()}
+        </details>
+    }
+}
+
+#[component]
+fn FileDiff(file: FileChangeView) -> impl IntoView {
+    view! {
+        <details class="card file" open>
+            <summary>
+                <code>{file.path.clone()}</code>
+                " "
+                <span class=format!("badge change-{}", file.change_kind)>{file.change_kind.clone()}</span>
+                " "
+                <span class=format!("role-pill role-{}", file.role.to_lowercase())>{file.role.clone()}</span>
+            </summary>
+            <pre class="diff" data-testid="diff">
+                {file.diff.into_iter().map(|(tag, line)| {
+                    let class = match tag { '+' => "diff-add", '-' => "diff-del", _ => "diff-same" };
+                    view! { <span class=class>{format!("{tag} {line}\n")}</span> }
+                }).collect_view()}
+            </pre>
+        </details>
+    }
+}
+
+fn copy(text: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(text);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
+}
