@@ -280,6 +280,51 @@ try {
     await context.close();
   });
 
+  await test('a task submitted in the browser runs five simulated agents live to completion', async () => {
+    const { context, page } = await newPage();
+    await hydrated(page, '/tasks');
+    await page.fill('[data-testid="task-description"]', 'Fix the typo in the README');
+    await page.waitForSelector('[data-testid="complexity-message"] >> text=Simple task — skipping ANALYST');
+    await page.check('[data-testid="force-analyst"]');
+    await page.waitForSelector('[data-testid="estimate"] >> text=ANALYST');
+    await page.uncheck('[data-testid="force-analyst"]');
+    const description = 'Add rate limiting to the public API across all endpoints, with per-key quotas stored in the database';
+    await page.fill('[data-testid="task-description"]', description);
+    await page.waitForSelector('[data-testid="complexity-message"] >> text=Complex task');
+    const estimate = (await page.textContent('[data-testid="estimate-cost"]')).trim();
+    assert(/^\$\d/.test(estimate), `estimated cost shown: ${estimate}`);
+    await page.screenshot({ path: join(shots, 'task-new.png'), fullPage: true });
+    await page.click('[data-testid="submit-task"]');
+    await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/, { timeout: 15_000 });
+    await page.waitForSelector('body[data-hydrated="true"]');
+    // Watch it live: an agent becomes active and its tokens stream in.
+    await page.waitForSelector('[data-testid="step-card"][data-status="active"]', { timeout: 30_000 });
+    await page.waitForFunction(() => {
+      const el = document.querySelector('[data-testid="live-stream"]');
+      return el && el.textContent.trim().length > 10;
+    }, null, { timeout: 30_000 });
+    await page.screenshot({ path: join(shots, 'task-live.png'), fullPage: true });
+    await page.waitForSelector('.page-header [data-testid="task-status"] >> text=completed', { timeout: 120_000 });
+    const states = await page.$$eval('[data-testid="step-card"]', (cards) => cards.map((c) => c.dataset.status));
+    assert(states.length === 5 && states.every((s) => s === 'completed'), `steps: ${states}`);
+    const id = page.url().split('/').pop();
+    const stored = sql(`SELECT cost_micros || ',' || (prompt_tokens + completion_tokens) FROM tasks WHERE id = '${id}'`).split(',');
+    const calls = sql(`SELECT SUM(cost_micros) FROM llm_calls WHERE task_id = '${id}'`);
+    assert(stored[0] === calls && Number(calls) > 0, `task cost ${stored[0]} = calls ${calls}`);
+    const tokens = (await page.textContent('[data-testid="task-tokens"]')).trim();
+    assert(tokens === stored[1], `tokens shown ${tokens}, stored ${stored[1]}`);
+    const cost = (await page.textContent('[data-testid="task-cost"]')).trim();
+    assert(/^\$\d/.test(cost) && cost !== '$0.00', `cost shown: ${cost}`);
+    // The conversation and a file diff.
+    await page.waitForSelector('[data-testid="conversation"] >> text=assistant');
+    await page.waitForSelector('[data-testid="diff"] >> text=+ pub fn');
+    await page.screenshot({ path: join(shots, 'task-done.png'), fullPage: true });
+    // The list shows it completed.
+    await page.click('text=← Tasks');
+    await page.waitForSelector('[data-testid="task-table"] >> text=completed');
+    await context.close();
+  });
+
   await test('sign in (a wrong password is refused), then sign out', async () => {
     // A fresh browser: its own session, so signing out leaves the shared one alone.
     const { context, page } = await newPage({ storageState: { cookies: [], origins: [] } });

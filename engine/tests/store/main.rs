@@ -9,4 +9,5 @@ mod agents;
 mod analytics;
 mod identity;
 mod migrations;
+mod providers;
 mod seed;
