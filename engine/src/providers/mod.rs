@@ -409,9 +409,11 @@ pub(crate) fn sse_error(
     err: &eventsource_stream::EventStreamError<reqwest::Error>,
 ) -> ProviderError {
     match err {
+        // Any transport failure after the stream began (reqwest reports a dropped body as a
+        // decode or body error) means the answer was cut off; only a timeout stays a timeout.
         eventsource_stream::EventStreamError::Transport(e) => {
             let mut out = ProviderError::from_reqwest(e);
-            if out.class == ErrorClass::Connection {
+            if out.class != ErrorClass::Timeout {
                 out.class = ErrorClass::StreamCut;
             }
             out

@@ -66,16 +66,27 @@ async fn fake(replies: Vec<Reply>) -> (String, Fake) {
                         Response::new(Body::from("late"))
                     }
                     Some(Reply::Reset(first)) => {
-                        let stream = futures_util::stream::iter(vec![
-                            Ok::<_, std::io::Error>(axum::body::Bytes::from(first)),
-                            Err(std::io::Error::other("connection reset")),
-                        ]);
+                        // The first part goes out with the headers; the reset comes later,
+                        // mid-answer, as a dropped connection does.
+                        let stream = futures_util::stream::unfold(0u8, move |step| async move {
+                            match step {
+                                0 => Some((Ok(axum::body::Bytes::from(first)), 1)),
+                                1 => {
+                                    tokio::time::sleep(Duration::from_millis(100)).await;
+                                    Some((Err(std::io::Error::other("connection reset")), 2))
+                                }
+                                _ => None,
+                            }
+                        });
                         Response::builder()
                             .header("content-type", "text/event-stream")
                             .body(Body::from_stream(stream))
                             .unwrap()
                     }
-                    None => Response::builder().status(500).body(Body::from("no reply scripted")).unwrap(),
+                    None => Response::builder()
+                        .status(500)
+                        .body(Body::from("no reply scripted"))
+                        .unwrap(),
                 }
             }
         },
@@ -125,7 +136,9 @@ async fn openai_streams_text_tool_calls_and_exact_usage() {
     let provider = client(ProviderKind::Openai, &base);
     let streamed = Mutex::new(Vec::new());
     let out = provider
-        .complete(&request(), &|d: &str| streamed.lock().unwrap().push(d.to_owned()))
+        .complete(&request(), &|d: &str| {
+            streamed.lock().unwrap().push(d.to_owned())
+        })
         .await
         .unwrap();
     assert_eq!(out.text, "Hello");
@@ -133,7 +146,12 @@ async fn openai_streams_text_tool_calls_and_exact_usage() {
     assert_eq!(out.tool_calls[0].name, "write_file");
     assert_eq!(out.tool_calls[0].arguments, json!({"path": "a.rs"}));
     assert_eq!(
-        (out.usage.prompt_tokens, out.usage.completion_tokens, out.usage.cached_tokens, out.usage.reasoning_tokens),
+        (
+            out.usage.prompt_tokens,
+            out.usage.completion_tokens,
+            out.usage.cached_tokens,
+            out.usage.reasoning_tokens
+        ),
         (120, 30, 100, 12)
     );
     assert!(!out.usage.estimated);
@@ -189,7 +207,10 @@ fn fast_policy() -> RetryPolicy {
     }
 }
 
-async fn run(targets: &[Target], policy: &RetryPolicy) -> (Result<usize, ErrorClass>, Vec<Attempt>) {
+async fn run(
+    targets: &[Target],
+    policy: &RetryPolicy,
+) -> (Result<usize, ErrorClass>, Vec<Attempt>) {
     let attempts = Mutex::new(Vec::new());
     let result = retry::complete(targets, &request(), policy, &|_| {}, |a: Attempt| {
         attempts.lock().unwrap().push(a.clone());
@@ -210,23 +231,38 @@ async fn rate_limits_and_server_errors_are_retried_honouring_retry_after() {
         Reply::Sse(OPENAI_STREAM),
     ])
     .await;
-    let target = Target { provider: client(ProviderKind::Openai, &base), model: "gpt-x".into() };
+    let target = Target {
+        provider: client(ProviderKind::Openai, &base),
+        model: "gpt-x".into(),
+    };
     let (result, attempts) = run(&[target], &fast_policy()).await;
     assert_eq!(result, Ok(0));
     assert_eq!(attempts.len(), 3, "every attempt is reported");
     let first = attempts[0].result.as_ref().unwrap_err();
     assert_eq!(first.class, ErrorClass::RateLimited);
     assert_eq!(first.retry_after, Some(Duration::from_secs(1)));
-    assert_eq!(attempts[1].result.as_ref().unwrap_err().class, ErrorClass::ServerError);
-    assert_eq!(attempts.iter().map(|a| a.number).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(
+        attempts[1].result.as_ref().unwrap_err().class,
+        ErrorClass::ServerError
+    );
+    assert_eq!(
+        attempts.iter().map(|a| a.number).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
 }
 
 #[tokio::test]
 async fn auth_errors_are_not_retried_but_fall_back_to_the_next_provider() {
     let (base, _) = fake(vec![Reply::Status(401, None, "{\"error\":\"bad key\"}")]).await;
     let chain = [
-        Target { provider: client(ProviderKind::Openai, &base), model: "gpt-x".into() },
-        Target { provider: Arc::new(Simulator::default()), model: "sim-fast".into() },
+        Target {
+            provider: client(ProviderKind::Openai, &base),
+            model: "gpt-x".into(),
+        },
+        Target {
+            provider: Arc::new(Simulator::default()),
+            model: "sim-fast".into(),
+        },
     ];
     let (result, attempts) = run(&chain, &fast_policy()).await;
     assert_eq!(result, Ok(1), "the fallback answered");
@@ -243,10 +279,16 @@ async fn slow_answers_time_out_and_bad_requests_stop() {
         Reply::Status(400, None, "{\"error\":\"bad request\"}"),
     ])
     .await;
-    let target = Target { provider: client(ProviderKind::Openai, &base), model: "gpt-x".into() };
+    let target = Target {
+        provider: client(ProviderKind::Openai, &base),
+        model: "gpt-x".into(),
+    };
     let (result, attempts) = run(&[target], &fast_policy()).await;
     assert_eq!(result, Err(ErrorClass::BadRequest));
-    assert_eq!(attempts[0].result.as_ref().unwrap_err().class, ErrorClass::Timeout);
+    assert_eq!(
+        attempts[0].result.as_ref().unwrap_err().class,
+        ErrorClass::Timeout
+    );
     assert_eq!(attempts.len(), 2, "400 is not retried");
 }
 
@@ -273,7 +315,14 @@ event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"
     assert_eq!(out.text, "Writing it.");
     assert_eq!(out.tool_calls[0].id, "toolu_1");
     assert_eq!(out.tool_calls[0].arguments, json!({"path": "b.rs"}));
-    assert_eq!((out.usage.prompt_tokens, out.usage.cached_tokens, out.usage.completion_tokens), (90, 40, 25));
+    assert_eq!(
+        (
+            out.usage.prompt_tokens,
+            out.usage.cached_tokens,
+            out.usage.completion_tokens
+        ),
+        (90, 40, 25)
+    );
     let err = provider.complete(&request(), &|_| {}).await.unwrap_err();
     assert_eq!(err.class, ErrorClass::ServerError);
     let requests = state.requests.lock().unwrap();
@@ -300,14 +349,25 @@ async fn gemini_streams_parts_function_calls_and_usage_metadata() {
     assert_eq!(out.text, "Done now.");
     assert_eq!(out.tool_calls[0].arguments, json!({"path": "c.rs"}));
     assert_eq!(
-        (out.usage.prompt_tokens, out.usage.completion_tokens, out.usage.cached_tokens, out.usage.reasoning_tokens),
+        (
+            out.usage.prompt_tokens,
+            out.usage.completion_tokens,
+            out.usage.cached_tokens,
+            out.usage.reasoning_tokens
+        ),
         (70, 25, 10, 5)
     );
     let cut = provider.complete(&request(), &|_| {}).await.unwrap_err();
     assert_eq!(cut.class, ErrorClass::StreamCut);
     let requests = state.requests.lock().unwrap();
     let (path, headers, body) = &requests[0];
-    assert_eq!(path, "/v1beta/models/test-model:streamGenerateContent?alt=sse");
+    assert_eq!(
+        path,
+        "/v1beta/models/test-model:streamGenerateContent?alt=sse"
+    );
     assert_eq!(headers["x-goog-api-key"], "sk-test-key-1234");
-    assert_eq!(body["systemInstruction"]["parts"][0]["text"], "You are the BUILDER.");
+    assert_eq!(
+        body["systemInstruction"]["parts"][0]["text"],
+        "You are the BUILDER."
+    );
 }
