@@ -269,8 +269,8 @@ pub struct StepRow {
     pub completion_tokens: i64,
     /// Formatted cost.
     pub cost: String,
-    /// Context use in percent (None when the window is unknown).
-    pub context_percent: Option<i64>,
+    /// Context use, e.g. "0.4%" (None when the window is unknown).
+    pub context_percent: Option<String>,
     /// Unix ms when it started.
     pub started_at: Option<i64>,
     /// Elapsed or total milliseconds.

@@ -49,8 +49,10 @@ mod convert {
                     prompt_tokens: s.prompt_tokens,
                     completion_tokens: s.completion_tokens,
                     cost: money(s.cost_micros),
-                    context_percent: (s.context_window > 0)
-                        .then(|| (s.context_tokens * 100 / s.context_window).min(100)),
+                    context_percent: (s.context_window > 0).then(|| {
+                        let share = s.context_tokens as f64 * 100.0 / s.context_window as f64;
+                        format!("{:.1}%", share.min(100.0))
+                    }),
                     started_at: s.started_at,
                     duration_ms: s.duration_ms,
                     output: s.output,

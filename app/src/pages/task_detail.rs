@@ -185,7 +185,7 @@ fn StepCard(step: StepRow, streams: RwSignal<HashMap<i64, String>>) -> impl Into
                 <div><dt>"Elapsed"</dt><dd class="num">{elapsed(step.duration_ms)}</dd></div>
                 <div><dt>"Tokens"</dt><dd class="num">{format!("{} / {}", step.prompt_tokens, step.completion_tokens)}</dd></div>
                 <div><dt>"Cost"</dt><dd class="num">{step.cost.clone()}</dd></div>
-                {step.context_percent.map(|p| view! { <div><dt>"Context"</dt><dd class="num">{format!("{p}%")}</dd></div> })}
+                {step.context_percent.clone().map(|p| view! { <div><dt>"Context"</dt><dd class="num">{p}</dd></div> })}
             </dl>
             {step.error.clone().map(|e| view! { <p class="form-error">{e}</p> })}
             {if active {
