@@ -148,7 +148,7 @@ impl Simulator {
         let prompt_tokens = estimate_request_tokens(request);
         let mut out = Completion::default();
         let pieces = tokens(&text);
-        let cut_at = (failure == Some(2)).then(|| pieces.len() / 2);
+        let cut_at = (failure == Some(2)).then_some(pieces.len() / 2);
         for (i, piece) in pieces.iter().enumerate() {
             if Some(i) == cut_at {
                 let mut err = ProviderError::new(

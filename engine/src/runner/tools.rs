@@ -251,6 +251,21 @@ impl Workdir {
     }
 }
 
+/// A line diff of two file versions: `(' ' | '+' | '-', line)`, for the diff viewer.
+pub fn diff(before: &str, after: &str) -> Vec<(char, String)> {
+    similar::TextDiff::from_lines(before, after)
+        .iter_all_changes()
+        .map(|change| {
+            let tag = match change.tag() {
+                similar::ChangeTag::Delete => '-',
+                similar::ChangeTag::Insert => '+',
+                similar::ChangeTag::Equal => ' ',
+            };
+            (tag, change.value().trim_end_matches('\n').to_owned())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,19 +313,4 @@ mod tests {
         }
         std::fs::remove_dir_all(tmp).unwrap();
     }
-}
-
-/// A line diff of two file versions: `(' ' | '+' | '-', line)`, for the diff viewer.
-pub fn diff(before: &str, after: &str) -> Vec<(char, String)> {
-    similar::TextDiff::from_lines(before, after)
-        .iter_all_changes()
-        .map(|change| {
-            let tag = match change.tag() {
-                similar::ChangeTag::Delete => '-',
-                similar::ChangeTag::Insert => '+',
-                similar::ChangeTag::Equal => ' ',
-            };
-            (tag, change.value().trim_end_matches('\n').to_owned())
-        })
-        .collect()
 }
