@@ -147,6 +147,8 @@ enum Halt {
 
 impl From<Error> for Halt {
     fn from(e: Error) -> Self {
+        // The task's error is shown to users; the cause (SQL details) goes to the log only.
+        error!(error = ?e, "a task stopped on an internal error");
         Halt::Failed(format!("internal error: {e}"))
     }
 }
@@ -213,7 +215,8 @@ impl Runner {
     /// Stops claiming work and puts in-flight tasks back in the queue; the returned handles of
     /// [`Runner::start`] finish soon after.
     pub fn shutdown(&self) {
-        let _ = self.shutdown.send(true);
+        // send_replace stores the value even when no worker has subscribed yet.
+        self.shutdown.send_replace(true);
         if let Ok(running) = self.running.lock() {
             for stop in running.values() {
                 let _ = stop.send(Stop::Shutdown);

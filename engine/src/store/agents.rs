@@ -241,8 +241,10 @@ pub async fn update(
     if let Some(p) = &agent.provider_id {
         crate::store::providers::get(store, workspace_id, p).await?;
     }
+    // Read before the transaction: on SQLite a transaction that reads and then writes fails at
+    // once (SQLITE_BUSY) if another connection wrote in between.
+    let before = get(store.pool(), workspace_id, id).await?;
     let mut tx = store.pool().begin().await?;
-    let before = get(&mut *tx, workspace_id, id).await?;
     let tags =
         serde_json::to_string(&agent.tags).map_err(|e| Error::invalid("tags", e.to_string()))?;
     let now = now_ms();

@@ -536,6 +536,10 @@ pub struct StepStart<'a> {
 pub async fn start_step(store: &Store, step: &StepStart<'_>) -> Result<String> {
     let now = now_ms();
     let mut tx = store.pool().begin().await?;
+    // Write first: a SQLite transaction that reads and then writes fails with SQLITE_BUSY
+    // (no wait) when another connection committed in between, which the runner's own event
+    // writes make likely.
+    set_agent_status(&mut tx, step.workspace_id, &step.plan.agent_id, "active").await?;
     let existing: Option<(String,)> =
         sqlx::query_as("SELECT id FROM agent_runs WHERE task_id = $1 AND step_index = $2")
             .bind(step.task_id)
@@ -581,7 +585,6 @@ pub async fn start_step(store: &Store, step: &StepStart<'_>) -> Result<String> {
             id
         }
     };
-    set_agent_status(&mut tx, step.workspace_id, &step.plan.agent_id, "active").await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -274,7 +274,7 @@ async fn secrets_never_reach_the_logs() {
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = engine::providers::http_client();
     let mut ready = false;
     for _ in 0..100 {
         if client

@@ -105,7 +105,7 @@ pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Config)) -> Option<
     let server = server::Server::start(&config).await.expect("server starts");
     Some(TestApp {
         base: format!("http://{}", server.addr),
-        client: reqwest::Client::new(),
+        client: engine::providers::http_client(),
         server: Some(server),
         data_dir,
         _db: test_db,

@@ -7,6 +7,7 @@
 )]
 
 mod cli;
+mod crash;
 mod helpers;
 mod identity;
 mod ops;

@@ -64,13 +64,14 @@ app_test!(unknown_api_routes_are_json_404s, |app| {
         assert!(body["timestamp"].as_str().unwrap().ends_with('Z'));
         assert!(body["details"].is_object());
     }
+    // A known route still asks for credentials first.
     let res = app
         .client
         .post(app.url("/api/v1/tasks"))
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 404);
+    assert_eq!(res.status(), 401);
 });
 
 app_test!(metrics_count_requests_and_show_the_pool, |app| {
