@@ -133,7 +133,8 @@ e2e: test-tools node-modules
 ## ---------------------------------------------------------------- bench
 
 bench:
-	$(CARGO) bench --locked -p engine --bench store
+	$(CARGO) bench --locked -p engine --bench store --bench runner
+	$(CARGO) bench --locked -p server --features app/ssr --bench fanout
 
 clean:
 	$(CARGO) clean

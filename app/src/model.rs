@@ -76,6 +76,29 @@ pub struct DashboardView {
     pub agents_by_role: Vec<RoleCount>,
     /// The last 14 days, oldest first.
     pub calls_per_day: Vec<DayCalls>,
+    /// Agents working right now.
+    pub active: Vec<LiveRun>,
+}
+
+/// An agent at work, for the fleet view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveRun {
+    /// Task id.
+    pub task_id: String,
+    /// Task description.
+    pub description: String,
+    /// Role.
+    pub role: String,
+    /// Agent name.
+    pub agent_name: String,
+    /// Model.
+    pub model: String,
+    /// Simulated output.
+    pub simulated: bool,
+    /// Tokens so far.
+    pub tokens: i64,
+    /// Formatted cost so far.
+    pub cost: String,
 }
 
 /// An agent card.

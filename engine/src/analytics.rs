@@ -44,6 +44,31 @@ pub struct DashboardStats {
     pub cost_today_micros: i64,
     /// The last `days` days, oldest first, zero-filled.
     pub calls_per_day: Vec<DayPoint>,
+    /// Agent runs working right now, oldest first.
+    pub active_runs: Vec<ActiveRun>,
+}
+
+/// An agent run that is working now (the fleet view's live cards).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ActiveRun {
+    /// The task.
+    pub task_id: String,
+    /// The task's description.
+    pub description: String,
+    /// Role.
+    pub role: String,
+    /// Agent name.
+    pub agent_name: String,
+    /// Model.
+    pub model: String,
+    /// Provider kind.
+    pub provider_kind: String,
+    /// Unix ms.
+    pub started_at: Option<i64>,
+    /// Tokens so far.
+    pub tokens: i64,
+    /// Cost so far, micro-USD.
+    pub cost_micros: i64,
 }
 
 /// Computes the Dashboard for a workspace as of `now_ms`, with `days` days of history.
@@ -107,6 +132,16 @@ pub async fn dashboard(
         day += DAY_MS;
     }
     let today_row = rows.iter().find(|r| r.0 == today);
+    let active_runs: Vec<ActiveRun> = sqlx::query_as(
+        "SELECT r.task_id, t.description, r.role, r.agent_name, r.model, r.provider_kind, r.started_at, \
+         r.prompt_tokens + r.completion_tokens AS tokens, r.cost_micros \
+         FROM agent_runs r JOIN tasks t ON t.id = r.task_id \
+         WHERE r.workspace_id = $1 AND r.status = 'active' AND t.status = 'running' \
+         ORDER BY r.started_at LIMIT 50",
+    )
+    .bind(workspace_id)
+    .fetch_all(db)
+    .await?;
     Ok(DashboardStats {
         agents,
         agents_by_role,
@@ -118,5 +153,6 @@ pub async fn dashboard(
         tokens_today: today_row.map_or(0, |r| r.3),
         cost_today_micros: today_row.map_or(0, |r| r.2),
         calls_per_day,
+        active_runs,
     })
 }

@@ -10,7 +10,7 @@ pub const DASHBOARD_DAYS: i64 = 14;
 /// Counts, today's usage and the last two weeks of calls for the current workspace.
 #[server(prefix = "/api", endpoint = "dashboard")]
 pub async fn get_dashboard() -> Result<DashboardView, AppError> {
-    use crate::model::{DayCalls, RoleCount};
+    use crate::model::{DayCalls, LiveRun, RoleCount};
     use crate::ssr::{context, day_label, money, principal};
 
     let cx = context()?;
@@ -43,6 +43,20 @@ pub async fn get_dashboard() -> Result<DashboardView, AppError> {
                 label: day_label(d.day_ms),
                 calls: d.calls,
                 cost: money(d.cost_micros),
+            })
+            .collect(),
+        active: stats
+            .active_runs
+            .into_iter()
+            .map(|r| LiveRun {
+                simulated: r.provider_kind == "simulator",
+                task_id: r.task_id,
+                description: r.description,
+                role: r.role,
+                agent_name: r.agent_name,
+                model: r.model,
+                tokens: r.tokens,
+                cost: money(r.cost_micros),
             })
             .collect(),
     })

@@ -16,6 +16,12 @@ use crate::pages::{PageHeader, loaded};
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_dashboard());
+    // The fleet view follows the fleet and the running costs live.
+    crate::components::live::use_live(vec!["fleet".into(), "costs".into()], move |event| {
+        if event.kind != "token" {
+            data.refetch();
+        }
+    });
     view! {
         <Title text="Dashboard" />
         <PageHeader title="Dashboard" subtitle="Your fleet at a glance.">
@@ -46,7 +52,9 @@ fn Dashboard(view: DashboardView) -> impl IntoView {
         cost_today,
         agents_by_role,
         calls_per_day,
+        active,
     } = view;
+    let active_count = active.len();
     let any_calls = calls_per_day.iter().any(|d| d.calls > 0);
     let role_colors: Vec<String> = agents_by_role
         .iter()
@@ -67,6 +75,12 @@ fn Dashboard(view: DashboardView) -> impl IntoView {
                 value=agents.to_string()
                 hint=format!("{providers} provider{}", if providers == 1 { "" } else { "s" })
                 testid="stat-agents"
+            />
+            <StatCard
+                label="Active agents"
+                value=active_count.to_string()
+                hint="working now"
+                testid="stat-active"
             />
             <StatCard
                 label="Running tasks"
@@ -93,6 +107,31 @@ fn Dashboard(view: DashboardView) -> impl IntoView {
                 testid="stat-tokens"
             />
             <StatCard label="Cost today" value=cost_today hint="since 00:00 UTC" testid="stat-cost" />
+        </section>
+        <section class="card" aria-labelledby="fleet-title">
+            <h2 id="fleet-title">"Fleet, live"</h2>
+            {if active.is_empty() {
+                view! { <p class="small muted" data-testid="fleet-idle">"No agent is working right now. Submit a task and its agents appear here as they start."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="agent-grid" data-testid="fleet">
+                        {active.into_iter().map(|r| view! {
+                            <a class="card agent-card step-card step-active live-card" href=format!("/tasks/{}", r.task_id)>
+                                <header class="step-head">
+                                    <span class=format!("role-pill role-{}", r.role.to_lowercase())>{r.role.clone()}</span>
+                                    <span class="status status-active">"active"</span>
+                                </header>
+                                <h3>{r.agent_name.clone()}</h3>
+                                <p class="agent-meta small">{r.model.clone()}
+                                    {r.simulated.then(|| view! { " " <span class="badge badge-sim">"Simulated"</span> })}
+                                </p>
+                                <p class="small task-cell">{r.description.clone()}</p>
+                                <p class="small num">{format!("{} tokens · {}", r.tokens, r.cost)}</p>
+                            </a>
+                        }).collect_view()}
+                    </div>
+                }.into_any()
+            }}
         </section>
         <section class="card-grid">
             <div class="card">
