@@ -81,7 +81,7 @@ pub struct DashboardView {
 }
 
 /// An agent at work, for the fleet view.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveRun {
     /// Task id.
     pub task_id: String,
