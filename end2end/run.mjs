@@ -325,6 +325,35 @@ try {
     await context.close();
   });
 
+  await test('an agent is created with a live prompt preview, edited and deleted', async () => {
+    const { context, page } = await newPage();
+    await hydrated(page, '/agents');
+    await page.click('[data-testid="new-agent"]');
+    await page.fill('[data-testid="agent-name"]', 'Security reviewer');
+    await page.selectOption('[data-testid="agent-role"]', 'REVIEWER');
+    await page.fill('[data-testid="agent-instructions"]', 'Focus on the OWASP top 10.');
+    await page.fill('[data-testid="preview-task"]', 'Review the login flow');
+    await page.waitForSelector('[data-testid="preview-system"] >> text=You are the REVIEWER');
+    await page.waitForSelector('[data-testid="preview-system"] >> text=Focus on the OWASP top 10.');
+    await page.waitForSelector('[data-testid="prompt-preview"] >> text=Review the login flow');
+    await page.screenshot({ path: join(shots, 'agent-editor.png'), fullPage: true });
+    await page.click('[data-testid="agent-save"]');
+    await page.waitForSelector('[data-testid="agent-card"] >> text=Security reviewer');
+    assert(sql("SELECT custom_instructions FROM agents WHERE name = 'Security reviewer'") === 'Focus on the OWASP top 10.', 'saved');
+    const card = page.locator('[data-testid="agent-card"]', { hasText: 'Security reviewer' });
+    await card.locator('[data-testid="edit-agent"]').click();
+    await page.waitForSelector('[data-testid="agent-name"]');
+    await page.fill('[data-testid="agent-temperature"]', '0.2');
+    await page.click('[data-testid="agent-save"]');
+    await page.waitForFunction(() => !document.querySelector('[data-testid="agent-save"]'));
+    assert(sql("SELECT temperature FROM agents WHERE name = 'Security reviewer'") === '0.2', 'temperature updated');
+    await card.locator('[data-testid="delete-agent"]').click();
+    await card.locator('[data-testid="confirm-delete-agent"]').click();
+    await page.waitForSelector('[data-testid="agent-card"] >> text=Security reviewer', { state: 'detached' });
+    assert(sql("SELECT COUNT(*) FROM agents WHERE name = 'Security reviewer'") === '0', 'deleted');
+    await context.close();
+  });
+
   await test('sign in (a wrong password is refused), then sign out', async () => {
     // A fresh browser: its own session, so signing out leaves the shared one alone.
     const { context, page } = await newPage({ storageState: { cookies: [], origins: [] } });

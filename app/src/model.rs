@@ -122,6 +122,48 @@ pub struct AgentCard {
     pub temperature: f64,
     /// `idle`, `active`, `completed` or `failed`.
     pub status: String,
+    /// Formatted cost of all its calls.
+    pub cost: String,
+    /// Tokens of all its calls.
+    pub tokens: i64,
+}
+
+/// An agent's editable fields, as the form shows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AgentForm {
+    /// Id (None for a new agent).
+    pub id: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: String,
+    /// Description.
+    pub description: String,
+    /// Provider id ("" for the simulator default).
+    pub provider_id: String,
+    /// Model.
+    pub model: String,
+    /// Temperature.
+    pub temperature: f64,
+    /// Completion token limit.
+    pub max_tokens: i64,
+    /// System prompt.
+    pub system_prompt: String,
+    /// Custom instructions.
+    pub custom_instructions: String,
+}
+
+/// What the model would receive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromptPreviewView {
+    /// `simple` or `complex`.
+    pub complexity: String,
+    /// System prompt.
+    pub system_prompt: String,
+    /// First user message.
+    pub user_message: String,
+    /// Estimated tokens.
+    pub tokens: i64,
 }
 
 /// One row of the price table, formatted.

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::{AgentCard, AppError};
+use crate::model::{AgentCard, AgentForm, AppError, PromptPreviewView};
 
 /// The agents of the current workspace.
 #[server(prefix = "/api", endpoint = "agents")]
@@ -22,6 +22,109 @@ pub async fn list_agents() -> Result<Vec<AgentCard>, AppError> {
             model: a.model,
             temperature: a.temperature,
             status: a.status,
+            cost: crate::ssr::money(a.cost_micros),
+            tokens: a.tokens,
         })
         .collect())
+}
+
+/// One agent's editable fields.
+#[server(prefix = "/api", endpoint = "load_agent_form")]
+pub async fn load_agent_form(id: String) -> Result<AgentForm, AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal().await?;
+    let a = engine::store::agents::get(cx.store.pool(), &who.workspace_id, &id).await?;
+    Ok(AgentForm {
+        id: Some(a.id),
+        name: a.name,
+        role: a.role,
+        description: a.description,
+        provider_id: a.provider_id.unwrap_or_default(),
+        model: a.model,
+        temperature: a.temperature,
+        max_tokens: a.max_tokens,
+        system_prompt: a.system_prompt,
+        custom_instructions: a.custom_instructions,
+    })
+}
+
+/// Creates (no id) or updates an agent; returns its id.
+#[server(prefix = "/api", endpoint = "save_agent")]
+pub async fn save_agent(form: AgentForm) -> Result<String, AppError> {
+    use engine::store::agents::{self, AgentInput};
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal_for_write().await?;
+    who.require(engine::domain::MemberRole::Developer)?;
+    let input = AgentInput {
+        name: Some(form.name),
+        role: Some(form.role),
+        description: Some(form.description),
+        provider_id: Some(form.provider_id),
+        model: Some(form.model),
+        temperature: Some(form.temperature),
+        max_tokens: Some(form.max_tokens),
+        system_prompt: Some(form.system_prompt),
+        custom_instructions: Some(form.custom_instructions),
+        tags: None,
+    };
+    let (agent, action) = match form.id {
+        Some(id) => {
+            let before = agents::get(cx.store.pool(), &who.workspace_id, &id).await?;
+            let agent = agents::update(
+                &cx.store,
+                &who.workspace_id,
+                &id,
+                &input.resolve(Some(&before))?,
+            )
+            .await?;
+            (agent, "agent.update")
+        }
+        None => (
+            agents::create_checked(&cx.store, &who.workspace_id, &input.resolve(None)?).await?,
+            "agent.create",
+        ),
+    };
+    crate::ssr::audit(
+        &who,
+        action,
+        format!("agent:{}", agent.id),
+        serde_json::json!({ "name": agent.name, "role": agent.role }),
+    )
+    .await;
+    Ok(agent.id)
+}
+
+/// Deletes an agent.
+#[server(prefix = "/api", endpoint = "delete_agent")]
+pub async fn delete_agent(id: String) -> Result<(), AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal_for_write().await?;
+    who.require(engine::domain::MemberRole::Developer)?;
+    engine::store::agents::delete(&cx.store, &who.workspace_id, &id).await?;
+    crate::ssr::audit(
+        &who,
+        "agent.delete",
+        format!("agent:{id}"),
+        serde_json::json!({}),
+    )
+    .await;
+    Ok(())
+}
+
+/// Exactly what an agent being edited would receive for `task`.
+#[server(prefix = "/api", endpoint = "preview_prompt")]
+pub async fn preview_prompt(
+    role: String,
+    system_prompt: String,
+    custom_instructions: String,
+    task: String,
+) -> Result<PromptPreviewView, AppError> {
+    crate::ssr::principal().await?;
+    let p = engine::runner::preview_for(&role, &system_prompt, &custom_instructions, &task)?;
+    Ok(PromptPreviewView {
+        complexity: p.complexity,
+        system_prompt: p.system_prompt,
+        user_message: p.user_message,
+        tokens: p.tokens,
+    })
 }

@@ -3,19 +3,177 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::agents::list_agents;
+use crate::api::agents::{delete_agent, list_agents, load_agent_form, preview_prompt, save_agent};
+use crate::api::providers::list_providers;
 use crate::components::empty_state::EmptyState;
-use crate::model::AgentCard;
+use crate::components::toast::{ToastKind, use_toasts};
+use crate::model::{AgentCard, AgentForm};
 use crate::pages::{PageHeader, loaded};
+
+/// Which agent the editor shows: none, a new one, or an existing one by id.
+#[derive(Clone, PartialEq)]
+enum Editing {
+    Closed,
+    New,
+    Existing(String),
+}
 
 /// `/agents`.
 #[component]
 pub fn AgentsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| list_agents());
+    let editing = RwSignal::new(Editing::Closed);
+    provide_context(editing);
+    provide_context(data);
     view! {
         <Title text="Agents" />
-        <PageHeader title="Agents" subtitle="The agents in this workspace and what they run on." />
+        <PageHeader title="Agents" subtitle="The agents in this workspace and what they run on.">
+            <button class="button" type="button" data-testid="new-agent" on:click=move |_| editing.set(Editing::New)>
+                "New agent"
+            </button>
+        </PageHeader>
+        {move || match editing.get() {
+            Editing::Closed => ().into_any(),
+            Editing::New => view! { <AgentEditor form=AgentForm { role: "BUILDER".into(), model: "sim-standard".into(), temperature: 0.7, max_tokens: 4096, ..AgentForm::default() } /> }.into_any(),
+            Editing::Existing(id) => {
+                let form = Resource::new(move || id.clone(), load_agent_form);
+                view! { {loaded(form, 1, |f| view! { <AgentEditor form=f /> })} }.into_any()
+            }
+        }}
         {loaded(data, 5, |agents| view! { <AgentList agents /> })}
+    }
+}
+
+const ROLES: [&str; 5] = ["ANALYST", "PLANNER", "BUILDER", "TESTER", "REVIEWER"];
+
+#[component]
+fn AgentEditor(form: AgentForm) -> impl IntoView {
+    let editing = expect_context::<RwSignal<Editing>>();
+    let agents = expect_context::<Resource<Result<Vec<AgentCard>, crate::model::AppError>>>();
+    let providers = Resource::new(|| (), |_| list_providers());
+    let is_new = form.id.is_none();
+    let id = form.id.clone();
+    let name = RwSignal::new(form.name);
+    let role = RwSignal::new(form.role);
+    let description = RwSignal::new(form.description);
+    let provider_id = RwSignal::new(form.provider_id);
+    let model = RwSignal::new(form.model);
+    let temperature = RwSignal::new(form.temperature.to_string());
+    let max_tokens = RwSignal::new(form.max_tokens.to_string());
+    let system_prompt = RwSignal::new(form.system_prompt);
+    let custom = RwSignal::new(form.custom_instructions);
+    let task = RwSignal::new("Add input validation to the signup form".to_owned());
+    let preview = Resource::new(
+        move || (role.get(), system_prompt.get(), custom.get(), task.get()),
+        |(r, p, c, t)| preview_prompt(r, p, c, t),
+    );
+    let toasts = use_toasts();
+    let save = Action::new(move |form: &AgentForm| {
+        let form = form.clone();
+        async move { save_agent(form).await }
+    });
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(_)) => {
+            if let Some(t) = toasts {
+                t.show(ToastKind::Success, "Agent saved");
+            }
+            editing.set(Editing::Closed);
+            agents.refetch();
+        }
+        Some(Err(e)) => {
+            if let Some(t) = toasts {
+                t.show(ToastKind::Error, e.to_string());
+            }
+        }
+        None => {}
+    });
+    let field = |label: &'static str, signal: RwSignal<String>, testid: &'static str| {
+        view! {
+            <label>
+                {label}
+                <input data-testid=testid prop:value=move || signal.get() on:input=move |ev| signal.set(event_target_value(&ev)) />
+            </label>
+        }
+    };
+    view! {
+        <section class="card agent-editor" aria-labelledby="agent-editor-title">
+            <h2 id="agent-editor-title">{if is_new { "New agent" } else { "Edit agent" }}</h2>
+            <form class="agent-form" on:submit=move |ev| {
+                ev.prevent_default();
+                let temperature = temperature.get_untracked().trim().parse::<f64>().unwrap_or(f64::NAN);
+                let max_tokens = max_tokens.get_untracked().trim().parse::<i64>().unwrap_or(0);
+                save.dispatch(AgentForm {
+                    id: id.clone(),
+                    name: name.get_untracked(),
+                    role: role.get_untracked(),
+                    description: description.get_untracked(),
+                    provider_id: provider_id.get_untracked(),
+                    model: model.get_untracked(),
+                    temperature,
+                    max_tokens,
+                    system_prompt: system_prompt.get_untracked(),
+                    custom_instructions: custom.get_untracked(),
+                });
+            }>
+                <div class="agent-form-grid">
+                    {field("Name", name, "agent-name")}
+                    <label>
+                        "Role"
+                        <select data-testid="agent-role" on:change=move |ev| role.set(event_target_value(&ev))>
+                            {ROLES.iter().map(|r| view! { <option value=*r selected=move || role.get() == *r>{*r}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    <label>
+                        "Provider"
+                        <select data-testid="agent-provider" on:change=move |ev| provider_id.set(event_target_value(&ev))>
+                            <option value="" selected=move || provider_id.get().is_empty()>"Simulator (default)"</option>
+                            <Transition fallback=|| ()>
+                                {move || Suspend::new(async move {
+                                    providers.await.unwrap_or_default().into_iter().map(|p| {
+                                        let pid = p.id.clone();
+                                        view! { <option value=p.id.clone() selected=move || provider_id.get() == pid>{format!("{} ({})", p.name, p.kind)}</option> }
+                                    }).collect_view()
+                                })}
+                            </Transition>
+                        </select>
+                    </label>
+                    {field("Model", model, "agent-model")}
+                    {field("Temperature (0–2)", temperature, "agent-temperature")}
+                    {field("Max tokens", max_tokens, "agent-max-tokens")}
+                </div>
+                {field("Description", description, "agent-description")}
+                <label>
+                    "System prompt (empty uses the role template)"
+                    <textarea rows="4" data-testid="agent-system-prompt" prop:value=move || system_prompt.get() on:input=move |ev| system_prompt.set(event_target_value(&ev))></textarea>
+                </label>
+                <label>
+                    "Custom instructions"
+                    <textarea rows="2" data-testid="agent-instructions" prop:value=move || custom.get() on:input=move |ev| custom.set(event_target_value(&ev))></textarea>
+                </label>
+                <div class="prompt-preview" data-testid="prompt-preview">
+                    <label>
+                        "Preview for the task"
+                        <input data-testid="preview-task" prop:value=move || task.get() on:input=move |ev| task.set(event_target_value(&ev)) />
+                    </label>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match preview.await {
+                                Ok(p) => view! {
+                                    <p class="small muted">{format!("{} task · ~{} prompt tokens · exactly what the model receives:", p.complexity, p.tokens)}</p>
+                                    <pre class="message-text" data-testid="preview-system">{p.system_prompt}</pre>
+                                    <pre class="message-text">{p.user_message}</pre>
+                                }.into_any(),
+                                Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
+                            }
+                        })}
+                    </Transition>
+                </div>
+                <div class="form-actions">
+                    <button class="button button-secondary" type="button" on:click=move |_| editing.set(Editing::Closed)>"Cancel"</button>
+                    <button class="button" type="submit" data-testid="agent-save" disabled=move || save.pending().get()>"Save agent"</button>
+                </div>
+            </form>
+        </section>
     }
 }
 
@@ -40,6 +198,24 @@ fn AgentList(agents: Vec<AgentCard>) -> impl IntoView {
 
 #[component]
 fn AgentCardView(agent: AgentCard) -> impl IntoView {
+    let editing = expect_context::<RwSignal<Editing>>();
+    let agents = expect_context::<Resource<Result<Vec<AgentCard>, crate::model::AppError>>>();
+    let confirming = RwSignal::new(false);
+    let toasts = use_toasts();
+    let remove = Action::new(move |id: &String| {
+        let id = id.clone();
+        async move { delete_agent(id).await }
+    });
+    Effect::new(move |_| match remove.value().get() {
+        Some(Ok(())) => agents.refetch(),
+        Some(Err(e)) => {
+            if let Some(t) = toasts {
+                t.show(ToastKind::Error, e.to_string());
+            }
+        }
+        None => {}
+    });
+    let id = agent.id.clone();
     let role_class = format!("role-pill role-{}", agent.role.to_ascii_lowercase());
     let status_class = format!("status status-{}", agent.status);
     let provider = agent.provider.unwrap_or_else(|| "No provider".to_owned());
@@ -83,7 +259,36 @@ fn AgentCardView(agent: AgentCard) -> impl IntoView {
                         <span class=status_class>{agent.status}</span>
                     </dd>
                 </div>
+                <div>
+                    <dt>"Tokens"</dt>
+                    <dd class="num">{agent.tokens.to_string()}</dd>
+                </div>
+                <div>
+                    <dt>"Cost"</dt>
+                    <dd class="num">{agent.cost}</dd>
+                </div>
             </dl>
+            <div class="card-actions">
+                <button class="button button-small button-secondary" type="button" data-testid="edit-agent"
+                    on:click={
+                        let id = id.clone();
+                        move |_| editing.set(Editing::Existing(id.clone()))
+                    }>"Edit"</button>
+                {move || if confirming.get() {
+                    let id = id.clone();
+                    view! {
+                        <span class="small">"Delete this agent?"</span>
+                        <button class="button button-small danger" type="button" data-testid="confirm-delete-agent"
+                            on:click=move |_| { remove.dispatch(id.clone()); }>"Delete"</button>
+                        <button class="button button-small button-secondary" type="button" on:click=move |_| confirming.set(false)>"Keep"</button>
+                    }.into_any()
+                } else {
+                    view! {
+                        <button class="button button-small button-secondary" type="button" data-testid="delete-agent"
+                            on:click=move |_| confirming.set(true)>"Delete"</button>
+                    }.into_any()
+                }}
+            </div>
         </article>
     }
 }

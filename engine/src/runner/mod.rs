@@ -1130,3 +1130,109 @@ pub fn conversation_markdown(task: &Task, runs: &[tasks::RunConversation]) -> St
     }
     out
 }
+
+/// The result of "test connection".
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProviderCheck {
+    /// Whether the provider answered with a complete reply.
+    pub ok: bool,
+    /// The model asked.
+    pub model: String,
+    /// Wall time of the call.
+    pub latency_ms: i64,
+    /// The reply (short) or why it failed (`auth`, `rate_limited`, … and an excerpt).
+    pub message: String,
+    /// The error class when it failed.
+    pub error_class: Option<String>,
+}
+
+/// A small, cheap model of each kind for connection tests when none is given.
+fn probe_model(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::Openai => "gpt-4o-mini",
+        ProviderKind::Anthropic => "claude-3-5-haiku-latest",
+        ProviderKind::Gemini => "gemini-2.0-flash",
+        ProviderKind::OpenaiCompatible => "default",
+        ProviderKind::Simulator => "sim-fast",
+    }
+}
+
+impl Runner {
+    /// "Test connection": one tiny request to the provider, no retries, 20 s limit. Admins only.
+    pub async fn test_provider(
+        &self,
+        who: &Principal,
+        provider_id: &str,
+        model: Option<String>,
+    ) -> Result<ProviderCheck> {
+        who.require(MemberRole::Admin)?;
+        let provider =
+            crate::store::providers::get(&self.store, &who.workspace_id, provider_id).await?;
+        let kind = ProviderKind::parse(&provider.kind)?;
+        let model = model
+            .map(|m| m.trim().to_owned())
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| probe_model(kind).to_owned());
+        let client: Arc<dyn providers::Provider> = if kind == ProviderKind::Simulator {
+            Arc::new(Simulator::new(SimConfig::from_base_url(
+                provider.base_url.as_deref(),
+            )))
+        } else {
+            let base_url = provider
+                .base_url
+                .clone()
+                .or_else(|| providers::default_base_url(kind).map(str::to_owned))
+                .ok_or_else(|| Error::invalid("base_url", "this provider needs a base URL"))?;
+            let api_key = crate::store::providers::api_key(
+                &self.store,
+                &self.master_key,
+                &who.workspace_id,
+                provider_id,
+            )
+            .await?;
+            providers::client_for(
+                kind,
+                Some(HttpConfig {
+                    base_url: base_url.trim_end_matches('/').to_owned(),
+                    api_key,
+                    client: self.http.clone(),
+                }),
+            )
+        };
+        let request = ChatRequest {
+            model: model.clone(),
+            system: "You are a connection test. Reply with the single word OK.".into(),
+            messages: vec![Message::user("Say OK.")],
+            temperature: 0.0,
+            max_tokens: 8,
+            tools: Vec::new(),
+        };
+        let start = Instant::now();
+        let result =
+            tokio::time::timeout(Duration::from_secs(20), client.complete(&request, &|_| {})).await;
+        let latency_ms = i64::try_from(start.elapsed().as_millis()).unwrap_or(0);
+        Ok(match result {
+            Ok(Ok(done)) => ProviderCheck {
+                ok: true,
+                model,
+                latency_ms,
+                message: excerpt(done.text.trim(), 200),
+                error_class: None,
+            },
+            Ok(Err(e)) => ProviderCheck {
+                ok: false,
+                model,
+                latency_ms,
+                message: excerpt(&e.message, 300),
+                error_class: Some(e.class.as_str().to_owned()),
+            },
+            Err(_) => ProviderCheck {
+                ok: false,
+                model,
+                latency_ms,
+                message: "no answer within 20 s".into(),
+                error_class: Some("timeout".into()),
+            },
+        })
+    }
+}

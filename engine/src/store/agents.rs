@@ -77,6 +77,10 @@ pub struct AgentSummary {
     pub status: String,
     /// Unix milliseconds.
     pub created_at: i64,
+    /// Cost of all its calls, micro-USD (from the hourly rollups).
+    pub cost_micros: i64,
+    /// Prompt + completion tokens of all its calls.
+    pub tokens: i64,
 }
 
 /// Creates an agent and its prompt version 1 (active), atomically when `conn` is a transaction.
@@ -135,8 +139,11 @@ pub async fn list<'e>(
 ) -> Result<Vec<AgentSummary>> {
     Ok(sqlx::query_as(
         "SELECT a.id, a.name, a.role, a.description, p.name AS provider_name, p.kind AS provider_kind, \
-         a.model, a.temperature, a.status, a.created_at \
+         a.model, a.temperature, a.status, a.created_at, \
+         CAST(COALESCE(u.cost, 0) AS BIGINT) AS cost_micros, CAST(COALESCE(u.tokens, 0) AS BIGINT) AS tokens \
          FROM agents a LEFT JOIN providers p ON p.id = a.provider_id \
+         LEFT JOIN (SELECT agent_id, SUM(cost_micros) AS cost, SUM(prompt_tokens + completion_tokens) AS tokens \
+                    FROM metric_rollups_hourly WHERE workspace_id = $1 GROUP BY agent_id) u ON u.agent_id = a.id \
          WHERE a.workspace_id = $1 \
          ORDER BY CASE a.role WHEN 'ANALYST' THEN 0 WHEN 'PLANNER' THEN 1 WHEN 'BUILDER' THEN 2 \
          WHEN 'TESTER' THEN 3 WHEN 'REVIEWER' THEN 4 ELSE 5 END, a.name",

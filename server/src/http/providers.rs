@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(list).post(create))
         .route("/{id}", get(show).patch(update).delete(remove))
+        .route("/{id}/test", axum::routing::post(test))
 }
 
 #[derive(Deserialize)]
@@ -138,4 +139,44 @@ async fn remove(
     )
     .await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TestBody {
+    model: Option<String>,
+}
+
+/// "Test connection": one tiny call, reported as `{ok, model, latency_ms, message, error_class}`.
+async fn test(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Client(client): Client,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<engine::runner::ProviderCheck>, ApiError> {
+    // The body is optional: no body tests the kind's default small model.
+    let body: TestBody = if body.iter().all(u8::is_ascii_whitespace) {
+        TestBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "INVALID_BODY",
+                e.to_string(),
+            )
+        })?
+    };
+    let model = body.model;
+    let check = state.runner.test_provider(&who, &id, model).await?;
+    audit(
+        &state,
+        &who,
+        &client,
+        "provider.test",
+        format!("provider:{id}"),
+        json!({ "ok": check.ok, "model": check.model }),
+    )
+    .await;
+    Ok(Json(check))
 }

@@ -507,3 +507,61 @@ app_test!(agents_are_managed_over_rest_with_a_prompt_preview, |app| {
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 });
+
+app_test!(
+    test_connection_reports_success_and_failure_without_leaking_the_key,
+    |app| {
+        let key = setup(&app, false).await;
+        let providers: Value = get(&app, &key, "/api/v1/providers").await;
+        let sim = providers[0]["id"].as_str().unwrap().to_owned();
+        let (status, check) = post(
+            &app,
+            &key,
+            &format!("/api/v1/providers/{sim}/test"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, 200, "{check}");
+        assert_eq!(check["ok"], true);
+        assert_eq!(check["model"], "sim-fast");
+        // A real kind pointed at a closed local port fails clearly and never echoes the key.
+        let (status, created) = post(
+        &app,
+        &key,
+        "/api/v1/providers",
+        json!({ "name": "Local vLLM", "kind": "openai_compatible", "base_url": "http://127.0.0.1:9", "api_key": "sk-never-shown-5678" }),
+    )
+    .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let id = created["id"].as_str().unwrap();
+        let (status, check) = post(
+            &app,
+            &key,
+            &format!("/api/v1/providers/{id}/test"),
+            json!({ "model": "llama3" }),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(check["ok"], false);
+        assert_eq!(check["error_class"], "connection");
+        assert!(!check.to_string().contains("sk-never-shown"));
+        let (status, _) = post(
+            &app,
+            &key,
+            &format!("/api/v1/providers/{id}/test"),
+            json!({ "bogus": 1 }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let ws = default_ws(&app).await;
+        let (_, dev) = member_with_key(&app, &ws, "dev2@example.com", MemberRole::Developer).await;
+        let (status, _) = post(
+            &app,
+            &dev,
+            &format!("/api/v1/providers/{id}/test"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+);
