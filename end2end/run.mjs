@@ -220,6 +220,10 @@ try {
     await page.reload();
     await page.waitForSelector('body[data-hydrated="true"]');
     assert(!(await page.content()).includes('TOPSECRET'), 'the raw key is on the reloaded page');
+    // Test connection: the offline simulator answers and the toast says so.
+    const simRow = page.locator('[data-testid="provider-row"]', { hasText: 'Simulator' });
+    await simRow.locator('[data-testid="test-provider"]').click();
+    await page.waitForSelector('[data-testid="toast"] >> text=Connection OK');
     await page.screenshot({ path: join(shots, 'settings-desktop.png'), fullPage: true });
     await context.close();
   });

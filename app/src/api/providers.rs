@@ -71,3 +71,32 @@ pub async fn delete_provider(id: String) -> Result<(), AppError> {
     .await;
     Ok(())
 }
+
+/// "Test connection": one tiny call to the provider; returns a sentence for a toast and
+/// whether it worked (admins only).
+#[server(prefix = "/api", endpoint = "test_provider")]
+pub async fn test_provider(id: String) -> Result<(bool, String), AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal_for_write().await?;
+    let check = cx.runner.test_provider(&who, &id, None).await?;
+    crate::ssr::audit(
+        &who,
+        "provider.test",
+        format!("provider:{id}"),
+        serde_json::json!({ "ok": check.ok, "model": check.model }),
+    )
+    .await;
+    let text = if check.ok {
+        format!(
+            "Connection OK: {} answered in {} ms",
+            check.model, check.latency_ms
+        )
+    } else {
+        format!(
+            "Connection failed ({}): {}",
+            check.error_class.unwrap_or_default(),
+            check.message
+        )
+    };
+    Ok((check.ok, text))
+}

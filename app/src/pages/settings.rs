@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::providers::{AddProvider, DeleteProvider, list_providers};
+use crate::api::providers::{AddProvider, DeleteProvider, TestProvider, list_providers};
 use crate::api::settings::{SaveDefaults, SetPrice, get_settings};
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::model::{AppError, SettingsView};
@@ -205,6 +205,17 @@ fn PriceForm() -> impl IntoView {
 fn ProvidersCard() -> impl IntoView {
     let add = ServerAction::<AddProvider>::new();
     let remove = ServerAction::<DeleteProvider>::new();
+    let test = ServerAction::<TestProvider>::new();
+    let test_toasts = use_toasts();
+    Effect::new(move |_| {
+        if let (Some(result), Some(t)) = (test.value().get(), test_toasts) {
+            match result {
+                Ok((true, text)) => t.show(ToastKind::Success, text),
+                Ok((false, text)) => t.show(ToastKind::Error, text),
+                Err(e) => t.show(ToastKind::Error, e.to_string()),
+            }
+        }
+    });
     let providers = Resource::new(
         move || (add.version().get(), remove.version().get()),
         |_| list_providers(),
@@ -262,6 +273,19 @@ fn ProvidersCard() -> impl IntoView {
                                                 <code class="key-hint" data-testid="key-hint">
                                                     {p.key_hint.unwrap_or_else(|| "no key".to_owned())}
                                                 </code>
+                                                <button
+                                                    class="button button-secondary button-small"
+                                                    type="button"
+                                                    data-testid="test-provider"
+                                                    aria-label=format!("Test the connection to {name}")
+                                                    disabled=move || test.pending().get()
+                                                    on:click={
+                                                        let id = id.clone();
+                                                        move |_| { test.dispatch(TestProvider { id: id.clone() }); }
+                                                    }
+                                                >
+                                                    "Test"
+                                                </button>
                                                 <button
                                                     class="button button-secondary button-small"
                                                     type="button"

@@ -565,3 +565,91 @@ app_test!(
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
 );
+
+/// A local OpenAI-compatible server that streams a short answer with usage to every call.
+async fn fake_openai_compatible() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(move |headers: axum::http::HeaderMap| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                assert_eq!(headers["authorization"], "Bearer sk-local-abcd");
+                let body = "data: {\"choices\":[{\"delta\":{\"content\":\"Done: \"}}]}\n\n\
+                    data: {\"choices\":[{\"delta\":{\"content\":\"reviewed.\"}}]}\n\n\
+                    data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":100}}\n\n\
+                    data: [DONE]\n\n";
+                ([("content-type", "text/event-stream")], body)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/v1"), calls)
+}
+
+app_test!(
+    agents_run_on_an_openai_compatible_server_by_configuration_alone,
+    |app| {
+        let key = setup(&app, false).await;
+        let (base, calls) = fake_openai_compatible().await;
+        let (status, provider) = post(
+        &app,
+        &key,
+        "/api/v1/providers",
+        json!({ "name": "Local vLLM", "kind": "openai_compatible", "base_url": base, "api_key": "sk-local-abcd" }),
+    )
+    .await;
+        assert_eq!(status, StatusCode::CREATED, "{provider}");
+        // A price for the model, so the cost is exact: $1 per 1M prompt, $2 per 1M completion tokens.
+        let res = app
+        .client
+        .put(app.url("/api/v1/prices"))
+        .bearer_auth(&key)
+        .json(&json!({
+            "provider_kind": "openai_compatible", "model": "llama3", "input_per_mtok_micros": 1_000_000,
+            "output_per_mtok_micros": 2_000_000, "cached_input_per_mtok_micros": 500_000, "context_window": 8192,
+        }))
+        .send()
+        .await
+        .unwrap();
+        assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+        let agents: Value = get(&app, &key, "/api/v1/agents").await;
+        for agent in agents.as_array().unwrap() {
+            if ["ANALYST", "REVIEWER"].contains(&agent["role"].as_str().unwrap()) {
+                let res = app
+                    .client
+                    .patch(app.url(&format!("/api/v1/agents/{}", agent["id"].as_str().unwrap())))
+                    .bearer_auth(&key)
+                    .json(&json!({ "provider_id": provider["id"], "model": "llama3" }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 200);
+            }
+        }
+        let (_, task) = post(
+        &app,
+        &key,
+        "/api/v1/tasks",
+        json!({ "description": "Review the login flow", "workflow": "code_review", "force_analyst": true }),
+    )
+    .await;
+        let done = wait_finished(&app, &key, task["id"].as_str().unwrap()).await;
+        assert_eq!(done["status"], "completed", "{done}");
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+        for step in done["steps"].as_array().unwrap() {
+            assert_eq!(step["provider_kind"], "openai_compatible");
+            assert_eq!(step["prompt_tokens"], 1000);
+            assert_eq!(step["completion_tokens"], 100);
+            // 1000 × $1/M + 100 × $2/M = $0.0012 = 1,200 micro-USD.
+            assert_eq!(step["cost_micros"], 1200);
+            assert_eq!(step["output"], "Done: reviewed.");
+        }
+        assert_eq!(done["cost_micros"], 2400);
+    }
+);
