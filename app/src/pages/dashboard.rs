@@ -85,14 +85,8 @@ fn Dashboard(view: DashboardView) -> impl IntoView {
             <StatCard
                 label="Running tasks"
                 value=tasks_running.to_string()
-                hint=format!("{tasks_queued} queued")
+                hint=format!("{tasks_queued} queued · {tasks_total} all time")
                 testid="stat-running"
-            />
-            <StatCard
-                label="Tasks"
-                value=tasks_total.to_string()
-                hint="all time"
-                testid="stat-tasks"
             />
             <StatCard
                 label="LLM calls today"
