@@ -326,8 +326,100 @@ app_test!(authorization_matrix, |app| {
         .await
         .unwrap();
     let kid = admins_key["api_key"]["id"].as_str().unwrap().to_owned();
+    // A slow simulator keeps the task running while the matrix cancels it.
+    sqlx::query(
+        "UPDATE providers SET base_url = 'sim://slow?token_delay_ms=200' WHERE kind = 'simulator'",
+    )
+    .execute(app.store().pool())
+    .await
+    .unwrap();
+    let aid = engine::store::agents::list(app.store().pool(), &ws)
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    let task: Value = app
+        .client
+        .post(app.url("/api/v1/tasks"))
+        .bearer_auth(&admin)
+        .json(&json!({ "description": "Refactor the database layer for security and performance" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tid = task["id"].as_str().unwrap().to_owned();
 
     let rows: Vec<Row> = vec![
+        (
+            Method::GET,
+            "/api/v1/agents".into(),
+            None,
+            [401, 200, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/agents/{aid}"),
+            None,
+            [401, 200, 200, 200, 404],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/agents/{aid}/prompt-preview?task=x"),
+            None,
+            [401, 200, 200, 200, 404],
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/agents/{aid}"),
+            Some(json!({ "temperature": 0.3 })),
+            [401, 403, 200, 200, 404],
+        ),
+        (
+            Method::GET,
+            "/api/v1/tasks".into(),
+            None,
+            [401, 200, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/tasks/{tid}"),
+            None,
+            [401, 200, 200, 200, 404],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/tasks/{tid}/records"),
+            None,
+            [401, 200, 200, 200, 404],
+        ),
+        (
+            Method::POST,
+            "/api/v1/tasks/estimate".into(),
+            Some(json!({ "description": "Fix a typo" })),
+            // The other workspace has no agents to plan with.
+            [401, 200, 200, 200, 422],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/tasks/{tid}/cancel"),
+            None,
+            // The developer cancels it; then it is already cancelled for our admin.
+            [401, 403, 200, 409, 404],
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/tasks/{tid}"),
+            None,
+            [401, 403, 204, 404, 404],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/providers/{pid}/test"),
+            None,
+            [401, 403, 403, 200, 404],
+        ),
         (
             Method::GET,
             "/api/auth/session".into(),
@@ -442,7 +534,18 @@ app_test!(authorization_matrix, |app| {
         }
     }
     // Creating things: each caller with a distinct name.
-    let creates: [CreateRow; 3] = [
+    let creates: [CreateRow; 5] = [
+        (
+            "/api/v1/agents",
+            |i| json!({ "name": format!("A{i}"), "role": "builder" }),
+            [401, 403, 201, 201, 201],
+        ),
+        (
+            "/api/v1/tasks",
+            |_| json!({ "description": "Fix a typo", "workflow": "code_review" }),
+            // The other workspace's admin has no agents: planning fails before any credit is taken.
+            [401, 403, 201, 201, 422],
+        ),
         (
             "/api/v1/providers",
             |i| json!({ "name": format!("P{i}"), "kind": "simulator" }),
