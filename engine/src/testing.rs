@@ -162,3 +162,33 @@ macro_rules! store_test {
         }
     };
 }
+
+/// The password of every member [`member_with_key`] creates.
+pub const TEST_PASSWORD: &str = "a long enough password";
+
+/// Creates a member of `workspace_id` with `role` (password [`TEST_PASSWORD`]) and an API key;
+/// returns (user id, key). For tests and benchmarks that call the API as a given role.
+pub async fn member_with_key(
+    store: &Store,
+    workspace_id: &str,
+    email: &str,
+    role: crate::domain::MemberRole,
+) -> (String, String) {
+    let mut conn = store.pool().acquire().await.expect("connection");
+    let member =
+        crate::store::users::create(&mut conn, workspace_id, email, Some(TEST_PASSWORD), role)
+            .await
+            .expect("create member");
+    drop(conn);
+    let who = crate::auth::Principal {
+        user_id: member.id.clone(),
+        email: member.email,
+        workspace_id: workspace_id.to_owned(),
+        role,
+        method: crate::auth::AuthMethod::ApiKey,
+    };
+    let (key, _) = crate::store::api_keys::create(store, &who, "test")
+        .await
+        .expect("create API key");
+    (member.id, key)
+}

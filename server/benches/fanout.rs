@@ -12,9 +12,7 @@
 
 use std::time::{Duration, Instant};
 
-use engine::auth::{AuthMethod, Principal};
 use engine::domain::MemberRole;
-use engine::store::{api_keys, users};
 use futures_util::{SinkExt, StreamExt};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -48,19 +46,8 @@ async fn main() {
         .unwrap()
         .unwrap()
         .id;
-    let mut conn = store.pool().acquire().await.unwrap();
-    let admin = users::create(&mut conn, &ws, "bench@example.com", None, MemberRole::Admin)
-        .await
-        .unwrap();
-    drop(conn);
-    let who = Principal {
-        user_id: admin.id,
-        email: admin.email,
-        workspace_id: ws,
-        role: MemberRole::Admin,
-        method: AuthMethod::ApiKey,
-    };
-    let (key, _) = api_keys::create(&store, &who, "bench").await.unwrap();
+    let (_, key) =
+        engine::testing::member_with_key(&store, &ws, "bench@example.com", MemberRole::Admin).await;
     sqlx::query("UPDATE providers SET base_url = 'sim://bench?token_delay_ms=4&ttft_ms=20' WHERE kind = 'simulator'")
         .execute(store.pool())
         .await

@@ -6,9 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use engine::auth::{AuthMethod, Principal};
 use engine::domain::MemberRole;
-use engine::store::{api_keys, users};
 use engine::testing::TestDb;
 use serde_json::{Value, json};
 
@@ -73,19 +71,8 @@ async fn crash_and_resume(db: TestDb) {
         .unwrap()
         .unwrap()
         .id;
-    let mut conn = store.pool().acquire().await.unwrap();
-    let admin = users::create(&mut conn, &ws, "ops@example.com", None, MemberRole::Admin)
-        .await
-        .unwrap();
-    drop(conn);
-    let who = Principal {
-        user_id: admin.id,
-        email: admin.email,
-        workspace_id: ws.clone(),
-        role: MemberRole::Admin,
-        method: AuthMethod::ApiKey,
-    };
-    let (key, _) = api_keys::create(&store, &who, "crash").await.unwrap();
+    let (_, key) =
+        engine::testing::member_with_key(&store, &ws, "ops@example.com", MemberRole::Admin).await;
     sqlx::query("UPDATE providers SET base_url = 'sim://local?token_delay_ms=15&ttft_ms=50' WHERE kind = 'simulator'")
         .execute(store.pool())
         .await

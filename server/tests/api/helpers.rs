@@ -6,12 +6,10 @@ use engine::testing::TestDb;
 use secrecy::SecretString;
 use server::config::{Config, LogFormat};
 
-use engine::auth::{AuthMethod, Principal};
 use engine::domain::MemberRole;
-use engine::store::{api_keys, users};
 
 /// The password of every test member.
-pub const PASSWORD: &str = "a long enough password";
+pub const PASSWORD: &str = engine::testing::TEST_PASSWORD;
 
 /// Creates a member in `ws` and an API key for them; returns (user id, key).
 pub async fn member_with_key(
@@ -20,21 +18,7 @@ pub async fn member_with_key(
     email: &str,
     role: MemberRole,
 ) -> (String, String) {
-    let store = app.store();
-    let mut conn = store.pool().acquire().await.unwrap();
-    let m = users::create(&mut conn, ws, email, Some(PASSWORD), role)
-        .await
-        .unwrap();
-    drop(conn);
-    let who = Principal {
-        user_id: m.id.clone(),
-        email: m.email.clone(),
-        workspace_id: ws.to_owned(),
-        role,
-        method: AuthMethod::ApiKey,
-    };
-    let (key, _) = api_keys::create(store, &who, "test").await.unwrap();
-    (m.id, key)
+    engine::testing::member_with_key(app.store(), ws, email, role).await
 }
 
 pub async fn default_ws(app: &TestApp) -> String {
