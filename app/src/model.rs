@@ -151,6 +151,17 @@ pub struct AgentForm {
     pub system_prompt: String,
     /// Custom instructions.
     pub custom_instructions: String,
+    /// The explicit fallback chain, tried in order when the agent's own model fails.
+    pub fallbacks: Vec<FallbackForm>,
+}
+
+/// One entry of an agent's fallback chain.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FallbackForm {
+    /// Provider id ("" for the workspace default provider).
+    pub provider_id: String,
+    /// Model.
+    pub model: String,
 }
 
 /// What the model would receive.
@@ -322,10 +333,14 @@ pub struct StepRow {
     pub role: String,
     /// Agent name.
     pub agent_name: String,
-    /// Model.
+    /// The model that answered (the planned one until a call succeeded).
     pub model: String,
+    /// The provider kind that answered (the planned one until a call succeeded).
+    pub provider_kind: String,
     /// Whether its output is simulated.
     pub simulated: bool,
+    /// Which fallback answered and why, when one did.
+    pub fallback_note: Option<String>,
     /// `pending`, `active`, `completed`, `failed` or `cancelled`.
     pub status: String,
     /// Prompt tokens.
@@ -413,10 +428,14 @@ pub struct RunView {
     pub role: String,
     /// Agent.
     pub agent_name: String,
-    /// Model.
+    /// The model that answered.
     pub model: String,
+    /// The provider kind that answered.
+    pub provider_kind: String,
     /// Simulated output.
     pub simulated: bool,
+    /// Which fallback answered and why, when one did.
+    pub fallback_note: Option<String>,
     /// Start time, human.
     pub started: String,
     /// Messages, system prompt first.

@@ -120,20 +120,20 @@ impl From<engine::Error> for AppError {
     /// Maps engine errors to wire errors and sets the matching HTTP status on the server
     /// function's response (401/403/404/422 instead of Leptos's default 500).
     fn from(err: engine::Error) -> Self {
-        let (status, error) = match err {
-            engine::Error::NotFound { .. } => (404, AppError::NotFound(err.to_string())),
-            engine::Error::Invalid { .. } | engine::Error::Conflict(_) => {
-                (422, AppError::Invalid(err.to_string()))
+        // The status comes from the engine, the same table the REST edge uses.
+        let status = err.http_status();
+        let error = match err {
+            engine::Error::NotFound { .. } => AppError::NotFound(err.to_string()),
+            engine::Error::Invalid { .. }
+            | engine::Error::Conflict(_)
+            | engine::Error::LeaseLost(_)
+            | engine::Error::InsufficientCredits(_) => AppError::Invalid(err.to_string()),
+            engine::Error::Unauthorized(_) | engine::Error::Forbidden(_) => {
+                AppError::Denied(err.to_string())
             }
-            engine::Error::InsufficientCredits(_) => (402, AppError::Invalid(err.to_string())),
-            engine::Error::Unauthorized(_) => (401, AppError::Denied(err.to_string())),
-            engine::Error::Forbidden(_) => (403, AppError::Denied(err.to_string())),
             engine::Error::Config(_) | engine::Error::Db(_) | engine::Error::Migrate(_) => {
                 tracing::error!(error = %err, source = ?std::error::Error::source(&err), "server function failed");
-                (
-                    500,
-                    AppError::Internal("the server could not complete the request".to_owned()),
-                )
+                AppError::Internal("the server could not complete the request".to_owned())
             }
         };
         if let (Some(response), Ok(code)) = (
@@ -149,6 +149,16 @@ impl From<engine::Error> for AppError {
 /// Formats micro-dollars for display.
 pub fn money(micros: i64) -> String {
     engine::domain::Money(micros).to_string()
+}
+
+/// Formats a cost that may include calls at an unknown price: "price unknown" rather than
+/// "$0.00" when nothing was priced, "$0.12 + unknown" when part was.
+pub fn cost_label(micros: i64, price_known: bool) -> String {
+    match (price_known, micros) {
+        (true, _) => money(micros),
+        (false, 0) => "price unknown".to_owned(),
+        (false, _) => format!("{} + unknown", money(micros)),
+    }
 }
 
 /// Formats a unit price (micro-dollars per million tokens) without rounding it.

@@ -182,6 +182,21 @@ impl ProviderKind {
     }
 }
 
+/// Checks a text field: no NUL character (Postgres refuses them in text and SQLite would store
+/// a string other tools cut short) and at most `max_chars` characters.
+pub fn check_text(field: &'static str, value: &str, max_chars: usize) -> Result<(), Error> {
+    if value.contains('\0') {
+        return Err(Error::invalid(field, "must not contain a NUL character"));
+    }
+    if value.chars().count() > max_chars {
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
+    }
+    Ok(())
+}
+
 /// An amount of money in integer micro-dollars (1 USD = 1,000,000).
 ///
 /// Integers keep sums exact on both databases; formatting adapts to the magnitude so that small

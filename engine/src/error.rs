@@ -46,6 +46,10 @@ pub enum Error {
     /// Applying migrations failed.
     #[error("migration error")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A worker's claim on a task was taken over (its lease ran out and another worker claimed
+    /// the task, or the task was re-queued): the write was refused and the worker must stop.
+    #[error("the lease on task {0} was lost")]
+    LeaseLost(String),
 }
 
 impl From<sqlx::Error> for Error {
@@ -61,6 +65,33 @@ impl From<sqlx::Error> for Error {
 }
 
 impl Error {
+    /// The HTTP status every edge answers this error with, so that REST handlers and server
+    /// functions can never disagree about the same failure.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Error::NotFound { .. } => 404,
+            Error::Invalid { .. } => 422,
+            Error::Conflict(_) | Error::LeaseLost(_) => 409,
+            Error::Unauthorized(_) => 401,
+            Error::Forbidden(_) => 403,
+            Error::InsufficientCredits(_) => 402,
+            Error::Config(_) | Error::Db(_) | Error::Migrate(_) => 500,
+        }
+    }
+
+    /// The machine-readable code of the SPEC error body.
+    pub fn code(&self) -> String {
+        match self {
+            Error::NotFound { entity, .. } => format!("{}_NOT_FOUND", entity.to_ascii_uppercase()),
+            Error::Invalid { .. } => "VALIDATION_FAILED".into(),
+            Error::Conflict(_) | Error::LeaseLost(_) => "CONFLICT".into(),
+            Error::Unauthorized(_) => "UNAUTHORIZED".into(),
+            Error::Forbidden(_) => "FORBIDDEN".into(),
+            Error::InsufficientCredits(_) => "INSUFFICIENT_CREDITS".into(),
+            Error::Config(_) | Error::Db(_) | Error::Migrate(_) => "INTERNAL".into(),
+        }
+    }
+
     /// Builds an [`Error::Invalid`].
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         Error::Invalid {

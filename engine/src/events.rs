@@ -1,17 +1,26 @@
 //! Live events (SPEC F-05): stored, numbered per topic, and fanned out in process.
 //!
-//! Every event is first committed to the `events` table with the next `seq` of its
-//! (workspace, topic), then broadcast to live subscribers. A subscriber that asks for events
-//! after `since` subscribes to the broadcast *before* reading the backlog from the database and
-//! drops live events it already saw, so resuming never leaves a gap and never repeats an event.
-//! A subscriber that falls behind the broadcast buffer re-reads from the database.
+//! Every event is committed to the `events` table with the next `seq` of its (workspace,
+//! topic) — taken from an atomic counter row (`event_counters`) in the same transaction as the
+//! insert, so two processes publishing to one topic never collide or drop an event — and then
+//! broadcast to live subscribers. Events a worker publishes for a task it claimed are fenced on
+//! its lease like its other writes ([`EventBus::publish_fenced`]).
+//!
+//! A [`Subscription`] joins the stored backlog and the live broadcast without gaps or repeats,
+//! and is cancel-safe: nothing advances until it is handed to the caller, so dropping
+//! [`Subscription::next`] mid-way (as a `select!` does) loses nothing. Its memory is bounded: the
+//! backlog is read a page at a time, and a reader more than [`EventBus::max_backlog`] events
+//! behind on a topic gets a [`Delivery::Reset`] (reload your state) and only the newest events.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::{Mutex, broadcast};
+use sqlx::AnyConnection;
+use tokio::sync::broadcast;
 
+use crate::store::queue::{self, Fence, Lease};
 use crate::{Error, Result, Store, now_ms};
 
 /// Topics of the fleet view, of the running cost totals, and of one task.
@@ -52,72 +61,118 @@ impl Event {
     }
 }
 
+/// One event to publish.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// Topic.
+    pub topic: String,
+    /// Kind.
+    pub kind: &'static str,
+    /// Data.
+    pub data: Value,
+}
+
+impl Outgoing {
+    /// An event of `kind` on `topic`.
+    pub fn new(topic: impl Into<String>, kind: &'static str, data: Value) -> Self {
+        Self {
+            topic: topic.into(),
+            kind,
+            data,
+        }
+    }
+}
+
 /// The event bus: persistence plus in-process fan-out.
 #[derive(Debug)]
 pub struct EventBus {
     store: Store,
     sender: broadcast::Sender<Arc<Event>>,
-    /// Serialises appends within this process so that seq order equals broadcast order.
-    append: Mutex<()>,
+    max_backlog: i64,
 }
+
+/// Events behind on one topic beyond which a reader gets a reset instead of the backlog.
+pub const DEFAULT_MAX_BACKLOG: i64 = 10_000;
+
+/// Most events one backlog read returns per topic; bounds a subscription's memory.
+const BACKLOG_PAGE: i64 = 500;
 
 impl EventBus {
     /// A bus on `store` with room for `capacity` undelivered events per slow subscriber.
     pub fn new(store: Store, capacity: usize) -> Self {
+        Self::with_max_backlog(store, capacity, DEFAULT_MAX_BACKLOG)
+    }
+
+    /// A bus whose readers get a reset when more than `max_backlog` events behind on a topic.
+    pub fn with_max_backlog(store: Store, capacity: usize, max_backlog: i64) -> Self {
         let (sender, _) = broadcast::channel(capacity.max(16));
         Self {
             store,
             sender,
-            append: Mutex::new(()),
+            max_backlog: max_backlog.max(1),
         }
     }
 
+    /// Events behind on one topic beyond which a reader is reset.
+    pub fn max_backlog(&self) -> i64 {
+        self.max_backlog
+    }
+
     /// Stores an event with the next seq of its topic and broadcasts it.
-    #[tracing::instrument(skip(self, data), fields(workspace.id = %workspace_id, topic = %topic))]
     pub async fn publish(
         &self,
         workspace_id: &str,
         topic: &str,
-        kind: &str,
+        kind: &'static str,
         data: Value,
     ) -> Result<Arc<Event>> {
-        let payload = data.to_string();
-        let _guard = self.append.lock().await;
-        let now = now_ms();
-        // Another process (a second server on the same Postgres) may take the same seq; the
-        // primary key refuses the duplicate and we take the next one.
-        let mut tries = 0;
-        let seq = loop {
-            let row: Result<(i64,)> = sqlx::query_as(
-                "INSERT INTO events (workspace_id, topic, seq, kind, payload, created_at) \
-                 SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5 FROM events \
-                 WHERE workspace_id = $1 AND topic = $2 RETURNING seq",
-            )
-            .bind(workspace_id)
-            .bind(topic)
-            .bind(kind)
-            .bind(&payload)
-            .bind(now)
-            .fetch_one(self.store.pool())
-            .await
-            .map_err(Error::from);
-            match row {
-                Ok((seq,)) => break seq,
-                Err(Error::Conflict(_)) if tries < 5 => tries += 1,
-                Err(e) => return Err(e),
-            }
-        };
-        let event = Arc::new(Event {
-            workspace_id: workspace_id.to_owned(),
-            topic: topic.to_owned(),
-            seq,
-            kind: kind.to_owned(),
-            data,
-            at: now,
-        });
-        // No receivers is normal (nobody watching).
-        let _ = self.sender.send(event.clone());
-        Ok(event)
+        let mut out = self
+            .publish_all(workspace_id, None, vec![Outgoing::new(topic, kind, data)])
+            .await?;
+        out.pop()
+            .ok_or_else(|| Error::Config("an event was not stored".into()))
+    }
+
+    /// Stores events for a task claimed with `lease` — refused with [`Error::LeaseLost`] when
+    /// the claim was taken over — in one transaction, and broadcasts them.
+    pub async fn publish_fenced(
+        &self,
+        workspace_id: &str,
+        lease: &Lease,
+        events: Vec<Outgoing>,
+    ) -> Result<Vec<Arc<Event>>> {
+        self.publish_all(workspace_id, Some(lease), events).await
+    }
+
+    /// Stores events in one transaction (one commit for all) and broadcasts them.
+    #[tracing::instrument(skip_all, fields(workspace.id = %workspace_id, events = events.len()))]
+    pub async fn publish_all(
+        &self,
+        workspace_id: &str,
+        lease: Option<&Lease>,
+        events: Vec<Outgoing>,
+    ) -> Result<Vec<Arc<Event>>> {
+        let mut tx = self.store.pool().begin().await?;
+        if let Some(lease) = lease {
+            queue::fence(&mut tx, lease, Fence::Epoch).await?;
+        }
+        let stored = stage(&mut tx, workspace_id, events).await?;
+        tx.commit().await?;
+        self.broadcast(&stored);
+        Ok(stored)
+    }
+
+    /// Hands committed events to live subscribers.
+    ///
+    /// Broadcast order may differ from seq order when several transactions commit at once;
+    /// a [`Subscription`] that sees a seq ahead of the next one reads the gap from the database
+    /// (the counter row lock means every lower seq is committed by then), so order costs a
+    /// little latency, never an event.
+    pub fn broadcast(&self, events: &[Arc<Event>]) {
+        for event in events {
+            // No receivers is normal (nobody watching).
+            let _ = self.sender.send(event.clone());
+        }
     }
 
     /// Live events of every topic, from now on.
@@ -160,29 +215,113 @@ impl EventBus {
 
     /// The last seq of a topic (0 when it has none).
     pub async fn last_seq(&self, workspace_id: &str, topic: &str) -> Result<i64> {
-        let (seq,): (i64,) = sqlx::query_as(
-            "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM events \
-             WHERE workspace_id = $1 AND topic = $2",
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT seq FROM event_counters WHERE workspace_id = $1 AND topic = $2")
+                .bind(workspace_id)
+                .bind(topic)
+                .fetch_optional(self.store.pool())
+                .await?;
+        Ok(row.map_or(0, |(seq,)| seq))
+    }
+
+    /// Deletes `token` events older than `before` (Unix ms); the conversation is stored with
+    /// its step, so streamed tokens are only needed while a task is watched live. Returns how
+    /// many were deleted.
+    pub async fn prune_tokens(&self, before: i64) -> Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM events WHERE kind = 'token' AND created_at < $1")
+                .bind(before)
+                .execute(self.store.pool())
+                .await?
+                .rows_affected(),
         )
-        .bind(workspace_id)
-        .bind(topic)
-        .fetch_one(self.store.pool())
-        .await?;
-        Ok(seq)
     }
 }
 
-/// One subscriber's view of a set of topics: remembers the last seq delivered per topic so that
-/// backlog and live events join without gaps or repeats.
+/// Stores `events` on `conn` (inside the caller's transaction) with the next seq of each
+/// topic; broadcast them with [`EventBus::broadcast`] once the transaction has committed.
+pub async fn stage(
+    conn: &mut AnyConnection,
+    workspace_id: &str,
+    events: Vec<Outgoing>,
+) -> Result<Vec<Arc<Event>>> {
+    let now = now_ms();
+    let mut stored = Vec::with_capacity(events.len());
+    for event in events {
+        let seq = insert(conn, workspace_id, &event, now).await?;
+        stored.push(Arc::new(Event {
+            workspace_id: workspace_id.to_owned(),
+            topic: event.topic,
+            seq,
+            kind: event.kind.to_owned(),
+            data: event.data,
+            at: now,
+        }));
+    }
+    Ok(stored)
+}
+
+/// Takes the topic's next seq from its counter row and inserts the event, on `conn`.
+async fn insert(
+    conn: &mut AnyConnection,
+    workspace_id: &str,
+    event: &Outgoing,
+    now: i64,
+) -> Result<i64> {
+    // The upsert is atomic on both backends: two processes on one Postgres serialise on the
+    // counter row, so each gets its own seq and none is dropped.
+    let (seq,): (i64,) = sqlx::query_as(
+        "INSERT INTO event_counters (workspace_id, topic, seq) VALUES ($1, $2, 1) \
+         ON CONFLICT (workspace_id, topic) DO UPDATE SET seq = event_counters.seq + 1 \
+         RETURNING seq",
+    )
+    .bind(workspace_id)
+    .bind(&event.topic)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO events (workspace_id, topic, seq, kind, payload, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(workspace_id)
+    .bind(&event.topic)
+    .bind(seq)
+    .bind(event.kind)
+    .bind(event.data.to_string())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(seq)
+}
+
+/// What a subscription hands its reader.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delivery {
+    /// The next event of a topic.
+    Event(Arc<Event>),
+    /// The reader was too far behind on `topic`: events up to `seq` were skipped, so it must
+    /// reload its state; the events after `seq` follow.
+    Reset {
+        /// The topic.
+        topic: String,
+        /// The last skipped seq.
+        seq: i64,
+    },
+}
+
+/// One subscriber's view of a set of topics: remembers the last seq handed over per topic so
+/// that backlog and live events join without gaps or repeats.
 #[derive(Debug)]
 pub struct Subscription {
     workspace_id: String,
+    /// Topic and the last seq queued for (or handed to) the reader.
     topics: Vec<(String, i64)>,
     live: broadcast::Receiver<Arc<Event>>,
+    /// Read from the database but not yet handed over; survives a dropped `next`.
+    pending: VecDeque<Delivery>,
+    /// Some topic may have stored events past its position (after subscribing, a lag or a gap).
+    behind: bool,
 }
-
-/// Most events one backlog read returns; a client far behind gets the rest in later reads.
-const BACKLOG_PAGE: i64 = 1000;
 
 impl Subscription {
     /// Subscribes to `topics`, each resuming after its own `since`.
@@ -190,55 +329,106 @@ impl Subscription {
         Self {
             workspace_id: workspace_id.to_owned(),
             live: bus.subscribe(),
+            behind: !topics.is_empty(),
             topics,
+            pending: VecDeque::new(),
         }
     }
 
-    /// Adds topics to an existing subscription.
+    /// Adds topics to an existing subscription (their backlog comes with the next `next`).
     pub fn add(&mut self, topics: Vec<(String, i64)>) {
         for (topic, since) in topics {
+            self.pending.retain(|d| match d {
+                Delivery::Event(e) => e.topic != topic,
+                Delivery::Reset { topic: t, .. } => *t != topic,
+            });
             match self.topics.iter_mut().find(|(t, _)| *t == topic) {
                 Some(entry) => entry.1 = since,
                 None => self.topics.push((topic, since)),
             }
+            self.behind = true;
         }
     }
 
     /// Removes topics.
     pub fn remove(&mut self, topics: &[String]) {
         self.topics.retain(|(t, _)| !topics.contains(t));
+        self.pending.retain(|d| match d {
+            Delivery::Event(e) => !topics.contains(&e.topic),
+            Delivery::Reset { topic, .. } => !topics.contains(topic),
+        });
     }
 
-    /// Topics and the last seq delivered for each.
+    /// Topics and the last seq queued for each.
     pub fn positions(&self) -> &[(String, i64)] {
         &self.topics
     }
 
-    /// Everything stored after each topic's position (the catch-up after (re)subscribing).
-    pub async fn backlog(&mut self, bus: &EventBus) -> Result<Vec<Arc<Event>>> {
-        let mut out = Vec::new();
-        for (topic, since) in &mut self.topics {
-            loop {
-                let page = bus
-                    .replay(&self.workspace_id, topic, *since, BACKLOG_PAGE)
-                    .await?;
-                let full = i64::try_from(page.len()).unwrap_or(0) == BACKLOG_PAGE;
-                for event in page {
-                    *since = event.seq;
-                    out.push(Arc::new(event));
-                }
-                if !full {
-                    break;
-                }
+    /// Reads the next page of stored events for every topic that may be behind.
+    ///
+    /// Cancel-safe: the only await is the database read; positions and the pending queue change
+    /// together afterwards, with no await in between.
+    async fn catch_up(&mut self, bus: &EventBus) -> Result<()> {
+        for i in 0..self.topics.len() {
+            let (topic, since) = self.topics[i].clone();
+            let last = bus.last_seq(&self.workspace_id, &topic).await?;
+            let mut from = since;
+            let mut reset = None;
+            if last - since > bus.max_backlog {
+                from = last - bus.max_backlog;
+                reset = Some(Delivery::Reset {
+                    topic: topic.clone(),
+                    seq: from,
+                });
+            }
+            let page = bus
+                .replay(&self.workspace_id, &topic, from, BACKLOG_PAGE)
+                .await?;
+            // Nothing above awaited after mutating; from here on nothing awaits.
+            if let Some(reset) = reset {
+                self.pending.push_back(reset);
+                self.topics[i].1 = from;
+            }
+            for event in page {
+                self.topics[i].1 = event.seq;
+                self.pending.push_back(Delivery::Event(Arc::new(event)));
             }
         }
-        Ok(out)
+        // Behind until a page comes back short for every topic; checked against the counters
+        // again on the next call, which is cheap (one primary-key read per topic).
+        self.behind = self.pending.len() >= usize::try_from(BACKLOG_PAGE).unwrap_or(500);
+        Ok(())
     }
 
-    /// Waits for the next live event of a subscribed topic; after falling behind, returns the
-    /// missed events from the database instead. Returns `None` when the bus is gone.
-    pub async fn next(&mut self, bus: &EventBus) -> Option<Result<Vec<Arc<Event>>>> {
+    /// The next page of stored events the reader has not had; empty once it has caught up
+    /// (live events then come from [`Subscription::next`]). Lets a server send the backlog
+    /// before acknowledging a subscription, a page at a time. Cancel-safe.
+    pub async fn next_backlog(&mut self, bus: &EventBus) -> Result<Vec<Delivery>> {
+        if self.pending.is_empty() && self.behind {
+            self.catch_up(bus).await?;
+            if self.pending.is_empty() {
+                self.behind = false;
+            }
+        }
+        Ok(self.pending.drain(..).collect())
+    }
+
+    /// The next deliveries: first anything stored that the reader has not had, then live events
+    /// as they are published. Returns `None` when the bus is gone. Cancel-safe.
+    pub async fn next(&mut self, bus: &EventBus) -> Option<Result<Vec<Delivery>>> {
         loop {
+            if !self.pending.is_empty() {
+                return Some(Ok(self.pending.drain(..).collect()));
+            }
+            if self.behind {
+                if let Err(e) = self.catch_up(bus).await {
+                    return Some(Err(e));
+                }
+                if self.pending.is_empty() {
+                    self.behind = false;
+                }
+                continue;
+            }
             match self.live.recv().await {
                 Ok(event) => {
                     if event.workspace_id != self.workspace_id {
@@ -252,15 +442,15 @@ impl Subscription {
                         continue;
                     }
                     if event.seq > entry.1 + 1 {
-                        // Published before our backlog read finished but not in it: read the gap.
-                        return Some(self.backlog(bus).await);
+                        // Published by another process, or before our backlog read finished:
+                        // read the gap from the database.
+                        self.behind = true;
+                        continue;
                     }
                     entry.1 = event.seq;
-                    return Some(Ok(vec![event]));
+                    return Some(Ok(vec![Delivery::Event(event)]));
                 }
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    return Some(self.backlog(bus).await);
-                }
+                Err(broadcast::error::RecvError::Lagged(_)) => self.behind = true,
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
         }

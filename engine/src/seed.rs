@@ -115,6 +115,8 @@ async fn try_seed(store: &Store) -> Result<SeedOutcome> {
                     system_prompt: role_prompt(&role).to_owned(),
                     custom_instructions: String::new(),
                     tags: vec!["default".to_owned()],
+                    fallbacks: Vec::new(),
+                    provider_explicit: true,
                     role,
                 };
                 agents::create(&mut tx, &ws.id, &agent).await?;

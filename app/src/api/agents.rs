@@ -34,7 +34,16 @@ pub async fn load_agent_form(id: String) -> Result<AgentForm, AppError> {
     let cx = crate::ssr::context()?;
     let who = crate::ssr::principal().await?;
     let a = engine::store::agents::get(cx.store.pool(), &who.workspace_id, &id).await?;
+    let fallbacks = a
+        .fallback_list()
+        .into_iter()
+        .map(|f| crate::model::FallbackForm {
+            provider_id: f.provider_id.unwrap_or_default(),
+            model: f.model,
+        })
+        .collect();
     Ok(AgentForm {
+        fallbacks,
         id: Some(a.id),
         name: a.name,
         role: a.role,
@@ -66,6 +75,16 @@ pub async fn save_agent(form: AgentForm) -> Result<String, AppError> {
         system_prompt: Some(form.system_prompt),
         custom_instructions: Some(form.custom_instructions),
         tags: None,
+        fallbacks: Some(
+            form.fallbacks
+                .into_iter()
+                .filter(|f| !f.model.trim().is_empty())
+                .map(|f| agents::FallbackTarget {
+                    provider_id: Some(f.provider_id).filter(|p| !p.is_empty()),
+                    model: f.model,
+                })
+                .collect(),
+        ),
     };
     let (agent, action) = match form.id {
         Some(id) => {

@@ -12,7 +12,7 @@ mod convert {
         EstimateStepView, EstimateView, FileChangeView, MessageView, RecordsView, RunView, StepRow,
         TaskRow, TaskView, ToolCallView,
     };
-    use crate::ssr::{money, timestamp};
+    use crate::ssr::{cost_label, timestamp};
     use engine::providers::{Message, MessageRole};
     use engine::store::tasks::{Task, TaskDetail, TaskRecords};
 
@@ -23,7 +23,7 @@ mod convert {
             workflow: t.workflow.clone(),
             complexity: t.complexity.clone(),
             status: t.status.clone(),
-            cost: money(t.cost_micros),
+            cost: cost_label(t.cost_micros, t.unpriced_calls == 0),
             tokens: t.prompt_tokens + t.completion_tokens,
             created: timestamp(t.created_at),
             error: t.error.clone(),
@@ -41,14 +41,16 @@ mod convert {
                 .into_iter()
                 .map(|s| StepRow {
                     index: s.index,
-                    simulated: s.provider_kind == "simulator",
+                    simulated: s.simulated,
                     role: s.role,
                     agent_name: s.agent_name,
                     model: s.model,
+                    provider_kind: s.provider_kind,
+                    fallback_note: s.fallback_note,
                     status: s.status,
                     prompt_tokens: s.prompt_tokens,
                     completion_tokens: s.completion_tokens,
-                    cost: money(s.cost_micros),
+                    cost: cost_label(s.cost_micros, s.price_known),
                     context_percent: (s.context_window > 0).then(|| {
                         let share = s.context_tokens as f64 * 100.0 / s.context_window as f64;
                         format!("{:.1}%", share.min(100.0))
@@ -67,7 +69,7 @@ mod convert {
             complexity: e.complexity,
             message: e.message,
             skips_analyst: e.skips_analyst,
-            cost: money(e.estimated_cost_micros),
+            cost: cost_label(e.estimated_cost_micros, e.price_known),
             tokens: e.estimated_tokens,
             steps: e
                 .steps
@@ -77,7 +79,7 @@ mod convert {
                     agent_name: s.agent_name,
                     model: s.model,
                     simulated: s.simulated,
-                    cost: money(s.cost_micros),
+                    cost: cost_label(s.cost_micros, s.price_known),
                 })
                 .collect(),
         }
@@ -134,6 +136,8 @@ mod convert {
                     role: run.role.clone(),
                     agent_name: run.agent_name.clone(),
                     model: run.model.clone(),
+                    provider_kind: run.provider_kind.clone(),
+                    fallback_note: run.fallback_note.clone(),
                     simulated: run.provider_kind == "simulator",
                     started: run.started_at.map(timestamp).unwrap_or_default(),
                     messages,
@@ -167,7 +171,7 @@ mod convert {
             })
             .collect();
         RecordsView {
-            markdown: engine::runner::conversation_markdown(task, &r.runs),
+            markdown: engine::runner::conversation_markdown(task, &r.runs, r.price_known),
             runs,
             tool_calls,
             files,

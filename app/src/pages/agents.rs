@@ -7,7 +7,7 @@ use crate::api::agents::{delete_agent, list_agents, load_agent_form, preview_pro
 use crate::api::providers::list_providers;
 use crate::components::empty_state::EmptyState;
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::model::{AgentCard, AgentForm};
+use crate::model::{AgentCard, AgentForm, FallbackForm};
 use crate::pages::{PageHeader, loaded};
 
 /// Which agent the editor shows: none, a new one, or an existing one by id.
@@ -62,6 +62,7 @@ fn AgentEditor(form: AgentForm) -> impl IntoView {
     let max_tokens = RwSignal::new(form.max_tokens.to_string());
     let system_prompt = RwSignal::new(form.system_prompt);
     let custom = RwSignal::new(form.custom_instructions);
+    let fallbacks = RwSignal::new(form.fallbacks);
     let task = RwSignal::new("Add input validation to the signup form".to_owned());
     let preview = Resource::new(
         move || (role.get(), system_prompt.get(), custom.get(), task.get()),
@@ -113,6 +114,7 @@ fn AgentEditor(form: AgentForm) -> impl IntoView {
                     max_tokens,
                     system_prompt: system_prompt.get_untracked(),
                     custom_instructions: custom.get_untracked(),
+                    fallbacks: fallbacks.get_untracked(),
                 });
             }>
                 <div class="agent-form-grid">
@@ -126,7 +128,7 @@ fn AgentEditor(form: AgentForm) -> impl IntoView {
                     <label>
                         "Provider"
                         <select data-testid="agent-provider" on:change=move |ev| provider_id.set(event_target_value(&ev))>
-                            <option value="" selected=move || provider_id.get().is_empty()>"Simulator (default)"</option>
+                            <option value="" selected=move || provider_id.get().is_empty()>"Workspace default provider"</option>
                             <Transition fallback=|| ()>
                                 {move || Suspend::new(async move {
                                     providers.await.unwrap_or_default().into_iter().map(|p| {
@@ -141,6 +143,7 @@ fn AgentEditor(form: AgentForm) -> impl IntoView {
                     {field("Temperature (0–2)", temperature, "agent-temperature")}
                     {field("Max tokens", max_tokens, "agent-max-tokens")}
                 </div>
+                <FallbackEditor fallbacks providers />
                 {field("Description", description, "agent-description")}
                 <label>
                     "System prompt (empty uses the role template)"
@@ -174,6 +177,71 @@ fn AgentEditor(form: AgentForm) -> impl IntoView {
                 </div>
             </form>
         </section>
+    }
+}
+
+/// The agent's explicit fallback chain: ordered rows of provider and model, tried in turn when
+/// the agent's own model fails. Nothing is added implicitly, so an empty list means "fail".
+#[component]
+fn FallbackEditor(
+    fallbacks: RwSignal<Vec<FallbackForm>>,
+    providers: Resource<Result<Vec<crate::model::ProviderRow>, crate::model::AppError>>,
+) -> impl IntoView {
+    let count = move || fallbacks.with(Vec::len);
+    view! {
+        <fieldset class="fallbacks" data-testid="agent-fallbacks">
+            <legend>"Fallbacks"</legend>
+            <p class="small muted">
+                "Tried in order when the agent's own model fails (after its retries). With none, the step fails with the provider's error."
+            </p>
+            <ol class="fallback-list">
+                {move || (0..count()).map(|i| {
+                    let current = fallbacks.with(|f| f.get(i).cloned().unwrap_or_default());
+                    let pid = current.provider_id.clone();
+                    view! {
+                        <li class="fallback-row" data-testid="fallback-row">
+                            <label>
+                                <span class="sr-only">{format!("Fallback {} provider", i + 1)}</span>
+                                <select data-testid="fallback-provider" on:change=move |ev| {
+                                    let v = event_target_value(&ev);
+                                    fallbacks.update(|f| if let Some(row) = f.get_mut(i) { row.provider_id = v; });
+                                }>
+                                    <option value="" selected=pid.is_empty()>"Workspace default provider"</option>
+                                    <Transition fallback=|| ()>
+                                        {
+                                            let pid = pid.clone();
+                                            move || {
+                                                let pid = pid.clone();
+                                                Suspend::new(async move {
+                                                    providers.await.unwrap_or_default().into_iter().map(|p| {
+                                                        let selected = p.id == pid;
+                                                        view! { <option value=p.id.clone() selected=selected>{format!("{} ({})", p.name, p.kind)}</option> }
+                                                    }).collect_view()
+                                                })
+                                            }
+                                        }
+                                    </Transition>
+                                </select>
+                            </label>
+                            <label>
+                                <span class="sr-only">{format!("Fallback {} model", i + 1)}</span>
+                                <input data-testid="fallback-model" placeholder="model" prop:value=current.model.clone() on:input=move |ev| {
+                                    let v = event_target_value(&ev);
+                                    fallbacks.update(|f| if let Some(row) = f.get_mut(i) { row.model = v; });
+                                } />
+                            </label>
+                            <button class="button button-secondary button-small" type="button" aria-label=format!("Move fallback {} up", i + 1) disabled=i == 0
+                                on:click=move |_| fallbacks.update(|f| if i > 0 && i < f.len() { f.swap(i - 1, i); })>"↑"</button>
+                            <button class="button button-secondary button-small" type="button" aria-label=format!("Remove fallback {}", i + 1) data-testid="fallback-remove"
+                                on:click=move |_| fallbacks.update(|f| if i < f.len() { f.remove(i); })>"Remove"</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+            <button class="button button-secondary button-small" type="button" data-testid="fallback-add"
+                disabled=move || count() >= 5
+                on:click=move |_| fallbacks.update(|f| f.push(FallbackForm::default()))>"Add fallback"</button>
+        </fieldset>
     }
 }
 

@@ -336,6 +336,34 @@ pub fn client_for(kind: ProviderKind, config: Option<HttpConfig>) -> Arc<dyn Pro
     }
 }
 
+/// The client for a stored provider: the simulator (options from its `sim://` base URL), or an
+/// HTTP client for its base URL (the kind's default when it has none) and key. The one place
+/// provider clients are built, for task steps and for "test connection" alike.
+pub fn connect(
+    kind: ProviderKind,
+    base_url: Option<&str>,
+    api_key: Option<String>,
+    client: &reqwest::Client,
+) -> Result<Arc<dyn Provider>, crate::Error> {
+    if kind == ProviderKind::Simulator {
+        return Ok(Arc::new(simulator::Simulator::new(
+            simulator::SimConfig::from_base_url(base_url),
+        )));
+    }
+    let base_url = base_url
+        .map(str::to_owned)
+        .or_else(|| default_base_url(kind).map(str::to_owned))
+        .ok_or_else(|| crate::Error::invalid("base_url", "this provider needs a base URL"))?;
+    Ok(client_for(
+        kind,
+        Some(HttpConfig {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_key,
+            client: client.clone(),
+        }),
+    ))
+}
+
 /// The default base URL of a provider kind (OpenAI-compatible servers have none).
 pub fn default_base_url(kind: ProviderKind) -> Option<&'static str> {
     match kind {

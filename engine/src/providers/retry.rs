@@ -6,13 +6,22 @@
 //! the next one in the fallback chain (another provider or model) is tried. Every attempt is
 //! handed to the caller's `record` callback as it ends, so that it becomes an `llm_calls` row
 //! before the next attempt starts (a crash never loses a finished attempt).
+//!
+//! When the caller's `stop` future resolves (a cancel or a shutdown) the attempt in flight is
+//! cut off and still handed to `record`, as [`ErrorClass::Cancelled`] with the usage streamed so
+//! far — estimated, and marked so, when the provider reported none — because the provider bills
+//! it whether or not we wait for the end.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
 
-use super::{ChatRequest, Completion, DeltaSink, ErrorClass, Provider, ProviderError, elapsed_ms};
+use super::{
+    ChatRequest, Completion, DeltaSink, ErrorClass, Provider, ProviderError, Usage, elapsed_ms,
+    estimate_request_tokens,
+};
 
 /// How hard to try.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,17 +91,24 @@ pub struct Attempt {
 
 /// Runs `request` against the chain until one attempt succeeds, calling `record` after every
 /// attempt (before any pause, so a UI can drop the partial stream of a failed attempt).
-pub async fn complete<R, F>(
+///
+/// Returns the index of the target that answered with its completion. When `stop` resolves,
+/// the attempt in flight is recorded as cancelled and the error returned is
+/// [`ErrorClass::Cancelled`].
+pub async fn complete<R, F, S>(
     targets: &[Target],
     request: &ChatRequest,
     policy: &RetryPolicy,
     on_delta: DeltaSink<'_>,
     mut record: R,
+    stop: S,
 ) -> Result<(usize, Completion), ProviderError>
 where
     R: FnMut(Attempt) -> F,
     F: std::future::Future<Output = Attempt>,
+    S: std::future::Future<Output = ()>,
 {
+    let mut stop = std::pin::pin!(stop);
     let mut last = ProviderError::new(ErrorClass::BadRequest, "no provider configured");
     for (index, target) in targets.iter().enumerate() {
         let mut req = request.clone();
@@ -100,18 +116,45 @@ where
         for number in 1..=policy.max_attempts.max(1) {
             let started_at = crate::now_ms();
             let start = Instant::now();
-            let result = match tokio::time::timeout(
-                policy.timeout,
-                target.provider.complete(&req, on_delta),
-            )
-            .await
-            {
-                Ok(result) => result,
-                Err(_) => Err(ProviderError::new(
-                    ErrorClass::Timeout,
-                    format!("no complete answer within {}s", policy.timeout.as_secs()),
-                )),
+            // Characters streamed by this attempt, to estimate the usage of one cut short.
+            let streamed = AtomicI64::new(0);
+            let counting = |delta: &str| {
+                let n = i64::try_from(delta.chars().count()).unwrap_or(0);
+                streamed.fetch_add(n, Ordering::Relaxed);
+                on_delta(delta);
             };
+            let call =
+                tokio::time::timeout(policy.timeout, target.provider.complete(&req, &counting));
+            let (result, stopped) = tokio::select! {
+                outcome = call => match outcome {
+                    Ok(result) => (result, false),
+                    Err(_) => (
+                        Err(ProviderError::new(
+                            ErrorClass::Timeout,
+                            format!("no complete answer within {}s", policy.timeout.as_secs()),
+                        )),
+                        false,
+                    ),
+                },
+                () = &mut stop => (
+                    Err(ProviderError::new(ErrorClass::Cancelled, "stopped before the answer was complete")),
+                    true,
+                ),
+            };
+            let result = result.map_err(|mut err| {
+                let chars = streamed.load(Ordering::Relaxed);
+                if err.partial_usage.is_none() && (stopped || chars > 0) {
+                    // The provider sent no usage for an answer it started: estimate what it
+                    // will bill (the whole prompt and what was streamed) and say so.
+                    err.partial_usage = Some(Usage {
+                        prompt_tokens: estimate_request_tokens(&req),
+                        completion_tokens: (chars + 3) / 4,
+                        estimated: true,
+                        ..Usage::default()
+                    });
+                }
+                err
+            });
             let attempt = Attempt {
                 target: index,
                 model: target.model.clone(),
@@ -126,13 +169,21 @@ where
                 Ok(completion) => return Ok((index, completion)),
                 Err(err) => err,
             };
+            if stopped {
+                return Err(err);
+            }
             let retry = err.class.retryable() && number < policy.max_attempts;
             if !retry {
                 last = err;
                 break;
             }
             let pause = policy.delay(number, &err, &mut rand::rng());
-            tokio::time::sleep(pause).await;
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                () = &mut stop => {
+                    return Err(ProviderError::new(ErrorClass::Cancelled, "stopped while waiting to retry"));
+                }
+            }
             last = err;
         }
     }

@@ -11,9 +11,24 @@
 //!
 //! After a crash, the lease expires and the task is claimed again: completed steps are kept and
 //! the interrupted step starts over (its already-recorded calls stay recorded and counted).
+//! Every write a worker makes is fenced on its claim's lease epoch, so a worker that lost its
+//! claim can write nothing more (see [`crate::store::queue`]).
+//!
+//! Files by concern: this one holds the [`Runner`] and its actions (submit, estimate, cancel,
+//! re-run, delete, test connection); [`worker`] the workers, claims and leases; [`step`] the
+//! agent loop and the recording of every attempt; [`chain`] the fallback chains; [`export`] the
+//! prompt preview and the Markdown export; [`workflow`] the templates and prompts; [`tools`] the
+//! file tools.
 
+mod chain;
+mod export;
+mod step;
 pub mod tools;
+mod worker;
 pub mod workflow;
+
+pub use export::{PromptPreview, conversation_markdown, preview_for, prompt_preview};
+pub use step::cost_of;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -23,20 +38,17 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::{Notify, watch};
-use tracing::{error, info, warn};
+use tracing::{error, info};
 
 use crate::auth::Principal;
 use crate::auth::secrets::MasterKey;
-use crate::domain::{MemberRole, Money, ProviderKind, Role};
-use crate::events::{self, EventBus};
-use crate::providers::retry::{self, Attempt, RetryPolicy, Target};
-use crate::providers::simulator::{SimConfig, Simulator};
-use crate::providers::{self, ChatRequest, HttpConfig, Message, Usage};
-use crate::store::llm_calls::NewLlmCall;
-use crate::store::prices::Price;
-use crate::store::tasks::{self, NewTask, PlannedStep, StepStart, Task};
-use crate::store::{agents, credits, prices, settings};
-use crate::{Error, Result, Store, now_ms};
+use crate::domain::{MemberRole, ProviderKind, Role};
+use crate::events::{self, EventBus, Outgoing};
+use crate::providers::retry::RetryPolicy;
+use crate::providers::{self, ChatRequest, Message, Usage};
+use crate::store::tasks::{self, NewTask, PlannedStep, Task};
+use crate::store::{agents, credits, prices};
+use crate::{Error, Result, Store};
 use workflow::{Complexity, Workflow};
 
 /// How the runner works.
@@ -56,6 +68,9 @@ pub struct RunnerConfig {
     pub max_turns: usize,
     /// How often streamed tokens are published as one `token` event.
     pub token_flush: Duration,
+    /// A task claimed again more than this many times (its worker died or stalled each time)
+    /// ends `failed` instead of being retried forever.
+    pub max_reclaims: i64,
 }
 
 impl RunnerConfig {
@@ -69,6 +84,7 @@ impl RunnerConfig {
             poll: Duration::from_secs(1),
             max_turns: 8,
             token_flush: Duration::from_millis(100),
+            max_reclaims: 3,
         }
     }
 }
@@ -110,8 +126,10 @@ pub struct EstimatedStep {
     pub prompt_tokens: i64,
     /// Expected completion tokens.
     pub completion_tokens: i64,
-    /// Expected cost, micro-USD.
+    /// Expected cost, micro-USD (0 when the price is unknown).
     pub cost_micros: i64,
+    /// Whether the price table knows its model; when not, the estimate leaves it out.
+    pub price_known: bool,
 }
 
 /// What a task would do and cost.
@@ -125,8 +143,10 @@ pub struct Estimate {
     pub message: String,
     /// Planned steps.
     pub steps: Vec<EstimatedStep>,
-    /// Sum of the steps.
+    /// Sum of the steps (of the priced ones when `price_known` is false).
     pub estimated_cost_micros: i64,
+    /// False when some step's model has no price: the cost is then a lower bound.
+    pub price_known: bool,
     /// Sum of the steps.
     pub estimated_tokens: i64,
 }
@@ -147,6 +167,11 @@ enum Halt {
 
 impl From<Error> for Halt {
     fn from(e: Error) -> Self {
+        if let Error::LeaseLost(task) = &e {
+            // Another worker owns the task now: stop without writing anything more.
+            tracing::warn!(task.id = %task, "lease lost; this worker stops working on the task");
+            return Halt::Stopped(Stop::Lost);
+        }
         // The task's error is shown to users; the cause (SQL details) goes to the log only.
         error!(error = ?e, "a task stopped on an internal error");
         Halt::Failed(format!("internal error: {e}"))
@@ -283,6 +308,7 @@ impl Runner {
                 prompt_tokens,
                 completion_tokens,
                 cost_micros: price.as_ref().map_or(0, |p| cost_of(p, &usage)),
+                price_known: price.is_some(),
             });
             previous += completion_tokens;
         }
@@ -299,6 +325,7 @@ impl Runner {
             skips_analyst,
             message,
             estimated_cost_micros: out.iter().map(|s| s.cost_micros).sum(),
+            price_known: out.iter().all(|s| s.price_known),
             estimated_tokens: out
                 .iter()
                 .map(|s| s.prompt_tokens + s.completion_tokens)
@@ -403,624 +430,33 @@ impl Runner {
         Ok(())
     }
 
-    /// Publishes on the task's topic and on the fleet topic.
+    /// Publishes on the task's topic and on the fleet topic, in one transaction. For actions
+    /// of users (submit, cancel); workers publish fenced on their lease.
     async fn publish2(
         &self,
         workspace_id: &str,
         task_id: &str,
-        kind: &str,
+        kind: &'static str,
         data: serde_json::Value,
     ) {
-        self.publish(
-            workspace_id,
-            &events::task_topic(task_id),
-            kind,
-            data.clone(),
-        )
-        .await;
-        self.publish(workspace_id, events::FLEET, kind, data).await;
-    }
-
-    async fn publish(&self, workspace_id: &str, topic: &str, kind: &str, data: serde_json::Value) {
+        let events = both_topics(task_id, kind, data);
         // Events are the live view; the task's rows are the record. A failed publish is logged
         // and the work goes on.
-        if let Err(e) = self.bus.publish(workspace_id, topic, kind, data).await {
-            error!(error = %e, topic, kind, "publishing an event failed");
-        }
-    }
-
-    async fn worker(self: Arc<Self>, n: usize) {
-        let worker_id = format!("{}-{n}", self.worker_prefix);
-        let mut shutdown = self.shutdown.subscribe();
-        let lease_ms = i64::try_from(self.config.lease.as_millis()).unwrap_or(15_000);
-        loop {
-            if *shutdown.borrow() {
-                break;
-            }
-            match tasks::claim(&self.store, &worker_id, lease_ms).await {
-                Ok(Some(task)) => self.run_task(&worker_id, task).await,
-                Ok(None) => {
-                    tokio::select! {
-                        () = self.wake.notified() => {}
-                        () = tokio::time::sleep(self.config.poll) => {}
-                        _ = shutdown.changed() => {}
-                    }
-                }
-                Err(e) => {
-                    error!(error = %e, "claiming a task failed");
-                    tokio::time::sleep(self.config.poll).await;
-                }
-            }
-        }
-    }
-
-    async fn run_task(self: &Arc<Self>, worker: &str, task: Task) {
-        info!(task.id = %task.id, attempt = task.attempts, "task started");
-        let (stop_tx, stop_rx) = watch::channel(Stop::Run);
-        if let Ok(mut running) = self.running.lock() {
-            running.insert(task.id.clone(), stop_tx.clone());
-        }
-        let keeper = {
-            let this = self.clone();
-            let id = task.id.clone();
-            let worker = worker.to_owned();
-            tokio::spawn(async move {
-                let lease_ms = i64::try_from(this.config.lease.as_millis()).unwrap_or(15_000);
-                loop {
-                    tokio::time::sleep(this.config.lease / 3).await;
-                    match tasks::renew_lease(&this.store, &id, &worker, lease_ms).await {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            // Cancelled elsewhere or taken over: stop working on it.
-                            let status = tasks::status(&this.store, &id).await.ok();
-                            let _ = stop_tx.send(if status.as_deref() == Some("cancelled") {
-                                Stop::Cancel
-                            } else {
-                                Stop::Lost
-                            });
-                            break;
-                        }
-                        Err(e) => warn!(error = %e, task.id = %id, "renewing a lease failed"),
-                    }
-                }
-            })
-        };
-        let ws = task.workspace_id.clone();
-        self.publish2(
-            &ws,
-            &task.id,
-            "task_status",
-            json!({"task_id": task.id, "status": "running", "attempt": task.attempts}),
-        )
-        .await;
-        let result = self.run_steps(&task, stop_rx).await;
-        keeper.abort();
-        if let Ok(mut running) = self.running.lock() {
-            running.remove(&task.id);
-        }
-        match result {
-            Ok(()) => match tasks::finish(&self.store, &task.id, worker, "completed", None).await {
-                Ok(true) => {
-                    let t = tasks::get(self.store.pool(), &ws, &task.id).await.ok();
-                    info!(task.id = %task.id, "task completed");
-                    self.publish2(
-                        &ws,
-                        &task.id,
-                        "task_completed",
-                        json!({
-                            "task_id": task.id, "status": "completed",
-                            "cost_micros": t.as_ref().map_or(0, |t| t.cost_micros),
-                            "prompt_tokens": t.as_ref().map_or(0, |t| t.prompt_tokens),
-                            "completion_tokens": t.as_ref().map_or(0, |t| t.completion_tokens),
-                        }),
-                    )
-                    .await;
-                }
-                Ok(false) => {}
-                Err(e) => error!(error = %e, task.id = %task.id, "finishing a task failed"),
-            },
-            Err(Halt::Failed(message)) => {
-                warn!(task.id = %task.id, error = %message, "task failed");
-                match tasks::finish(&self.store, &task.id, worker, "failed", Some(&message)).await {
-                    Ok(true) => {
-                        self.publish2(
-                            &ws,
-                            &task.id,
-                            "task_failed",
-                            json!({"task_id": task.id, "status": "failed", "error": message}),
-                        )
-                        .await;
-                    }
-                    Ok(false) => {}
-                    Err(e) => error!(error = %e, task.id = %task.id, "failing a task failed"),
-                }
-            }
-            Err(Halt::Stopped(Stop::Shutdown)) => {
-                info!(task.id = %task.id, "task re-queued for shutdown");
-                if let Err(e) = tasks::requeue(&self.store, &task.id, worker).await {
-                    error!(error = %e, task.id = %task.id, "re-queueing a task failed");
-                }
-            }
-            // Cancel publishes its own terminal event; a lost lease belongs to another worker.
-            Err(Halt::Stopped(_)) => {}
-        }
-    }
-
-    async fn run_steps(&self, task: &Task, mut stop: watch::Receiver<Stop>) -> Result<(), Halt> {
-        let plan = task.planned_steps();
-        let done = tasks::completed_steps(&self.store, &task.id).await?;
-        let workdir = tools::Workdir::open(self.config.work_root.join(&task.id))
-            .await
-            .map_err(|e| Halt::Failed(format!("cannot create the task directory: {e}")))?;
-        let mut previous: Vec<(String, String)> = Vec::new();
-        for (i, step) in plan.iter().enumerate() {
-            let index = i64::try_from(i).unwrap_or(0);
-            if let Some((_, role, output)) = done.iter().find(|(n, _, _)| *n == index) {
-                previous.push((role.clone(), output.clone()));
-                continue;
-            }
-            let state = *stop.borrow();
-            if state != Stop::Run {
-                return Err(Halt::Stopped(state));
-            }
-            let output = self
-                .run_step(task, index, step, &previous, &workdir, &mut stop)
-                .await?;
-            previous.push((step.role.clone(), output));
-        }
-        Ok(())
-    }
-
-    /// The fallback chain of an agent: its own provider and model, then the workspace default.
-    async fn targets(
-        &self,
-        workspace_id: &str,
-        agent: &agents::Agent,
-    ) -> Result<Vec<(Target, ProviderKind, Option<Price>)>> {
-        let mut chain = Vec::new();
-        let default_provider =
-            settings::get(self.store.pool(), workspace_id, settings::DEFAULT_PROVIDER)
-                .await?
-                .and_then(|v| v.as_str().map(str::to_owned));
-        let default_model = settings::get(self.store.pool(), workspace_id, settings::DEFAULT_MODEL)
-            .await?
-            .and_then(|v| v.as_str().map(str::to_owned));
-        let mut candidates = vec![(agent.provider_id.clone(), agent.model.clone())];
-        if let (Some(p), Some(m)) = (default_provider, default_model)
-            && (Some(&p) != agent.provider_id.as_ref() || m != agent.model)
-        {
-            candidates.push((Some(p), m));
-        }
-        for (provider_id, model) in candidates {
-            let (kind, provider) = match &provider_id {
-                Some(id) => match crate::store::providers::get(&self.store, workspace_id, id).await
-                {
-                    Ok(p) => (ProviderKind::parse(&p.kind)?, Some(p)),
-                    Err(Error::NotFound { .. }) => continue,
-                    Err(e) => return Err(e),
-                },
-                None => (ProviderKind::Simulator, None),
-            };
-            let client: Arc<dyn providers::Provider> = match (&provider, kind) {
-                (_, ProviderKind::Simulator) => Arc::new(Simulator::new(SimConfig::from_base_url(
-                    provider.as_ref().and_then(|p| p.base_url.as_deref()),
-                ))),
-                (Some(p), _) => {
-                    let base_url = p
-                        .base_url
-                        .clone()
-                        .or_else(|| providers::default_base_url(kind).map(str::to_owned))
-                        .ok_or_else(|| {
-                            Error::invalid("base_url", "this provider needs a base URL")
-                        })?;
-                    let api_key = crate::store::providers::api_key(
-                        &self.store,
-                        &self.master_key,
-                        workspace_id,
-                        &p.id,
-                    )
-                    .await?;
-                    providers::client_for(
-                        kind,
-                        Some(HttpConfig {
-                            base_url: base_url.trim_end_matches('/').to_owned(),
-                            api_key,
-                            client: self.http.clone(),
-                        }),
-                    )
-                }
-                (None, _) => continue,
-            };
-            let price = prices::get(self.store.pool(), kind.as_str(), &model).await?;
-            chain.push((
-                Target {
-                    provider: client,
-                    model,
-                },
-                kind,
-                price,
-            ));
-        }
-        Ok(chain)
-    }
-
-    #[allow(
-        clippy::too_many_lines,
-        reason = "the agent loop reads best in one place"
-    )]
-    async fn run_step(
-        &self,
-        task: &Task,
-        index: i64,
-        step: &PlannedStep,
-        previous: &[(String, String)],
-        workdir: &tools::Workdir,
-        stop: &mut watch::Receiver<Stop>,
-    ) -> Result<String, Halt> {
-        let ws = task.workspace_id.as_str();
-        let agent = match agents::get(self.store.pool(), ws, &step.agent_id).await {
-            Ok(a) => a,
-            Err(Error::NotFound { .. }) => {
-                return Err(Halt::Failed(format!(
-                    "the {} agent {} was deleted",
-                    step.role, step.agent_name
-                )));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let role = Role::parse(&step.role)?;
-        let complexity = if task.complexity == "complex" {
-            Complexity::Complex
-        } else {
-            Complexity::Simple
-        };
-        let tool_specs = tools::specs();
-        let system = workflow::system_prompt(
-            &role,
-            &agent.system_prompt,
-            &agent.custom_instructions,
-            complexity,
-            true,
-        );
-        let input = workflow::step_input(&task.description, previous);
-        let chain = self.targets(ws, &agent).await?;
-        if chain.is_empty() {
-            return Err(Halt::Failed(format!(
-                "the {} agent has no usable provider",
-                step.role
-            )));
-        }
-        let context_window = chain[0].2.as_ref().map_or(0, |p| p.context_window);
-        let run_id = tasks::start_step(
-            &self.store,
-            &StepStart {
-                workspace_id: ws,
-                task_id: &task.id,
-                index,
-                plan: step,
-                system_prompt: &system,
-                input: &input,
-                context_window,
-            },
-        )
-        .await?;
-        let started = Instant::now();
-        info!(task.id = %task.id, step = %step.role, "step started");
-        self.publish2(
-            ws,
-            &task.id,
-            "step_started",
-            json!({
-                "task_id": task.id, "index": index, "run_id": run_id, "role": step.role,
-                "agent_id": agent.id, "agent_name": agent.name, "model": agent.model,
-                "provider_kind": step.provider_kind,
-                "simulated": step.provider_kind == ProviderKind::Simulator.as_str(),
-                "context_window": context_window,
-            }),
-        )
-        .await;
-
-        let targets: Vec<Target> = chain.iter().map(|(t, _, _)| t.clone()).collect();
-        let mut messages = vec![Message::user(input.clone())];
-        let mut final_text = String::new();
-        let topic = events::task_topic(&task.id);
-        for turn in 0..self.config.max_turns {
-            let request = ChatRequest {
-                model: agent.model.clone(),
-                system: system.clone(),
-                messages: messages.clone(),
-                temperature: agent.temperature,
-                max_tokens: agent.max_tokens,
-                tools: tool_specs.clone(),
-            };
-            let buffer = Arc::new(Mutex::new(String::new()));
-            let flusher = {
-                let buffer = buffer.clone();
-                let bus = self.bus.clone();
-                let (ws, topic) = (ws.to_owned(), topic.clone());
-                let every = self.config.token_flush;
-                tokio::spawn(async move {
-                    loop {
-                        tokio::time::sleep(every).await;
-                        flush(&bus, &ws, &topic, index, &buffer).await;
-                    }
-                })
-            };
-            let sink = {
-                let buffer = buffer.clone();
-                move |delta: &str| {
-                    if let Ok(mut b) = buffer.lock() {
-                        b.push_str(delta);
-                    }
-                }
-            };
-            let recorder = Recorder {
-                runner: self,
-                chain: &chain,
-                ws,
-                task_id: &task.id,
-                run_id: &run_id,
-                agent_id: &agent.id,
-                topic: &topic,
-                index,
-                buffer: &buffer,
-            };
-            let record = |attempt: Attempt| recorder.record(attempt);
-            let call = retry::complete(&targets, &request, &self.config.retry, &sink, record);
-            let result = tokio::select! {
-                r = call => r,
-                state = wait_stop(stop) => {
-                    flusher.abort();
-                    return Err(Halt::Stopped(state));
-                }
-            };
-            flusher.abort();
-            flush(&self.bus, ws, &topic, index, &buffer).await;
-            let completion = match result {
-                Ok((_, c)) => c,
-                Err(err) => {
-                    let message = format!("{} failed: {}", step.role, err.message);
-                    let conversation = serde_json::to_string(&messages).unwrap_or_default();
-                    tasks::end_step(
-                        &self.store,
-                        ws,
-                        &run_id,
-                        &agent.id,
-                        "failed",
-                        &final_text,
-                        &conversation,
-                        Some(&message),
-                    )
-                    .await?;
-                    self.publish2(ws, &task.id, "step_failed", json!({
-                        "task_id": task.id, "index": index, "role": step.role,
-                        "agent_id": agent.id, "error": message, "error_class": err.class.as_str(),
-                    }))
-                    .await;
-                    return Err(Halt::Failed(message));
-                }
-            };
-            if !completion.text.trim().is_empty() {
-                final_text.clone_from(&completion.text);
-            }
-            let calls = completion.tool_calls.clone();
-            messages.push(Message::assistant(completion.text, completion.tool_calls));
-            if calls.is_empty() {
-                break;
-            }
-            for call in &calls {
-                let start = Instant::now();
-                let outcome = workdir.call(&call.name, &call.arguments).await;
-                let duration = i64::try_from(start.elapsed().as_millis()).unwrap_or(0);
-                let input = call.arguments.to_string();
-                tasks::record_tool_call(
-                    &self.store,
-                    ws,
-                    &task.id,
-                    &run_id,
-                    &call.name,
-                    &input,
-                    &outcome.output,
-                    outcome.ok,
-                    duration,
-                    outcome.effect.as_ref(),
-                )
-                .await?;
-                self.publish(ws, &topic, "tool_call", json!({
-                    "index": index, "tool": call.name, "input": call.arguments,
-                    "output": excerpt(&outcome.output, 2000), "ok": outcome.ok, "duration_ms": duration,
-                }))
-                .await;
-                if let Some(effect) = outcome.effect.as_ref().filter(|e| e.kind != "read") {
-                    self.publish(
-                        ws,
-                        &topic,
-                        "file_change",
-                        json!({
-                            "index": index, "path": effect.path, "change_kind": effect.kind,
-                        }),
-                    )
-                    .await;
-                }
-                messages.push(Message::tool_result(call, outcome.output));
-            }
-            if turn + 1 == self.config.max_turns {
-                final_text.push_str("\n\n(Stopped after the maximum number of turns.)");
-            }
-            if *stop.borrow() != Stop::Run {
-                return Err(Halt::Stopped(*stop.borrow()));
-            }
-        }
-        let conversation = serde_json::to_string(&messages).unwrap_or_default();
-        tasks::end_step(
-            &self.store,
-            ws,
-            &run_id,
-            &agent.id,
-            "completed",
-            &final_text,
-            &conversation,
-            None,
-        )
-        .await?;
-        let detail = tasks::detail(&self.store, ws, &task.id).await?;
-        let view = detail.steps.iter().find(|s| s.index == index);
-        info!(task.id = %task.id, step = %step.role, "step completed");
-        self.publish2(
-            ws,
-            &task.id,
-            "step_completed",
-            json!({
-                "task_id": task.id, "index": index, "role": step.role, "agent_id": agent.id,
-                "prompt_tokens": view.map_or(0, |s| s.prompt_tokens),
-                "completion_tokens": view.map_or(0, |s| s.completion_tokens),
-                "cost_micros": view.map_or(0, |s| s.cost_micros),
-                "duration_ms": i64::try_from(started.elapsed().as_millis()).unwrap_or(0),
-                "output": excerpt(&final_text, 4000),
-            }),
-        )
-        .await;
-        Ok(final_text)
-    }
-
-    async fn cost_update(&self, ws: &str, task_id: &str, index: i64, delta: i64, usage: &Usage) {
-        let task = tasks::get(self.store.pool(), ws, task_id).await.ok();
-        let data = json!({
-            "task_id": task_id, "index": index, "delta_micros": delta,
-            "prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
-            "task_cost_micros": task.as_ref().map_or(0, |t| t.cost_micros),
-            "task_tokens": task.as_ref().map_or(0, |t| t.prompt_tokens + t.completion_tokens),
-        });
-        self.publish(
-            ws,
-            &events::task_topic(task_id),
-            "cost_update",
-            data.clone(),
-        )
-        .await;
-        let mut totals = data;
-        if let Ok(stats) = crate::analytics::dashboard(&self.store, ws, now_ms(), 1).await {
-            totals["today_cost_micros"] = json!(stats.cost_today_micros);
-            totals["today_tokens"] = json!(stats.tokens_today);
-            totals["today_calls"] = json!(stats.calls_today);
-        }
-        self.publish(ws, events::COSTS, "cost_update", totals).await;
-    }
-}
-
-/// Records each provider attempt of one step as it ends.
-struct Recorder<'a> {
-    runner: &'a Runner,
-    chain: &'a [(Target, ProviderKind, Option<Price>)],
-    ws: &'a str,
-    task_id: &'a str,
-    run_id: &'a str,
-    agent_id: &'a str,
-    topic: &'a str,
-    index: i64,
-    buffer: &'a Mutex<String>,
-}
-
-impl Recorder<'_> {
-    async fn record(&self, attempt: Attempt) -> Attempt {
-        let (kind, price) = self
-            .chain
-            .get(attempt.target)
-            .map(|(_, k, p)| (*k, p.clone()))
-            .unwrap_or((ProviderKind::Simulator, None));
-        let (usage, estimated, error_class, ttft) = match &attempt.result {
-            Ok(c) => (c.usage, c.usage.estimated, None, c.ttft_ms),
-            Err(e) => (
-                e.partial_usage.unwrap_or_default(),
-                false,
-                Some(e.class.as_str().to_owned()),
-                None,
-            ),
-        };
-        let cost = price.as_ref().map_or(0, |p| cost_of(p, &usage));
-        let call = NewLlmCall {
-            workspace_id: self.ws.to_owned(),
-            task_id: Some(self.task_id.to_owned()),
-            agent_run_id: Some(self.run_id.to_owned()),
-            agent_id: Some(self.agent_id.to_owned()),
-            provider_kind: kind.as_str().to_owned(),
-            model: attempt.model.clone(),
-            prompt_tokens: usage.prompt_tokens,
-            completion_tokens: usage.completion_tokens,
-            cached_tokens: usage.cached_tokens,
-            reasoning_tokens: usage.reasoning_tokens,
-            usage_estimated: estimated,
-            cost_micros: cost,
-            latency_ms: attempt.latency_ms,
-            ttft_ms: ttft,
-            success: attempt.result.is_ok(),
-            error_class: error_class.clone(),
-            attempt: i64::from(attempt.number),
-            created_at: attempt.started_at,
-        };
-        let context = usage.prompt_tokens + usage.completion_tokens;
-        if let Err(e) = tasks::record_call(&self.runner.store, &call, context).await {
-            error!(error = %e, task.id = %self.task_id, "recording an LLM call failed");
-        }
-        if let Some(class) = &error_class {
-            // The partial stream of a failed attempt is not part of the answer.
-            if let Ok(mut b) = self.buffer.lock() {
-                b.clear();
-            }
-            self.runner
-                .publish(
-                    self.ws,
-                    self.topic,
-                    "step_retry",
-                    json!({
-                        "index": self.index, "attempt": attempt.number, "error_class": class,
-                        "model": attempt.model,
-                    }),
-                )
-                .await;
-        }
-        self.runner
-            .cost_update(self.ws, self.task_id, self.index, cost, &usage)
-            .await;
-        attempt
-    }
-}
-
-/// The price of a call: uncached prompt, cached prompt and completion tokens at their rates.
-pub fn cost_of(price: &Price, usage: &Usage) -> i64 {
-    let cached = usage.cached_tokens.clamp(0, usage.prompt_tokens.max(0));
-    let fresh = usage.prompt_tokens.max(0) - cached;
-    Money::for_tokens(fresh, price.input_per_mtok_micros).0
-        + Money::for_tokens(cached, price.cached_input_per_mtok_micros).0
-        + Money::for_tokens(usage.completion_tokens, price.output_per_mtok_micros).0
-}
-
-async fn wait_stop(stop: &mut watch::Receiver<Stop>) -> Stop {
-    loop {
-        let state = *stop.borrow_and_update();
-        if state != Stop::Run {
-            return state;
-        }
-        if stop.changed().await.is_err() {
-            // The sender is gone only when the task's run ended; never resolve then.
-            std::future::pending::<()>().await;
+        if let Err(e) = self.bus.publish_all(workspace_id, None, events).await {
+            error!(error = %e, kind, "publishing an event failed");
         }
     }
 }
 
-async fn flush(bus: &EventBus, ws: &str, topic: &str, index: i64, buffer: &Mutex<String>) {
-    let text = match buffer.lock() {
-        Ok(mut b) if !b.is_empty() => std::mem::take(&mut *b),
-        _ => return,
-    };
-    if let Err(e) = bus
-        .publish(ws, topic, "token", json!({"index": index, "text": text}))
-        .await
-    {
-        error!(error = %e, "publishing tokens failed");
-    }
+/// The same event on a task's topic and on the fleet topic.
+fn both_topics(task_id: &str, kind: &'static str, data: serde_json::Value) -> Vec<Outgoing> {
+    vec![
+        Outgoing::new(events::task_topic(task_id), kind, data.clone()),
+        Outgoing::new(events::FLEET, kind, data),
+    ]
 }
 
+/// At most `max` characters of `text`, with an ellipsis when cut.
 fn excerpt(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         text.to_owned()
@@ -1029,106 +465,6 @@ fn excerpt(text: &str, max: usize) -> String {
         out.push('…');
         out
     }
-}
-
-/// Exactly what an agent would receive for a task.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PromptPreview {
-    /// `simple` or `complex`, as estimated from the task.
-    pub complexity: String,
-    /// The system prompt.
-    pub system_prompt: String,
-    /// The first user message (as the first step of a workflow).
-    pub user_message: String,
-    /// Estimated prompt tokens of both.
-    pub tokens: i64,
-}
-
-/// The prompt preview of a stored agent for `task`.
-pub async fn prompt_preview(
-    store: &Store,
-    workspace_id: &str,
-    agent_id: &str,
-    task: &str,
-) -> Result<PromptPreview> {
-    let agent = agents::get(store.pool(), workspace_id, agent_id).await?;
-    preview_for(
-        &agent.role,
-        &agent.system_prompt,
-        &agent.custom_instructions,
-        task,
-    )
-}
-
-/// The prompt preview of an agent being edited (not yet saved).
-pub fn preview_for(
-    role: &str,
-    system_prompt: &str,
-    custom_instructions: &str,
-    task: &str,
-) -> Result<PromptPreview> {
-    let role = Role::parse(role)?;
-    let task = if task.trim().is_empty() {
-        "(the task description goes here)"
-    } else {
-        task
-    };
-    let complexity = workflow::estimate_complexity(task);
-    let system =
-        workflow::system_prompt(&role, system_prompt, custom_instructions, complexity, true);
-    let user = workflow::step_input(task, &[]);
-    Ok(PromptPreview {
-        complexity: complexity.as_str().to_owned(),
-        tokens: providers::estimate_tokens(&system) + providers::estimate_tokens(&user),
-        system_prompt: system,
-        user_message: user,
-    })
-}
-
-/// A task's conversations as one Markdown document (the viewer's "export as Markdown").
-pub fn conversation_markdown(task: &Task, runs: &[tasks::RunConversation]) -> String {
-    let mut out = format!(
-        "# Task {}\n\n{}\n\n- Workflow: {}\n- Status: {}\n- Cost: {}\n- Tokens: {} prompt, {} completion\n",
-        task.id,
-        task.description,
-        task.workflow,
-        task.status,
-        Money(task.cost_micros),
-        task.prompt_tokens,
-        task.completion_tokens
-    );
-    for run in runs {
-        out.push_str(&format!(
-            "\n## Step {} — {} ({}, {}{})\n\n### System\n\n{}\n",
-            run.step_index + 1,
-            run.role,
-            run.agent_name,
-            run.model,
-            if run.provider_kind == "simulator" {
-                ", simulated"
-            } else {
-                ""
-            },
-            run.system_prompt
-        ));
-        let messages: Vec<Message> = serde_json::from_str(&run.conversation).unwrap_or_default();
-        for m in messages {
-            let who = match m.role {
-                providers::MessageRole::User => "User",
-                providers::MessageRole::Assistant => "Assistant",
-                providers::MessageRole::Tool => "Tool result",
-            };
-            out.push_str(&format!("\n### {who}\n\n{}\n", m.content.trim()));
-            for call in &m.tool_calls {
-                let args = serde_json::to_string_pretty(&call.arguments).unwrap_or_default();
-                out.push_str(&format!(
-                    "\n**Tool call** `{}`\n\n```json\n{args}\n```\n",
-                    call.name
-                ));
-            }
-        }
-    }
-    out
 }
 
 /// The result of "test connection".
@@ -1173,32 +509,18 @@ impl Runner {
             .map(|m| m.trim().to_owned())
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| probe_model(kind).to_owned());
-        let client: Arc<dyn providers::Provider> = if kind == ProviderKind::Simulator {
-            Arc::new(Simulator::new(SimConfig::from_base_url(
-                provider.base_url.as_deref(),
-            )))
+        let api_key = if kind == ProviderKind::Simulator {
+            None
         } else {
-            let base_url = provider
-                .base_url
-                .clone()
-                .or_else(|| providers::default_base_url(kind).map(str::to_owned))
-                .ok_or_else(|| Error::invalid("base_url", "this provider needs a base URL"))?;
-            let api_key = crate::store::providers::api_key(
+            crate::store::providers::api_key(
                 &self.store,
                 &self.master_key,
                 &who.workspace_id,
                 provider_id,
             )
-            .await?;
-            providers::client_for(
-                kind,
-                Some(HttpConfig {
-                    base_url: base_url.trim_end_matches('/').to_owned(),
-                    api_key,
-                    client: self.http.clone(),
-                }),
-            )
+            .await?
         };
+        let client = providers::connect(kind, provider.base_url.as_deref(), api_key, &self.http)?;
         let request = ChatRequest {
             model: model.clone(),
             system: "You are a connection test. Reply with the single word OK.".into(),

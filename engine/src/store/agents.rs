@@ -1,9 +1,9 @@
 //! The agent registry (SPEC F-02): agents and their numbered prompt versions.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::{Any, AnyConnection, Executor, FromRow};
 
-use crate::domain::Role;
+use crate::domain::{Role, check_text};
 use crate::{Error, Result, new_id, now_ms};
 
 /// What is needed to create an agent; validated by [`NewAgent::validate`].
@@ -29,7 +29,25 @@ pub struct NewAgent {
     pub custom_instructions: String,
     /// Free-form labels.
     pub tags: Vec<String>,
+    /// Tried in order after the agent's own provider and model fails.
+    pub fallbacks: Vec<FallbackTarget>,
+    /// The caller named the provider (even "none"): clears the "provider deleted" mark.
+    pub provider_explicit: bool,
 }
+
+/// One entry of an agent's fallback chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FallbackTarget {
+    /// A provider of the workspace; None for the built-in simulator.
+    #[serde(default)]
+    pub provider_id: Option<String>,
+    /// Model name as that provider spells it.
+    pub model: String,
+}
+
+/// Most entries of a fallback chain.
+pub const MAX_FALLBACKS: usize = 5;
 
 impl NewAgent {
     /// Checks the rules every stored agent satisfies.
@@ -38,8 +56,37 @@ impl NewAgent {
         if name.is_empty() || name.chars().count() > 80 {
             return Err(Error::invalid("name", "must be 1 to 80 characters"));
         }
+        check_text("name", name, 80)?;
+        check_text("description", &self.description, 2_000)?;
+        check_text("model", &self.model, 200)?;
+        check_text("system_prompt", &self.system_prompt, 100_000)?;
+        check_text("custom_instructions", &self.custom_instructions, 20_000)?;
+        if self.tags.len() > 20 {
+            return Err(Error::invalid("tags", "at most 20 tags"));
+        }
+        for tag in &self.tags {
+            check_text("tags", tag, 40)?;
+        }
         if self.model.trim().is_empty() {
             return Err(Error::invalid("model", "must not be empty"));
+        }
+        if self.fallbacks.len() > MAX_FALLBACKS {
+            return Err(Error::invalid(
+                "fallbacks",
+                format!("at most {MAX_FALLBACKS} fallback models"),
+            ));
+        }
+        for f in &self.fallbacks {
+            if f.model.trim().is_empty() {
+                return Err(Error::invalid("fallbacks", "every fallback needs a model"));
+            }
+            check_text("fallbacks", &f.model, 200)?;
+            if f.provider_id == self.provider_id && f.model.trim() == self.model.trim() {
+                return Err(Error::invalid(
+                    "fallbacks",
+                    "a fallback must differ from the agent's own provider and model",
+                ));
+            }
         }
         if !(0.0..=2.0).contains(&self.temperature) {
             return Err(Error::invalid("temperature", "must be between 0 and 2"));
@@ -73,7 +120,7 @@ pub struct AgentSummary {
     pub model: String,
     /// Sampling temperature.
     pub temperature: f64,
-    /// `idle`, `active`, `completed` or `failed`.
+    /// `active` while one of its runs is working on a running task, else `idle`.
     pub status: String,
     /// Unix milliseconds.
     pub created_at: i64,
@@ -95,10 +142,12 @@ pub async fn create(
     let now = now_ms();
     let tags =
         serde_json::to_string(&agent.tags).map_err(|e| Error::invalid("tags", e.to_string()))?;
+    let fallbacks = serde_json::to_string(&agent.fallbacks)
+        .map_err(|e| Error::invalid("fallbacks", e.to_string()))?;
     sqlx::query(
         "INSERT INTO agents (id, workspace_id, name, role, description, provider_id, model, temperature, \
-         max_tokens, system_prompt, custom_instructions, tags, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+         max_tokens, system_prompt, custom_instructions, tags, created_at, updated_at, fallbacks) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)",
     )
     .bind(&id)
     .bind(workspace_id)
@@ -113,6 +162,7 @@ pub async fn create(
     .bind(&agent.custom_instructions)
     .bind(tags)
     .bind(now)
+    .bind(fallbacks)
     .execute(&mut *conn)
     .await?;
     sqlx::query(
@@ -139,7 +189,9 @@ pub async fn list<'e>(
 ) -> Result<Vec<AgentSummary>> {
     Ok(sqlx::query_as(
         "SELECT a.id, a.name, a.role, a.description, p.name AS provider_name, p.kind AS provider_kind, \
-         a.model, a.temperature, a.status, a.created_at, \
+         a.model, a.temperature, CASE WHEN EXISTS (SELECT 1 FROM agent_runs r JOIN tasks t ON t.id = r.task_id \
+         WHERE r.agent_id = a.id AND r.status = 'active' AND t.status = 'running') \
+         THEN 'active' ELSE 'idle' END AS status, a.created_at, \
          CAST(COALESCE(u.cost, 0) AS BIGINT) AS cost_micros, CAST(COALESCE(u.tokens, 0) AS BIGINT) AS tokens \
          FROM agents a LEFT JOIN providers p ON p.id = a.provider_id \
          LEFT JOIN (SELECT agent_id, SUM(cost_micros) AS cost, SUM(prompt_tokens + completion_tokens) AS tokens \
@@ -200,7 +252,13 @@ pub struct Agent {
     /// JSON list of labels.
     #[serde(skip)]
     pub tags: String,
-    /// `idle`, `active`, `completed` or `failed`.
+    /// JSON list of [`FallbackTarget`].
+    #[serde(skip)]
+    pub fallbacks: String,
+    /// 1 when its provider was deleted: it cannot run until a provider is chosen again.
+    #[serde(skip)]
+    pub provider_deleted: i64,
+    /// `active` while one of its runs is working on a running task, else `idle`.
     pub status: String,
     /// Unix milliseconds.
     pub created_at: i64,
@@ -212,6 +270,11 @@ impl Agent {
     /// The tags as a list.
     pub fn tag_list(&self) -> Vec<String> {
         serde_json::from_str(&self.tags).unwrap_or_default()
+    }
+
+    /// The explicit fallback chain, in order.
+    pub fn fallback_list(&self) -> Vec<FallbackTarget> {
+        serde_json::from_str(&self.fallbacks).unwrap_or_default()
     }
 }
 
@@ -225,7 +288,10 @@ pub async fn get<'e>(
     sqlx::query_as(
         "SELECT a.id, a.name, a.role, a.description, a.provider_id, p.name AS provider_name, \
          p.kind AS provider_kind, a.model, a.temperature, a.max_tokens, a.system_prompt, \
-         a.custom_instructions, a.tags, a.status, a.created_at, a.updated_at \
+         a.custom_instructions, a.tags, a.fallbacks, a.provider_deleted, \
+         CASE WHEN EXISTS (SELECT 1 FROM agent_runs r JOIN tasks t ON t.id = r.task_id \
+         WHERE r.agent_id = a.id AND r.status = 'active' AND t.status = 'running') \
+         THEN 'active' ELSE 'idle' END AS status, a.created_at, a.updated_at \
          FROM agents a LEFT JOIN providers p ON p.id = a.provider_id \
          WHERE a.workspace_id = $1 AND a.id = $2",
     )
@@ -245,20 +311,22 @@ pub async fn update(
     agent: &NewAgent,
 ) -> Result<Agent> {
     agent.validate()?;
-    if let Some(p) = &agent.provider_id {
-        crate::store::providers::get(store, workspace_id, p).await?;
-    }
+    check_providers(store, workspace_id, agent).await?;
     // Read before the transaction: on SQLite a transaction that reads and then writes fails at
     // once (SQLITE_BUSY) if another connection wrote in between.
     let before = get(store.pool(), workspace_id, id).await?;
     let mut tx = store.pool().begin().await?;
     let tags =
         serde_json::to_string(&agent.tags).map_err(|e| Error::invalid("tags", e.to_string()))?;
+    let fallbacks = serde_json::to_string(&agent.fallbacks)
+        .map_err(|e| Error::invalid("fallbacks", e.to_string()))?;
     let now = now_ms();
     sqlx::query(
         "UPDATE agents SET name = $3, role = $4, description = $5, provider_id = $6, model = $7, \
          temperature = $8, max_tokens = $9, system_prompt = $10, custom_instructions = $11, tags = $12, \
-         updated_at = $13 WHERE workspace_id = $1 AND id = $2",
+         updated_at = $13, fallbacks = $14, \
+         provider_deleted = CASE WHEN $15 = 1 THEN 0 ELSE provider_deleted END \
+         WHERE workspace_id = $1 AND id = $2",
     )
     .bind(workspace_id)
     .bind(id)
@@ -273,6 +341,8 @@ pub async fn update(
     .bind(&agent.custom_instructions)
     .bind(tags)
     .bind(now)
+    .bind(fallbacks)
+    .bind(i64::from(agent.provider_explicit))
     .execute(&mut *tx)
     .await?;
     if before.system_prompt != agent.system_prompt
@@ -329,14 +399,32 @@ pub async fn create_checked(
     workspace_id: &str,
     agent: &NewAgent,
 ) -> Result<Agent> {
-    if let Some(p) = &agent.provider_id {
-        crate::store::providers::get(store, workspace_id, p).await?;
-    }
+    check_providers(store, workspace_id, agent).await?;
     let mut tx = store.pool().begin().await?;
     let id = create(&mut tx, workspace_id, agent).await?;
     let out = get(&mut *tx, workspace_id, &id).await?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// Checks that the agent's provider and every fallback's provider belong to the workspace.
+async fn check_providers(store: &crate::Store, workspace_id: &str, agent: &NewAgent) -> Result<()> {
+    if let Some(p) = &agent.provider_id {
+        crate::store::providers::get(store, workspace_id, p).await?;
+    }
+    for f in &agent.fallbacks {
+        if let Some(p) = &f.provider_id {
+            crate::store::providers::get(store, workspace_id, p)
+                .await
+                .map_err(|e| match e {
+                    Error::NotFound { .. } => {
+                        Error::invalid("fallbacks", format!("no provider {p} in this workspace"))
+                    }
+                    other => other,
+                })?;
+        }
+    }
+    Ok(())
 }
 
 /// Fields of an agent as a caller sends them; absent fields keep their current value (PATCH) or
@@ -364,6 +452,8 @@ pub struct AgentInput {
     pub custom_instructions: Option<String>,
     /// Tags.
     pub tags: Option<Vec<String>>,
+    /// The fallback chain, replacing the current one.
+    pub fallbacks: Option<Vec<FallbackTarget>>,
 }
 
 impl AgentInput {
@@ -379,6 +469,7 @@ impl AgentInput {
             (None, Some(b)) => b.name.clone(),
             (None, None) => return Err(Error::invalid("name", "is required")),
         };
+        let provider_explicit = self.provider_id.is_some();
         let provider_id = match self.provider_id {
             Some(p) if p.trim().is_empty() => None,
             Some(p) => Some(p),
@@ -415,6 +506,19 @@ impl AgentInput {
                 .tags
                 .or_else(|| base.map(Agent::tag_list))
                 .unwrap_or_default(),
+            fallbacks: self
+                .fallbacks
+                .map(|list| {
+                    list.into_iter()
+                        .map(|f| FallbackTarget {
+                            provider_id: f.provider_id.filter(|p| !p.trim().is_empty()),
+                            model: f.model.trim().to_owned(),
+                        })
+                        .collect()
+                })
+                .or_else(|| base.map(Agent::fallback_list))
+                .unwrap_or_default(),
+            provider_explicit,
             role,
         })
     }

@@ -101,3 +101,29 @@ pub async fn sqlite_journal_mode(pool: &AnyPool) -> Result<String> {
         .await?;
     Ok(mode.to_ascii_lowercase())
 }
+
+impl Backend {
+    /// An SQL expression for the database's own clock in Unix milliseconds.
+    ///
+    /// Leases compare against this, never against a process's clock, so that processes whose
+    /// clocks disagree still agree on when a lease ran out.
+    pub fn now_ms_sql(self) -> &'static str {
+        match self {
+            // julianday works on every SQLite version; 2440587.5 is the Unix epoch's day.
+            Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
+            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+        }
+    }
+
+    /// The row-locking suffix of the queue's "next claimable task" sub-select.
+    ///
+    /// On Postgres `FOR UPDATE SKIP LOCKED` lets N workers each take a different row instead of
+    /// all racing for the oldest one; SQLite has one writer at a time and no row locks, and the
+    /// claim's conditional `UPDATE` is already exclusive there.
+    pub fn skip_locked_sql(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        }
+    }
+}

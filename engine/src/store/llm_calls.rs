@@ -19,6 +19,8 @@ pub struct NewLlmCall {
     pub agent_run_id: Option<String>,
     /// The agent that made the call, if any.
     pub agent_id: Option<String>,
+    /// The provider row that answered (None for the built-in simulator or an external source).
+    pub provider_id: Option<String>,
     /// Provider kind, e.g. `openai`.
     pub provider_kind: String,
     /// Model name.
@@ -33,8 +35,10 @@ pub struct NewLlmCall {
     pub reasoning_tokens: i64,
     /// True when the provider gave no usage and the counts are estimates.
     pub usage_estimated: bool,
-    /// Cost in micro-USD.
+    /// Cost in micro-USD (0 when the price is unknown: see `price_known`).
     pub cost_micros: i64,
+    /// Whether the price table had this model; an unpriced call's cost is unknown, not free.
+    pub price_known: bool,
     /// Wall time of the attempt.
     pub latency_ms: i64,
     /// Time to the first streamed token, when streaming.
@@ -59,8 +63,8 @@ pub async fn insert(conn: &mut AnyConnection, call: &NewLlmCall) -> Result<Strin
     sqlx::query(
         "INSERT INTO llm_calls (id, workspace_id, task_id, agent_run_id, agent_id, provider_kind, model, \
          prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_micros, \
-         latency_ms, ttft_ms, success, error_class, attempt, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+         latency_ms, ttft_ms, success, error_class, attempt, created_at, provider_id, price_known) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
     )
     .bind(&id)
     .bind(&call.workspace_id)
@@ -81,14 +85,16 @@ pub async fn insert(conn: &mut AnyConnection, call: &NewLlmCall) -> Result<Strin
     .bind(&call.error_class)
     .bind(call.attempt)
     .bind(call.created_at)
+    .bind(&call.provider_id)
+    .bind(i64::from(call.price_known))
     .execute(&mut *conn)
     .await?;
 
     let hour_ms = call.created_at - call.created_at.rem_euclid(HOUR_MS);
     sqlx::query(
         "INSERT INTO metric_rollups_hourly (workspace_id, hour_ms, provider_kind, model, agent_id, calls, \
-         failures, prompt_tokens, completion_tokens, cached_tokens, cost_micros, latency_ms_sum) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11) \
+         failures, prompt_tokens, completion_tokens, cached_tokens, cost_micros, latency_ms_sum, unpriced_calls) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (workspace_id, hour_ms, provider_kind, model, agent_id) DO UPDATE SET \
          calls = metric_rollups_hourly.calls + 1, \
          failures = metric_rollups_hourly.failures + excluded.failures, \
@@ -96,7 +102,8 @@ pub async fn insert(conn: &mut AnyConnection, call: &NewLlmCall) -> Result<Strin
          completion_tokens = metric_rollups_hourly.completion_tokens + excluded.completion_tokens, \
          cached_tokens = metric_rollups_hourly.cached_tokens + excluded.cached_tokens, \
          cost_micros = metric_rollups_hourly.cost_micros + excluded.cost_micros, \
-         latency_ms_sum = metric_rollups_hourly.latency_ms_sum + excluded.latency_ms_sum",
+         latency_ms_sum = metric_rollups_hourly.latency_ms_sum + excluded.latency_ms_sum, \
+         unpriced_calls = metric_rollups_hourly.unpriced_calls + excluded.unpriced_calls",
     )
     .bind(&call.workspace_id)
     .bind(hour_ms)
@@ -109,6 +116,7 @@ pub async fn insert(conn: &mut AnyConnection, call: &NewLlmCall) -> Result<Strin
     .bind(call.cached_tokens)
     .bind(call.cost_micros)
     .bind(call.latency_ms)
+    .bind(i64::from(!call.price_known))
     .execute(&mut *conn)
     .await?;
     Ok(id)

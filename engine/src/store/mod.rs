@@ -14,6 +14,8 @@ pub mod credits;
 pub mod llm_calls;
 pub mod prices;
 pub mod providers;
+pub mod queue;
+pub mod runs;
 pub mod sessions;
 pub mod settings;
 pub mod tasks;

@@ -252,15 +252,26 @@ pub async fn update(
 
 /// Deletes a provider; agents that used it keep their settings without a provider.
 pub async fn delete(store: &crate::Store, workspace_id: &str, id: &str) -> Result<()> {
+    let mut tx = store.pool().begin().await?;
+    // Agents that named this provider must fail with a clear error from now on, not run on
+    // the workspace default without a word: the foreign key only clears provider_id.
+    sqlx::query(
+        "UPDATE agents SET provider_deleted = 1 WHERE workspace_id = $1 AND provider_id = $2",
+    )
+    .bind(workspace_id)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     let done = sqlx::query("DELETE FROM providers WHERE id = $1 AND workspace_id = $2")
         .bind(id)
         .bind(workspace_id)
-        .execute(store.pool())
+        .execute(&mut *tx)
         .await?
         .rows_affected();
     if done == 0 {
         return Err(crate::Error::not_found("provider", id));
     }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -1,18 +1,12 @@
-//! Tasks, their steps (agent runs) and the durable queue.
+//! Tasks and what users read of them: the list, one task with its steps, its records.
 //!
-//! The queue is the `tasks` table itself: a worker claims the oldest queued task — or a running
-//! one whose lease expired because its worker died — with one conditional `UPDATE`, and renews
-//! the lease while it works. A crash therefore never loses a task and never leaves it "running"
-//! for good: the lease runs out and another worker (or the restarted server) resumes it.
-//!
-//! Step counters (tokens, cost) grow in the same transaction as each `llm_calls` row, so a
-//! task's cost is always the sum of its steps and each step's the sum of its calls.
+//! The queue that runs them is [`super::queue`]; the records a worker writes while running one
+//! are [`super::runs`].
 
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, AnyConnection, Executor, FromRow};
 
 use crate::domain::Role;
-use crate::store::llm_calls::{self, NewLlmCall};
 use crate::{Error, Result, Store, new_id, now_ms};
 
 /// One planned step of a task.
@@ -58,14 +52,19 @@ pub struct Task {
     pub completion_tokens: i64,
     /// Sum over steps.
     pub cached_tokens: i64,
-    /// Sum over steps, micro-USD.
+    /// Sum over steps, micro-USD (of the priced calls: see `unpriced_calls`).
     pub cost_micros: i64,
+    /// Calls to a model with no price; when not 0 the cost is unknown (a lower bound).
+    pub unpriced_calls: i64,
     /// Why it failed.
     pub error: Option<String>,
     /// The task it re-runs.
     pub rerun_of: Option<String>,
     /// Times a worker claimed it (more than 1 after a crash).
     pub attempts: i64,
+    /// Incremented by every claim; writes made for a claim carry it (see [`super::queue`]).
+    #[serde(skip)]
+    pub lease_epoch: i64,
     /// Unix ms.
     pub created_at: i64,
     /// Unix ms.
@@ -74,9 +73,9 @@ pub struct Task {
     pub finished_at: Option<i64>,
 }
 
-const TASK_COLUMNS: &str = "id, workspace_id, description, workflow, complexity, force_analyst, \
-     plan, status, prompt_tokens, completion_tokens, cached_tokens, cost_micros, error, rerun_of, \
-     attempts, created_at, started_at, finished_at";
+pub(crate) const TASK_COLUMNS: &str = "id, workspace_id, description, workflow, complexity, force_analyst, \
+     plan, status, prompt_tokens, completion_tokens, cached_tokens, cost_micros, unpriced_calls, error, rerun_of, \
+     attempts, lease_epoch, created_at, started_at, finished_at";
 
 impl Task {
     /// The planned steps.
@@ -103,10 +102,16 @@ pub struct StepView {
     pub agent_id: String,
     /// Agent name.
     pub agent_name: String,
-    /// Model.
+    /// The model that answered (the planned one until a call succeeds).
     pub model: String,
-    /// Provider kind.
+    /// The provider kind that answered (the planned one until a call succeeds).
     pub provider_kind: String,
+    /// Whether the simulator wrote this step's output.
+    pub simulated: bool,
+    /// Set when a fallback answered, saying which and why ("openai/gpt-4o: auth … → fell back to …").
+    pub fallback_note: Option<String>,
+    /// False when some of its calls used a model with no price: its cost is then a lower bound.
+    pub price_known: bool,
     /// `pending`, `active`, `completed`, `failed`, or `cancelled`.
     pub status: String,
     /// Tokens and cost of all its calls.
@@ -141,6 +146,8 @@ pub struct TaskDetail {
     pub task: Task,
     /// Its steps in order.
     pub steps: Vec<StepView>,
+    /// False when some of its calls used a model with no price: its cost is then unknown.
+    pub price_known: bool,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -158,6 +165,11 @@ struct RunRow {
     error: Option<String>,
     started_at: Option<i64>,
     finished_at: Option<i64>,
+    provider_kind: String,
+    model: String,
+    fallback_note: Option<String>,
+    unpriced_calls: i64,
+    calls: i64,
 }
 
 /// What to insert for a new task (already validated and planned by the runner).
@@ -228,7 +240,9 @@ pub async fn detail(store: &Store, workspace_id: &str, id: &str) -> Result<TaskD
     let task = get(store.pool(), workspace_id, id).await?;
     let runs: Vec<RunRow> = sqlx::query_as(
         "SELECT id, step_index, status, output, prompt_tokens, completion_tokens, cached_tokens, \
-         cost_micros, context_tokens, context_window, error, started_at, finished_at \
+         cost_micros, context_tokens, context_window, error, started_at, finished_at, provider_kind, \
+         model, fallback_note, unpriced_calls, \
+         (SELECT COUNT(*) FROM llm_calls c WHERE c.task_id = agent_runs.task_id AND c.agent_run_id = agent_runs.id AND c.success = 1) AS calls \
          FROM agent_runs WHERE workspace_id = $1 AND task_id = $2 ORDER BY step_index",
     )
     .bind(workspace_id)
@@ -251,14 +265,21 @@ pub async fn detail(store: &Store, workspace_id: &str, id: &str) -> Result<TaskD
                 (Some(r), _) => r.status.clone(),
                 (None, _) => "pending".into(),
             };
+            // Until a call has succeeded the step shows what was planned; afterwards, what
+            // actually answered.
+            let answered = run.filter(|r| r.calls > 0 && !r.provider_kind.is_empty());
+            let provider_kind = answered.map_or(plan.provider_kind, |r| r.provider_kind.clone());
             StepView {
                 index,
                 role: plan.role,
                 run_id: run.map(|r| r.id.clone()),
                 agent_id: plan.agent_id,
                 agent_name: plan.agent_name,
-                model: plan.model,
-                provider_kind: plan.provider_kind,
+                model: answered.map_or(plan.model, |r| r.model.clone()),
+                simulated: provider_kind == "simulator",
+                provider_kind,
+                fallback_note: run.and_then(|r| r.fallback_note.clone()),
+                price_known: run.is_none_or(|r| r.unpriced_calls == 0),
                 status,
                 prompt_tokens: run.map_or(0, |r| r.prompt_tokens),
                 completion_tokens: run.map_or(0, |r| r.completion_tokens),
@@ -277,7 +298,11 @@ pub async fn detail(store: &Store, workspace_id: &str, id: &str) -> Result<TaskD
             }
         })
         .collect();
-    Ok(TaskDetail { task, steps })
+    Ok(TaskDetail {
+        price_known: task.unpriced_calls == 0,
+        task,
+        steps,
+    })
 }
 
 /// Filters for [`list`].
@@ -411,84 +436,18 @@ pub async fn delete(store: &Store, workspace_id: &str, id: &str) -> Result<()> {
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query("DELETE FROM events WHERE workspace_id = $1 AND topic = $2")
-        .bind(workspace_id)
-        .bind(crate::events::task_topic(id))
-        .execute(&mut *tx)
-        .await?;
+    for sql in [
+        "DELETE FROM events WHERE workspace_id = $1 AND topic = $2",
+        "DELETE FROM event_counters WHERE workspace_id = $1 AND topic = $2",
+    ] {
+        sqlx::query(sql)
+            .bind(workspace_id)
+            .bind(crate::events::task_topic(id))
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(())
-}
-
-/// Claims the next task for `worker`: the oldest queued one, or a running one whose lease
-/// expired. Returns None when there is no work.
-pub async fn claim(store: &Store, worker: &str, lease_ms: i64) -> Result<Option<Task>> {
-    let now = now_ms();
-    let claimable = "(status = 'queued' OR (status = 'running' AND lease_until < $3))";
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE tasks SET status = 'running', claimed_by = $1, lease_until = $2, \
-         attempts = attempts + 1, started_at = COALESCE(started_at, $3) \
-         WHERE id = (SELECT id FROM tasks WHERE {claimable} ORDER BY created_at, id LIMIT 1) \
-         AND {claimable} RETURNING {TASK_COLUMNS}"
-    )))
-    .bind(worker)
-    .bind(now + lease_ms)
-    .bind(now)
-    .fetch_optional(store.pool())
-    .await?)
-}
-
-/// Extends the lease of a task this worker holds. Returns false when the task is no longer this
-/// worker's to run (cancelled, finished, or claimed by another worker after a stall).
-pub async fn renew_lease(store: &Store, id: &str, worker: &str, lease_ms: i64) -> Result<bool> {
-    Ok(sqlx::query(
-        "UPDATE tasks SET lease_until = $3 WHERE id = $1 AND claimed_by = $2 AND status = 'running'",
-    )
-    .bind(id)
-    .bind(worker)
-    .bind(now_ms() + lease_ms)
-    .execute(store.pool())
-    .await?
-    .rows_affected()
-        > 0)
-}
-
-/// Puts a task this worker holds back in the queue (graceful shutdown).
-pub async fn requeue(store: &Store, id: &str, worker: &str) -> Result<bool> {
-    Ok(sqlx::query(
-        "UPDATE tasks SET status = 'queued', claimed_by = NULL, lease_until = NULL \
-         WHERE id = $1 AND claimed_by = $2 AND status = 'running'",
-    )
-    .bind(id)
-    .bind(worker)
-    .execute(store.pool())
-    .await?
-    .rows_affected()
-        > 0)
-}
-
-/// Ends a task this worker holds with `status` (`completed` or `failed`). Returns false when it
-/// was cancelled meanwhile.
-pub async fn finish(
-    store: &Store,
-    id: &str,
-    worker: &str,
-    status: &str,
-    error: Option<&str>,
-) -> Result<bool> {
-    Ok(sqlx::query(
-        "UPDATE tasks SET status = $3, error = $4, finished_at = $5, lease_until = NULL \
-         WHERE id = $1 AND claimed_by = $2 AND status = 'running'",
-    )
-    .bind(id)
-    .bind(worker)
-    .bind(status)
-    .bind(error)
-    .bind(now_ms())
-    .execute(store.pool())
-    .await?
-    .rows_affected()
-        > 0)
 }
 
 /// The current status of a task (for workers checking for cancellation).
@@ -512,164 +471,6 @@ pub async fn completed_steps(store: &Store, task_id: &str) -> Result<Vec<(i64, S
     .await?)
 }
 
-/// What a step starts with.
-#[derive(Debug, Clone)]
-pub struct StepStart<'a> {
-    /// Owning workspace.
-    pub workspace_id: &'a str,
-    /// Task.
-    pub task_id: &'a str,
-    /// Position.
-    pub index: i64,
-    /// The plan entry.
-    pub plan: &'a PlannedStep,
-    /// The system prompt it runs with.
-    pub system_prompt: &'a str,
-    /// Its first user message.
-    pub input: &'a str,
-    /// The model's context window (0 when unknown).
-    pub context_window: i64,
-}
-
-/// Starts (or, after a crash, restarts) a step's agent run and marks the agent active.
-/// Returns the run id; a restarted run keeps its id, calls and counters.
-pub async fn start_step(store: &Store, step: &StepStart<'_>) -> Result<String> {
-    let now = now_ms();
-    let mut tx = store.pool().begin().await?;
-    // Write first: a SQLite transaction that reads and then writes fails with SQLITE_BUSY
-    // (no wait) when another connection committed in between, which the runner's own event
-    // writes make likely.
-    set_agent_status(&mut tx, step.workspace_id, &step.plan.agent_id, "active").await?;
-    let existing: Option<(String,)> =
-        sqlx::query_as("SELECT id FROM agent_runs WHERE task_id = $1 AND step_index = $2")
-            .bind(step.task_id)
-            .bind(step.index)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let id = match existing {
-        Some((id,)) => {
-            sqlx::query(
-                "UPDATE agent_runs SET status = 'active', error = NULL, finished_at = NULL, \
-                 started_at = $2, system_prompt = $3, input = $4 WHERE id = $1",
-            )
-            .bind(&id)
-            .bind(now)
-            .bind(step.system_prompt)
-            .bind(step.input)
-            .execute(&mut *tx)
-            .await?;
-            id
-        }
-        None => {
-            let id = new_id();
-            sqlx::query(
-                "INSERT INTO agent_runs (id, workspace_id, task_id, step_index, agent_id, role, status, \
-                 input, system_prompt, agent_name, provider_kind, model, context_window, created_at, started_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11, $12, $13, $13)",
-            )
-            .bind(&id)
-            .bind(step.workspace_id)
-            .bind(step.task_id)
-            .bind(step.index)
-            .bind(&step.plan.agent_id)
-            .bind(&step.plan.role)
-            .bind(step.input)
-            .bind(step.system_prompt)
-            .bind(&step.plan.agent_name)
-            .bind(&step.plan.provider_kind)
-            .bind(&step.plan.model)
-            .bind(step.context_window)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            id
-        }
-    };
-    tx.commit().await?;
-    Ok(id)
-}
-
-async fn set_agent_status(
-    conn: &mut AnyConnection,
-    workspace_id: &str,
-    agent_id: &str,
-    status: &str,
-) -> Result<()> {
-    sqlx::query("UPDATE agents SET status = $3 WHERE workspace_id = $1 AND id = $2")
-        .bind(workspace_id)
-        .bind(agent_id)
-        .bind(status)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-/// Ends a step: its output, conversation and status, and the agent's status.
-#[allow(clippy::too_many_arguments, reason = "one row's worth of fields")]
-pub async fn end_step(
-    store: &Store,
-    workspace_id: &str,
-    run_id: &str,
-    agent_id: &str,
-    status: &str,
-    output: &str,
-    conversation: &str,
-    error: Option<&str>,
-) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
-    sqlx::query(
-        "UPDATE agent_runs SET status = $2, output = $3, conversation = $4, error = $5, finished_at = $6 \
-         WHERE id = $1",
-    )
-    .bind(run_id)
-    .bind(status)
-    .bind(output)
-    .bind(conversation)
-    .bind(error)
-    .bind(now_ms())
-    .execute(&mut *tx)
-    .await?;
-    set_agent_status(&mut tx, workspace_id, agent_id, status).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Records one LLM call attempt and adds it to its step's and task's counters, atomically.
-pub async fn record_call(store: &Store, call: &NewLlmCall, context_tokens: i64) -> Result<String> {
-    let mut tx = store.pool().begin().await?;
-    let id = llm_calls::insert(&mut tx, call).await?;
-    if let Some(run_id) = &call.agent_run_id {
-        sqlx::query(
-            "UPDATE agent_runs SET prompt_tokens = prompt_tokens + $2, completion_tokens = completion_tokens + $3, \
-             cached_tokens = cached_tokens + $4, cost_micros = cost_micros + $5, \
-             context_tokens = CASE WHEN $6 > 0 THEN $6 ELSE context_tokens END WHERE id = $1",
-        )
-        .bind(run_id)
-        .bind(call.prompt_tokens)
-        .bind(call.completion_tokens)
-        .bind(call.cached_tokens)
-        .bind(call.cost_micros)
-        .bind(context_tokens)
-        .execute(&mut *tx)
-        .await?;
-    }
-    if let Some(task_id) = &call.task_id {
-        sqlx::query(
-            "UPDATE tasks SET prompt_tokens = prompt_tokens + $2, completion_tokens = completion_tokens + $3, \
-             cached_tokens = cached_tokens + $4, cost_micros = cost_micros + $5 WHERE id = $1",
-        )
-        .bind(task_id)
-        .bind(call.prompt_tokens)
-        .bind(call.completion_tokens)
-        .bind(call.cached_tokens)
-        .bind(call.cost_micros)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(id)
-}
-
 /// A recorded tool call.
 #[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
 pub struct ToolCallRow {
@@ -689,60 +490,6 @@ pub struct ToolCallRow {
     pub duration_ms: i64,
     /// Unix ms.
     pub created_at: i64,
-}
-
-/// Records a tool call and the file change it made, atomically.
-#[allow(clippy::too_many_arguments, reason = "one row's worth of fields")]
-pub async fn record_tool_call(
-    store: &Store,
-    workspace_id: &str,
-    task_id: &str,
-    run_id: &str,
-    tool: &str,
-    input: &str,
-    output: &str,
-    ok: bool,
-    duration_ms: i64,
-    effect: Option<&crate::runner::tools::FileEffect>,
-) -> Result<String> {
-    let id = new_id();
-    let now = now_ms();
-    let mut tx = store.pool().begin().await?;
-    sqlx::query(
-        "INSERT INTO tool_calls (id, workspace_id, task_id, agent_run_id, tool, input, output, outcome, \
-         duration_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&id)
-    .bind(workspace_id)
-    .bind(task_id)
-    .bind(run_id)
-    .bind(tool)
-    .bind(input)
-    .bind(output)
-    .bind(if ok { "ok" } else { "error" })
-    .bind(duration_ms)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    if let Some(effect) = effect {
-        sqlx::query(
-            "INSERT INTO file_changes (id, workspace_id, task_id, agent_run_id, path, change_kind, \
-             before_content, after_content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(new_id())
-        .bind(workspace_id)
-        .bind(task_id)
-        .bind(run_id)
-        .bind(&effect.path)
-        .bind(effect.kind)
-        .bind(&effect.before)
-        .bind(&effect.after)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(id)
 }
 
 /// One recorded file change.
@@ -779,6 +526,8 @@ pub struct RunConversation {
     pub provider_kind: String,
     /// Model.
     pub model: String,
+    /// Why a fallback answered, when one did.
+    pub fallback_note: Option<String>,
     /// The system prompt.
     pub system_prompt: String,
     /// JSON list of messages.
@@ -796,13 +545,15 @@ pub struct TaskRecords {
     pub tool_calls: Vec<ToolCallRow>,
     /// All file changes, oldest first.
     pub file_changes: Vec<FileChange>,
+    /// False when some call used a model with no price.
+    pub price_known: bool,
 }
 
 /// Everything the debugging views of a task show.
 pub async fn records(store: &Store, workspace_id: &str, task_id: &str) -> Result<TaskRecords> {
-    get(store.pool(), workspace_id, task_id).await?;
+    let task = get(store.pool(), workspace_id, task_id).await?;
     let runs = sqlx::query_as(
-        "SELECT id, step_index, role, agent_name, provider_kind, model, system_prompt, conversation, started_at \
+        "SELECT id, step_index, role, agent_name, provider_kind, model, fallback_note, system_prompt, conversation, started_at \
          FROM agent_runs WHERE workspace_id = $1 AND task_id = $2 ORDER BY step_index",
     )
     .bind(workspace_id)
@@ -829,6 +580,7 @@ pub async fn records(store: &Store, workspace_id: &str, task_id: &str) -> Result
         runs,
         tool_calls,
         file_changes,
+        price_known: task.unpriced_calls == 0,
     })
 }
 

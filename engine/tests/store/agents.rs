@@ -15,6 +15,8 @@ fn agent(name: &str) -> NewAgent {
         system_prompt: "Audit the code.".into(),
         custom_instructions: String::new(),
         tags: vec!["security".into()],
+        fallbacks: Vec::new(),
+        provider_explicit: false,
     }
 }
 

@@ -212,10 +212,17 @@ async fn run(
     policy: &RetryPolicy,
 ) -> (Result<usize, ErrorClass>, Vec<Attempt>) {
     let attempts = Mutex::new(Vec::new());
-    let result = retry::complete(targets, &request(), policy, &|_| {}, |a: Attempt| {
-        attempts.lock().unwrap().push(a.clone());
-        async move { a }
-    })
+    let result = retry::complete(
+        targets,
+        &request(),
+        policy,
+        &|_| {},
+        |a: Attempt| {
+            attempts.lock().unwrap().push(a.clone());
+            async move { a }
+        },
+        std::future::pending(),
+    )
     .await;
     (
         result.map(|(i, _)| i).map_err(|e| e.class),

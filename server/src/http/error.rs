@@ -69,36 +69,23 @@ impl ApiError {
 }
 
 impl From<engine::Error> for ApiError {
+    /// The status and code come from the engine ([`engine::Error::http_status`]), the same
+    /// table the server functions use.
     fn from(err: engine::Error) -> Self {
         use engine::Error as E;
+        let status =
+            StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         match &err {
-            E::NotFound { entity, id } => ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("{}_NOT_FOUND", entity.to_ascii_uppercase()),
-                err.to_string(),
-            )
-            .with_details(serde_json::json!({ "id": id })),
-            E::Invalid { field, reason } => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "VALIDATION_FAILED",
-                err.to_string(),
-            )
-            .with_details(serde_json::json!({ "field": field, "reason": reason })),
-            E::Conflict(message) => {
-                ApiError::new(StatusCode::CONFLICT, "CONFLICT", message.clone())
-            }
-            E::Unauthorized(message) => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message.clone())
-            }
-            E::Forbidden(message) => {
-                ApiError::new(StatusCode::FORBIDDEN, "FORBIDDEN", message.clone())
-            }
-            E::InsufficientCredits(message) => ApiError::new(
-                StatusCode::PAYMENT_REQUIRED,
-                "INSUFFICIENT_CREDITS",
-                message.clone(),
-            ),
             E::Config(_) | E::Db(_) | E::Migrate(_) => ApiError::internal(&err),
+            E::NotFound { id, .. } => ApiError::new(status, err.code(), err.to_string())
+                .with_details(serde_json::json!({ "id": id })),
+            E::Invalid { field, reason } => ApiError::new(status, err.code(), err.to_string())
+                .with_details(serde_json::json!({ "field": field, "reason": reason })),
+            E::Conflict(message)
+            | E::Unauthorized(message)
+            | E::Forbidden(message)
+            | E::InsufficientCredits(message) => ApiError::new(status, err.code(), message.clone()),
+            E::LeaseLost(_) => ApiError::new(status, err.code(), err.to_string()),
         }
     }
 }

@@ -9,7 +9,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use engine::domain::MemberRole;
-use engine::events::{self, Subscription};
+use engine::events::{self, Delivery, Subscription};
 use engine::runner::{Estimate, SubmitTask};
 use engine::store::tasks::{self, Task, TaskDetail, TaskFilter, TaskPage, TaskRecords};
 use futures_util::Stream;
@@ -98,7 +98,7 @@ async fn markdown(
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
     let task = tasks::get(state.store.pool(), &who.workspace_id, &id).await?;
     let records = tasks::records(&state.store, &who.workspace_id, &id).await?;
-    let body = engine::runner::conversation_markdown(&task, &records.runs);
+    let body = engine::runner::conversation_markdown(&task, &records.runs, records.price_known);
     Ok((
         [
             (
@@ -191,34 +191,38 @@ async fn stream(
     let bus = state.runner.bus().clone();
     let mut sub = Subscription::new(&bus, &who.workspace_id, vec![(topic, since)]);
     let body = async_stream(move |tx| async move {
-        let mut pending = match sub.backlog(&bus).await {
-            Ok(events) => events,
-            Err(e) => {
-                tracing::error!(error = %e, "reading a task's events failed");
-                return;
-            }
-        };
         loop {
-            for event in pending.drain(..) {
-                let sse = SseEvent::default()
-                    .id(event.seq.to_string())
-                    .event(event.kind.clone())
-                    .json_data(&*event)
-                    .unwrap_or_default();
-                if tx.send(Ok(sse)).await.is_err() {
-                    return;
-                }
-                if event.is_terminal() {
-                    return;
-                }
-            }
-            match sub.next(&bus).await {
-                Some(Ok(events)) => pending = events,
+            let deliveries = match sub.next(&bus).await {
+                Some(Ok(deliveries)) => deliveries,
                 Some(Err(e)) => {
                     tracing::error!(error = %e, "reading a task's events failed");
                     return;
                 }
                 None => return,
+            };
+            for delivery in deliveries {
+                let (sse, terminal) = match &delivery {
+                    Delivery::Event(event) => (
+                        SseEvent::default()
+                            .id(event.seq.to_string())
+                            .event(event.kind.clone())
+                            .json_data(&**event)
+                            .unwrap_or_default(),
+                        event.is_terminal(),
+                    ),
+                    // Too far behind: say so (reload the task), then the newest events follow.
+                    Delivery::Reset { topic, seq } => (
+                        SseEvent::default()
+                            .id(seq.to_string())
+                            .event("reset")
+                            .json_data(serde_json::json!({"topic": topic, "seq": seq}))
+                            .unwrap_or_default(),
+                        false,
+                    ),
+                };
+                if tx.send(Ok(sse)).await.is_err() || terminal {
+                    return;
+                }
             }
         }
     });

@@ -3,7 +3,11 @@
 //! The client sends `{"type":"subscribe","topics":["fleet","task:ID","costs"],"since":N}`
 //! (`since` is one number for every topic, or an object of per-topic numbers) and receives each
 //! event as `{"type":"event","topic":…,"seq":…,"kind":…,"data":…,"at":…}`. Resubscribing with
-//! the last seen `seq` delivers exactly what was missed. Browsers authenticate with their session
+//! the last seen `seq` delivers exactly what was missed; the backlog comes first, then the
+//! `subscribed` reply, then live events. A client too far behind on a topic gets
+//! `{"type":"reset","topic":…,"seq":…}` (reload your state; events after `seq` follow) instead
+//! of the whole history. Every `seq` is delivered exactly once per topic, however slowly the
+//! client reads and however often it pings. Browsers authenticate with their session
 //! cookie (and must come from our own origin); programs with `Authorization: Bearer`.
 
 use axum::extract::State;
@@ -11,7 +15,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use engine::auth::Principal;
-use engine::events::{EventBus, Subscription};
+use engine::events::{Delivery, EventBus, Subscription};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -101,18 +105,28 @@ async fn serve(mut socket: WebSocket, bus: std::sync::Arc<EventBus>, who: Princi
                                 positions.push((topic.clone(), from.max(0)));
                             }
                             sub.add(positions);
-                            match sub.backlog(&bus).await {
-                                Ok(events) => {
-                                    if send_events(&mut socket, &events).await.is_err() {
-                                        return;
+                            // The backlog, a page at a time (bounded memory), then the reply.
+                            let mut failed = false;
+                            loop {
+                                match sub.next_backlog(&bus).await {
+                                    Ok(page) if page.is_empty() => break,
+                                    Ok(page) => {
+                                        if send(&mut socket, &page).await.is_err() {
+                                            return;
+                                        }
                                     }
-                                    json!({"type": "subscribed", "topics": topics,
-                                        "positions": sub.positions().iter().map(|(t, s)| json!({"topic": t, "seq": s})).collect::<Vec<_>>()})
+                                    Err(e) => {
+                                        tracing::error!(error = %e, "reading events failed");
+                                        failed = true;
+                                        break;
+                                    }
                                 }
-                                Err(e) => {
-                                    tracing::error!(error = %e, "reading events failed");
-                                    json!({"type": "error", "message": "events could not be read; try again"})
-                                }
+                            }
+                            if failed {
+                                json!({"type": "error", "message": "events could not be read; try again"})
+                            } else {
+                                json!({"type": "subscribed", "topics": topics,
+                                    "positions": sub.positions().iter().map(|(t, s)| json!({"topic": t, "seq": s})).collect::<Vec<_>>()})
                             }
                         }
                     }
@@ -127,14 +141,19 @@ async fn serve(mut socket: WebSocket, bus: std::sync::Arc<EventBus>, who: Princi
                     return;
                 }
             }
+            // Cancel-safe: when a client message wins the race, nothing is lost.
             next = sub.next(&bus) => {
                 match next {
-                    Some(Ok(events)) => {
-                        if send_events(&mut socket, &events).await.is_err() {
+                    Some(Ok(deliveries)) => {
+                        if send(&mut socket, &deliveries).await.is_err() {
                             return;
                         }
                     }
-                    Some(Err(e)) => tracing::error!(error = %e, "reading events failed"),
+                    Some(Err(e)) => {
+                        tracing::error!(error = %e, "reading events failed");
+                        // Retried on the next turn; do not spin on a database that is down.
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    }
                     None => return,
                 }
             }
@@ -142,13 +161,16 @@ async fn serve(mut socket: WebSocket, bus: std::sync::Arc<EventBus>, who: Princi
     }
 }
 
-async fn send_events(
-    socket: &mut WebSocket,
-    events: &[std::sync::Arc<engine::events::Event>],
-) -> Result<(), axum::Error> {
-    for event in events {
-        let mut value: Value = serde_json::to_value(&**event).unwrap_or_default();
-        value["type"] = json!("event");
+async fn send(socket: &mut WebSocket, deliveries: &[Delivery]) -> Result<(), axum::Error> {
+    for delivery in deliveries {
+        let value = match delivery {
+            Delivery::Event(event) => {
+                let mut value: Value = serde_json::to_value(&**event).unwrap_or_default();
+                value["type"] = json!("event");
+                value
+            }
+            Delivery::Reset { topic, seq } => json!({"type": "reset", "topic": topic, "seq": seq}),
+        };
         socket.send(Message::Text(value.to_string().into())).await?;
     }
     Ok(())

@@ -1,0 +1,600 @@
+//! One step of a task: the agent loop, and the recording of every provider attempt.
+//!
+//! The loop sends the system prompt, the task and the earlier steps' outputs to the model,
+//! executes the tool calls it asks for in the task's directory, and repeats until the model
+//! answers without tools. Each attempt becomes one `llm_calls` row — under the provider and
+//! model that actually answered (or failed) — in one transaction with its step's and task's
+//! counters and the events that announce it. A record that cannot be written fails the step
+//! after a short retry: accounting is never silently dropped.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::sync::{Notify, watch};
+use tracing::{error, info};
+
+use super::chain::{Link, Resolver};
+use super::{Halt, Runner, Stop, both_topics, excerpt, tools, workflow};
+use crate::domain::{Money, ProviderKind, Role};
+use crate::events::{self, Outgoing};
+use crate::providers::retry::{self, Attempt, Target};
+use crate::providers::{ChatRequest, Message, Usage};
+use crate::store::agents;
+use crate::store::llm_calls::NewLlmCall;
+use crate::store::prices::Price;
+use crate::store::queue::Lease;
+use crate::store::runs::{self, Answered, NewToolCall, StepEnd, StepStart};
+use crate::store::tasks::{PlannedStep, Task};
+use crate::{Error, Result};
+
+/// One step being run by a worker that holds `lease`.
+pub(super) struct StepRun<'a> {
+    pub runner: &'a Runner,
+    pub task: &'a Task,
+    pub lease: &'a Lease,
+    pub index: i64,
+    pub step: &'a PlannedStep,
+    /// The task's running cost and tokens, for the live totals (no re-read per call).
+    pub totals: &'a Mutex<(i64, i64)>,
+}
+
+impl StepRun<'_> {
+    #[allow(
+        clippy::too_many_lines,
+        reason = "the agent loop reads best in one place"
+    )]
+    pub async fn run(
+        &self,
+        previous: &[(String, String)],
+        workdir: &tools::Workdir,
+        stop: &mut watch::Receiver<Stop>,
+    ) -> Result<String, Halt> {
+        let (runner, task, step, index) = (self.runner, self.task, self.step, self.index);
+        let ws = task.workspace_id.as_str();
+        let agent = match agents::get(runner.store.pool(), ws, &step.agent_id).await {
+            Ok(a) => a,
+            Err(Error::NotFound { .. }) => {
+                return Err(Halt::Failed(format!(
+                    "the {} agent {} was deleted",
+                    step.role, step.agent_name
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let role = Role::parse(&step.role)?;
+        let complexity = if task.complexity == "complex" {
+            workflow::Complexity::Complex
+        } else {
+            workflow::Complexity::Simple
+        };
+        let system = workflow::system_prompt(
+            &role,
+            &agent.system_prompt,
+            &agent.custom_instructions,
+            complexity,
+            true,
+        );
+        let input = workflow::step_input(&task.description, previous);
+        let resolver = Resolver {
+            store: &runner.store,
+            master_key: &runner.master_key,
+            http: &runner.http,
+        };
+        let chain = match resolver.chain(ws, &agent).await? {
+            Ok(chain) if !chain.is_empty() => chain,
+            Ok(_) => {
+                return Err(Halt::Failed(format!(
+                    "the {} agent has no usable provider",
+                    step.role
+                )));
+            }
+            Err(reason) => return Err(Halt::Failed(reason)),
+        };
+        let primary = &chain[0];
+        let context_window = primary.price.as_ref().map_or(0, |p| p.context_window);
+        let planned = PlannedStep {
+            provider_kind: primary.kind.as_str().to_owned(),
+            model: primary.target.model.clone(),
+            ..step.clone()
+        };
+        let run_id = runs::start_step(
+            &runner.store,
+            self.lease,
+            &StepStart {
+                workspace_id: ws,
+                task_id: &task.id,
+                index,
+                plan: &planned,
+                system_prompt: &system,
+                input: &input,
+                context_window,
+            },
+        )
+        .await?;
+        let started = Instant::now();
+        info!(task.id = %task.id, step = %step.role, "step started");
+        runner
+            .emit(
+                ws,
+                self.lease,
+                both_topics(
+                    &task.id,
+                    "step_started",
+                    json!({
+                        "task_id": task.id, "index": index, "run_id": run_id, "role": step.role,
+                        "agent_id": agent.id, "agent_name": agent.name,
+                        "model": primary.target.model, "provider_kind": primary.kind.as_str(),
+                        "simulated": primary.kind == ProviderKind::Simulator,
+                        "fallbacks": chain[1..].iter().map(Link::label).collect::<Vec<_>>(),
+                        "context_window": context_window,
+                    }),
+                ),
+            )
+            .await?;
+
+        let targets: Vec<Target> = chain.iter().map(|l| l.target.clone()).collect();
+        let tool_specs = tools::specs();
+        let mut messages = vec![Message::user(input.clone())];
+        let mut final_text = String::new();
+        let topic = events::task_topic(&task.id);
+        let mut answered_by: Option<usize> = None;
+        for turn in 0..runner.config.max_turns {
+            let request = ChatRequest {
+                model: agent.model.clone(),
+                system: system.clone(),
+                messages: messages.clone(),
+                temperature: agent.temperature,
+                max_tokens: agent.max_tokens,
+                tools: tool_specs.clone(),
+            };
+            let buffer = Arc::new(Mutex::new(String::new()));
+            let flusher = {
+                let buffer = buffer.clone();
+                let bus = runner.bus.clone();
+                let (ws, topic, lease) = (ws.to_owned(), topic.clone(), self.lease.clone());
+                let every = runner.config.token_flush;
+                tokio::spawn(async move {
+                    loop {
+                        tokio::time::sleep(every).await;
+                        flush(&bus, &ws, &lease, &topic, index, &buffer).await;
+                    }
+                })
+            };
+            let sink = {
+                let buffer = buffer.clone();
+                move |delta: &str| {
+                    if let Ok(mut b) = buffer.lock() {
+                        b.push_str(delta);
+                    }
+                }
+            };
+            let recorder = Recorder {
+                step: self,
+                chain: &chain,
+                run_id: &run_id,
+                agent_id: &agent.id,
+                topic: &topic,
+                buffer: &buffer,
+                failures: Mutex::new(Vec::new()),
+                failed: Mutex::new(None),
+                failed_signal: Notify::new(),
+            };
+            let record = |attempt: Attempt| recorder.record(attempt);
+            // Stop on a cancel or shutdown, or as soon as an attempt could not be recorded.
+            let stopping = {
+                let mut stop = stop.clone();
+                let signal = &recorder.failed_signal;
+                async move {
+                    tokio::select! {
+                        _ = wait_stop(&mut stop) => {}
+                        () = signal.notified() => {}
+                    }
+                }
+            };
+            let result = retry::complete(
+                &targets,
+                &request,
+                &runner.config.retry,
+                &sink,
+                record,
+                stopping,
+            )
+            .await;
+            flusher.abort();
+            if let Some(halt) = recorder.take_failure() {
+                return Err(halt);
+            }
+            let state = *stop.borrow();
+            if state != Stop::Run {
+                return Err(Halt::Stopped(state));
+            }
+            flush(&runner.bus, ws, self.lease, &topic, index, &buffer).await;
+            let completion = match result {
+                Ok((target, c)) => {
+                    answered_by = Some(target);
+                    c
+                }
+                Err(err) => {
+                    let message = format!("{} failed: {}", step.role, err.message);
+                    let conversation = serde_json::to_string(&messages).unwrap_or_default();
+                    runs::end_step(
+                        &runner.store,
+                        self.lease,
+                        StepEnd {
+                            run_id: &run_id,
+                            status: "failed",
+                            output: &final_text,
+                            conversation: &conversation,
+                            error: Some(&message),
+                        },
+                    )
+                    .await?;
+                    runner
+                        .emit(
+                            ws,
+                            self.lease,
+                            both_topics(
+                                &task.id,
+                                "step_failed",
+                                json!({
+                                    "task_id": task.id, "index": index, "role": step.role,
+                                    "agent_id": agent.id, "error": message,
+                                    "error_class": err.class.as_str(),
+                                }),
+                            ),
+                        )
+                        .await?;
+                    return Err(Halt::Failed(message));
+                }
+            };
+            if !completion.text.trim().is_empty() {
+                final_text.clone_from(&completion.text);
+            }
+            let calls = completion.tool_calls.clone();
+            messages.push(Message::assistant(completion.text, completion.tool_calls));
+            if calls.is_empty() {
+                break;
+            }
+            for call in &calls {
+                let start = Instant::now();
+                let outcome = workdir.call(&call.name, &call.arguments).await;
+                let duration = i64::try_from(start.elapsed().as_millis()).unwrap_or(0);
+                let input = call.arguments.to_string();
+                runs::record_tool_call(
+                    &runner.store,
+                    self.lease,
+                    NewToolCall {
+                        workspace_id: ws,
+                        run_id: &run_id,
+                        tool: &call.name,
+                        input: &input,
+                        output: &outcome.output,
+                        ok: outcome.ok,
+                        duration_ms: duration,
+                        effect: outcome.effect.as_ref(),
+                    },
+                )
+                .await?;
+                let mut out = vec![Outgoing::new(
+                    topic.clone(),
+                    "tool_call",
+                    json!({
+                        "index": index, "tool": call.name, "input": call.arguments,
+                        "output": excerpt(&outcome.output, 2000), "ok": outcome.ok,
+                        "duration_ms": duration,
+                    }),
+                )];
+                if let Some(effect) = outcome.effect.as_ref().filter(|e| e.kind != "read") {
+                    out.push(Outgoing::new(
+                        topic.clone(),
+                        "file_change",
+                        json!({"index": index, "path": effect.path, "change_kind": effect.kind}),
+                    ));
+                }
+                runner.emit(ws, self.lease, out).await?;
+                messages.push(Message::tool_result(call, outcome.output));
+            }
+            if turn + 1 == runner.config.max_turns {
+                final_text.push_str("\n\n(Stopped after the maximum number of turns.)");
+            }
+            let state = *stop.borrow();
+            if state != Stop::Run {
+                return Err(Halt::Stopped(state));
+            }
+        }
+        let conversation = serde_json::to_string(&messages).unwrap_or_default();
+        runs::end_step(
+            &runner.store,
+            self.lease,
+            StepEnd {
+                run_id: &run_id,
+                status: "completed",
+                output: &final_text,
+                conversation: &conversation,
+                error: None,
+            },
+        )
+        .await?;
+        let detail = crate::store::tasks::detail(&runner.store, ws, &task.id).await?;
+        let view = detail.steps.iter().find(|s| s.index == index);
+        let answered = answered_by.and_then(|i| chain.get(i)).unwrap_or(primary);
+        info!(task.id = %task.id, step = %step.role, provider = %answered.label(), "step completed");
+        runner
+            .emit(
+                ws,
+                self.lease,
+                both_topics(
+                    &task.id,
+                    "step_completed",
+                    json!({
+                        "task_id": task.id, "index": index, "role": step.role, "agent_id": agent.id,
+                        "provider_kind": answered.kind.as_str(), "model": answered.target.model,
+                        "simulated": answered.kind == ProviderKind::Simulator,
+                        "fallback_note": view.and_then(|s| s.fallback_note.clone()),
+                        "price_known": view.is_none_or(|s| s.price_known),
+                        "prompt_tokens": view.map_or(0, |s| s.prompt_tokens),
+                        "completion_tokens": view.map_or(0, |s| s.completion_tokens),
+                        "cost_micros": view.map_or(0, |s| s.cost_micros),
+                        "duration_ms": i64::try_from(started.elapsed().as_millis()).unwrap_or(0),
+                        "output": excerpt(&final_text, 4000),
+                    }),
+                ),
+            )
+            .await?;
+        Ok(final_text)
+    }
+}
+
+/// Records each provider attempt of one step as it ends.
+struct Recorder<'a> {
+    step: &'a StepRun<'a>,
+    chain: &'a [Link],
+    run_id: &'a str,
+    agent_id: &'a str,
+    topic: &'a str,
+    buffer: &'a Mutex<String>,
+    /// Failed attempts so far, by target: what the fallback note says.
+    failures: Mutex<Vec<(usize, String)>>,
+    /// Set when an attempt could not be recorded (or the lease was lost): the step must stop.
+    failed: Mutex<Option<Halt>>,
+    failed_signal: Notify,
+}
+
+/// Tries to write a record this many times before the step fails.
+const RECORD_TRIES: u32 = 3;
+
+impl Recorder<'_> {
+    fn take_failure(&self) -> Option<Halt> {
+        self.failed.lock().ok().and_then(|mut f| f.take())
+    }
+
+    /// "openai/gpt-4o: auth (HTTP 401 …) → fell back to simulator/sim-standard".
+    fn fallback_note(&self, answered: usize) -> Option<String> {
+        if answered == 0 {
+            return None;
+        }
+        let failures = self.failures.lock().ok()?;
+        let mut parts: Vec<String> = Vec::new();
+        for (i, link) in self.chain.iter().enumerate().take(answered) {
+            let why = failures
+                .iter()
+                .rev()
+                .find(|(t, _)| *t == i)
+                .map_or_else(|| "failed".to_owned(), |(_, w)| w.clone());
+            parts.push(format!("{}: {why}", link.label()));
+        }
+        Some(format!(
+            "{} → fell back to {}",
+            parts.join("; "),
+            self.chain
+                .get(answered)
+                .map(Link::label)
+                .unwrap_or_default()
+        ))
+    }
+
+    async fn record(&self, attempt: Attempt) -> Attempt {
+        let step = self.step;
+        let ws = step.task.workspace_id.as_str();
+        let link = self.chain.get(attempt.target);
+        let (kind, price, provider_id) = link.map_or((ProviderKind::Simulator, None, None), |l| {
+            (l.kind, l.price.clone(), l.provider_id.clone())
+        });
+        let (usage, error_class) = match &attempt.result {
+            Ok(c) => (c.usage, None),
+            Err(e) => (
+                e.partial_usage.unwrap_or_default(),
+                Some(e.class.as_str().to_owned()),
+            ),
+        };
+        let ttft = attempt.result.as_ref().ok().and_then(|c| c.ttft_ms);
+        let cost = price.as_ref().map_or(0, |p| cost_of(p, &usage));
+        let call = NewLlmCall {
+            workspace_id: ws.to_owned(),
+            task_id: Some(step.task.id.clone()),
+            agent_run_id: Some(self.run_id.to_owned()),
+            agent_id: Some(self.agent_id.to_owned()),
+            provider_id: provider_id.clone(),
+            provider_kind: kind.as_str().to_owned(),
+            model: attempt.model.clone(),
+            prompt_tokens: usage.prompt_tokens,
+            completion_tokens: usage.completion_tokens,
+            cached_tokens: usage.cached_tokens,
+            reasoning_tokens: usage.reasoning_tokens,
+            usage_estimated: usage.estimated,
+            cost_micros: cost,
+            price_known: price.is_some(),
+            latency_ms: attempt.latency_ms,
+            ttft_ms: ttft,
+            success: attempt.result.is_ok(),
+            error_class: error_class.clone(),
+            attempt: i64::from(attempt.number),
+            created_at: attempt.started_at,
+        };
+        if let Err(e) = &attempt.result
+            && let Ok(mut f) = self.failures.lock()
+        {
+            f.push((
+                attempt.target,
+                format!("{} ({})", e.class.as_str(), excerpt(&e.message, 120)),
+            ));
+        }
+        let note = attempt
+            .result
+            .is_ok()
+            .then(|| self.fallback_note(attempt.target))
+            .flatten();
+        let answered = attempt.result.is_ok().then_some(Answered {
+            provider_id: provider_id.as_deref(),
+            fallback_note: note.as_deref(),
+        });
+        let events = self.events(
+            &attempt,
+            &usage,
+            cost,
+            price.is_some(),
+            error_class.as_deref(),
+        );
+        let context = usage.prompt_tokens + usage.completion_tokens;
+        let runner = step.runner;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match runs::record_call(
+                &runner.store,
+                step.lease,
+                &call,
+                context,
+                answered,
+                events.clone(),
+            )
+            .await
+            {
+                Ok((_, stored)) => {
+                    runner.bus.broadcast(&stored);
+                    break;
+                }
+                Err(e @ Error::LeaseLost(_)) => {
+                    self.fail(e.into());
+                    break;
+                }
+                Err(e) if tries < RECORD_TRIES => {
+                    error!(error = %e, task.id = %step.task.id, tries, "recording an LLM call failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(50 * u64::from(tries * tries))).await;
+                }
+                Err(e) => {
+                    error!(error = %e, task.id = %step.task.id, "recording an LLM call failed; the step fails");
+                    self.fail(Halt::Failed(
+                        "a model call could not be recorded (database error); the step was stopped \
+                         so that no usage goes unaccounted"
+                            .to_owned(),
+                    ));
+                    break;
+                }
+            }
+        }
+        if error_class.is_some() {
+            // The partial stream of a failed attempt is not part of the answer.
+            if let Ok(mut b) = self.buffer.lock() {
+                b.clear();
+            }
+        }
+        if let Ok(mut totals) = self.step.totals.lock() {
+            totals.0 += cost;
+            totals.1 += usage.prompt_tokens + usage.completion_tokens;
+        }
+        attempt
+    }
+
+    fn fail(&self, halt: Halt) {
+        if let Ok(mut f) = self.failed.lock()
+            && f.is_none()
+        {
+            *f = Some(halt);
+        }
+        self.failed_signal.notify_one();
+    }
+
+    /// The events announcing one recorded attempt: a retry notice when it failed, and the cost
+    /// delta on the task's topic and on `costs` (live totals add deltas; nothing is recomputed).
+    fn events(
+        &self,
+        attempt: &Attempt,
+        usage: &Usage,
+        cost: i64,
+        price_known: bool,
+        error_class: Option<&str>,
+    ) -> Vec<Outgoing> {
+        let step = self.step;
+        let (task_cost, task_tokens) = step.totals.lock().map_or((0, 0), |t| {
+            (
+                t.0 + cost,
+                t.1 + usage.prompt_tokens + usage.completion_tokens,
+            )
+        });
+        let mut out = Vec::with_capacity(3);
+        if let Some(class) = error_class {
+            out.push(Outgoing::new(
+                self.topic,
+                "step_retry",
+                json!({
+                    "index": step.index, "attempt": attempt.number, "error_class": class,
+                    "model": attempt.model,
+                }),
+            ));
+        }
+        let data = json!({
+            "task_id": step.task.id, "index": step.index, "delta_micros": cost,
+            "price_known": price_known, "success": attempt.result.is_ok(),
+            "prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
+            "task_cost_micros": task_cost, "task_tokens": task_tokens,
+        });
+        out.push(Outgoing::new(self.topic, "cost_update", data.clone()));
+        out.push(Outgoing::new(events::COSTS, "cost_update", data));
+        out
+    }
+}
+
+/// The price of a call: uncached prompt, cached prompt and completion tokens at their rates.
+pub fn cost_of(price: &Price, usage: &Usage) -> i64 {
+    let cached = usage.cached_tokens.clamp(0, usage.prompt_tokens.max(0));
+    let fresh = usage.prompt_tokens.max(0) - cached;
+    Money::for_tokens(fresh, price.input_per_mtok_micros).0
+        + Money::for_tokens(cached, price.cached_input_per_mtok_micros).0
+        + Money::for_tokens(usage.completion_tokens, price.output_per_mtok_micros).0
+}
+
+async fn wait_stop(stop: &mut watch::Receiver<Stop>) -> Stop {
+    loop {
+        let state = *stop.borrow_and_update();
+        if state != Stop::Run {
+            return state;
+        }
+        if stop.changed().await.is_err() {
+            // The sender is gone only when the task's run ended; never resolve then.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Publishes the streamed text gathered since the last flush as one `token` event.
+async fn flush(
+    bus: &events::EventBus,
+    ws: &str,
+    lease: &Lease,
+    topic: &str,
+    index: i64,
+    buffer: &Mutex<String>,
+) {
+    let text = match buffer.lock() {
+        Ok(mut b) if !b.is_empty() => std::mem::take(&mut *b),
+        _ => return,
+    };
+    let event = Outgoing::new(topic, "token", json!({"index": index, "text": text}));
+    match bus.publish_fenced(ws, lease, vec![event]).await {
+        // A lost lease is noticed by the step's own next write.
+        Ok(_) | Err(Error::LeaseLost(_)) => {}
+        Err(e) => error!(error = %e, "publishing tokens failed"),
+    }
+}

@@ -1,0 +1,217 @@
+//! The workers: claim a task, keep its lease alive, run its steps, end it.
+//!
+//! A claim carries a lease epoch (see [`crate::store::queue`]). The keeper renews the lease a
+//! few times per lease period; the moment a renewal fails or finds the claim gone, the task's
+//! work stops (a cancel elsewhere, or another worker took over after a stall). Every write the
+//! worker makes is fenced on the epoch as well, so even a worker that has not noticed yet cannot
+//! record anything for a task it no longer holds.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use tokio::sync::watch;
+use tracing::{error, info, warn};
+
+use super::{Halt, Runner, Stop, both_topics, step::StepRun, tools};
+use crate::store::queue::{self, Lease};
+use crate::store::tasks::{self, Task};
+
+impl Runner {
+    pub(super) async fn worker(self: Arc<Self>, n: usize) {
+        let worker_id = format!("{}-{n}", self.worker_prefix);
+        let mut shutdown = self.shutdown.subscribe();
+        let lease_ms = self.lease_ms();
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            match queue::claim(&self.store, &worker_id, lease_ms).await {
+                Ok(Some((task, lease))) => self.run_task(task, lease).await,
+                Ok(None) => {
+                    tokio::select! {
+                        () = self.wake.notified() => {}
+                        () = tokio::time::sleep(self.config.poll) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+                Err(e) => {
+                    error!(error = %e, "claiming a task failed");
+                    tokio::time::sleep(self.config.poll).await;
+                }
+            }
+        }
+    }
+
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.config.lease.as_millis()).unwrap_or(15_000)
+    }
+
+    /// Publishes events for a claimed task, fenced on its lease. A lost lease stops the work;
+    /// any other failure is logged (events are the live view; the rows are the record).
+    pub(super) async fn emit(
+        &self,
+        ws: &str,
+        lease: &Lease,
+        events: Vec<crate::events::Outgoing>,
+    ) -> Result<(), Halt> {
+        match self.bus.publish_fenced(ws, lease, events).await {
+            Ok(_) => Ok(()),
+            Err(e @ crate::Error::LeaseLost(_)) => Err(e.into()),
+            Err(e) => {
+                error!(error = %e, task.id = %lease.task_id, "publishing an event failed");
+                Ok(())
+            }
+        }
+    }
+
+    async fn run_task(self: &Arc<Self>, task: Task, lease: Lease) {
+        let ws = task.workspace_id.clone();
+        info!(task.id = %task.id, attempt = task.attempts, epoch = lease.epoch, "task claimed");
+        if task.attempts > 1 + self.config.max_reclaims {
+            let message = format!(
+                "gave up after {} claims: the task's worker stopped before finishing every time \
+                 (for example the server crashed while running it)",
+                task.attempts
+            );
+            warn!(task.id = %task.id, attempts = task.attempts, "task failed: too many claims");
+            self.end(&ws, &task, &lease, Err(Halt::Failed(message)))
+                .await;
+            return;
+        }
+        let (stop_tx, stop_rx) = watch::channel(Stop::Run);
+        if let Ok(mut running) = self.running.lock() {
+            running.insert(task.id.clone(), stop_tx.clone());
+        }
+        let keeper = tokio::spawn(self.clone().keep_lease(lease.clone(), stop_tx));
+        let started = self
+            .emit(
+                &ws,
+                &lease,
+                both_topics(
+                    &task.id,
+                    "task_status",
+                    json!({"task_id": task.id, "status": "running", "attempt": task.attempts}),
+                ),
+            )
+            .await;
+        let result = match started {
+            Ok(()) => self.run_steps(&task, &lease, stop_rx).await,
+            Err(halt) => Err(halt),
+        };
+        keeper.abort();
+        if let Ok(mut running) = self.running.lock() {
+            running.remove(&task.id);
+        }
+        self.end(&ws, &task, &lease, result).await;
+    }
+
+    /// Renews the lease every third of its length; stops the task's work when the claim is
+    /// gone or cannot be renewed.
+    async fn keep_lease(self: Arc<Self>, lease: Lease, stop: watch::Sender<Stop>) {
+        let lease_ms = self.lease_ms();
+        loop {
+            tokio::time::sleep(self.config.lease / 3).await;
+            let why = match queue::renew(&self.store, &lease, lease_ms).await {
+                Ok(true) => continue,
+                Ok(false) => match tasks::status(&self.store, &lease.task_id).await {
+                    Ok(s) if s == "cancelled" => Stop::Cancel,
+                    _ => Stop::Lost,
+                },
+                Err(e) => {
+                    // The lease may run out before we can renew it: stop rather than risk two
+                    // workers on one task. The task is resumed by whoever claims it next.
+                    warn!(error = %e, task.id = %lease.task_id, "renewing a lease failed; stopping the task's work");
+                    Stop::Lost
+                }
+            };
+            let _ = stop.send(why);
+            return;
+        }
+    }
+
+    /// Records how the task ended and announces it.
+    async fn end(&self, ws: &str, task: &Task, lease: &Lease, result: Result<(), Halt>) {
+        match result {
+            Ok(()) => match queue::finish(&self.store, lease, "completed", None).await {
+                Ok(true) => {
+                    let t = tasks::get(self.store.pool(), ws, &task.id).await.ok();
+                    info!(task.id = %task.id, "task completed");
+                    let data = json!({
+                        "task_id": task.id, "status": "completed",
+                        "cost_micros": t.as_ref().map_or(0, |t| t.cost_micros),
+                        "prompt_tokens": t.as_ref().map_or(0, |t| t.prompt_tokens),
+                        "completion_tokens": t.as_ref().map_or(0, |t| t.completion_tokens),
+                    });
+                    let _ = self
+                        .emit(ws, lease, both_topics(&task.id, "task_completed", data))
+                        .await;
+                }
+                Ok(false) => {}
+                Err(e) => error!(error = %e, task.id = %task.id, "finishing a task failed"),
+            },
+            Err(Halt::Failed(message)) => {
+                warn!(task.id = %task.id, error = %message, "task failed");
+                match queue::finish(&self.store, lease, "failed", Some(&message)).await {
+                    Ok(true) => {
+                        let data =
+                            json!({"task_id": task.id, "status": "failed", "error": message});
+                        let _ = self
+                            .emit(ws, lease, both_topics(&task.id, "task_failed", data))
+                            .await;
+                    }
+                    Ok(false) => {}
+                    Err(e) => error!(error = %e, task.id = %task.id, "failing a task failed"),
+                }
+            }
+            Err(Halt::Stopped(Stop::Shutdown)) => {
+                info!(task.id = %task.id, "task re-queued for shutdown");
+                if let Err(e) = queue::requeue(&self.store, lease).await {
+                    error!(error = %e, task.id = %task.id, "re-queueing a task failed");
+                }
+            }
+            // Cancel publishes its own terminal event; a lost lease belongs to another worker.
+            Err(Halt::Stopped(_)) => {}
+        }
+    }
+
+    async fn run_steps(
+        &self,
+        task: &Task,
+        lease: &Lease,
+        mut stop: watch::Receiver<Stop>,
+    ) -> Result<(), Halt> {
+        let plan = task.planned_steps();
+        let done = tasks::completed_steps(&self.store, &task.id).await?;
+        let workdir = tools::Workdir::open(self.config.work_root.join(&task.id))
+            .await
+            .map_err(|e| Halt::Failed(format!("cannot create the task directory: {e}")))?;
+        let mut previous: Vec<(String, String)> = Vec::new();
+        let totals = std::sync::Mutex::new((
+            task.cost_micros,
+            task.prompt_tokens + task.completion_tokens,
+        ));
+        for (i, step) in plan.iter().enumerate() {
+            let index = i64::try_from(i).unwrap_or(0);
+            if let Some((_, role, output)) = done.iter().find(|(n, _, _)| *n == index) {
+                previous.push((role.clone(), output.clone()));
+                continue;
+            }
+            let state = *stop.borrow();
+            if state != Stop::Run {
+                return Err(Halt::Stopped(state));
+            }
+            let output = StepRun {
+                runner: self,
+                task,
+                lease,
+                index,
+                step,
+                totals: &totals,
+            }
+            .run(&previous, &workdir, &mut stop)
+            .await?;
+            previous.push((step.role.clone(), output));
+        }
+        Ok(())
+    }
+}
