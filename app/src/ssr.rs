@@ -16,8 +16,10 @@ pub struct ServerContext {
     pub master_key: engine::auth::secrets::MasterKey,
     /// Whether session cookies are marked `Secure`.
     pub cookie_secure: bool,
-    /// Delivers magic sign-in links the way the server is configured to (SMTP or log).
+    /// E-mails magic sign-in links (SMTP).
     pub send_magic_link: SendMagicLink,
+    /// Whether an SMTP server is configured; without one no sign-in link is made.
+    pub mail_enabled: bool,
     /// Plans, queues and runs tasks.
     pub runner: std::sync::Arc<engine::runner::Runner>,
 }

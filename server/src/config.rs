@@ -75,6 +75,12 @@ pub struct Config {
     /// Seconds after which a task whose worker stopped renewing its lease (a crash) is claimed
     /// again. `FLEETDECK_TASK_LEASE_SECS`; default 15.
     pub task_lease_secs: u64,
+    /// Times a task may be claimed again after its worker stopped (crashed or stalled) before
+    /// it ends `failed`. `FLEETDECK_TASK_MAX_RECLAIMS`; default 3.
+    pub task_max_reclaims: i64,
+    /// Hours streamed-token events are kept (the conversation itself is stored with each step).
+    /// `FLEETDECK_TOKEN_EVENT_RETENTION_HOURS`; default 24.
+    pub token_event_retention_hours: u64,
 }
 
 impl Default for Config {
@@ -96,6 +102,8 @@ impl Default for Config {
             shutdown_grace_secs: 30,
             workers: 4,
             task_lease_secs: 15,
+            task_max_reclaims: 3,
+            token_event_retention_hours: 24,
         }
     }
 }

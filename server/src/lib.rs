@@ -66,9 +66,19 @@ impl Server {
         let mut runner_config = engine::runner::RunnerConfig::new(config.data_dir.join("tasks"));
         runner_config.workers = config.workers.max(1);
         runner_config.lease = Duration::from_secs(config.task_lease_secs.max(1));
-        let runner =
-            engine::runner::Runner::new(store.clone(), bus, master_key.clone(), runner_config);
-        let workers = runner.start();
+        runner_config.max_reclaims = config.task_max_reclaims.max(0);
+        let runner = engine::runner::Runner::new(
+            store.clone(),
+            bus.clone(),
+            master_key.clone(),
+            runner_config,
+        );
+        let mut workers = runner.start();
+        workers.push(tokio::spawn(prune_token_events(
+            bus,
+            Duration::from_secs(config.token_event_retention_hours.max(1) * 3600),
+            runner.stopped(),
+        )));
         let state = AppState {
             store: store.clone(),
             workspace_id,
@@ -143,6 +153,27 @@ impl Server {
         self.stop().await?;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Deletes streamed-token events older than `retention`, hourly, until shutdown. They are only
+/// needed while a task is watched live; the conversation is stored with its step.
+async fn prune_token_events(
+    bus: std::sync::Arc<engine::events::EventBus>,
+    retention: Duration,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let keep_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+    loop {
+        match bus.prune_tokens(engine::now_ms().saturating_sub(keep_ms)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "pruned old token events"),
+            Err(e) => tracing::warn!(error = %e, "pruning token events failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = stopped.wait_for(|s| *s) => return,
+        }
     }
 }
 

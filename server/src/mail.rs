@@ -1,5 +1,8 @@
-//! Sending sign-in links: by SMTP when `smtp_url` is configured (lettre), otherwise into the
-//! server log for the operator (who can also print one with `fleetdeck user magic-link`).
+//! Sending sign-in links by SMTP when `smtp_url` is configured (lettre).
+//!
+//! Without SMTP no link is made at all: a sign-in link is a secret and never goes to the log
+//! (anyone may ask for one for any address). The sign-in page says e-mail is not configured and
+//! that an admin prints a link with `fleetdeck user magic-link`, on the operator's terminal.
 //!
 //! Delivery runs in a background task, so the answer to "send me a link" takes the same time
 //! whether or not the address belongs to an account.
@@ -47,16 +50,22 @@ impl LinkMailer {
         })
     }
 
-    /// Sends (or logs) the link for `token` to `email`, in the background.
+    /// Whether links can be e-mailed (an SMTP server is configured).
+    pub fn enabled(&self) -> bool {
+        self.transport.is_some() && self.from.is_some()
+    }
+
+    /// E-mails the link for `token` to `email`, in the background. Does nothing without SMTP
+    /// (callers check [`LinkMailer::enabled`] before making a token).
     pub fn deliver(&self, email: &str, token: &str) {
+        let (Some(transport), Some(from)) = (self.transport.clone(), self.from.clone()) else {
+            tracing::warn!("a sign-in link was not sent: no SMTP server is configured");
+            return;
+        };
         let link = format!(
             "{}/api/auth/magic-link/redeem?token={token}",
             self.public_url
         );
-        let (Some(transport), Some(from)) = (self.transport.clone(), self.from.clone()) else {
-            tracing::info!(%link, "magic sign-in link created (valid 15 minutes); no SMTP server is configured");
-            return;
-        };
         let to = match email.parse::<Mailbox>() {
             Ok(to) => to,
             Err(e) => {

@@ -112,10 +112,22 @@ pub async fn setup_admin(email: String, password: String) -> Result<(), AppError
     Ok(())
 }
 
-/// Sends (logs) a one-time sign-in link; answers the same for unknown e-mails.
+/// Whether sign-in links can be e-mailed (the sign-in page offers them only then).
+#[server(prefix = "/api", endpoint = "mail_enabled")]
+pub async fn mail_enabled() -> Result<bool, AppError> {
+    Ok(crate::ssr::context()?.mail_enabled)
+}
+
+/// E-mails a one-time sign-in link; answers the same for unknown e-mails.
 #[server(prefix = "/api", endpoint = "magic_link")]
 pub async fn request_magic_link(email: String) -> Result<(), AppError> {
     let cx = crate::ssr::context()?;
+    if !cx.mail_enabled {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::SERVICE_UNAVAILABLE);
+        }
+        return Err(AppError::Invalid(crate::model::EMAIL_NOT_CONFIGURED.to_owned()));
+    }
     if let Some(token) = engine::store::sessions::create_magic_link(&cx.store, &email).await? {
         (cx.send_magic_link)(&email, &token);
     }

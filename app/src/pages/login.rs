@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::session::{Login, RequestMagicLink, SetupAdmin};
+use crate::api::session::{Login, RequestMagicLink, SetupAdmin, mail_enabled};
 use crate::model::AppError;
 
 /// After a successful sign-in: a full page load, so every part of the app sees the session.
@@ -27,6 +27,7 @@ pub fn LoginPage() -> impl IntoView {
         _ => None,
     };
     let magic_sent = move || matches!(magic.value().get(), Some(Ok(())));
+    let mail = Resource::new(|| (), |_| mail_enabled());
     view! {
         <Title text="Sign in" />
         <div class="auth-page">
@@ -51,17 +52,31 @@ pub fn LoginPage() -> impl IntoView {
                 </ActionForm>
                 <details class="magic">
                     <summary>"Sign in with an e-mailed link instead"</summary>
-                    <ActionForm action=magic attr:class="auth-form">
-                        <label>
-                            "E-mail"
-                            <input type="email" name="email" required />
-                        </label>
-                        <button class="button button-secondary" type="submit">"Send me a link"</button>
-                    </ActionForm>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            if mail.await.unwrap_or(false) {
+                                view! {
+                                    <ActionForm action=magic attr:class="auth-form">
+                                        <label>
+                                            "E-mail"
+                                            <input type="email" name="email" required />
+                                        </label>
+                                        <button class="button button-secondary" type="submit">"Send me a link"</button>
+                                    </ActionForm>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <p class="muted" data-testid="mail-not-configured">
+                                        "E-mail is not configured on this server, so sign-in links cannot be sent. An admin can create one on the server's terminal with "
+                                        <code>"fleetdeck user magic-link --email you@example.com"</code>"."
+                                    </p>
+                                }.into_any()
+                            }
+                        })}
+                    </Suspense>
                     {move || magic_sent().then(|| view! {
                         <p class="muted" role="status">
-                            "If the address belongs to an account, a sign-in link is on its way. Without a mail server, an admin finds it in the server log or prints one with "
-                            <code>"fleetdeck user magic-link"</code>"."
+                            "If the address belongs to an account, a sign-in link is on its way."
                         </p>
                     })}
                 </details>

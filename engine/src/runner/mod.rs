@@ -237,6 +237,11 @@ impl Runner {
             .collect()
     }
 
+    /// Becomes true when [`Runner::shutdown`] is called, for background jobs to stop with it.
+    pub fn stopped(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
     /// Stops claiming work and puts in-flight tasks back in the queue; the returned handles of
     /// [`Runner::start`] finish soon after.
     pub fn shutdown(&self) {

@@ -4,14 +4,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use engine::domain::MemberRole;
 use engine::runner::PromptPreview;
 use engine::store::agents::{self, Agent, AgentInput, AgentSummary};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
-use super::auth::{Auth, Client, audit};
+use super::auth::{audit, Auth, Client, Developer};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
 
@@ -44,11 +43,10 @@ async fn show(
 
 async fn create(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Developer(who): Developer,
     Client(client): Client,
     ApiJson(body): ApiJson<AgentInput>,
 ) -> Result<(StatusCode, Json<Agent>), ApiError> {
-    who.require(MemberRole::Developer)?;
     let agent =
         agents::create_checked(&state.store, &who.workspace_id, &body.resolve(None)?).await?;
     audit(
@@ -65,12 +63,11 @@ async fn create(
 
 async fn update(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Developer(who): Developer,
     Client(client): Client,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AgentInput>,
 ) -> Result<Json<Agent>, ApiError> {
-    who.require(MemberRole::Developer)?;
     let before = agents::get(state.store.pool(), &who.workspace_id, &id).await?;
     let agent = agents::update(
         &state.store,
@@ -93,11 +90,10 @@ async fn update(
 
 async fn remove(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Developer(who): Developer,
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    who.require(MemberRole::Developer)?;
     agents::delete(&state.store, &who.workspace_id, &id).await?;
     audit(
         &state,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::auth::{Auth, Client, audit};
+use super::auth::{audit, Auth, Client, Developer};
 use super::error::ApiError;
 use super::extract::ApiJson;
 
@@ -35,11 +35,10 @@ async fn list(
 
 async fn create(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Developer(who): Developer,
     Client(client): Client,
     ApiJson(body): ApiJson<Body>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    who.require(engine::domain::MemberRole::Developer)?;
     let (key, info) = api_keys::create(&state.store, &who, &body.name).await?;
     audit(
         &state,

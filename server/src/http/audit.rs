@@ -3,13 +3,12 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use engine::domain::MemberRole;
 use engine::store::audit;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::auth::Auth;
+use super::auth::{Admin};
 use super::error::ApiError;
 use super::extract::ApiQuery;
 
@@ -33,10 +32,9 @@ struct Query {
 
 async fn list(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     ApiQuery(q): ApiQuery<Query>,
 ) -> Result<Json<Value>, ApiError> {
-    who.require(MemberRole::Admin)?;
     let filter = audit::Filter {
         action: q.action,
         actor: q.actor,
@@ -49,8 +47,7 @@ async fn list(
     Ok(Json(json!({ "entries": entries })))
 }
 
-async fn verify(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<Value>, ApiError> {
-    who.require(MemberRole::Admin)?;
+async fn verify(State(state): State<AppState>, Admin(who): Admin) -> Result<Json<Value>, ApiError> {
     let result = audit::verify(&state.store, &who.workspace_id).await?;
     Ok(Json(
         json!({ "intact": result.first_broken_seq.is_none(), "verification": result }),

@@ -42,6 +42,39 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// A caller with at least the developer role. Checked from the request's head, before any
+/// extractor after it reads the body: a viewer's write is 403 whatever its body says.
+pub struct Developer(pub Principal);
+
+/// A caller with the admin role (checked before the body, like [`Developer`]).
+pub struct Admin(pub Principal);
+
+impl FromRequestParts<AppState> for Developer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Auth(who) = Auth::from_request_parts(parts, state).await?;
+        who.require(engine::domain::MemberRole::Developer)?;
+        Ok(Developer(who))
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Auth(who) = Auth::from_request_parts(parts, state).await?;
+        who.require(engine::domain::MemberRole::Admin)?;
+        Ok(Admin(who))
+    }
+}
+
 /// The caller if there is one, without rejecting anonymous requests.
 pub async fn optional(parts: &Parts, state: &AppState) -> Result<Option<Principal>, ApiError> {
     if let Some(key) = bearer(&parts.headers) {

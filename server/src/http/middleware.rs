@@ -67,9 +67,22 @@ pub async fn rate_limit(
     if !request.uri().path().starts_with("/api/") {
         return next.run(request).await;
     }
-    let key = match super::auth::bearer(request.headers()) {
-        Some(token) => format!("key:{}", engine::auth::tokens::digest(token)),
-        None => format!(
+    // A signed-in browser is limited per session, not per address: many people behind one
+    // address, or one person with several tabs of live pages, must not throttle each other.
+    // Only a session that resolves counts (a made-up cookie would otherwise open a new bucket).
+    let session = match super::auth::session_cookie(request.headers()) {
+        Some(token) if super::auth::bearer(request.headers()).is_none() => {
+            match engine::store::sessions::resolve(&state.store, &token).await {
+                Ok(Some(_)) => Some(engine::auth::tokens::digest(&token)),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let key = match (super::auth::bearer(request.headers()), session) {
+        (Some(token), _) => format!("key:{}", engine::auth::tokens::digest(token)),
+        (None, Some(session)) => format!("session:{session}"),
+        (None, None) => format!(
             "ip:{}",
             request
                 .extensions()
@@ -96,6 +109,81 @@ pub async fn rate_limit(
             response
         }
     }
+}
+
+/// Most bytes of a request body [`reject_nul`] reads to look for NUL characters.
+const NUL_SCAN_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Refuses any `/api/*` request carrying a NUL character — in the path, the query or the body
+/// (JSON `\u0000` or form `%00`) — with a 422, before it reaches a handler or a server
+/// function. Postgres cannot store NUL in text, and no field of Fleetdeck's has a use for it.
+pub async fn reject_nul(request: Request, next: Next) -> Response {
+    use axum::response::IntoResponse;
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let refuse = |place: &str| {
+        super::error::ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+            format!("the request's {place} contains a NUL character, which no field accepts"),
+        )
+        .with_details(serde_json::json!({ "field": place, "reason": "must not contain a NUL character" }))
+        .into_response()
+    };
+    let has_nul = |raw: &str| raw.to_ascii_lowercase().contains("%00") || raw.contains('\0');
+    if has_nul(request.uri().path()) {
+        return refuse("path");
+    }
+    if request.uri().query().is_some_and(has_nul) {
+        return refuse("query");
+    }
+    // REST bodies are checked by `ApiJson`, after the caller's role (a viewer's write is 403
+    // whatever its body holds); server functions' bodies are checked here.
+    let path = request.uri().path();
+    if path.starts_with("/api/v1/") || path.starts_with("/api/auth/") {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, NUL_SCAN_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return super::error::ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "BODY_TOO_LARGE",
+                "the request body is too large",
+            )
+            .into_response();
+        }
+    };
+    if body_has_nul(&bytes) {
+        return refuse("body");
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}
+
+/// Whether a body holds a NUL: raw, JSON-escaped (`\u0000`, not an escaped backslash before
+/// `u0000`) or form-encoded (`%00`).
+pub fn body_has_nul(bytes: &[u8]) -> bool {
+    if bytes.contains(&0) {
+        return true;
+    }
+    let lower: Vec<u8> = bytes.iter().map(u8::to_ascii_lowercase).collect();
+    if lower.windows(3).any(|w| w == b"%00") {
+        return true;
+    }
+    // `\u0000` preceded by an odd number of backslashes is an escaped NUL.
+    let mut i = 0;
+    while let Some(pos) = lower[i..].windows(6).position(|w| w == b"\\u0000") {
+        let at = i + pos;
+        let slashes = lower[..=at].iter().rev().take_while(|b| **b == b'\\').count();
+        if slashes % 2 == 1 {
+            return true;
+        }
+        i = at + 1;
+    }
+    false
 }
 
 /// A bounded label for requests no route template matched (static files, pages, 404s).

@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         master_key: state.master_key.clone(),
         cookie_secure: state.cookie_secure,
         runner: state.runner.clone(),
+        mail_enabled: state.mailer.enabled(),
         send_magic_link: std::sync::Arc::new(move |email: &str, token: &str| {
             mailer.deliver(email, token)
         }),
@@ -124,6 +125,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::require_session_for_pages,
         ))
+        .layer(axum::middleware::from_fn(middleware::reject_nul))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::rate_limit,

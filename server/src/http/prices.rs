@@ -3,12 +3,11 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use engine::domain::MemberRole;
 use engine::store::prices::{self, Price};
 use serde_json::json;
 
 use super::AppState;
-use super::auth::{Auth, Client, audit};
+use super::auth::{Admin, audit, Auth, Client};
 use super::error::ApiError;
 use super::extract::ApiJson;
 
@@ -27,11 +26,10 @@ async fn list(
 /// Sets one model's price (micro-USD per million tokens).
 async fn set(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     Client(client): Client,
     ApiJson(price): ApiJson<Price>,
 ) -> Result<Json<Price>, ApiError> {
-    who.require(MemberRole::Admin)?;
     prices::upsert(state.store.pool(), &price).await?;
     audit(
         &state,

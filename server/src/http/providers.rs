@@ -4,13 +4,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use engine::domain::MemberRole;
 use engine::store::providers::{self, Provider, ProviderInput};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
-use super::auth::{Auth, Client, audit};
+use super::auth::{Admin, audit, Auth, Client};
 use super::error::ApiError;
 use super::extract::ApiJson;
 
@@ -63,11 +62,10 @@ async fn show(
 
 async fn create(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     Client(client): Client,
     ApiJson(body): ApiJson<Body>,
 ) -> Result<(StatusCode, Json<Provider>), ApiError> {
-    who.require(MemberRole::Admin)?;
     let has_key = body.api_key.is_some();
     let provider = providers::create(
         &state.store,
@@ -90,12 +88,11 @@ async fn create(
 
 async fn update(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     Client(client): Client,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Body>,
 ) -> Result<Json<Provider>, ApiError> {
-    who.require(MemberRole::Admin)?;
     let rotated = body.api_key.is_some();
     let provider = providers::update(
         &state.store,
@@ -123,11 +120,10 @@ async fn update(
 
 async fn remove(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    who.require(MemberRole::Admin)?;
     providers::delete(&state.store, &who.workspace_id, &id).await?;
     audit(
         &state,
@@ -150,7 +146,7 @@ struct TestBody {
 /// "Test connection": one tiny call, reported as `{ok, model, latency_ms, message, error_class}`.
 async fn test(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     Client(client): Client,
     Path(id): Path<String>,
     body: axum::body::Bytes,

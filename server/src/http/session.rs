@@ -104,11 +104,19 @@ struct MagicLinkBody {
     email: String,
 }
 
-/// Always 202, known e-mail or not, so that the endpoint cannot be used to find accounts.
+/// Always 202, known e-mail or not, so that the endpoint cannot be used to find accounts; 503
+/// when no SMTP server is configured (no link is made: it would have nowhere safe to go).
 async fn magic_link(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<MagicLinkBody>,
 ) -> Result<Response, ApiError> {
+    if !state.mailer.enabled() {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "EMAIL_NOT_CONFIGURED",
+            app::model::EMAIL_NOT_CONFIGURED,
+        ));
+    }
     if let Some(token) =
         engine::store::sessions::create_magic_link(&state.store, &body.email).await?
     {

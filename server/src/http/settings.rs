@@ -3,13 +3,12 @@
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use engine::domain::MemberRole;
 use engine::store::settings;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::auth::{Auth, Client, audit};
+use super::auth::{Admin, audit, Auth, Client};
 use super::error::ApiError;
 use super::extract::ApiJson;
 
@@ -38,12 +37,11 @@ async fn read(
 
 async fn write(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     Client(client): Client,
     Path(key): Path<String>,
     ApiJson(body): ApiJson<Body>,
 ) -> Result<Json<Value>, ApiError> {
-    who.require(MemberRole::Admin)?;
     settings::set_validated(&state.store, &who.workspace_id, &key, &body.value).await?;
     audit(
         &state,

@@ -4,13 +4,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use engine::domain::MemberRole;
 use engine::store::users::{self, Member};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::auth::{Auth, Client, audit};
+use super::auth::{Admin, audit, Client};
 use super::error::ApiError;
 use super::extract::ApiJson;
 
@@ -36,9 +35,8 @@ struct NewUser {
 
 async fn list(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Admin(who): Admin,
 ) -> Result<Json<Vec<Member>>, ApiError> {
-    who.require(MemberRole::Admin)?;
     Ok(Json(
         users::list(state.store.pool(), &who.workspace_id).await?,
     ))
@@ -46,7 +44,7 @@ async fn list(
 
 async fn create(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     Client(client): Client,
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<Member>), ApiError> {
@@ -80,11 +78,10 @@ struct TopUp {
 
 async fn top_up(
     State(state): State<AppState>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     Client(client): Client,
     ApiJson(body): ApiJson<TopUp>,
 ) -> Result<Json<Value>, ApiError> {
-    who.require(MemberRole::Admin)?;
     let user_id = match (body.user_id, body.email) {
         (Some(id), _) => id,
         (None, Some(email)) => {
@@ -110,8 +107,7 @@ async fn top_up(
     Ok(Json(json!({ "user_id": user_id, "credits": balance })))
 }
 
-async fn ledger(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<Value>, ApiError> {
-    who.require(MemberRole::Admin)?;
+async fn ledger(State(state): State<AppState>, Admin(who): Admin) -> Result<Json<Value>, ApiError> {
     let entries = engine::store::credits::ledger(&state.store, &who.workspace_id, 500).await?;
     Ok(Json(json!({ "entries": entries })))
 }

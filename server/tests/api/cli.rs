@@ -266,8 +266,10 @@ async fn secrets_never_reach_the_logs() {
         .port();
     let log_path = dir.join("server.log");
     let log = std::fs::File::create(&log_path).unwrap();
+    let (smtp_port, mut inbox) = crate::identity::fake_smtp().await;
     let mut server = fleetdeck(&dir)
         .env("FLEETDECK_LOG", "debug")
+        .env("FLEETDECK_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
         .env("FLEETDECK_SITE_ROOT", dir.join("site"))
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .stderr(log)
@@ -314,6 +316,27 @@ async fn secrets_never_reach_the_logs() {
         .unwrap()
         .1
         .to_owned();
+    // A magic sign-in link travels by e-mail only.
+    let res = client
+        .post(format!("{base}/api/auth/magic-link"))
+        .json(&serde_json::json!({ "email": "ops@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let mail = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv())
+        .await
+        .expect("a mail arrives")
+        .unwrap()
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let link_token = mail
+        .split("token=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("a token in the mail")
+        .to_owned();
+    assert!(link_token.len() >= 20, "{link_token}");
     // A failing call logs too.
     client
         .post(format!("{base}/api/v1/providers"))
@@ -327,7 +350,13 @@ async fn secrets_never_reach_the_logs() {
 
     let logs = std::fs::read_to_string(&log_path).unwrap();
     assert!(logs.contains("\"level\""), "JSON logs were written: {logs}");
-    for secret in ["SECRETVALUE", password, api_key.as_str(), session.as_str()] {
+    for secret in [
+        "SECRETVALUE",
+        password,
+        api_key.as_str(),
+        session.as_str(),
+        link_token.as_str(),
+    ] {
         assert!(
             !logs.contains(secret),
             "a secret reached the logs: {secret}"

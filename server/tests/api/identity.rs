@@ -681,7 +681,7 @@ async fn the_rate_limit_answers_429_with_retry_after() {
 }
 
 /// A minimal SMTP server on loopback that accepts every message and hands its text over.
-async fn fake_smtp() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
+pub(crate) async fn fake_smtp() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -731,6 +731,44 @@ async fn fake_smtp() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
     });
     (port, rx)
 }
+
+app_test!(without_smtp_no_sign_in_link_is_made, |app| {
+    let ws = default_ws(&app).await;
+    member_with_key(&app, &ws, "dev@example.com", MemberRole::Developer).await;
+    let res = app
+        .client
+        .post(app.url("/api/auth/magic-link"))
+        .json(&json!({ "email": "dev@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "EMAIL_NOT_CONFIGURED");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("fleetdeck user magic-link"),
+        "{body}"
+    );
+    let (links,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM magic_links")
+        .fetch_one(app.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(links, 0, "no link was made");
+    // The sign-in page says so instead of offering the form.
+    let page = app
+        .client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("E-mail is not configured on this server"), "{page}");
+});
 
 #[tokio::test]
 async fn magic_links_are_emailed_and_sign_in_once() {
