@@ -558,7 +558,8 @@ mod tests {
             serde_json::from_str::<AppError>(spec).unwrap(),
             AppError::Denied("too many requests; retry in 3 s".into())
         );
-        let spec = r#"{"code":"VALIDATION_FAILED","message":"the request body contains a NUL character"}"#;
+        let spec =
+            r#"{"code":"VALIDATION_FAILED","message":"the request body contains a NUL character"}"#;
         assert!(matches!(
             serde_json::from_str::<AppError>(spec).unwrap(),
             AppError::Invalid(_)

@@ -156,11 +156,7 @@ pub fn money(micros: i64) -> String {
 /// Formats a cost that may include calls at an unknown price: "price unknown" rather than
 /// "$0.00" when nothing was priced, "$0.12 + unknown" when part was.
 pub fn cost_label(micros: i64, price_known: bool) -> String {
-    match (price_known, micros) {
-        (true, _) => money(micros),
-        (false, 0) => "price unknown".to_owned(),
-        (false, _) => format!("{} + unknown", money(micros)),
-    }
+    engine::domain::Money(micros).label(price_known)
 }
 
 /// Formats a unit price (micro-dollars per million tokens) without rounding it.

@@ -257,6 +257,18 @@ impl Money {
     }
 }
 
+impl Money {
+    /// The amount as users read it when some of it may be unpriced: "price unknown" rather than
+    /// "$0.00" when nothing was priced, "$0.12 + unknown" when part was.
+    pub fn label(self, price_known: bool) -> String {
+        match (price_known, self.0) {
+            (true, _) => self.to_string(),
+            (false, 0) => "price unknown".to_owned(),
+            (false, _) => format!("{self} + unknown"),
+        }
+    }
+}
+
 impl fmt::Display for Money {
     /// Adaptive formatting: below one cent four decimals, below one dollar two, otherwise two
     /// with thousands separators.

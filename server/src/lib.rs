@@ -130,6 +130,11 @@ impl Server {
         })
     }
 
+    /// The event bus (tests publish through it to exercise live delivery).
+    pub fn bus(&self) -> &std::sync::Arc<engine::events::EventBus> {
+        self.runner.bus()
+    }
+
     /// Stops accepting connections, lets in-flight requests finish and closes the database.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(tx) = self.shutdown.take() {
@@ -165,7 +170,10 @@ async fn prune_token_events(
 ) {
     let keep_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
     loop {
-        match bus.prune_tokens(engine::now_ms().saturating_sub(keep_ms)).await {
+        match bus
+            .prune_tokens(engine::now_ms().saturating_sub(keep_ms))
+            .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "pruned old token events"),
             Err(e) => tracing::warn!(error = %e, "pruning token events failed"),

@@ -126,7 +126,9 @@ pub async fn request_magic_link(email: String) -> Result<(), AppError> {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(http::StatusCode::SERVICE_UNAVAILABLE);
         }
-        return Err(AppError::Invalid(crate::model::EMAIL_NOT_CONFIGURED.to_owned()));
+        return Err(AppError::Invalid(
+            crate::model::EMAIL_NOT_CONFIGURED.to_owned(),
+        ));
     }
     if let Some(token) = engine::store::sessions::create_magic_link(&cx.store, &email).await? {
         (cx.send_magic_link)(&email, &token);

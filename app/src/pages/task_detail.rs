@@ -177,10 +177,13 @@ fn StepCard(step: StepRow, streams: RwSignal<HashMap<i64, String>>) -> impl Into
                 <span class=format!("status status-{}", step.status)>{step.status.clone()}</span>
             </header>
             <h3>{step.agent_name.clone()}</h3>
-            <p class="agent-meta small">
-                {step.model.clone()}
+            <p class="agent-meta small" data-testid="step-provider">
+                {format!("{} · {}", step.provider_kind, step.model)}
                 {step.simulated.then(|| view! { " " <span class="badge badge-sim">"Simulated"</span> })}
             </p>
+            {step.fallback_note.clone().map(|note| view! {
+                <p class="fallback-note" data-testid="fallback-note">{format!("Fallback: {note}")}</p>
+            })}
             <dl class="step-stats small">
                 <div><dt>"Elapsed"</dt><dd class="num">{elapsed(step.duration_ms)}</dd></div>
                 <div><dt>"Tokens"</dt><dd class="num">{format!("{} / {}", step.prompt_tokens, step.completion_tokens)}</dd></div>
@@ -255,8 +258,9 @@ fn RunConversation(run: RunView) -> impl IntoView {
         <details class="card run" open=run.index == 0>
             <summary>
                 <span class=format!("role-pill role-{}", run.role.to_lowercase())>{run.role.clone()}</span>
-                " " {run.agent_name.clone()} " · " {run.model.clone()}
+                " " {run.agent_name.clone()} " · " {format!("{} · {}", run.provider_kind, run.model)}
                 {run.simulated.then(|| view! { " " <span class="badge badge-sim">"Simulated"</span> })}
+                {run.fallback_note.clone().map(|note| view! { <span class="fallback-note">{format!(" · fell back: {note}")}</span> })}
                 <span class="small muted">" · " {run.started.clone()}</span>
             </summary>
             {run.messages.into_iter().map(|m| {

@@ -77,7 +77,10 @@ pub fn conversation_markdown(
     let cost = if price_known {
         Money(task.cost_micros).to_string()
     } else {
-        format!("{} + calls at an unknown price", Money(task.cost_micros))
+        format!(
+            "{} (some calls used a model with no price)",
+            Money(task.cost_micros).label(false)
+        )
     };
     let mut out = format!(
         "# Task {}\n\n{}\n\n- Workflow: {}\n- Status: {}\n- Cost: {}\n- Tokens: {} prompt, {} completion\n",

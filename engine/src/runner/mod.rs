@@ -60,6 +60,9 @@ pub struct RunnerConfig {
     pub work_root: PathBuf,
     /// A claimed task is re-claimable this long after its worker stops renewing.
     pub lease: Duration,
+    /// How often the lease is renewed (None: a third of `lease`). Tests set it longer than the
+    /// lease to play a worker that stalls.
+    pub renew_every: Option<Duration>,
     /// Retries of provider calls.
     pub retry: RetryPolicy,
     /// How often idle workers look for work another process queued.
@@ -80,6 +83,7 @@ impl RunnerConfig {
             workers: 4,
             work_root,
             lease: Duration::from_secs(15),
+            renew_every: None,
             retry: RetryPolicy::default(),
             poll: Duration::from_secs(1),
             max_turns: 8,

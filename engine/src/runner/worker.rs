@@ -110,7 +110,7 @@ impl Runner {
     async fn keep_lease(self: Arc<Self>, lease: Lease, stop: watch::Sender<Stop>) {
         let lease_ms = self.lease_ms();
         loop {
-            tokio::time::sleep(self.config.lease / 3).await;
+            tokio::time::sleep(self.config.renew_every.unwrap_or(self.config.lease / 3)).await;
             let why = match queue::renew(&self.store, &lease, lease_ms).await {
                 Ok(true) => continue,
                 Ok(false) => match tasks::status(&self.store, &lease.task_id).await {

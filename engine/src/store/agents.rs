@@ -252,8 +252,8 @@ pub struct Agent {
     /// JSON list of labels.
     #[serde(skip)]
     pub tags: String,
-    /// JSON list of [`FallbackTarget`].
-    #[serde(skip)]
+    /// JSON list of [`FallbackTarget`] (sent as the list itself).
+    #[serde(serialize_with = "raw_json")]
     pub fallbacks: String,
     /// 1 when its provider was deleted: it cannot run until a provider is chosen again.
     #[serde(skip)]
@@ -276,6 +276,17 @@ impl Agent {
     pub fn fallback_list(&self) -> Vec<FallbackTarget> {
         serde_json::from_str(&self.fallbacks).unwrap_or_default()
     }
+}
+
+/// Serializes a JSON text column as the JSON it holds (an empty list if it is not JSON).
+#[allow(
+    clippy::ptr_arg,
+    reason = "serde's serialize_with passes the field as &String"
+)]
+fn raw_json<S: serde::Serializer>(raw: &String, serializer: S) -> Result<S::Ok, S::Error> {
+    let value: serde_json::Value =
+        serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::Array(Vec::new()));
+    value.serialize(serializer)
 }
 
 /// One agent of a workspace.

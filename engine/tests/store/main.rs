@@ -10,4 +10,5 @@ mod analytics;
 mod identity;
 mod migrations;
 mod providers;
+mod runner;
 mod seed;

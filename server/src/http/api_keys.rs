@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::auth::{audit, Auth, Client, Developer};
+use super::auth::{Auth, Client, Developer, audit};
 use super::error::ApiError;
 use super::extract::ApiJson;
 

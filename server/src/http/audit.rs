@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::auth::{Admin};
+use super::auth::Admin;
 use super::error::ApiError;
 use super::extract::ApiQuery;
 

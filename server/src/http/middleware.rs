@@ -128,7 +128,9 @@ pub async fn reject_nul(request: Request, next: Next) -> Response {
             "VALIDATION_FAILED",
             format!("the request's {place} contains a NUL character, which no field accepts"),
         )
-        .with_details(serde_json::json!({ "field": place, "reason": "must not contain a NUL character" }))
+        .with_details(
+            serde_json::json!({ "field": place, "reason": "must not contain a NUL character" }),
+        )
         .into_response()
     };
     let has_nul = |raw: &str| raw.to_ascii_lowercase().contains("%00") || raw.contains('\0');
@@ -177,7 +179,11 @@ pub fn body_has_nul(bytes: &[u8]) -> bool {
     let mut i = 0;
     while let Some(pos) = lower[i..].windows(6).position(|w| w == b"\\u0000") {
         let at = i + pos;
-        let slashes = lower[..=at].iter().rev().take_while(|b| **b == b'\\').count();
+        let slashes = lower[..=at]
+            .iter()
+            .rev()
+            .take_while(|b| **b == b'\\')
+            .count();
         if slashes % 2 == 1 {
             return true;
         }

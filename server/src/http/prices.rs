@@ -7,7 +7,7 @@ use engine::store::prices::{self, Price};
 use serde_json::json;
 
 use super::AppState;
-use super::auth::{Admin, audit, Auth, Client};
+use super::auth::{Admin, Auth, Client, audit};
 use super::error::ApiError;
 use super::extract::ApiJson;
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::auth::{Admin, audit, Auth, Client};
+use super::auth::{Admin, Auth, Client, audit};
 use super::error::ApiError;
 use super::extract::ApiJson;
 

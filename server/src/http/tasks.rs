@@ -15,7 +15,7 @@ use futures_util::Stream;
 use serde_json::json;
 
 use super::AppState;
-use super::auth::{audit, Auth, Client, Developer};
+use super::auth::{Auth, Client, Developer, audit};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
 
@@ -178,7 +178,7 @@ async fn stream(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-        tasks::get(state.store.pool(), &who.workspace_id, &id).await?;
+    tasks::get(state.store.pool(), &who.workspace_id, &id).await?;
     let since = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::auth::{Admin, audit, Client};
+use super::auth::{Admin, Client, audit};
 use super::error::ApiError;
 use super::extract::ApiJson;
 

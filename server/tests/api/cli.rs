@@ -269,7 +269,10 @@ async fn secrets_never_reach_the_logs() {
     let (smtp_port, mut inbox) = crate::identity::fake_smtp().await;
     let mut server = fleetdeck(&dir)
         .env("FLEETDECK_LOG", "debug")
-        .env("FLEETDECK_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
+        .env(
+            "FLEETDECK_SMTP_URL",
+            format!("smtp://127.0.0.1:{smtp_port}"),
+        )
         .env("FLEETDECK_SITE_ROOT", dir.join("site"))
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .stderr(log)

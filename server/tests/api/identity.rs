@@ -9,7 +9,7 @@ use crate::app_test;
 use crate::helpers::{Db, PASSWORD, TestApp, default_ws, member_with_key, spawn_app_with};
 
 /// Signs in and returns the session cookie pair (`name=value`).
-async fn sign_in(app: &TestApp, email: &str) -> String {
+pub(crate) async fn sign_in(app: &TestApp, email: &str) -> String {
     let res = app
         .client
         .post(app.url("/api/auth/login"))
@@ -734,7 +734,7 @@ pub(crate) async fn fake_smtp() -> (u16, tokio::sync::mpsc::UnboundedReceiver<St
 
 app_test!(without_smtp_no_sign_in_link_is_made, |app| {
     let ws = default_ws(&app).await;
-    member_with_key(&app, &ws, "dev@example.com", MemberRole::Developer).await;
+    member_with_key(&app, &ws, "dev@example.com", MemberRole::Admin).await;
     let res = app
         .client
         .post(app.url("/api/auth/magic-link"))
@@ -767,7 +767,10 @@ app_test!(without_smtp_no_sign_in_link_is_made, |app| {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("E-mail is not configured on this server"), "{page}");
+    assert!(
+        page.contains("E-mail is not configured on this server"),
+        "{page}"
+    );
 });
 
 #[tokio::test]

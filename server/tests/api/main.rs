@@ -8,8 +8,10 @@
 
 mod cli;
 mod crash;
+mod events;
 mod helpers;
 mod identity;
 mod ops;
 mod pages;
+mod provenance;
 mod tasks;

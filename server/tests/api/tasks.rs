@@ -16,7 +16,7 @@ const COMPLEX: &str = "Add rate limiting to the public API across all endpoints,
      quotas stored in the database and a security review";
 
 /// An admin key, with the simulator switched to zero latency unless `slow`.
-async fn setup(app: &TestApp, slow: bool) -> String {
+pub(crate) async fn setup(app: &TestApp, slow: bool) -> String {
     let ws = default_ws(app).await;
     let (_, key) = member_with_key(app, &ws, "dev@example.com", MemberRole::Admin).await;
     let providers: Value = get(app, &key, "/api/v1/providers").await;
@@ -46,7 +46,7 @@ async fn setup(app: &TestApp, slow: bool) -> String {
     key
 }
 
-async fn get(app: &TestApp, key: &str, path: &str) -> Value {
+pub(crate) async fn get(app: &TestApp, key: &str, path: &str) -> Value {
     let res = app
         .client
         .get(app.url(path))
@@ -58,7 +58,7 @@ async fn get(app: &TestApp, key: &str, path: &str) -> Value {
     res.json().await.unwrap()
 }
 
-async fn post(app: &TestApp, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn post(app: &TestApp, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
     let res = app
         .client
         .post(app.url(path))
@@ -71,7 +71,7 @@ async fn post(app: &TestApp, key: &str, path: &str, body: Value) -> (StatusCode,
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-async fn wait_finished(app: &TestApp, key: &str, id: &str) -> Value {
+pub(crate) async fn wait_finished(app: &TestApp, key: &str, id: &str) -> Value {
     for _ in 0..600 {
         let task = get(app, key, &format!("/api/v1/tasks/{id}")).await;
         if ["completed", "failed", "cancelled"].contains(&task["status"].as_str().unwrap()) {
