@@ -3,8 +3,11 @@
 //! SQLite and Postgres side by side in one run.
 //!
 //! Prints tasks/s and calls/s, and the runner's overhead per model call (p50/p99): a step's wall
-//! time divided by its calls, since the simulator itself answers in ~0 ms.
-//! `FLEETDECK_BENCH_TASKS` sets the tasks per backend (default 40).
+//! time divided by its calls, since the simulator itself answers in ~0 ms. SQLite with 1, 4 and
+//! 8 workers, Postgres with 1, 2, 4 and 8 (where `FOR UPDATE SKIP LOCKED` lets workers claim
+//! different tasks at once), each on a fresh database, beside the goal and the figures measured
+//! before the trustworthy-execution issue. `FLEETDECK_BENCH_TASKS` sets the tasks per run
+//! (default 40).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -39,7 +42,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
-async fn run(store: Store, tasks: usize) -> Figures {
+async fn run(store: Store, tasks: usize, workers: usize) -> Figures {
     let ws = ensure_seeded(&store).await.unwrap().workspace_id;
     let mut conn = store.pool().acquire().await.unwrap();
     let admin = users::create(&mut conn, &ws, "bench@example.com", None, MemberRole::Admin)
@@ -64,7 +67,7 @@ async fn run(store: Store, tasks: usize) -> Figures {
     };
     let work = std::env::temp_dir().join(format!("fleetdeck-bench-{}", engine::new_id()));
     let mut config = RunnerConfig::new(work.clone());
-    config.workers = 4;
+    config.workers = workers;
     let bus = Arc::new(EventBus::new(store.clone(), 4096));
     let runner = Runner::new(store.clone(), bus, MasterKey::generate().unwrap(), config);
     let request = SubmitTask {
@@ -118,6 +121,17 @@ async fn run(store: Store, tasks: usize) -> Figures {
     }
 }
 
+fn line(backend: &str, workers: usize, f: &Figures) {
+    println!(
+        "  {backend:<9} {workers} worker{} {:>7.1} tasks/s {:>8.1} calls/s   overhead per call p50 {:>6.2} ms  p99 {:>6.2} ms",
+        if workers == 1 { " " } else { "s" },
+        f.tasks_per_s,
+        f.calls_per_s,
+        f.p50_ms,
+        f.p99_ms
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let tasks: usize = std::env::var("FLEETDECK_BENCH_TASKS")
@@ -125,26 +139,47 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(40);
     println!(
-        "runner: {tasks} feature_implementation tasks (5 steps each), 4 workers, zero-latency simulator"
+        "runner: {tasks} feature_implementation tasks (5 steps each) per run, zero-latency simulator"
     );
-    let sqlite = TestDb::sqlite().await;
-    let s = run(sqlite.store.clone(), tasks).await;
     println!(
-        "  sqlite    {:>8.1} tasks/s {:>9.1} calls/s   overhead per call p50 {:>6.2} ms  p99 {:>6.2} ms",
-        s.tasks_per_s, s.calls_per_s, s.p50_ms, s.p99_ms
+        "  goal:     overhead per call p50 <= 2 ms, p99 <= 5 ms (SQLite); >= 1,000 calls/s with 8 workers"
     );
-    match TestDb::postgres().await {
-        Some(pg) => {
-            let p = run(pg.store.clone(), tasks).await;
-            println!(
-                "  postgres  {:>8.1} tasks/s {:>9.1} calls/s   overhead per call p50 {:>6.2} ms  p99 {:>6.2} ms",
-                p.tasks_per_s, p.calls_per_s, p.p50_ms, p.p99_ms
-            );
-            println!(
-                "  ratio postgres/sqlite: {:.2}x tasks/s",
-                p.tasks_per_s / s.tasks_per_s.max(f64::MIN_POSITIVE)
-            );
+    println!(
+        "  before:   sqlite 4 workers 243 calls/s, p50 11.33 ms, p99 26.00 ms; \
+         postgres 4 workers 172 calls/s, p50 15.50 ms, p99 29.00 ms (2026-11-23, before issue 8)"
+    );
+    let mut sqlite_8 = None;
+    for workers in [1, 4, 8] {
+        let db = TestDb::sqlite().await;
+        let f = run(db.store.clone(), tasks, workers).await;
+        line("sqlite", workers, &f);
+        if workers == 8 {
+            sqlite_8 = Some(f.calls_per_s);
         }
-        None => println!("  postgres  unreachable: skipped"),
+    }
+    let mut pg_1 = None;
+    for workers in [1, 2, 4, 8] {
+        let Some(db) = TestDb::postgres().await else {
+            println!("  postgres  unreachable: skipped");
+            break;
+        };
+        let f = run(db.store.clone(), tasks, workers).await;
+        line("postgres", workers, &f);
+        match (workers, pg_1) {
+            (1, _) => pg_1 = Some(f.calls_per_s),
+            (8, Some(one)) => {
+                println!(
+                    "  postgres 8 workers / 1 worker: {:.2}x calls/s (SKIP LOCKED: workers claim different tasks)",
+                    f.calls_per_s / one.max(f64::MIN_POSITIVE)
+                );
+                if let Some(s8) = sqlite_8 {
+                    println!(
+                        "  postgres/sqlite at 8 workers: {:.2}x calls/s",
+                        f.calls_per_s / s8.max(f64::MIN_POSITIVE)
+                    );
+                }
+            }
+            _ => {}
+        }
     }
 }

@@ -152,7 +152,7 @@ impl EventBus {
         lease: Option<&Lease>,
         events: Vec<Outgoing>,
     ) -> Result<Vec<Arc<Event>>> {
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.begin().await?;
         if let Some(lease) = lease {
             queue::fence(&mut tx, lease, Fence::Epoch).await?;
         }
@@ -231,24 +231,63 @@ impl EventBus {
         Ok(
             sqlx::query("DELETE FROM events WHERE kind = 'token' AND created_at < $1")
                 .bind(before)
-                .execute(self.store.pool())
+                .execute(self.store.writer())
                 .await?
                 .rows_affected(),
         )
     }
 }
 
-/// Stores `events` on `conn` (inside the caller's transaction) with the next seq of each
-/// topic; broadcast them with [`EventBus::broadcast`] once the transaction has committed.
+/// Stores `events` on `conn` (inside the caller's transaction) with the next seqs of their
+/// topics; broadcast them with [`EventBus::broadcast`] once the transaction has committed.
+///
+/// Two statements whatever the number of events: one upsert takes a block of seqs per topic
+/// from the counter rows (atomic on both backends, so two processes publishing to one topic
+/// each get their own seqs), one multi-row insert stores the events. Topics are locked in
+/// sorted order so that concurrent transactions cannot deadlock on them.
 pub async fn stage(
     conn: &mut AnyConnection,
     workspace_id: &str,
     events: Vec<Outgoing>,
 ) -> Result<Vec<Arc<Event>>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
     let now = now_ms();
+    let mut counts: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for event in &events {
+        *counts.entry(event.topic.as_str()).or_insert(0) += 1;
+    }
+    let values: Vec<String> = (0..counts.len())
+        .map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3))
+        .collect();
+    // Only placeholders are formatted into the statement.
+    let sql = format!(
+        "INSERT INTO event_counters (workspace_id, topic, seq) VALUES {} \
+         ON CONFLICT (workspace_id, topic) DO UPDATE SET seq = event_counters.seq + excluded.seq \
+         RETURNING topic, seq",
+        values.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
+    for (topic, n) in &counts {
+        query = query.bind(*topic).bind(*n);
+    }
+    let lasts = query.fetch_all(&mut *conn).await?;
+    // The first seq of each topic's block.
+    let mut next: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    for (topic, last) in lasts {
+        let n = counts.get(topic.as_str()).copied().unwrap_or(0);
+        next.insert(topic, last - n + 1);
+    }
     let mut stored = Vec::with_capacity(events.len());
     for event in events {
-        let seq = insert(conn, workspace_id, &event, now).await?;
+        let seq = next
+            .get_mut(&event.topic)
+            .map(|s| {
+                *s += 1;
+                *s - 1
+            })
+            .ok_or_else(|| Error::Config("an event topic got no seq".into()))?;
         stored.push(Arc::new(Event {
             workspace_id: workspace_id.to_owned(),
             topic: event.topic,
@@ -258,40 +297,27 @@ pub async fn stage(
             at: now,
         }));
     }
+    let rows: Vec<String> = (0..stored.len())
+        .map(|i| {
+            let b = 5 * i + 2;
+            format!("($1, ${b}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO events (workspace_id, topic, seq, kind, payload, created_at) VALUES {}",
+        rows.join(", ")
+    );
+    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
+    for event in &stored {
+        insert = insert
+            .bind(event.topic.clone())
+            .bind(event.seq)
+            .bind(event.kind.clone())
+            .bind(event.data.to_string())
+            .bind(event.at);
+    }
+    insert.execute(&mut *conn).await?;
     Ok(stored)
-}
-
-/// Takes the topic's next seq from its counter row and inserts the event, on `conn`.
-async fn insert(
-    conn: &mut AnyConnection,
-    workspace_id: &str,
-    event: &Outgoing,
-    now: i64,
-) -> Result<i64> {
-    // The upsert is atomic on both backends: two processes on one Postgres serialise on the
-    // counter row, so each gets its own seq and none is dropped.
-    let (seq,): (i64,) = sqlx::query_as(
-        "INSERT INTO event_counters (workspace_id, topic, seq) VALUES ($1, $2, 1) \
-         ON CONFLICT (workspace_id, topic) DO UPDATE SET seq = event_counters.seq + 1 \
-         RETURNING seq",
-    )
-    .bind(workspace_id)
-    .bind(&event.topic)
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO events (workspace_id, topic, seq, kind, payload, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(workspace_id)
-    .bind(&event.topic)
-    .bind(seq)
-    .bind(event.kind)
-    .bind(event.data.to_string())
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(seq)
 }
 
 /// What a subscription hands its reader.

@@ -89,7 +89,7 @@ pub async fn ensure_seeded(store: &Store) -> Result<SeedOutcome> {
 }
 
 async fn try_seed(store: &Store) -> Result<SeedOutcome> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let prices_added = prices::seed_defaults(&mut tx).await?;
     let (workspace, created) = match workspaces::first(&mut *tx).await? {
         Some(ws) => (ws, false),

@@ -44,7 +44,7 @@ pub async fn user_create(
 ) -> anyhow::Result<()> {
     let (store, workspace_id) = crate::open_store(config).await?;
     let role = MemberRole::parse(role)?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let member = users::create(&mut tx, &workspace_id, email, Some(password), role).await?;
     tx.commit().await?;
     record(

@@ -178,9 +178,12 @@ async fn prune_token_events(
             Ok(n) => tracing::info!(deleted = n, "pruned old token events"),
             Err(e) => tracing::warn!(error = %e, "pruning token events failed"),
         }
+        if *stopped.borrow_and_update() {
+            return;
+        }
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(3600)) => {}
-            _ = stopped.wait_for(|s| *s) => return,
+            changed = stopped.changed() => if changed.is_err() { return },
         }
     }
 }

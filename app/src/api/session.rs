@@ -81,7 +81,7 @@ pub async fn setup_open() -> Result<bool, AppError> {
 #[server(prefix = "/api", endpoint = "setup")]
 pub async fn setup_admin(email: String, password: String) -> Result<(), AppError> {
     let cx = crate::ssr::context()?;
-    let mut tx = cx.store.pool().begin().await.map_err(engine::Error::from)?;
+    let mut tx = cx.store.begin().await?;
     if engine::store::users::admin_exists(&mut *tx).await? {
         return Err(AppError::Denied(
             "setup is closed: an admin already exists".into(),

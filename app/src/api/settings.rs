@@ -122,7 +122,7 @@ pub async fn set_price(
         cached_input_per_mtok_micros: Money::parse_dollars(&cached_input)?.0,
         context_window,
     };
-    engine::store::prices::upsert(cx.store.pool(), &price).await?;
+    engine::store::prices::upsert(cx.store.writer(), &price).await?;
     crate::ssr::audit(
         &who,
         "price.update",

@@ -180,6 +180,11 @@ fn AgentEditor(form: AgentForm) -> impl IntoView {
     }
 }
 
+/// Most fallbacks an agent may have (the engine's limit).
+const fn agents_max_fallbacks() -> usize {
+    5
+}
+
 /// The agent's explicit fallback chain: ordered rows of provider and model, tried in turn when
 /// the agent's own model fails. Nothing is added implicitly, so an empty list means "fail".
 #[component]
@@ -188,6 +193,7 @@ fn FallbackEditor(
     providers: Resource<Result<Vec<crate::model::ProviderRow>, crate::model::AppError>>,
 ) -> impl IntoView {
     let count = move || fallbacks.with(Vec::len);
+    let full = move || fallbacks.with(Vec::len) >= agents_max_fallbacks();
     view! {
         <fieldset class="fallbacks" data-testid="agent-fallbacks">
             <legend>"Fallbacks"</legend>
@@ -239,7 +245,7 @@ fn FallbackEditor(
                 }).collect_view()}
             </ol>
             <button class="button button-secondary button-small" type="button" data-testid="fallback-add"
-                disabled=move || count() >= 5
+                disabled=full
                 on:click=move |_| fallbacks.update(|f| f.push(FallbackForm::default()))>"Add fallback"</button>
         </fieldset>
     }

@@ -24,6 +24,7 @@ mod chain;
 mod export;
 mod step;
 pub mod tools;
+pub mod totals;
 mod worker;
 pub mod workflow;
 
@@ -193,6 +194,7 @@ pub struct Runner {
     worker_prefix: String,
     running: Mutex<HashMap<String, watch::Sender<Stop>>>,
     shutdown: watch::Sender<bool>,
+    totals: Arc<totals::Totals>,
 }
 
 impl std::fmt::Debug for Runner {
@@ -221,6 +223,7 @@ impl Runner {
             worker_prefix: format!("worker-{}", crate::new_id()),
             running: Mutex::new(HashMap::new()),
             shutdown: watch::channel(false).0,
+            totals: Arc::new(totals::Totals::default()),
         })
     }
 
@@ -236,9 +239,15 @@ impl Runner {
 
     /// Starts the background workers.
     pub fn start(self: &Arc<Self>) -> Vec<tokio::task::JoinHandle<()>> {
-        (0..self.config.workers.max(1))
+        let mut handles: Vec<_> = (0..self.config.workers.max(1))
             .map(|n| tokio::spawn(self.clone().worker(n)))
-            .collect()
+            .collect();
+        handles.push(tokio::spawn(
+            self.totals
+                .clone()
+                .run(self.bus.clone(), self.shutdown.subscribe()),
+        ));
+        handles
     }
 
     /// Becomes true when [`Runner::shutdown`] is called, for background jobs to stop with it.
@@ -367,7 +376,7 @@ impl Runner {
             created_by: Some(who.user_id.clone()),
             rerun_of,
         };
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.begin().await?;
         credits::deduct_in(&mut tx, who, 1, "task submission").await?;
         let id = tasks::insert(&mut tx, &who.workspace_id, &new).await?;
         let task = tasks::get(&mut *tx, &who.workspace_id, &id).await?;

@@ -98,7 +98,8 @@ impl StepRun<'_> {
             model: primary.target.model.clone(),
             ..step.clone()
         };
-        let run_id = runs::start_step(
+        let fallbacks: Vec<String> = chain[1..].iter().map(Link::label).collect();
+        let (run_id, stored) = runs::start_step(
             &runner.store,
             self.lease,
             &StepStart {
@@ -110,14 +111,7 @@ impl StepRun<'_> {
                 input: &input,
                 context_window,
             },
-        )
-        .await?;
-        let started = Instant::now();
-        info!(task.id = %task.id, step = %step.role, "step started");
-        runner
-            .emit(
-                ws,
-                self.lease,
+            |run_id| {
                 both_topics(
                     &task.id,
                     "step_started",
@@ -126,12 +120,15 @@ impl StepRun<'_> {
                         "agent_id": agent.id, "agent_name": agent.name,
                         "model": primary.target.model, "provider_kind": primary.kind.as_str(),
                         "simulated": primary.kind == ProviderKind::Simulator,
-                        "fallbacks": chain[1..].iter().map(Link::label).collect::<Vec<_>>(),
-                        "context_window": context_window,
+                        "fallbacks": fallbacks, "context_window": context_window,
                     }),
-                ),
-            )
-            .await?;
+                )
+            },
+        )
+        .await?;
+        runner.bus.broadcast(&stored);
+        let started = Instant::now();
+        info!(task.id = %task.id, step = %step.role, "step started");
 
         let targets: Vec<Target> = chain.iter().map(|l| l.target.clone()).collect();
         let tool_specs = tools::specs();
@@ -209,7 +206,7 @@ impl StepRun<'_> {
             if state != Stop::Run {
                 return Err(Halt::Stopped(state));
             }
-            flush(&runner.bus, ws, self.lease, &topic, index, &buffer).await;
+            // What was streamed since the last flush went out with the call's record.
             let completion = match result {
                 Ok((target, c)) => {
                     answered_by = Some(target);
@@ -218,7 +215,7 @@ impl StepRun<'_> {
                 Err(err) => {
                     let message = format!("{} failed: {}", step.role, err.message);
                     let conversation = serde_json::to_string(&messages).unwrap_or_default();
-                    runs::end_step(
+                    let stored = runs::end_step(
                         &runner.store,
                         self.lease,
                         StepEnd {
@@ -228,23 +225,19 @@ impl StepRun<'_> {
                             conversation: &conversation,
                             error: Some(&message),
                         },
+                        ws,
+                        both_topics(
+                            &task.id,
+                            "step_failed",
+                            json!({
+                                "task_id": task.id, "index": index, "role": step.role,
+                                "agent_id": agent.id, "error": message,
+                                "error_class": err.class.as_str(),
+                            }),
+                        ),
                     )
                     .await?;
-                    runner
-                        .emit(
-                            ws,
-                            self.lease,
-                            both_topics(
-                                &task.id,
-                                "step_failed",
-                                json!({
-                                    "task_id": task.id, "index": index, "role": step.role,
-                                    "agent_id": agent.id, "error": message,
-                                    "error_class": err.class.as_str(),
-                                }),
-                            ),
-                        )
-                        .await?;
+                    runner.bus.broadcast(&stored);
                     return Err(Halt::Failed(message));
                 }
             };
@@ -256,27 +249,17 @@ impl StepRun<'_> {
             if calls.is_empty() {
                 break;
             }
+            // Run the turn's tools, then record them all with their events in one transaction.
+            let mut done = Vec::with_capacity(calls.len());
             for call in &calls {
                 let start = Instant::now();
                 let outcome = workdir.call(&call.name, &call.arguments).await;
                 let duration = i64::try_from(start.elapsed().as_millis()).unwrap_or(0);
-                let input = call.arguments.to_string();
-                runs::record_tool_call(
-                    &runner.store,
-                    self.lease,
-                    NewToolCall {
-                        workspace_id: ws,
-                        run_id: &run_id,
-                        tool: &call.name,
-                        input: &input,
-                        output: &outcome.output,
-                        ok: outcome.ok,
-                        duration_ms: duration,
-                        effect: outcome.effect.as_ref(),
-                    },
-                )
-                .await?;
-                let mut out = vec![Outgoing::new(
+                done.push((call, call.arguments.to_string(), outcome, duration));
+            }
+            let mut out = Vec::with_capacity(done.len() * 2);
+            for (call, _, outcome, duration) in &done {
+                out.push(Outgoing::new(
                     topic.clone(),
                     "tool_call",
                     json!({
@@ -284,7 +267,7 @@ impl StepRun<'_> {
                         "output": excerpt(&outcome.output, 2000), "ok": outcome.ok,
                         "duration_ms": duration,
                     }),
-                )];
+                ));
                 if let Some(effect) = outcome.effect.as_ref().filter(|e| e.kind != "read") {
                     out.push(Outgoing::new(
                         topic.clone(),
@@ -292,7 +275,24 @@ impl StepRun<'_> {
                         json!({"index": index, "path": effect.path, "change_kind": effect.kind}),
                     ));
                 }
-                runner.emit(ws, self.lease, out).await?;
+            }
+            let records: Vec<NewToolCall<'_>> = done
+                .iter()
+                .map(|(call, input, outcome, duration)| NewToolCall {
+                    workspace_id: ws,
+                    run_id: &run_id,
+                    tool: &call.name,
+                    input,
+                    output: &outcome.output,
+                    ok: outcome.ok,
+                    duration_ms: *duration,
+                    effect: outcome.effect.as_ref(),
+                })
+                .collect();
+            let stored =
+                runs::record_tool_calls(&runner.store, self.lease, &records, ws, out).await?;
+            runner.bus.broadcast(&stored);
+            for (call, _, outcome, _) in done {
                 messages.push(Message::tool_result(call, outcome.output));
             }
             if turn + 1 == runner.config.max_turns {
@@ -304,7 +304,14 @@ impl StepRun<'_> {
             }
         }
         let conversation = serde_json::to_string(&messages).unwrap_or_default();
-        runs::end_step(
+        // The step's totals as recorded (a resumed step includes its earlier attempts' calls).
+        let detail = crate::store::tasks::detail(&runner.store, ws, &task.id).await?;
+        let view = detail.steps.iter().find(|s| s.index == index);
+        let answered = answered_by.and_then(|i| chain.get(i)).unwrap_or(primary);
+        let fallback_note = answered_by
+            .filter(|i| *i > 0)
+            .and_then(|_| view.and_then(|s| s.fallback_note.clone()));
+        let stored = runs::end_step(
             &runner.store,
             self.lease,
             StepEnd {
@@ -314,34 +321,27 @@ impl StepRun<'_> {
                 conversation: &conversation,
                 error: None,
             },
+            ws,
+            both_topics(
+                &task.id,
+                "step_completed",
+                json!({
+                    "task_id": task.id, "index": index, "role": step.role, "agent_id": agent.id,
+                    "provider_kind": answered.kind.as_str(), "model": answered.target.model,
+                    "simulated": answered.kind == ProviderKind::Simulator,
+                    "fallback_note": fallback_note,
+                    "price_known": view.is_none_or(|s| s.price_known),
+                    "prompt_tokens": view.map_or(0, |s| s.prompt_tokens),
+                    "completion_tokens": view.map_or(0, |s| s.completion_tokens),
+                    "cost_micros": view.map_or(0, |s| s.cost_micros),
+                    "duration_ms": i64::try_from(started.elapsed().as_millis()).unwrap_or(0),
+                    "output": excerpt(&final_text, 4000),
+                }),
+            ),
         )
         .await?;
-        let detail = crate::store::tasks::detail(&runner.store, ws, &task.id).await?;
-        let view = detail.steps.iter().find(|s| s.index == index);
-        let answered = answered_by.and_then(|i| chain.get(i)).unwrap_or(primary);
+        runner.bus.broadcast(&stored);
         info!(task.id = %task.id, step = %step.role, provider = %answered.label(), "step completed");
-        runner
-            .emit(
-                ws,
-                self.lease,
-                both_topics(
-                    &task.id,
-                    "step_completed",
-                    json!({
-                        "task_id": task.id, "index": index, "role": step.role, "agent_id": agent.id,
-                        "provider_kind": answered.kind.as_str(), "model": answered.target.model,
-                        "simulated": answered.kind == ProviderKind::Simulator,
-                        "fallback_note": view.and_then(|s| s.fallback_note.clone()),
-                        "price_known": view.is_none_or(|s| s.price_known),
-                        "prompt_tokens": view.map_or(0, |s| s.prompt_tokens),
-                        "completion_tokens": view.map_or(0, |s| s.completion_tokens),
-                        "cost_micros": view.map_or(0, |s| s.cost_micros),
-                        "duration_ms": i64::try_from(started.elapsed().as_millis()).unwrap_or(0),
-                        "output": excerpt(&final_text, 4000),
-                    }),
-                ),
-            )
-            .await?;
         Ok(final_text)
     }
 }
@@ -473,6 +473,16 @@ impl Recorder<'_> {
             {
                 Ok((_, stored)) => {
                     runner.bus.broadcast(&stored);
+                    runner.totals.add(
+                        ws,
+                        super::totals::Delta {
+                            cost_micros: cost,
+                            prompt_tokens: usage.prompt_tokens,
+                            completion_tokens: usage.completion_tokens,
+                            calls: 1,
+                            unpriced_calls: i64::from(price.is_none()),
+                        },
+                    );
                     break;
                 }
                 Err(e @ Error::LeaseLost(_)) => {
@@ -516,8 +526,8 @@ impl Recorder<'_> {
         self.failed_signal.notify_one();
     }
 
-    /// The events announcing one recorded attempt: a retry notice when it failed, and the cost
-    /// delta on the task's topic and on `costs` (live totals add deltas; nothing is recomputed).
+    /// The events announcing one recorded attempt: the text streamed since the last flush, a
+    /// retry notice when it failed, and the cost delta on the task's topic.
     fn events(
         &self,
         attempt: &Attempt,
@@ -533,7 +543,22 @@ impl Recorder<'_> {
                 t.1 + usage.prompt_tokens + usage.completion_tokens,
             )
         });
-        let mut out = Vec::with_capacity(3);
+        let mut out = Vec::with_capacity(4);
+        if error_class.is_none() {
+            // The text streamed since the last flush goes out with the record: no extra write.
+            let text = self
+                .buffer
+                .lock()
+                .map(|mut b| std::mem::take(&mut *b))
+                .unwrap_or_default();
+            if !text.is_empty() {
+                out.push(Outgoing::new(
+                    self.topic,
+                    "token",
+                    json!({"index": step.index, "text": text}),
+                ));
+            }
+        }
         if let Some(class) = error_class {
             out.push(Outgoing::new(
                 self.topic,
@@ -550,8 +575,8 @@ impl Recorder<'_> {
             "prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
             "task_cost_micros": task_cost, "task_tokens": task_tokens,
         });
-        out.push(Outgoing::new(self.topic, "cost_update", data.clone()));
-        out.push(Outgoing::new(events::COSTS, "cost_update", data));
+        // The `costs` topic gets the workspace's deltas in batches (see `totals`).
+        out.push(Outgoing::new(self.topic, "cost_update", data));
         out
     }
 }

@@ -326,7 +326,7 @@ pub async fn update(
     // Read before the transaction: on SQLite a transaction that reads and then writes fails at
     // once (SQLITE_BUSY) if another connection wrote in between.
     let before = get(store.pool(), workspace_id, id).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let tags =
         serde_json::to_string(&agent.tags).map_err(|e| Error::invalid("tags", e.to_string()))?;
     let fallbacks = serde_json::to_string(&agent.fallbacks)
@@ -395,7 +395,7 @@ pub async fn delete(store: &crate::Store, workspace_id: &str, id: &str) -> Resul
     let done = sqlx::query("DELETE FROM agents WHERE workspace_id = $1 AND id = $2")
         .bind(workspace_id)
         .bind(id)
-        .execute(store.pool())
+        .execute(store.writer())
         .await?
         .rows_affected();
     if done == 0 {
@@ -411,7 +411,7 @@ pub async fn create_checked(
     agent: &NewAgent,
 ) -> Result<Agent> {
     check_providers(store, workspace_id, agent).await?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id = create(&mut tx, workspace_id, agent).await?;
     let out = get(&mut *tx, workspace_id, &id).await?;
     tx.commit().await?;

@@ -54,7 +54,7 @@ pub async fn create(store: &Store, owner: &Principal, name: &str) -> Result<(Str
     .bind(&info.prefix)
     .bind(digest(&key))
     .bind(info.created_at)
-    .execute(store.pool())
+    .execute(store.writer())
     .await?;
     Ok((key, info))
 }
@@ -85,7 +85,7 @@ pub async fn revoke(store: &Store, who: &Principal, id: &str) -> Result<()> {
     .bind(&who.workspace_id)
     .bind(i64::from(all))
     .bind(&who.user_id)
-    .execute(store.pool())
+    .execute(store.writer())
     .await?
     .rows_affected();
     if done == 0 {
@@ -112,7 +112,7 @@ pub async fn resolve(store: &Store, key: &str) -> Result<Option<Principal>> {
     sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2")
         .bind(now_ms())
         .bind(&hash)
-        .execute(store.pool())
+        .execute(store.writer())
         .await?;
     Ok(Some(Principal {
         user_id,

@@ -147,7 +147,7 @@ pub async fn append(conn: &mut AnyConnection, new: &NewEntry) -> Result<Entry> {
 
 /// Appends an entry in its own transaction.
 pub async fn record(store: &Store, new: &NewEntry) -> Result<Entry> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let entry = append(&mut tx, new).await?;
     tx.commit().await?;
     Ok(entry)

@@ -48,8 +48,26 @@ pub fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
 }
 
-/// Opens a pool with the per-connection settings each backend needs.
-pub(crate) async fn connect_pool(backend: Backend, url: &str) -> Result<AnyPool> {
+/// Opens the pools with the per-connection settings each backend needs: one for reads and one
+/// for writes.
+///
+/// SQLite allows one writer at a time; writers on several connections wait for each other in
+/// SQLite's busy handler, which sleeps in growing steps (1, 2, 5, 10 ms…) and made the tail
+/// latency of recording a call tens of milliseconds. So SQLite writes go through a pool of one
+/// connection: writers queue in the pool, first come first served, and each is woken the moment
+/// the previous one commits. Readers keep their own connections (WAL lets them read while a
+/// write is in progress). On Postgres both are the same pool: rows are locked, not the file.
+pub(crate) async fn connect_pools(backend: Backend, url: &str) -> Result<(AnyPool, AnyPool)> {
+    let pool = connect_pool(backend, url, 8).await?;
+    let writer = match backend {
+        Backend::Sqlite => connect_pool(backend, url, 1).await?,
+        Backend::Postgres => pool.clone(),
+    };
+    Ok((pool, writer))
+}
+
+/// Opens one pool of at most `sqlite_connections` connections (SQLite) or 16 (Postgres).
+async fn connect_pool(backend: Backend, url: &str, sqlite_connections: u32) -> Result<AnyPool> {
     sqlx::any::install_default_drivers();
     let options = AnyConnectOptions::from_str(url).map_err(|e| {
         // The URL may hold a password: never echo it back.
@@ -61,8 +79,8 @@ pub(crate) async fn connect_pool(backend: Backend, url: &str) -> Result<AnyPool>
     let pool = match backend {
         Backend::Sqlite => {
             AnyPoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(10))
+                .max_connections(sqlite_connections)
+                .acquire_timeout(Duration::from_secs(30))
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
                         // WAL lets readers proceed while one writer commits; the busy timeout

@@ -42,7 +42,7 @@ pub async fn balance(store: &Store, user_id: &str) -> Result<i64> {
 /// and changes nothing. Returns the new balance.
 #[tracing::instrument(skip(store, who), fields(user.id = %who.user_id))]
 pub async fn deduct(store: &Store, who: &Principal, amount: i64, reason: &str) -> Result<i64> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let balance = deduct_in(&mut tx, who, amount, reason).await?;
     tx.commit().await?;
     Ok(balance)
@@ -77,7 +77,7 @@ pub async fn top_up(store: &Store, admin: &Principal, user_id: &str, amount: i64
     if !(1..=1_000_000).contains(&amount) {
         return Err(Error::invalid("amount", "must be between 1 and 1,000,000"));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let updated = sqlx::query(
         "UPDATE users SET credits = credits + $1 WHERE id = $2 AND id IN \
          (SELECT user_id FROM memberships WHERE workspace_id = $3)",

@@ -124,7 +124,7 @@ pub async fn insert(conn: &mut AnyConnection, call: &NewLlmCall) -> Result<Strin
 
 /// Records one call and its rollup in one transaction.
 pub async fn record(store: &Store, call: &NewLlmCall) -> Result<String> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let id = insert(&mut tx, call).await?;
     tx.commit().await?;
     Ok(id)

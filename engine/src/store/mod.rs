@@ -43,6 +43,8 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// Where writes go: on SQLite a pool of one connection (see `backend::connect_pools`).
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -84,8 +86,12 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store> {
         let backend = Backend::from_url(url)?;
         tracing::Span::current().record("backend", backend.as_str());
-        let pool = backend::connect_pool(backend, url).await?;
-        Ok(Store { pool, backend })
+        let (pool, writer) = backend::connect_pools(backend, url).await?;
+        Ok(Store {
+            pool,
+            writer,
+            backend,
+        })
     }
 
     /// Connects to (and creates) the SQLite database file at `path`.
@@ -108,9 +114,25 @@ impl Store {
         self.backend
     }
 
-    /// The underlying pool, for repository functions.
+    /// The pool for reads.
+    ///
+    /// Writes go through [`Store::writer`] or [`Store::begin`]: on SQLite a write on this pool
+    /// would wait for the writer in SQLite's sleeping busy handler instead of in line.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The pool for writes outside a transaction (one statement that changes something).
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// Begins a write transaction.
+    ///
+    /// Never open a second one (or write through [`Store::writer`]) while holding one: on
+    /// SQLite there is one writer connection, and the second would wait for the first forever.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(self.writer.begin().await?)
     }
 
     fn migrator(&self) -> &'static Migrator {
@@ -123,7 +145,7 @@ impl Store {
     /// Applies every pending migration; a no-op when the schema is current.
     #[tracing::instrument(skip(self), fields(backend = self.backend.as_str()))]
     pub async fn migrate(&self) -> Result<()> {
-        self.migrator().run(&self.pool).await?;
+        self.migrator().run(&self.writer).await?;
         Ok(())
     }
 
@@ -182,5 +204,6 @@ impl Store {
     /// Closes every connection, waiting for checked-out ones to come back.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }

@@ -175,7 +175,7 @@ pub async fn create(
     .bind(&tail)
     .bind(i64::from(tail.is_some()))
     .bind(now)
-    .execute(store.pool())
+    .execute(store.writer())
     .await?;
     get(store, workspace_id, &id).await
 }
@@ -210,7 +210,7 @@ pub async fn update(
     }
     let name = input.name.as_deref().map(check_name).transpose()?;
     let base_url = input.base_url.as_deref().map(check_base_url).transpose()?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let now = now_ms();
     if let Some(name) = name {
         sqlx::query(
@@ -252,7 +252,7 @@ pub async fn update(
 
 /// Deletes a provider; agents that used it keep their settings without a provider.
 pub async fn delete(store: &crate::Store, workspace_id: &str, id: &str) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     // Agents that named this provider must fail with a clear error from now on, not run on
     // the workspace default without a word: the foreign key only clears provider_id.
     sqlx::query(

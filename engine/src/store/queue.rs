@@ -82,7 +82,7 @@ pub async fn claim(store: &Store, worker: &str, lease_ms: i64) -> Result<Option<
     )))
     .bind(worker)
     .bind(lease_ms)
-    .fetch_optional(store.pool())
+    .fetch_optional(store.writer())
     .await?;
     Ok(task.map(|t| {
         let lease = Lease {
@@ -104,7 +104,7 @@ pub async fn renew(store: &Store, lease: &Lease, lease_ms: i64) -> Result<bool> 
     .bind(&lease.task_id)
     .bind(lease.epoch)
     .bind(lease_ms)
-    .execute(store.pool())
+    .execute(store.writer())
     .await?
     .rows_affected()
         > 0)
@@ -113,7 +113,7 @@ pub async fn renew(store: &Store, lease: &Lease, lease_ms: i64) -> Result<bool> 
 /// Puts a task back in the queue (graceful shutdown). The claim does not count as an attempt,
 /// and the interrupted step's run goes back to idle until the next claim restarts it.
 pub async fn requeue(store: &Store, lease: &Lease) -> Result<bool> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let changed = sqlx::query(
         "UPDATE tasks SET status = 'queued', claimed_by = NULL, lease_until = NULL, \
          attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END \
@@ -145,7 +145,7 @@ pub async fn finish(
     error: Option<&str>,
 ) -> Result<bool> {
     let now = store.backend().now_ms_sql();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let changed = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE tasks SET status = $3, error = $4, finished_at = {now}, lease_until = NULL \
          WHERE id = $1 AND lease_epoch = $2 AND status = 'running'"

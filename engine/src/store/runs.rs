@@ -35,11 +35,17 @@ pub struct StepStart<'a> {
     pub context_window: i64,
 }
 
-/// Starts (or, after a crash, restarts) a step's agent run. Returns the run id; a restarted run
-/// keeps its id, calls and counters.
-pub async fn start_step(store: &Store, lease: &Lease, step: &StepStart<'_>) -> Result<String> {
+/// Starts (or, after a crash, restarts) a step's agent run, and stores the events `announce`
+/// makes for it in the same transaction. Returns the run id (a restarted run keeps its id,
+/// calls and counters) and the events to broadcast.
+pub async fn start_step(
+    store: &Store,
+    lease: &Lease,
+    step: &StepStart<'_>,
+    announce: impl FnOnce(&str) -> Vec<Outgoing>,
+) -> Result<(String, Vec<Arc<Event>>)> {
     let now = now_ms();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     queue::fence(&mut tx, lease, Fence::Running).await?;
     let existing: Option<(String,)> =
         sqlx::query_as("SELECT id FROM agent_runs WHERE task_id = $1 AND step_index = $2")
@@ -86,8 +92,9 @@ pub async fn start_step(store: &Store, lease: &Lease, step: &StepStart<'_>) -> R
             id
         }
     };
+    let stored = events::stage(&mut tx, step.workspace_id, announce(&id)).await?;
     tx.commit().await?;
-    Ok(id)
+    Ok((id, stored))
 }
 
 /// How a step ended.
@@ -105,9 +112,15 @@ pub struct StepEnd<'a> {
     pub error: Option<&'a str>,
 }
 
-/// Ends a step: its output, conversation and status.
-pub async fn end_step(store: &Store, lease: &Lease, end: StepEnd<'_>) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
+/// Ends a step: its output, conversation and status, with the events that announce it.
+pub async fn end_step(
+    store: &Store,
+    lease: &Lease,
+    end: StepEnd<'_>,
+    workspace_id: &str,
+    announce: Vec<Outgoing>,
+) -> Result<Vec<Arc<Event>>> {
+    let mut tx = store.begin().await?;
     queue::fence(&mut tx, lease, Fence::Running).await?;
     sqlx::query(
         "UPDATE agent_runs SET status = $2, output = $3, conversation = $4, error = $5, finished_at = $6 \
@@ -121,8 +134,9 @@ pub async fn end_step(store: &Store, lease: &Lease, end: StepEnd<'_>) -> Result<
     .bind(now_ms())
     .execute(&mut *tx)
     .await?;
+    let stored = events::stage(&mut tx, workspace_id, announce).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(stored)
 }
 
 /// Which provider answered a step, recorded with its successful call.
@@ -134,7 +148,8 @@ pub struct Answered<'a> {
     pub fallback_note: Option<&'a str>,
 }
 
-/// Records one LLM call attempt and adds it to its step's and task's counters, atomically; a
+/// Records one LLM call attempt of the leased task and adds it to its step's and task's
+/// counters, atomically (`call.task_id` is the lease's task); a
 /// successful call also records which provider and model answered the step. The events that
 /// announce it are stored in the same transaction (one commit per call) and returned for the
 /// caller to broadcast.
@@ -148,26 +163,30 @@ pub async fn record_call(
     answered: Option<Answered<'_>>,
     events: Vec<Outgoing>,
 ) -> Result<(String, Vec<Arc<Event>>)> {
-    let mut tx = store.pool().begin().await?;
-    queue::fence(&mut tx, lease, Fence::Epoch).await?;
+    let mut tx = store.begin().await?;
+    // The task's counters first: the same statement is the fence (it matches only while the
+    // claim holds) and, being a write, takes the locks up front.
+    let fenced = sqlx::query(
+        "UPDATE tasks SET prompt_tokens = prompt_tokens + $3, completion_tokens = completion_tokens + $4, \
+         cached_tokens = cached_tokens + $5, cost_micros = cost_micros + $6, \
+         unpriced_calls = unpriced_calls + $7 WHERE id = $1 AND lease_epoch = $2",
+    )
+    .bind(&lease.task_id)
+    .bind(lease.epoch)
+    .bind(call.prompt_tokens)
+    .bind(call.completion_tokens)
+    .bind(call.cached_tokens)
+    .bind(call.cost_micros)
+    .bind(i64::from(!call.price_known))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if fenced == 0 {
+        return Err(crate::Error::LeaseLost(lease.task_id.clone()));
+    }
     let id = llm_calls::insert(&mut tx, call).await?;
     if let Some(run_id) = &call.agent_run_id {
         add_to_run(&mut tx, run_id, call, context_tokens, answered).await?;
-    }
-    if let Some(task_id) = &call.task_id {
-        sqlx::query(
-            "UPDATE tasks SET prompt_tokens = prompt_tokens + $2, completion_tokens = completion_tokens + $3, \
-             cached_tokens = cached_tokens + $4, cost_micros = cost_micros + $5, \
-             unpriced_calls = unpriced_calls + $6 WHERE id = $1",
-        )
-        .bind(task_id)
-        .bind(call.prompt_tokens)
-        .bind(call.completion_tokens)
-        .bind(call.cached_tokens)
-        .bind(call.cost_micros)
-        .bind(i64::from(!call.price_known))
-        .execute(&mut *tx)
-        .await?;
     }
     // Last, so the topic counters' row locks are held as briefly as possible.
     let stored = events::stage(&mut tx, &call.workspace_id, events).await?;
@@ -234,50 +253,55 @@ pub struct NewToolCall<'a> {
     pub effect: Option<&'a crate::runner::tools::FileEffect>,
 }
 
-/// Records a tool call and the file change it made, atomically.
-pub async fn record_tool_call(
+/// Records a turn's tool calls and the file changes they made, with the events that announce
+/// them, atomically.
+pub async fn record_tool_calls(
     store: &Store,
     lease: &Lease,
-    call: NewToolCall<'_>,
-) -> Result<String> {
-    let id = new_id();
+    calls: &[NewToolCall<'_>],
+    workspace_id: &str,
+    announce: Vec<Outgoing>,
+) -> Result<Vec<Arc<Event>>> {
     let now = now_ms();
     let task_id = lease.task_id.as_str();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     queue::fence(&mut tx, lease, Fence::Running).await?;
-    sqlx::query(
-        "INSERT INTO tool_calls (id, workspace_id, task_id, agent_run_id, tool, input, output, outcome, \
-         duration_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&id)
-    .bind(call.workspace_id)
-    .bind(task_id)
-    .bind(call.run_id)
-    .bind(call.tool)
-    .bind(call.input)
-    .bind(call.output)
-    .bind(if call.ok { "ok" } else { "error" })
-    .bind(call.duration_ms)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    if let Some(effect) = call.effect {
+    for call in calls {
         sqlx::query(
-            "INSERT INTO file_changes (id, workspace_id, task_id, agent_run_id, path, change_kind, \
-             before_content, after_content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO tool_calls (id, workspace_id, task_id, agent_run_id, tool, input, output, outcome, \
+             duration_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(new_id())
         .bind(call.workspace_id)
         .bind(task_id)
         .bind(call.run_id)
-        .bind(&effect.path)
-        .bind(effect.kind)
-        .bind(&effect.before)
-        .bind(&effect.after)
+        .bind(call.tool)
+        .bind(call.input)
+        .bind(call.output)
+        .bind(if call.ok { "ok" } else { "error" })
+        .bind(call.duration_ms)
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        if let Some(effect) = call.effect {
+            sqlx::query(
+                "INSERT INTO file_changes (id, workspace_id, task_id, agent_run_id, path, change_kind, \
+                 before_content, after_content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(new_id())
+            .bind(call.workspace_id)
+            .bind(task_id)
+            .bind(call.run_id)
+            .bind(&effect.path)
+            .bind(effect.kind)
+            .bind(&effect.before)
+            .bind(&effect.after)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
     }
+    let stored = events::stage(&mut tx, workspace_id, announce).await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(stored)
 }

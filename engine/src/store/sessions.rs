@@ -75,7 +75,7 @@ pub async fn start(
     .bind(now + SESSION_TTL_MS)
     .bind(&client.ip)
     .bind(client.user_agent.as_deref().map(|ua| ua.chars().take(512).collect::<String>()))
-    .execute(store.pool())
+    .execute(store.writer())
     .await?;
     let principal = resolve(store, &token)
         .await?
@@ -111,7 +111,7 @@ pub async fn resolve(store: &Store, token: &str) -> Result<Option<Principal>> {
 pub async fn logout(store: &Store, token: &str) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(digest(token))
-        .execute(store.pool())
+        .execute(store.writer())
         .await?;
     Ok(())
 }
@@ -131,7 +131,7 @@ pub async fn create_magic_link(store: &Store, email: &str) -> Result<Option<Stri
     .bind(&user_id)
     .bind(now)
     .bind(now + MAGIC_LINK_TTL_MS)
-    .execute(store.pool())
+    .execute(store.writer())
     .await?;
     Ok(Some(token))
 }
@@ -149,7 +149,7 @@ pub async fn redeem_magic_link(
     )
     .bind(now)
     .bind(digest(token))
-    .fetch_optional(store.pool())
+    .fetch_optional(store.writer())
     .await?;
     let (user_id,) = row.ok_or_else(|| {
         Error::Unauthorized("this sign-in link is invalid, used or expired".into())

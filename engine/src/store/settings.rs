@@ -71,7 +71,7 @@ pub async fn set_validated(
     value: &serde_json::Value,
 ) -> Result<()> {
     validate(store, workspace_id, key, value).await?;
-    put(store.pool(), workspace_id, key, value).await
+    put(store.writer(), workspace_id, key, value).await
 }
 
 /// Checks a setting's value: the provider must exist in the workspace, the model must be a

@@ -397,7 +397,7 @@ pub async fn cancel(store: &Store, workspace_id: &str, id: &str) -> Result<bool>
     .bind(workspace_id)
     .bind(id)
     .bind(now_ms())
-    .execute(store.pool())
+    .execute(store.writer())
     .await?
     .rows_affected();
     if changed > 0 {
@@ -408,7 +408,7 @@ pub async fn cancel(store: &Store, workspace_id: &str, id: &str) -> Result<bool>
         .bind(workspace_id)
         .bind(id)
         .bind(now_ms())
-        .execute(store.pool())
+        .execute(store.writer())
         .await?;
     }
     Ok(changed > 0)
@@ -422,7 +422,7 @@ pub async fn delete(store: &Store, workspace_id: &str, id: &str) -> Result<()> {
             "the task is running: cancel it before deleting it".into(),
         ));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     for sql in [
         "DELETE FROM file_changes WHERE workspace_id = $1 AND task_id = $2",
         "DELETE FROM tool_calls WHERE workspace_id = $1 AND task_id = $2",

@@ -173,7 +173,7 @@ pub async fn add_member(
 ) -> Result<Member> {
     admin.require(MemberRole::Admin)?;
     let role = MemberRole::parse(role)?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let member = create(&mut tx, &admin.workspace_id, email, password, role).await?;
     tx.commit().await?;
     Ok(member)

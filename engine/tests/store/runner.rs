@@ -114,10 +114,12 @@ store_test!(a_stale_lease_can_write_nothing, |store| {
         context_window: 0,
     };
     assert!(matches!(
-        runs::start_step(&store, &first, &start).await,
+        runs::start_step(&store, &first, &start, |_| Vec::new()).await,
         Err(Error::LeaseLost(_))
     ));
-    let run_id = runs::start_step(&store, &second, &start).await.unwrap();
+    let (run_id, _) = runs::start_step(&store, &second, &start, |_| Vec::new())
+        .await
+        .unwrap();
     let call = NewLlmCall {
         workspace_id: who.workspace_id.clone(),
         task_id: Some(task.id.clone()),
@@ -158,7 +160,7 @@ store_test!(a_stale_lease_can_write_nothing, |store| {
         error: None,
     };
     assert!(matches!(
-        runs::end_step(&store, &first, end).await,
+        runs::end_step(&store, &first, end, &who.workspace_id, event()).await,
         Err(Error::LeaseLost(_))
     ));
     assert!(!queue::renew(&store, &first, 60_000).await.unwrap());

@@ -30,7 +30,7 @@ async fn set(
     Client(client): Client,
     ApiJson(price): ApiJson<Price>,
 ) -> Result<Json<Price>, ApiError> {
-    prices::upsert(state.store.pool(), &price).await?;
+    prices::upsert(state.store.writer(), &price).await?;
     audit(
         &state,
         &who,

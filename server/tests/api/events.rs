@@ -81,7 +81,7 @@ app_test!(
                 Some("pong") => pongs += 1,
                 other => panic!("unexpected {other:?}: {v}"),
             }
-            if seen.len() % 500 == 0 {
+            if seen.len().is_multiple_of(500) {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         }
