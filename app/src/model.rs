@@ -118,8 +118,12 @@ pub struct DashboardView {
     pub calls_today: i64,
     /// Tokens since UTC midnight.
     pub tokens_today: i64,
-    /// Formatted cost since UTC midnight.
-    pub cost_today: String,
+    /// Cost since UTC midnight, micro-USD (of priced calls).
+    pub cost_today_micros: i64,
+    /// Calls since UTC midnight to a model with no price.
+    pub unpriced_today: i64,
+    /// Distinct agents working right now.
+    pub active_agents: i64,
     /// Agents per role.
     pub agents_by_role: Vec<RoleCount>,
     /// The last 14 days, oldest first.

@@ -40,8 +40,12 @@ pub struct DashboardStats {
     pub calls_today: i64,
     /// Prompt + completion tokens since UTC midnight.
     pub tokens_today: i64,
-    /// Cost since UTC midnight, micro-USD.
+    /// Cost since UTC midnight, micro-USD (of priced calls).
     pub cost_today_micros: i64,
+    /// Calls since UTC midnight to a model with no price: the cost is then a lower bound.
+    pub unpriced_today: i64,
+    /// Distinct agents working right now (however many; `active_runs` is capped).
+    pub active_agents: i64,
     /// The last `days` days, oldest first, zero-filled.
     pub calls_per_day: Vec<DayPoint>,
     /// Agent runs working right now, oldest first.
@@ -109,9 +113,10 @@ pub async fn dashboard(
 
     let today = now_ms - now_ms.rem_euclid(DAY_MS);
     let first_day = today - (days.max(1) - 1) * DAY_MS;
-    let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+    let rows: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT hour_ms - (hour_ms % 86400000) AS day_ms, CAST(SUM(calls) AS BIGINT), \
-         CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(prompt_tokens + completion_tokens) AS BIGINT) \
+         CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(prompt_tokens + completion_tokens) AS BIGINT), \
+         CAST(SUM(unpriced_calls) AS BIGINT) \
          FROM metric_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 \
          GROUP BY hour_ms - (hour_ms % 86400000) ORDER BY day_ms",
     )
@@ -132,6 +137,13 @@ pub async fn dashboard(
         day += DAY_MS;
     }
     let today_row = rows.iter().find(|r| r.0 == today);
+    let (active_agents,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(DISTINCT r.agent_id) FROM agent_runs r JOIN tasks t ON t.id = r.task_id \
+         WHERE r.workspace_id = $1 AND r.status = 'active' AND t.status = 'running'",
+    )
+    .bind(workspace_id)
+    .fetch_one(db)
+    .await?;
     let active_runs: Vec<ActiveRun> = sqlx::query_as(
         "SELECT r.task_id, t.description, r.role, r.agent_name, r.model, r.provider_kind, r.started_at, \
          r.prompt_tokens + r.completion_tokens AS tokens, r.cost_micros \
@@ -152,6 +164,8 @@ pub async fn dashboard(
         calls_today: today_row.map_or(0, |r| r.1),
         tokens_today: today_row.map_or(0, |r| r.3),
         cost_today_micros: today_row.map_or(0, |r| r.2),
+        unpriced_today: today_row.map_or(0, |r| r.4),
+        active_agents,
         calls_per_day,
         active_runs,
     })

@@ -261,44 +261,15 @@ impl Money {
     /// The amount as users read it when some of it may be unpriced: "price unknown" rather than
     /// "$0.00" when nothing was priced, "$0.12 + unknown" when part was.
     pub fn label(self, price_known: bool) -> String {
-        match (price_known, self.0) {
-            (true, _) => self.to_string(),
-            (false, 0) => "price unknown".to_owned(),
-            (false, _) => format!("{self} + unknown"),
-        }
+        units::cost_label(self.0, price_known)
     }
 }
 
 impl fmt::Display for Money {
-    /// Adaptive formatting: below one cent four decimals, below one dollar two, otherwise two
-    /// with thousands separators.
+    /// Adaptive formatting (see [`units::format_micros`], shared with the browser): below one
+    /// cent four decimals, otherwise two with thousands separators.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let micros = self.0.unsigned_abs();
-        if micros == 0 {
-            return f.write_str("$0.00");
-        }
-        if micros < 10_000 {
-            // Four decimals: 100 micro-dollars per step, rounded half up.
-            let ten_thousandths = (micros + 50) / 100;
-            return write!(
-                f,
-                "{sign}${}.{:04}",
-                ten_thousandths / 10_000,
-                ten_thousandths % 10_000
-            );
-        }
-        let cents = (micros + 5_000) / 10_000;
-        let dollars = cents / 100;
-        let mut grouped = String::new();
-        let digits = dollars.to_string();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
-        write!(f, "{sign}${grouped}.{:02}", cents % 100)
+        f.write_str(&units::format_micros(self.0))
     }
 }
 

@@ -30,7 +30,9 @@ pub async fn get_dashboard() -> Result<DashboardView, AppError> {
         tasks_queued: stats.tasks_queued,
         calls_today: stats.calls_today,
         tokens_today: stats.tokens_today,
-        cost_today: money(stats.cost_today_micros),
+        cost_today_micros: stats.cost_today_micros,
+        unpriced_today: stats.unpriced_today,
+        active_agents: stats.active_agents,
         agents_by_role: stats
             .agents_by_role
             .into_iter()

@@ -1,6 +1,11 @@
 //! Live events in the browser: one WebSocket to `/ws` per page that needs it, subscribed to the
 //! page's topics, reconnecting with exponential backoff and resuming from the last seen `seq`
 //! of each topic so that nothing is missed or shown twice.
+//!
+//! Continuity is checked, not assumed: an event whose `seq` is not the next one of its topic
+//! means something was missed (it is dropped, and the socket resubscribes from the last seq it
+//! did see); a repeat is ignored. A `reset` from the server (the page was too far behind) is
+//! passed on so the page reloads its state, as after every (re)connection (`subscribed`).
 
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +16,8 @@ pub struct LiveEvent {
     pub topic: String,
     /// Per-topic sequence number (0 for the synthetic `subscribed` event).
     pub seq: i64,
-    /// What happened; `subscribed` after each (re)connection, so pages can refresh.
+    /// What happened; `subscribed` after each (re)connection and `reset` after the server
+    /// skipped events the page was too far behind for — either way the page reloads its state.
     pub kind: String,
     /// Kind-specific data.
     #[serde(default)]
@@ -96,9 +102,31 @@ mod hydrate {
                             };
                             match value["type"].as_str() {
                                 Some("event") => {
-                                    if let Ok(event) = serde_json::from_value::<LiveEvent>(value) {
-                                        positions.insert(event.topic.clone(), event.seq);
-                                        on_event(event);
+                                    let Ok(event) = serde_json::from_value::<LiveEvent>(value)
+                                    else {
+                                        continue;
+                                    };
+                                    match positions.get(&event.topic).copied() {
+                                        Some(last) if event.seq <= last => continue,
+                                        // A gap: resubscribe from the last seq seen; the server
+                                        // sends what was missed.
+                                        Some(last) if event.seq > last + 1 => break,
+                                        _ => {}
+                                    }
+                                    positions.insert(event.topic.clone(), event.seq);
+                                    on_event(event);
+                                }
+                                Some("reset") => {
+                                    if let (Some(topic), Some(seq)) =
+                                        (value["topic"].as_str(), value["seq"].as_i64())
+                                    {
+                                        positions.insert(topic.to_owned(), seq);
+                                        on_event(LiveEvent {
+                                            topic: topic.to_owned(),
+                                            seq,
+                                            kind: "reset".into(),
+                                            data: serde_json::Value::Null,
+                                        });
                                     }
                                 }
                                 Some("subscribed") => {

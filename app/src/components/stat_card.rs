@@ -7,8 +7,9 @@ use leptos::prelude::*;
 pub fn StatCard(
     /// What the number counts.
     label: &'static str,
-    /// The value, formatted.
-    value: String,
+    /// The value, formatted (live values pass a derived signal).
+    #[prop(into)]
+    value: Signal<String>,
     /// Secondary line.
     #[prop(optional, into)]
     hint: String,

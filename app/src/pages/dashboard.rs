@@ -12,16 +12,64 @@ use crate::components::stat_card::StatCard;
 use crate::model::DashboardView;
 use crate::pages::{PageHeader, loaded};
 
+/// What `costs` events added since the Dashboard last loaded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct LiveDelta {
+    calls: i64,
+    tokens: i64,
+    cost_micros: i64,
+    unpriced: i64,
+}
+
+/// How long the Dashboard waits, after something changed in the fleet, before it reloads: at
+/// most one reload per interval however busy the fleet is.
+const RELOAD_AFTER_MS: u64 = 2_000;
+
 /// `/`.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_dashboard());
-    // The fleet view follows the fleet and the running costs live.
-    crate::components::live::use_live(vec!["fleet".into(), "costs".into()], move |event| {
-        if event.kind != "token" {
-            data.refetch();
+    // Live totals: `costs` events carry deltas, added to what was loaded; fleet changes
+    // (tasks and steps starting and ending) schedule one reload, throttled.
+    let live = RwSignal::new(LiveDelta::default());
+    let reload_pending = StoredValue::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = data.get() {
+            live.set(LiveDelta::default());
         }
     });
+    let schedule_reload = move || {
+        if reload_pending.get_value() {
+            return;
+        }
+        reload_pending.set_value(true);
+        set_timeout(
+            move || {
+                reload_pending.set_value(false);
+                data.refetch();
+            },
+            std::time::Duration::from_millis(RELOAD_AFTER_MS),
+        );
+    };
+    crate::components::live::use_live(vec!["fleet".into(), "costs".into()], move |event| {
+        match (event.topic.as_str(), event.kind.as_str()) {
+            ("costs", "cost_update") => {
+                let d = &event.data;
+                let n = |k: &str| d[k].as_i64().unwrap_or(0);
+                live.update(|l| {
+                    l.calls += n("calls");
+                    l.tokens += n("prompt_tokens") + n("completion_tokens");
+                    l.cost_micros += n("delta_micros");
+                    l.unpriced += n("unpriced_calls");
+                });
+            }
+            (_, "token" | "tool_call" | "file_change" | "cost_update") => {}
+            // Anything else — a task or step starting or ending, a reconnection, a reset —
+            // changes what the fleet view shows.
+            _ => schedule_reload(),
+        }
+    });
+    provide_context(live);
     view! {
         <Title text="Dashboard" />
         <PageHeader title="Dashboard" subtitle="Your fleet at a glance.">
@@ -49,12 +97,23 @@ fn Dashboard(view: DashboardView) -> impl IntoView {
         tasks_queued,
         calls_today,
         tokens_today,
-        cost_today,
+        cost_today_micros,
+        unpriced_today,
+        active_agents,
         agents_by_role,
         calls_per_day,
         active,
     } = view;
-    let active_count = active.len();
+    let live = use_context::<RwSignal<LiveDelta>>().unwrap_or_default();
+    let calls_live = Signal::derive(move || (calls_today + live.get().calls).to_string());
+    let tokens_live = Signal::derive(move || (tokens_today + live.get().tokens).to_string());
+    let cost_live = Signal::derive(move || {
+        let l = live.get();
+        units::cost_label(
+            cost_today_micros + l.cost_micros,
+            unpriced_today + l.unpriced == 0,
+        )
+    });
     let any_calls = calls_per_day.iter().any(|d| d.calls > 0);
     let role_colors: Vec<String> = agents_by_role
         .iter()
@@ -78,7 +137,7 @@ fn Dashboard(view: DashboardView) -> impl IntoView {
             />
             <StatCard
                 label="Active agents"
-                value=active_count.to_string()
+                value=active_agents.to_string()
                 hint="working now"
                 testid="stat-active"
             />
@@ -90,17 +149,17 @@ fn Dashboard(view: DashboardView) -> impl IntoView {
             />
             <StatCard
                 label="LLM calls today"
-                value=calls_today.to_string()
+                value=calls_live
                 hint="since 00:00 UTC"
                 testid="stat-calls"
             />
             <StatCard
                 label="Tokens today"
-                value=tokens_today.to_string()
+                value=tokens_live
                 hint="prompt + completion"
                 testid="stat-tokens"
             />
-            <StatCard label="Cost today" value=cost_today hint="since 00:00 UTC" testid="stat-cost" />
+            <StatCard label="Cost today" value=cost_live hint="since 00:00 UTC" testid="stat-cost" />
         </section>
         <section class="card" aria-labelledby="fleet-title">
             <h2 id="fleet-title">"Fleet, live"</h2>

@@ -66,7 +66,9 @@ where
 {
     let retry = Callback::new(move |_| data.refetch());
     view! {
-        <Suspense fallback=move || view! { <Skeleton count=skeleton /> }>
+        // A transition, not a suspense: a reload keeps what is shown until the new data is
+        // there, so live pages never flash skeletons or shift.
+        <Transition fallback=move || view! { <Skeleton count=skeleton /> }>
             {move || {
                 let render = render.clone();
                 Suspend::new(async move {
@@ -76,6 +78,6 @@ where
                     }
                 })
             }}
-        </Suspense>
+        </Transition>
     }
 }

@@ -37,7 +37,7 @@ const WORKFLOWS: [(&str, &str, &str); 5] = [
 pub fn TasksPage() -> impl IntoView {
     let tasks = Resource::new(|| (), |_| list_tasks());
     use_live(vec!["fleet".into()], move |event| {
-        if event.kind.starts_with("task_") || event.kind == "subscribed" {
+        if event.kind.starts_with("task_") || event.kind == "subscribed" || event.kind == "reset" {
             tasks.refetch();
         }
     });
