@@ -348,13 +348,73 @@ try {
     await card.locator('[data-testid="edit-agent"]').click();
     await page.waitForSelector('[data-testid="agent-name"]');
     await page.fill('[data-testid="agent-temperature"]', '0.2');
+    // An explicit fallback: the built-in simulator's fast model, tried when the agent's own fails.
+    await page.click('[data-testid="fallback-add"]');
+    const sim = sql("SELECT id FROM providers WHERE kind = 'simulator' ORDER BY created_at LIMIT 1");
+    await page.selectOption('[data-testid="fallback-provider"]', sim);
+    await page.fill('[data-testid="fallback-model"]', 'sim-fast');
+    await page.screenshot({ path: join(shots, 'agent-fallbacks.png'), fullPage: true });
     await page.click('[data-testid="agent-save"]');
     await page.waitForFunction(() => !document.querySelector('[data-testid="agent-save"]'));
     assert(sql("SELECT temperature FROM agents WHERE name = 'Security reviewer'") === '0.2', 'temperature updated');
+    const fallbacks = JSON.parse(sql("SELECT fallbacks FROM agents WHERE name = 'Security reviewer'"));
+    assert(fallbacks.length === 1 && fallbacks[0].provider_id === sim && fallbacks[0].model === 'sim-fast',
+      `fallbacks saved: ${JSON.stringify(fallbacks)}`);
+    // Reopening the form shows the chain.
+    await card.locator('[data-testid="edit-agent"]').click();
+    await page.waitForSelector('[data-testid="fallback-row"]');
+    assert(await page.inputValue('[data-testid="fallback-model"]') === 'sim-fast', 'fallback model shown');
+    await page.click('[data-testid="fallback-remove"]');
+    await page.click('[data-testid="agent-save"]');
+    await page.waitForFunction(() => !document.querySelector('[data-testid="agent-save"]'));
+    assert(sql("SELECT fallbacks FROM agents WHERE name = 'Security reviewer'") === '[]', 'fallback removed');
     await card.locator('[data-testid="delete-agent"]').click();
     await card.locator('[data-testid="confirm-delete-agent"]').click();
     await page.waitForSelector('[data-testid="agent-card"] >> text=Security reviewer', { state: 'detached' });
     assert(sql("SELECT COUNT(*) FROM agents WHERE name = 'Security reviewer'") === '0', 'deleted');
+    await context.close();
+  });
+
+  await test('the Dashboard stays live and error-free through a burst of 20 tasks', async () => {
+    const out = execFileSync(join(root, 'target/release/fleetdeck'),
+      ['api-key', 'create', '--email', ADMIN.email, '--name', 'burst', '--data-dir', dataDir],
+      { cwd: root, env }).toString().trim().split('\n');
+    const key = out[out.length - 1].trim();
+    const { context, page } = await newPage({ viewport: { width: 1440, height: 900 } });
+    const fetches = [];
+    page.on('response', (res) => {
+      if (res.url().includes('/api/dashboard')) fetches.push(res.status());
+    });
+    await hydrated(page, '/');
+    const callsBefore = Number(sql('SELECT COUNT(*) FROM llm_calls'));
+    const ids = [];
+    for (let i = 0; i < 20; i += 1) {
+      const res = await fetch(`${base}/api/v1/tasks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ description: `Fix typo number ${i} in the README`, workflow: 'custom', steps: ['BUILDER'] }),
+      });
+      assert(res.status === 201, `submit ${i}: ${res.status}`);
+      ids.push((await res.json()).id);
+    }
+    // The fleet view shows agents at work while the burst runs.
+    await page.waitForSelector('[data-testid="fleet"] .live-card', { timeout: 30_000 });
+    await page.screenshot({ path: join(shots, 'dashboard-burst.png'), fullPage: true });
+    const started = Date.now();
+    while (sql(`SELECT COUNT(*) FROM tasks WHERE status IN ('queued', 'running') AND id IN (${ids.map((i) => `'${i}'`).join(',')})`) !== '0') {
+      assert(Date.now() - started < 180_000, 'the burst did not finish in 3 minutes');
+      assert(!(await page.isVisible('.error-panel')), 'an error replaced the Dashboard');
+      await page.waitForTimeout(500);
+    }
+    // Its last reload shows exactly what was recorded.
+    await page.waitForTimeout(3_000);
+    const calls = (await page.textContent('[data-testid="stat-calls"] .stat-value')).trim();
+    const recorded = sql('SELECT COUNT(*) FROM llm_calls');
+    assert(calls === recorded, `calls shown ${calls}, recorded ${recorded} (before ${callsBefore})`);
+    assert(!(await page.isVisible('.error-panel')), 'no error shown');
+    assert(fetches.every((s) => s === 200), `dashboard reloads answered ${fetches}`);
+    const seconds = (Date.now() - started) / 1000 + 3;
+    assert(fetches.length <= seconds / 2 + 3, `${fetches.length} reloads in ${seconds.toFixed(0)} s: throttled to one per 2 s`);
     await context.close();
   });
 
@@ -364,6 +424,9 @@ try {
     await page.goto(`${base}/agents`);
     await page.waitForURL(`${base}/login`);
     await page.waitForSelector('body[data-hydrated="true"]');
+    // No SMTP server is configured here: the page says so instead of offering links.
+    await page.click('details.magic summary');
+    await page.waitForSelector('[data-testid="mail-not-configured"] >> text=fleetdeck user magic-link');
     await page.fill('[data-testid="login-email"]', ADMIN.email);
     await page.fill('[data-testid="login-password"]', 'not the password');
     await page.click('[data-testid="login-submit"]');

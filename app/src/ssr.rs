@@ -78,6 +78,14 @@ pub async fn principal_for_write() -> Result<engine::auth::Principal, AppError> 
     principal().await
 }
 
+/// The signed-in caller of a changing server function (CSRF-checked) and their client info:
+/// what an engine action takes as its `Caller`.
+pub async fn caller_for_write()
+-> Result<(engine::auth::Principal, engine::store::sessions::ClientInfo), AppError> {
+    let who = principal_for_write().await?;
+    Ok((who, client_info().await))
+}
+
 /// The client's address (when known) and user agent, for sessions and the audit log.
 pub async fn client_info() -> engine::store::sessions::ClientInfo {
     let headers: http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();

@@ -18,12 +18,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use engine::Store;
+use engine::actions::Caller;
 use engine::auth::secrets::MasterKey;
 use engine::auth::{AuthMethod, Principal};
 use engine::domain::MemberRole;
 use engine::events::EventBus;
 use engine::runner::{Runner, RunnerConfig, SubmitTask};
 use engine::seed::ensure_seeded;
+use engine::store::sessions::ClientInfo;
 use engine::store::users;
 use engine::testing::TestDb;
 
@@ -77,7 +79,10 @@ async fn run(store: Store, tasks: usize, workers: usize) -> Figures {
     };
     let started = Instant::now();
     for _ in 0..tasks {
-        runner.submit(&who, &request).await.unwrap();
+        runner
+            .submit(Caller::new(&who, &ClientInfo::default()), &request)
+            .await
+            .unwrap();
     }
     let workers = runner.start();
     loop {

@@ -5,6 +5,7 @@
 //! knows nothing of HTTP, axum or Leptos; the `server` crate and the `app` crate's `#[server]`
 //! functions are thin edges that call into it.
 
+pub mod actions;
 pub mod analytics;
 pub mod auth;
 pub mod domain;

@@ -187,8 +187,11 @@ pub async fn member_with_key(
         role,
         method: crate::auth::AuthMethod::ApiKey,
     };
-    let (key, _) = crate::store::api_keys::create(store, &who, "test")
+    // Straight to the store: tests need keys for viewers too, who cannot make their own.
+    let mut tx = store.begin().await.expect("transaction");
+    let (key, _) = crate::store::api_keys::create(&mut tx, &who, "test")
         .await
         .expect("create API key");
+    tx.commit().await.expect("commit");
     (member.id, key)
 }

@@ -12,27 +12,22 @@ use serde_json::json;
 
 use crate::config::Config;
 
-async fn record(
-    store: &engine::Store,
+/// The audit entry of an operator's action from the terminal (actor `cli`), appended in the
+/// same transaction as the action.
+fn cli_entry(
     workspace_id: &str,
     action: &str,
     target: String,
     details: serde_json::Value,
-) -> anyhow::Result<()> {
-    audit::record(
-        store,
-        &audit::NewEntry {
-            workspace_id: workspace_id.to_owned(),
-            actor: "cli".into(),
-            action: action.into(),
-            target,
-            details,
-            ..audit::NewEntry::default()
-        },
-    )
-    .await
-    .context("cannot write the audit log")?;
-    Ok(())
+) -> audit::NewEntry {
+    audit::NewEntry {
+        workspace_id: workspace_id.to_owned(),
+        actor: "cli".into(),
+        action: action.into(),
+        target,
+        details,
+        ..audit::NewEntry::default()
+    }
 }
 
 /// `fleetdeck user create`.
@@ -46,15 +41,17 @@ pub async fn user_create(
     let role = MemberRole::parse(role)?;
     let mut tx = store.begin().await?;
     let member = users::create(&mut tx, &workspace_id, email, Some(password), role).await?;
-    tx.commit().await?;
-    record(
-        &store,
-        &workspace_id,
-        "user.create",
-        format!("user:{}", member.id),
-        json!({ "email": member.email, "role": member.role }),
+    audit::append(
+        &mut tx,
+        &cli_entry(
+            &workspace_id,
+            "user.create",
+            format!("user:{}", member.id),
+            json!({ "email": member.email, "role": member.role }),
+        ),
     )
     .await?;
+    tx.commit().await?;
     println!(
         "✅ created {} ({}) with {} credits",
         member.email, member.role, member.credits
@@ -107,15 +104,20 @@ pub async fn api_key_create(config: &Config, email: &str, name: &str) -> anyhow:
         role: MemberRole::parse(&member.role)?,
         method: AuthMethod::ApiKey,
     };
-    let (key, info) = api_keys::create(&store, &owner, name).await?;
-    record(
-        &store,
-        &workspace_id,
-        "api_key.create",
-        format!("api_key:{}", info.id),
-        json!({ "name": info.name, "prefix": info.prefix, "owner": member.email }),
+    // The key and its audit entry (actor `cli`) in one transaction.
+    let mut tx = store.begin().await?;
+    let (key, info) = api_keys::create(&mut tx, &owner, name).await?;
+    audit::append(
+        &mut tx,
+        &cli_entry(
+            &workspace_id,
+            "api_key.create",
+            format!("api_key:{}", info.id),
+            json!({ "name": info.name, "prefix": info.prefix, "owner": member.email }),
+        ),
     )
     .await?;
+    tx.commit().await?;
     println!(
         "API key \"{}\" for {} (shown once; store it now):",
         info.name, member.email

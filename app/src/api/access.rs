@@ -27,16 +27,9 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, AppError> {
 #[server(prefix = "/api", endpoint = "create_api_key")]
 pub async fn create_api_key(name: String) -> Result<String, AppError> {
     let cx = crate::ssr::context()?;
-    let who = crate::ssr::principal_for_write().await?;
-    who.require(engine::domain::MemberRole::Developer)?;
-    let (key, info) = engine::store::api_keys::create(&cx.store, &who, &name).await?;
-    crate::ssr::audit(
-        &who,
-        "api_key.create",
-        format!("api_key:{}", info.id),
-        serde_json::json!({ "name": info.name, "prefix": info.prefix }),
-    )
-    .await;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    let (key, _) = engine::actions::access::create_api_key(&cx.store, caller, &name).await?;
     Ok(key)
 }
 
@@ -44,15 +37,9 @@ pub async fn create_api_key(name: String) -> Result<String, AppError> {
 #[server(prefix = "/api", endpoint = "revoke_api_key")]
 pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
     let cx = crate::ssr::context()?;
-    let who = crate::ssr::principal_for_write().await?;
-    engine::store::api_keys::revoke(&cx.store, &who, &id).await?;
-    crate::ssr::audit(
-        &who,
-        "api_key.revoke",
-        format!("api_key:{id}"),
-        serde_json::json!({}),
-    )
-    .await;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    engine::actions::access::revoke_api_key(&cx.store, caller, &id).await?;
     Ok(())
 }
 
@@ -78,16 +65,9 @@ pub async fn list_members() -> Result<Vec<MemberRow>, AppError> {
 #[server(prefix = "/api", endpoint = "add_member")]
 pub async fn add_member(email: String, password: String, role: String) -> Result<(), AppError> {
     let cx = crate::ssr::context()?;
-    let who = crate::ssr::principal_for_write().await?;
-    let member =
-        engine::store::users::add_member(&cx.store, &who, &email, Some(&password), &role).await?;
-    crate::ssr::audit(
-        &who,
-        "user.create",
-        format!("user:{}", member.id),
-        serde_json::json!({ "email": member.email, "role": member.role }),
-    )
-    .await;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    engine::actions::access::add_member(&cx.store, caller, &email, Some(&password), &role).await?;
     Ok(())
 }
 
@@ -95,15 +75,7 @@ pub async fn add_member(email: String, password: String, role: String) -> Result
 #[server(prefix = "/api", endpoint = "top_up")]
 pub async fn top_up(user_id: String, amount: i64) -> Result<i64, AppError> {
     let cx = crate::ssr::context()?;
-    let who = crate::ssr::principal_for_write().await?;
-    who.require(engine::domain::MemberRole::Admin)?;
-    let balance = engine::store::credits::top_up(&cx.store, &who, &user_id, amount).await?;
-    crate::ssr::audit(
-        &who,
-        "credits.topup",
-        format!("user:{user_id}"),
-        serde_json::json!({ "amount": amount, "balance": balance }),
-    )
-    .await;
-    Ok(balance)
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    Ok(engine::actions::access::top_up(&cx.store, caller, &user_id, amount).await?)
 }

@@ -62,8 +62,8 @@ pub async fn load_agent_form(id: String) -> Result<AgentForm, AppError> {
 pub async fn save_agent(form: AgentForm) -> Result<String, AppError> {
     use engine::store::agents::{self, AgentInput};
     let cx = crate::ssr::context()?;
-    let who = crate::ssr::principal_for_write().await?;
-    who.require(engine::domain::MemberRole::Developer)?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
     let input = AgentInput {
         name: Some(form.name),
         role: Some(form.role),
@@ -86,30 +86,10 @@ pub async fn save_agent(form: AgentForm) -> Result<String, AppError> {
                 .collect(),
         ),
     };
-    let (agent, action) = match form.id {
-        Some(id) => {
-            let before = agents::get(cx.store.pool(), &who.workspace_id, &id).await?;
-            let agent = agents::update(
-                &cx.store,
-                &who.workspace_id,
-                &id,
-                &input.resolve(Some(&before))?,
-            )
-            .await?;
-            (agent, "agent.update")
-        }
-        None => (
-            agents::create_checked(&cx.store, &who.workspace_id, &input.resolve(None)?).await?,
-            "agent.create",
-        ),
+    let agent = match form.id {
+        Some(id) => engine::actions::agents::update(&cx.store, caller, &id, input).await?,
+        None => engine::actions::agents::create(&cx.store, caller, input).await?,
     };
-    crate::ssr::audit(
-        &who,
-        action,
-        format!("agent:{}", agent.id),
-        serde_json::json!({ "name": agent.name, "role": agent.role }),
-    )
-    .await;
     Ok(agent.id)
 }
 
@@ -117,16 +97,9 @@ pub async fn save_agent(form: AgentForm) -> Result<String, AppError> {
 #[server(prefix = "/api", endpoint = "delete_agent")]
 pub async fn delete_agent(id: String) -> Result<(), AppError> {
     let cx = crate::ssr::context()?;
-    let who = crate::ssr::principal_for_write().await?;
-    who.require(engine::domain::MemberRole::Developer)?;
-    engine::store::agents::delete(&cx.store, &who.workspace_id, &id).await?;
-    crate::ssr::audit(
-        &who,
-        "agent.delete",
-        format!("agent:{id}"),
-        serde_json::json!({}),
-    )
-    .await;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    engine::actions::agents::delete(&cx.store, caller, &id).await?;
     Ok(())
 }
 

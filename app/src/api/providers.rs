@@ -32,26 +32,16 @@ pub async fn add_provider(
     api_key: String,
 ) -> Result<(), AppError> {
     let cx = crate::ssr::context()?;
-    let who = crate::ssr::principal_for_write().await?;
-    who.require(engine::domain::MemberRole::Admin)?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
     let blank = |s: String| if s.trim().is_empty() { None } else { Some(s) };
-    let has_key = !api_key.trim().is_empty();
     let input = engine::store::providers::ProviderInput {
         name: Some(name),
         kind: Some(kind),
         base_url: blank(base_url),
         api_key: blank(api_key),
     };
-    let provider =
-        engine::store::providers::create(&cx.store, &cx.master_key, &who.workspace_id, &input)
-            .await?;
-    crate::ssr::audit(
-        &who,
-        "provider.create",
-        format!("provider:{}", provider.id),
-        serde_json::json!({ "name": provider.name, "kind": provider.kind, "api_key_set": has_key }),
-    )
-    .await;
+    engine::actions::providers::create(&cx.store, &cx.master_key, caller, &input).await?;
     Ok(())
 }
 
@@ -59,16 +49,9 @@ pub async fn add_provider(
 #[server(prefix = "/api", endpoint = "delete_provider")]
 pub async fn delete_provider(id: String) -> Result<(), AppError> {
     let cx = crate::ssr::context()?;
-    let who = crate::ssr::principal_for_write().await?;
-    who.require(engine::domain::MemberRole::Admin)?;
-    engine::store::providers::delete(&cx.store, &who.workspace_id, &id).await?;
-    crate::ssr::audit(
-        &who,
-        "provider.delete",
-        format!("provider:{id}"),
-        serde_json::json!({}),
-    )
-    .await;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    engine::actions::providers::delete(&cx.store, caller, &id).await?;
     Ok(())
 }
 
@@ -77,15 +60,9 @@ pub async fn delete_provider(id: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "test_provider")]
 pub async fn test_provider(id: String) -> Result<(bool, String), AppError> {
     let cx = crate::ssr::context()?;
-    let who = crate::ssr::principal_for_write().await?;
-    let check = cx.runner.test_provider(&who, &id, None).await?;
-    crate::ssr::audit(
-        &who,
-        "provider.test",
-        format!("provider:{id}"),
-        serde_json::json!({ "ok": check.ok, "model": check.model }),
-    )
-    .await;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    let check = cx.runner.test_provider(caller, &id, None).await?;
     let text = if check.ok {
         format!(
             "Connection OK: {} answered in {} ms",

@@ -60,36 +60,15 @@ pub async fn save_defaults(
     model: String,
     temperature: String,
 ) -> Result<(), AppError> {
-    use engine::store::settings;
     let cx = crate::ssr::context()?;
-    let who = crate::ssr::principal_for_write().await?;
-    who.require(engine::domain::MemberRole::Admin)?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
     let temperature: f64 = temperature
         .trim()
         .parse()
         .map_err(|_| AppError::Invalid("temperature must be a number from 0 to 2".into()))?;
-    let values = [
-        (settings::DEFAULT_PROVIDER, serde_json::json!(provider_id)),
-        (settings::DEFAULT_MODEL, serde_json::json!(model.trim())),
-        (
-            settings::DEFAULT_TEMPERATURE,
-            serde_json::json!(temperature),
-        ),
-    ];
-    // Validate all before writing any, so a bad value changes nothing.
-    for (key, value) in &values {
-        settings::validate(&cx.store, &who.workspace_id, key, value).await?;
-    }
-    for (key, value) in &values {
-        settings::set_validated(&cx.store, &who.workspace_id, key, value).await?;
-    }
-    crate::ssr::audit(
-        &who,
-        "setting.update",
-        "settings:defaults".to_owned(),
-        serde_json::json!({ "provider_id": provider_id, "model": model.trim(), "temperature": temperature }),
-    )
-    .await;
+    engine::actions::settings::set_defaults(&cx.store, caller, &provider_id, &model, temperature)
+        .await?;
     Ok(())
 }
 
@@ -105,8 +84,8 @@ pub async fn set_price(
 ) -> Result<(), AppError> {
     use engine::domain::Money;
     let cx = crate::ssr::context()?;
-    let who = crate::ssr::principal_for_write().await?;
-    who.require(engine::domain::MemberRole::Admin)?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
     let context_window: i64 = if context_window.trim().is_empty() {
         0
     } else {
@@ -122,13 +101,6 @@ pub async fn set_price(
         cached_input_per_mtok_micros: Money::parse_dollars(&cached_input)?.0,
         context_window,
     };
-    engine::store::prices::upsert(cx.store.writer(), &price).await?;
-    crate::ssr::audit(
-        &who,
-        "price.update",
-        format!("price:{}/{}", price.provider_kind, price.model),
-        serde_json::json!({ "input": price.input_per_mtok_micros, "output": price.output_per_mtok_micros }),
-    )
-    .await;
+    engine::actions::settings::set_price(&cx.store, caller, &price).await?;
     Ok(())
 }

@@ -228,18 +228,15 @@ pub async fn submit_task(
     #[server(default)] steps: String,
 ) -> Result<String, AppError> {
     let cx = crate::ssr::context()?;
-    let who = crate::ssr::principal_for_write().await?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
     let task = cx
         .runner
-        .submit(&who, &request(description, workflow, force_analyst, steps))
+        .submit(
+            caller,
+            &request(description, workflow, force_analyst, steps),
+        )
         .await?;
-    crate::ssr::audit(
-        &who,
-        "task.submit",
-        format!("task:{}", task.id),
-        serde_json::json!({"workflow": task.workflow}),
-    )
-    .await;
     Ok(task.id)
 }
 
@@ -279,15 +276,10 @@ pub async fn task_records(id: String) -> Result<RecordsView, AppError> {
 #[server(prefix = "/api", endpoint = "cancel_task")]
 pub async fn cancel_task(id: String) -> Result<(), AppError> {
     let cx = crate::ssr::context()?;
-    let who = crate::ssr::principal_for_write().await?;
-    cx.runner.cancel(&who, &id).await?;
-    crate::ssr::audit(
-        &who,
-        "task.cancel",
-        format!("task:{id}"),
-        serde_json::json!({}),
-    )
-    .await;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    cx.runner
+        .cancel(engine::actions::Caller::new(&who, &client), &id)
+        .await?;
     Ok(())
 }
 
@@ -295,14 +287,10 @@ pub async fn cancel_task(id: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "rerun_task")]
 pub async fn rerun_task(id: String) -> Result<String, AppError> {
     let cx = crate::ssr::context()?;
-    let who = crate::ssr::principal_for_write().await?;
-    let task = cx.runner.rerun(&who, &id).await?;
-    crate::ssr::audit(
-        &who,
-        "task.rerun",
-        format!("task:{}", task.id),
-        serde_json::json!({"rerun_of": id}),
-    )
-    .await;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let task = cx
+        .runner
+        .rerun(engine::actions::Caller::new(&who, &client), &id)
+        .await?;
     Ok(task.id)
 }

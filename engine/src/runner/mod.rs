@@ -41,7 +41,7 @@ use serde_json::json;
 use tokio::sync::{Notify, watch};
 use tracing::{error, info};
 
-use crate::auth::Principal;
+use crate::actions::Caller;
 use crate::auth::secrets::MasterKey;
 use crate::domain::{MemberRole, ProviderKind, Role};
 use crate::events::{self, EventBus, Outgoing};
@@ -354,18 +354,19 @@ impl Runner {
 
     /// Accepts a task: plans it, takes one credit and queues it in one transaction, announces
     /// it and wakes a worker.
-    #[tracing::instrument(skip(self, who, req), fields(user.id = %who.user_id))]
-    pub async fn submit(&self, who: &Principal, req: &SubmitTask) -> Result<Task> {
-        who.require(MemberRole::Developer)?;
-        self.queue(who, req, None).await
+    #[tracing::instrument(skip(self, caller, req), fields(user.id = %caller.who.user_id))]
+    pub async fn submit(&self, caller: Caller<'_>, req: &SubmitTask) -> Result<Task> {
+        caller.who.require(MemberRole::Developer)?;
+        self.queue(caller, req, None).await
     }
 
     async fn queue(
         &self,
-        who: &Principal,
+        caller: Caller<'_>,
         req: &SubmitTask,
         rerun_of: Option<String>,
     ) -> Result<Task> {
+        let who = caller.who;
         let (flow, complexity, plan) = self.plan(&who.workspace_id, req).await?;
         let new = NewTask {
             description: req.description.trim().to_owned(),
@@ -380,6 +381,16 @@ impl Runner {
         credits::deduct_in(&mut tx, who, 1, "task submission").await?;
         let id = tasks::insert(&mut tx, &who.workspace_id, &new).await?;
         let task = tasks::get(&mut *tx, &who.workspace_id, &id).await?;
+        let (action, details) = match &task.rerun_of {
+            Some(old) => ("task.rerun", json!({ "rerun_of": old })),
+            None => (
+                "task.submit",
+                json!({ "workflow": task.workflow, "complexity": task.complexity }),
+            ),
+        };
+        caller
+            .audit(&mut tx, action, format!("task:{id}"), details)
+            .await?;
         tx.commit().await?;
         info!(task.id = %id, workflow = %new.workflow, "task queued");
         let data = json!({
@@ -394,7 +405,8 @@ impl Runner {
     }
 
     /// Queues a new task with the same description and workflow as an earlier one.
-    pub async fn rerun(&self, who: &Principal, task_id: &str) -> Result<Task> {
+    pub async fn rerun(&self, caller: Caller<'_>, task_id: &str) -> Result<Task> {
+        let who = caller.who;
         who.require(MemberRole::Developer)?;
         let old = tasks::get(self.store.pool(), &who.workspace_id, task_id).await?;
         let steps = if old.workflow == Workflow::Custom.as_str() {
@@ -408,20 +420,25 @@ impl Runner {
             force_analyst: old.force_analyst != 0,
             steps,
         };
-        self.queue(who, &req, Some(old.id)).await
+        self.queue(caller, &req, Some(old.id)).await
     }
 
     /// Cancels a queued or running task; a running one stops its in-flight call at once.
-    pub async fn cancel(&self, who: &Principal, task_id: &str) -> Result<Task> {
+    pub async fn cancel(&self, caller: Caller<'_>, task_id: &str) -> Result<Task> {
+        let who = caller.who;
         who.require(MemberRole::Developer)?;
-        let changed = tasks::cancel(&self.store, &who.workspace_id, task_id).await?;
-        if !changed {
-            let task = tasks::get(self.store.pool(), &who.workspace_id, task_id).await?;
+        let mut tx = self.store.begin().await?;
+        if !tasks::cancel(&mut tx, &who.workspace_id, task_id).await? {
+            let task = tasks::get(&mut *tx, &who.workspace_id, task_id).await?;
             return Err(Error::Conflict(format!(
                 "the task is already {}",
                 task.status
             )));
         }
+        caller
+            .audit(&mut tx, "task.cancel", format!("task:{task_id}"), json!({}))
+            .await?;
+        tx.commit().await?;
         if let Ok(running) = self.running.lock()
             && let Some(stop) = running.get(task_id)
         {
@@ -438,9 +455,14 @@ impl Runner {
     }
 
     /// Deletes a task that is not running.
-    pub async fn delete(&self, who: &Principal, task_id: &str) -> Result<()> {
-        who.require(MemberRole::Developer)?;
-        tasks::delete(&self.store, &who.workspace_id, task_id).await?;
+    pub async fn delete(&self, caller: Caller<'_>, task_id: &str) -> Result<()> {
+        caller.who.require(MemberRole::Developer)?;
+        let mut tx = self.store.begin().await?;
+        tasks::delete(&mut tx, &caller.who.workspace_id, task_id).await?;
+        caller
+            .audit(&mut tx, "task.delete", format!("task:{task_id}"), json!({}))
+            .await?;
+        tx.commit().await?;
         let dir = self.config.work_root.join(task_id);
         if dir.starts_with(&self.config.work_root) && tokio::fs::metadata(&dir).await.is_ok() {
             let _ = tokio::fs::remove_dir_all(&dir).await;
@@ -515,10 +537,11 @@ impl Runner {
     /// "Test connection": one tiny request to the provider, no retries, 20 s limit. Admins only.
     pub async fn test_provider(
         &self,
-        who: &Principal,
+        caller: Caller<'_>,
         provider_id: &str,
         model: Option<String>,
     ) -> Result<ProviderCheck> {
+        let who = caller.who;
         who.require(MemberRole::Admin)?;
         let provider =
             crate::store::providers::get(&self.store, &who.workspace_id, provider_id).await?;
@@ -551,7 +574,7 @@ impl Runner {
         let result =
             tokio::time::timeout(Duration::from_secs(20), client.complete(&request, &|_| {})).await;
         let latency_ms = i64::try_from(start.elapsed().as_millis()).unwrap_or(0);
-        Ok(match result {
+        let check = match result {
             Ok(Ok(done)) => ProviderCheck {
                 ok: true,
                 model,
@@ -573,6 +596,8 @@ impl Runner {
                 message: "no answer within 20 s".into(),
                 error_class: Some("timeout".into()),
             },
-        })
+        };
+        crate::actions::providers::record_test(&self.store, caller, provider_id, &check).await?;
+        Ok(check)
     }
 }

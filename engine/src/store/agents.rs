@@ -314,19 +314,18 @@ pub async fn get<'e>(
 }
 
 /// Replaces an agent's editable fields; a changed prompt becomes a new active prompt version.
-#[tracing::instrument(skip(store, agent), fields(agent.id = %id))]
+///
+/// `before` is the agent as read before the transaction (to tell whether the prompt changed);
+/// the caller checks the providers with [`check_providers`].
+#[tracing::instrument(skip(tx, before, agent), fields(agent.id = %id))]
 pub async fn update(
-    store: &crate::Store,
+    tx: &mut AnyConnection,
     workspace_id: &str,
     id: &str,
+    before: &Agent,
     agent: &NewAgent,
 ) -> Result<Agent> {
     agent.validate()?;
-    check_providers(store, workspace_id, agent).await?;
-    // Read before the transaction: on SQLite a transaction that reads and then writes fails at
-    // once (SQLITE_BUSY) if another connection wrote in between.
-    let before = get(store.pool(), workspace_id, id).await?;
-    let mut tx = store.begin().await?;
     let tags =
         serde_json::to_string(&agent.tags).map_err(|e| Error::invalid("tags", e.to_string()))?;
     let fallbacks = serde_json::to_string(&agent.fallbacks)
@@ -384,18 +383,16 @@ pub async fn update(
         .execute(&mut *tx)
         .await?;
     }
-    let after = get(&mut *tx, workspace_id, id).await?;
-    tx.commit().await?;
-    Ok(after)
+    get(&mut *tx, workspace_id, id).await
 }
 
 /// Deletes an agent (its runs keep their records; their agent link is cleared).
-#[tracing::instrument(skip(store))]
-pub async fn delete(store: &crate::Store, workspace_id: &str, id: &str) -> Result<()> {
+#[tracing::instrument(skip(conn))]
+pub async fn delete(conn: &mut AnyConnection, workspace_id: &str, id: &str) -> Result<()> {
     let done = sqlx::query("DELETE FROM agents WHERE workspace_id = $1 AND id = $2")
         .bind(workspace_id)
         .bind(id)
-        .execute(store.writer())
+        .execute(&mut *conn)
         .await?
         .rows_affected();
     if done == 0 {
@@ -404,22 +401,12 @@ pub async fn delete(store: &crate::Store, workspace_id: &str, id: &str) -> Resul
     Ok(())
 }
 
-/// Creates an agent after checking that its provider belongs to the workspace.
-pub async fn create_checked(
+/// Checks that the agent's provider and every fallback's provider belong to the workspace.
+pub async fn check_providers(
     store: &crate::Store,
     workspace_id: &str,
     agent: &NewAgent,
-) -> Result<Agent> {
-    check_providers(store, workspace_id, agent).await?;
-    let mut tx = store.begin().await?;
-    let id = create(&mut tx, workspace_id, agent).await?;
-    let out = get(&mut *tx, workspace_id, &id).await?;
-    tx.commit().await?;
-    Ok(out)
-}
-
-/// Checks that the agent's provider and every fallback's provider belong to the workspace.
-async fn check_providers(store: &crate::Store, workspace_id: &str, agent: &NewAgent) -> Result<()> {
+) -> Result<()> {
     if let Some(p) = &agent.provider_id {
         crate::store::providers::get(store, workspace_id, p).await?;
     }

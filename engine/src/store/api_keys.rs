@@ -28,11 +28,16 @@ pub struct ApiKeyInfo {
 }
 
 /// Creates a key for the caller; returns the plaintext key (to show once) and its record.
-pub async fn create(store: &Store, owner: &Principal, name: &str) -> Result<(String, ApiKeyInfo)> {
+pub async fn create(
+    conn: &mut sqlx::AnyConnection,
+    owner: &Principal,
+    name: &str,
+) -> Result<(String, ApiKeyInfo)> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 {
         return Err(Error::invalid("name", "must be 1 to 80 characters"));
     }
+    crate::domain::check_text("name", name, 80)?;
     let key = new_token("fdk_")?;
     let info = ApiKeyInfo {
         id: new_id(),
@@ -54,7 +59,7 @@ pub async fn create(store: &Store, owner: &Principal, name: &str) -> Result<(Str
     .bind(&info.prefix)
     .bind(digest(&key))
     .bind(info.created_at)
-    .execute(store.writer())
+    .execute(&mut *conn)
     .await?;
     Ok((key, info))
 }
@@ -74,7 +79,7 @@ pub async fn list(store: &Store, who: &Principal) -> Result<Vec<ApiKeyInfo>> {
 }
 
 /// Revokes a key: its owner or an admin of the workspace may.
-pub async fn revoke(store: &Store, who: &Principal, id: &str) -> Result<()> {
+pub async fn revoke(conn: &mut sqlx::AnyConnection, who: &Principal, id: &str) -> Result<()> {
     let all = who.role == MemberRole::Admin;
     let done = sqlx::query(
         "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3 \
@@ -85,7 +90,7 @@ pub async fn revoke(store: &Store, who: &Principal, id: &str) -> Result<()> {
     .bind(&who.workspace_id)
     .bind(i64::from(all))
     .bind(&who.user_id)
-    .execute(store.writer())
+    .execute(&mut *conn)
     .await?
     .rows_affected();
     if done == 0 {

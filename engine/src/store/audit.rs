@@ -253,18 +253,15 @@ pub async fn workspaces(store: &Store) -> Result<Vec<String>> {
     Ok(rows.into_iter().map(|(w,)| w).collect())
 }
 
-/// Records an action taken by an authenticated caller. Both edges (REST and server functions)
-/// use this, so entries look the same whichever way the action came in. A failure is logged,
-/// not returned: the action itself already happened.
-pub async fn record_action(
-    store: &Store,
+/// The entry for an action of `who`, from `client`: the actor as the log shows them.
+pub fn entry(
     who: &crate::auth::Principal,
     client: &crate::store::sessions::ClientInfo,
     action: &str,
     target: String,
     details: serde_json::Value,
-) {
-    let entry = NewEntry {
+) -> NewEntry {
+    NewEntry {
         workspace_id: who.workspace_id.clone(),
         actor_user_id: Some(who.user_id.clone()),
         actor: match who.method {
@@ -276,7 +273,21 @@ pub async fn record_action(
         ip: client.ip.clone(),
         user_agent: client.user_agent.clone(),
         details,
-    };
+    }
+}
+
+/// Records an action taken by an authenticated caller. Both edges (REST and server functions)
+/// use this, so entries look the same whichever way the action came in. A failure is logged,
+/// not returned: the action itself already happened.
+pub async fn record_action(
+    store: &Store,
+    who: &crate::auth::Principal,
+    client: &crate::store::sessions::ClientInfo,
+    action: &str,
+    target: String,
+    details: serde_json::Value,
+) {
+    let entry = entry(who, client, action, target, details);
     if let Err(e) = record(store, &entry).await {
         tracing::error!(error = %e, action, "could not write the audit log");
     }

@@ -72,12 +72,16 @@ pub async fn deduct_in(
 }
 
 /// Adds credits to a member of the admin's workspace. Returns the new balance.
-#[tracing::instrument(skip(store, admin), fields(admin.id = %admin.user_id))]
-pub async fn top_up(store: &Store, admin: &Principal, user_id: &str, amount: i64) -> Result<i64> {
+#[tracing::instrument(skip(tx, admin), fields(admin.id = %admin.user_id))]
+pub async fn top_up(
+    tx: &mut sqlx::AnyConnection,
+    admin: &Principal,
+    user_id: &str,
+    amount: i64,
+) -> Result<i64> {
     if !(1..=1_000_000).contains(&amount) {
         return Err(Error::invalid("amount", "must be between 1 and 1,000,000"));
     }
-    let mut tx = store.begin().await?;
     let updated = sqlx::query(
         "UPDATE users SET credits = credits + $1 WHERE id = $2 AND id IN \
          (SELECT user_id FROM memberships WHERE workspace_id = $3)",
@@ -92,7 +96,7 @@ pub async fn top_up(store: &Store, admin: &Principal, user_id: &str, amount: i64
         return Err(Error::not_found("user", user_id));
     }
     let balance = record(
-        &mut tx,
+        &mut *tx,
         &admin.workspace_id,
         user_id,
         amount,
@@ -100,7 +104,6 @@ pub async fn top_up(store: &Store, admin: &Principal, user_id: &str, amount: i64
         Some(&admin.user_id),
     )
     .await?;
-    tx.commit().await?;
     Ok(balance)
 }
 

@@ -131,7 +131,7 @@ fn last4(key: &str) -> String {
 
 /// Creates a provider, sealing its API key under the master key.
 pub async fn create(
-    store: &crate::Store,
+    conn: &mut sqlx::AnyConnection,
     master: &crate::auth::secrets::MasterKey,
     workspace_id: &str,
     input: &ProviderInput,
@@ -175,33 +175,42 @@ pub async fn create(
     .bind(&tail)
     .bind(i64::from(tail.is_some()))
     .bind(now)
-    .execute(store.writer())
+    .execute(&mut *conn)
     .await?;
-    get(store, workspace_id, &id).await
+    get_in(&mut *conn, workspace_id, &id).await
 }
 
 /// One provider of a workspace.
 pub async fn get(store: &crate::Store, workspace_id: &str, id: &str) -> Result<Provider> {
+    get_in(store.pool(), workspace_id, id).await
+}
+
+/// [`get`] on any executor (a transaction, to read what it wrote).
+pub async fn get_in<'e>(
+    db: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    id: &str,
+) -> Result<Provider> {
     sqlx::query_as(
         "SELECT id, workspace_id, name, kind, base_url, api_key_last4, created_at \
          FROM providers WHERE workspace_id = $1 AND id = $2",
     )
     .bind(workspace_id)
     .bind(id)
-    .fetch_optional(store.pool())
+    .fetch_optional(db)
     .await?
     .ok_or_else(|| crate::Error::not_found("provider", id))
 }
 
 /// Changes a provider's name, base URL or key (a new key replaces the old: rotation).
 pub async fn update(
-    store: &crate::Store,
+    tx: &mut sqlx::AnyConnection,
     master: &crate::auth::secrets::MasterKey,
     workspace_id: &str,
     id: &str,
     input: &ProviderInput,
 ) -> Result<Provider> {
-    let current = get(store, workspace_id, id).await?;
+    let current = get_in(&mut *tx, workspace_id, id).await?;
     if input.kind.as_deref().is_some_and(|k| k != current.kind) {
         return Err(crate::Error::invalid(
             "kind",
@@ -210,7 +219,6 @@ pub async fn update(
     }
     let name = input.name.as_deref().map(check_name).transpose()?;
     let base_url = input.base_url.as_deref().map(check_base_url).transpose()?;
-    let mut tx = store.begin().await?;
     let now = now_ms();
     if let Some(name) = name {
         sqlx::query(
@@ -246,13 +254,11 @@ pub async fn update(
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await?;
-    get(store, workspace_id, id).await
+    get_in(&mut *tx, workspace_id, id).await
 }
 
 /// Deletes a provider; agents that used it keep their settings without a provider.
-pub async fn delete(store: &crate::Store, workspace_id: &str, id: &str) -> Result<()> {
-    let mut tx = store.begin().await?;
+pub async fn delete(tx: &mut sqlx::AnyConnection, workspace_id: &str, id: &str) -> Result<()> {
     // Agents that named this provider must fail with a clear error from now on, not run on
     // the workspace default without a word: the foreign key only clears provider_id.
     sqlx::query(
@@ -271,7 +277,6 @@ pub async fn delete(store: &crate::Store, workspace_id: &str, id: &str) -> Resul
     if done == 0 {
         return Err(crate::Error::not_found("provider", id));
     }
-    tx.commit().await?;
     Ok(())
 }
 

@@ -63,17 +63,6 @@ pub fn check_key(key: &str) -> Result<()> {
     }
 }
 
-/// Validates and writes a setting (see [`validate`]).
-pub async fn set_validated(
-    store: &crate::Store,
-    workspace_id: &str,
-    key: &str,
-    value: &serde_json::Value,
-) -> Result<()> {
-    validate(store, workspace_id, key, value).await?;
-    put(store.writer(), workspace_id, key, value).await
-}
-
 /// Checks a setting's value: the provider must exist in the workspace, the model must be a
 /// non-empty name, the temperature a number from 0 to 2.
 pub async fn validate(

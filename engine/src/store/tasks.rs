@@ -388,8 +388,7 @@ pub async fn list(store: &Store, workspace_id: &str, filter: &TaskFilter) -> Res
 }
 
 /// Marks a queued or running task cancelled. Returns false when it had already finished.
-pub async fn cancel(store: &Store, workspace_id: &str, id: &str) -> Result<bool> {
-    get(store.pool(), workspace_id, id).await?;
+pub async fn cancel(conn: &mut AnyConnection, workspace_id: &str, id: &str) -> Result<bool> {
     let changed = sqlx::query(
         "UPDATE tasks SET status = 'cancelled', finished_at = $3, claimed_by = NULL, lease_until = NULL \
          WHERE workspace_id = $1 AND id = $2 AND status IN ('queued', 'running')",
@@ -397,7 +396,7 @@ pub async fn cancel(store: &Store, workspace_id: &str, id: &str) -> Result<bool>
     .bind(workspace_id)
     .bind(id)
     .bind(now_ms())
-    .execute(store.writer())
+    .execute(&mut *conn)
     .await?
     .rows_affected();
     if changed > 0 {
@@ -408,21 +407,24 @@ pub async fn cancel(store: &Store, workspace_id: &str, id: &str) -> Result<bool>
         .bind(workspace_id)
         .bind(id)
         .bind(now_ms())
-        .execute(store.writer())
+        .execute(&mut *conn)
         .await?;
+    }
+    if changed == 0 {
+        // Nothing changed: tell "already finished" from "no such task".
+        get(&mut *conn, workspace_id, id).await?;
     }
     Ok(changed > 0)
 }
 
 /// Deletes a finished or queued task with its runs, calls' links, tool calls and events.
-pub async fn delete(store: &Store, workspace_id: &str, id: &str) -> Result<()> {
-    let task = get(store.pool(), workspace_id, id).await?;
+pub async fn delete(tx: &mut AnyConnection, workspace_id: &str, id: &str) -> Result<()> {
+    let task = get(&mut *tx, workspace_id, id).await?;
     if task.status == "running" {
         return Err(Error::Conflict(
             "the task is running: cancel it before deleting it".into(),
         ));
     }
-    let mut tx = store.begin().await?;
     for sql in [
         "DELETE FROM file_changes WHERE workspace_id = $1 AND task_id = $2",
         "DELETE FROM tool_calls WHERE workspace_id = $1 AND task_id = $2",
@@ -446,7 +448,6 @@ pub async fn delete(store: &Store, workspace_id: &str, id: &str) -> Result<()> {
             .execute(&mut *tx)
             .await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

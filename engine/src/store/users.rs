@@ -162,19 +162,3 @@ pub async fn admin_exists<'e>(db: impl Executor<'e, Database = Any>) -> Result<b
         .await?;
     Ok(n > 0)
 }
-
-/// Adds a member to the admin's workspace (admins only), in its own transaction.
-pub async fn add_member(
-    store: &crate::Store,
-    admin: &crate::auth::Principal,
-    email: &str,
-    password: Option<&str>,
-    role: &str,
-) -> Result<Member> {
-    admin.require(MemberRole::Admin)?;
-    let role = MemberRole::parse(role)?;
-    let mut tx = store.begin().await?;
-    let member = create(&mut tx, &admin.workspace_id, email, password, role).await?;
-    tx.commit().await?;
-    Ok(member)
-}

@@ -1,3 +1,4 @@
+use engine::actions::{self, Caller};
 use engine::auth::secrets::MasterKey;
 use engine::domain::MemberRole;
 use engine::seed::ensure_seeded;
@@ -138,7 +139,10 @@ store_test!(api_keys_authenticate_until_revoked, |store| {
     let admin = login(&store, "admin@example.com").await;
     let dev = login(&store, "dev@example.com").await;
 
-    let (key, info) = api_keys::create(&store, &dev, "ci bot").await.unwrap();
+    let client = ClientInfo::default();
+    let (key, info) = actions::access::create_api_key(&store, Caller::new(&dev, &client), "ci bot")
+        .await
+        .unwrap();
     assert!(key.starts_with(&info.prefix));
     let who = api_keys::resolve(&store, &key).await.unwrap().unwrap();
     assert_eq!(
@@ -147,7 +151,9 @@ store_test!(api_keys_authenticate_until_revoked, |store| {
     );
     assert_eq!(api_keys::resolve(&store, "fdk_nope").await.unwrap(), None);
 
-    api_keys::create(&store, &admin, "admin key").await.unwrap();
+    actions::access::create_api_key(&store, Caller::new(&admin, &client), "admin key")
+        .await
+        .unwrap();
     assert_eq!(
         api_keys::list(&store, &dev).await.unwrap().len(),
         1,
@@ -161,9 +167,32 @@ store_test!(api_keys_authenticate_until_revoked, |store| {
     let listed = api_keys::list(&store, &dev).await.unwrap();
     assert!(listed[0].last_used_at.is_some());
 
-    api_keys::revoke(&store, &dev, &info.id).await.unwrap();
+    let revoke = || actions::access::revoke_api_key(&store, Caller::new(&dev, &client), &info.id);
+    revoke().await.unwrap();
     assert_eq!(api_keys::resolve(&store, &key).await.unwrap(), None);
-    assert!(api_keys::revoke(&store, &dev, &info.id).await.is_err());
+    assert!(revoke().await.is_err());
+    // Each action wrote its audit entry with it; the refused one wrote none.
+    let log = audit::list(
+        &store,
+        &ws,
+        &audit::Filter {
+            limit: 500,
+            ..audit::Filter::default()
+        },
+    )
+    .await
+    .unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "api_key.create").count(),
+        2,
+        "{actions:?}"
+    );
+    assert_eq!(
+        actions.iter().filter(|a| **a == "api_key.revoke").count(),
+        1,
+        "{actions:?}"
+    );
 });
 
 store_test!(concurrent_credit_deductions_never_overspend, |store| {
@@ -172,10 +201,10 @@ store_test!(concurrent_credit_deductions_never_overspend, |store| {
     let user = member(&store, &ws, "dev@example.com", MemberRole::Developer).await;
     let admin = login(&store, "admin@example.com").await;
     let dev = login(&store, "dev@example.com").await;
-    assert_eq!(
-        credits::top_up(&store, &admin, &user.id, 50).await.unwrap(),
-        150
-    );
+    let client = ClientInfo::default();
+    let top_up =
+        |amount| actions::access::top_up(&store, Caller::new(&admin, &client), &user.id, amount);
+    assert_eq!(top_up(50).await.unwrap(), 150);
 
     let mut tasks = Vec::new();
     for _ in 0..200 {
@@ -202,7 +231,7 @@ store_test!(concurrent_credit_deductions_never_overspend, |store| {
     let ledger = credits::ledger(&store, &ws, 1000).await.unwrap();
     assert_eq!(ledger.iter().filter(|e| e.delta == -1).count(), 150);
     assert_eq!(ledger.iter().filter(|e| e.reason == "top-up").count(), 1);
-    assert!(credits::top_up(&store, &admin, &user.id, 0).await.is_err());
+    assert!(top_up(0).await.is_err());
 });
 
 store_test!(audit_chain_detects_tampering, |store| {
@@ -280,6 +309,10 @@ store_test!(audit_chain_detects_a_removed_tail, |store| {
 store_test!(provider_keys_are_sealed_and_rotated, |store| {
     let ws = ensure_seeded(&store).await.unwrap().workspace_id;
     let master = MasterKey::generate().unwrap();
+    member(&store, &ws, "admin@example.com", MemberRole::Admin).await;
+    let admin = login(&store, "admin@example.com").await;
+    let client = ClientInfo::default();
+    let caller = Caller::new(&admin, &client);
     let raw = "sk-test-SUPERSECRET-1234";
     let input = ProviderInput {
         name: Some("OpenAI prod".into()),
@@ -287,7 +320,7 @@ store_test!(provider_keys_are_sealed_and_rotated, |store| {
         base_url: None,
         api_key: Some(raw.into()),
     };
-    let p = providers::create(&store, &master, &ws, &input)
+    let p = actions::providers::create(&store, &master, caller, &input)
         .await
         .unwrap();
     assert_eq!(p.api_key_last4.as_deref(), Some("1234"));
@@ -308,10 +341,10 @@ store_test!(provider_keys_are_sealed_and_rotated, |store| {
             .unwrap();
     assert!(!blob.windows(11).any(|w| w == b"SUPERSECRET"));
 
-    let rotated = providers::update(
+    let rotated = actions::providers::update(
         &store,
         &master,
-        &ws,
+        caller,
         &p.id,
         &ProviderInput {
             api_key: Some("sk-new-key-9876".into()),
@@ -329,17 +362,36 @@ store_test!(provider_keys_are_sealed_and_rotated, |store| {
         Some("sk-new-key-9876")
     );
 
-    let dup = providers::create(&store, &master, &ws, &input)
+    let entries = || async {
+        audit::list(
+            &store,
+            &ws,
+            &audit::Filter {
+                limit: 500,
+                ..audit::Filter::default()
+            },
+        )
+        .await
+        .unwrap()
+        .len()
+    };
+    let before = entries().await;
+    let dup = actions::providers::create(&store, &master, caller, &input)
         .await
         .unwrap_err();
     assert!(matches!(dup, Error::Conflict(_)));
+    assert_eq!(
+        entries().await,
+        before,
+        "a refused action leaves no audit entry"
+    );
     let no_url = ProviderInput {
         name: Some("Local".into()),
         kind: Some("openai_compatible".into()),
         ..Default::default()
     };
     assert!(matches!(
-        providers::create(&store, &master, &ws, &no_url)
+        actions::providers::create(&store, &master, caller, &no_url)
             .await
             .unwrap_err(),
         Error::Invalid {
@@ -353,7 +405,7 @@ store_test!(provider_keys_are_sealed_and_rotated, |store| {
         ..Default::default()
     };
     assert!(
-        providers::create(&store, &master, &ws, &bad_kind)
+        actions::providers::create(&store, &master, caller, &bad_kind)
             .await
             .is_err()
     );
@@ -366,6 +418,30 @@ store_test!(provider_keys_are_sealed_and_rotated, |store| {
         providers::get(&store, &other.id, &p.id).await.unwrap_err(),
         Error::NotFound { .. }
     ));
-    assert!(providers::delete(&store, &other.id, &p.id).await.is_err());
-    providers::delete(&store, &ws, &p.id).await.unwrap();
+    let outsider = engine::auth::Principal {
+        workspace_id: other.id.clone(),
+        ..admin.clone()
+    };
+    assert!(
+        actions::providers::delete(&store, Caller::new(&outsider, &client), &p.id)
+            .await
+            .is_err()
+    );
+    actions::providers::delete(&store, caller, &p.id)
+        .await
+        .unwrap();
+    let log = audit::list(
+        &store,
+        &ws,
+        &audit::Filter {
+            limit: 500,
+            ..audit::Filter::default()
+        },
+    )
+    .await
+    .unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    for action in ["provider.create", "provider.rotate_key", "provider.delete"] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
 });

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use engine::actions::Caller;
 use engine::auth::secrets::MasterKey;
 use engine::auth::{AuthMethod, Principal};
 use engine::domain::MemberRole;
@@ -14,6 +15,7 @@ use engine::seed::ensure_seeded;
 use engine::store::llm_calls::NewLlmCall;
 use engine::store::queue::{self, Fence, Lease};
 use engine::store::runs::{self, StepEnd};
+use engine::store::sessions::ClientInfo;
 use engine::store::{tasks, users};
 use engine::{Error, Store, store_test};
 use serde_json::json;
@@ -90,7 +92,13 @@ async fn wait_finished(store: &Store, ws: &str, id: &str, limit: Duration) -> ta
 store_test!(a_stale_lease_can_write_nothing, |store| {
     let who = setup(&store, "token_delay_ms=0").await;
     let idle = runner(&store, |_| {});
-    let task = idle.submit(&who, &custom(&["BUILDER"])).await.unwrap();
+    let task = idle
+        .submit(
+            Caller::new(&who, &ClientInfo::default()),
+            &custom(&["BUILDER"]),
+        )
+        .await
+        .unwrap();
     // First claim, with a lease that runs out at once.
     let (_, first) = queue::claim(&store, "worker-a", 1).await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(30)).await;
@@ -182,7 +190,7 @@ store_test!(a_stale_lease_can_write_nothing, |store| {
     assert!(queue::renew(&store, &second, 60_000).await.unwrap());
     // A cancelled task still takes the record of a call cut off by the cancel (epoch fence),
     // but no more step writes (running fence).
-    tasks::cancel(&store, &who.workspace_id, &task.id)
+    idle.cancel(Caller::new(&who, &ClientInfo::default()), &task.id)
         .await
         .unwrap();
     runs::record_call(&store, &second, &call, 0, None, event())
@@ -225,7 +233,10 @@ store_test!(
             c.renew_every = Some(Duration::from_secs(2));
         });
         let task = a
-            .submit(&who, &custom(&["PLANNER", "REVIEWER"]))
+            .submit(
+                Caller::new(&who, &ClientInfo::default()),
+                &custom(&["PLANNER", "REVIEWER"]),
+            )
             .await
             .unwrap();
         let a_workers = a.start();
@@ -305,7 +316,13 @@ store_test!(
     |store| {
         let who = setup(&store, "token_delay_ms=0").await;
         let r = runner(&store, |c| c.max_reclaims = 3);
-        let task = r.submit(&who, &custom(&["BUILDER"])).await.unwrap();
+        let task = r
+            .submit(
+                Caller::new(&who, &ClientInfo::default()),
+                &custom(&["BUILDER"]),
+            )
+            .await
+            .unwrap();
         // Four claims whose workers die (their leases simply run out): the first and 3 re-claims.
         for n in 1..=4 {
             let (t, _) = queue::claim(&store, &format!("doomed-{n}"), 1)
@@ -339,7 +356,13 @@ store_test!(
     |store| {
         let who = setup(&store, "token_delay_ms=40&ttft_ms=0").await;
         let r = runner(&store, |_| {});
-        let task = r.submit(&who, &custom(&["PLANNER"])).await.unwrap();
+        let task = r
+            .submit(
+                Caller::new(&who, &ClientInfo::default()),
+                &custom(&["PLANNER"]),
+            )
+            .await
+            .unwrap();
         let mut sub = Subscription::new(
             r.bus(),
             &who.workspace_id,
@@ -361,7 +384,9 @@ store_test!(
                 }
             }
         }
-        r.cancel(&who, &task.id).await.unwrap();
+        r.cancel(Caller::new(&who, &ClientInfo::default()), &task.id)
+            .await
+            .unwrap();
         // The worker records the cut-off attempt as it stops.
         let started = std::time::Instant::now();
         let rows = loop {

@@ -4,13 +4,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use engine::actions::{self, Caller};
 use engine::runner::PromptPreview;
 use engine::store::agents::{self, Agent, AgentInput, AgentSummary};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::AppState;
-use super::auth::{Auth, Client, Developer, audit};
+use super::auth::{Auth, Client, Developer};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
 
@@ -47,17 +47,7 @@ async fn create(
     Client(client): Client,
     ApiJson(body): ApiJson<AgentInput>,
 ) -> Result<(StatusCode, Json<Agent>), ApiError> {
-    let agent =
-        agents::create_checked(&state.store, &who.workspace_id, &body.resolve(None)?).await?;
-    audit(
-        &state,
-        &who,
-        &client,
-        "agent.create",
-        format!("agent:{}", agent.id),
-        json!({ "name": agent.name, "role": agent.role }),
-    )
-    .await;
+    let agent = actions::agents::create(&state.store, Caller::new(&who, &client), body).await?;
     Ok((StatusCode::CREATED, Json(agent)))
 }
 
@@ -68,24 +58,10 @@ async fn update(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AgentInput>,
 ) -> Result<Json<Agent>, ApiError> {
-    let before = agents::get(state.store.pool(), &who.workspace_id, &id).await?;
-    let agent = agents::update(
-        &state.store,
-        &who.workspace_id,
-        &id,
-        &body.resolve(Some(&before))?,
-    )
-    .await?;
-    audit(
-        &state,
-        &who,
-        &client,
-        "agent.update",
-        format!("agent:{id}"),
-        json!({ "name": agent.name }),
-    )
-    .await;
-    Ok(Json(agent))
+    let caller = Caller::new(&who, &client);
+    Ok(Json(
+        actions::agents::update(&state.store, caller, &id, body).await?,
+    ))
 }
 
 async fn remove(
@@ -94,16 +70,7 @@ async fn remove(
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    agents::delete(&state.store, &who.workspace_id, &id).await?;
-    audit(
-        &state,
-        &who,
-        &client,
-        "agent.delete",
-        format!("agent:{id}"),
-        json!({}),
-    )
-    .await;
+    actions::agents::delete(&state.store, Caller::new(&who, &client), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::auth::{Auth, Client, Developer, audit};
+use super::auth::{Auth, Client, Developer};
 use super::error::ApiError;
 use super::extract::ApiJson;
 
@@ -39,16 +39,12 @@ async fn create(
     Client(client): Client,
     ApiJson(body): ApiJson<Body>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (key, info) = api_keys::create(&state.store, &who, &body.name).await?;
-    audit(
-        &state,
-        &who,
-        &client,
-        "api_key.create",
-        format!("api_key:{}", info.id),
-        json!({ "name": info.name, "prefix": info.prefix }),
+    let (key, info) = engine::actions::access::create_api_key(
+        &state.store,
+        engine::actions::Caller::new(&who, &client),
+        &body.name,
     )
-    .await;
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "key": key, "api_key": info })),
@@ -61,15 +57,11 @@ async fn revoke(
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    api_keys::revoke(&state.store, &who, &id).await?;
-    audit(
-        &state,
-        &who,
-        &client,
-        "api_key.revoke",
-        format!("api_key:{id}"),
-        json!({}),
+    engine::actions::access::revoke_api_key(
+        &state.store,
+        engine::actions::Caller::new(&who, &client),
+        &id,
     )
-    .await;
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,10 +4,9 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use engine::store::prices::{self, Price};
-use serde_json::json;
 
 use super::AppState;
-use super::auth::{Admin, Auth, Client, audit};
+use super::auth::{Admin, Auth, Client};
 use super::error::ApiError;
 use super::extract::ApiJson;
 
@@ -30,19 +29,11 @@ async fn set(
     Client(client): Client,
     ApiJson(price): ApiJson<Price>,
 ) -> Result<Json<Price>, ApiError> {
-    prices::upsert(state.store.writer(), &price).await?;
-    audit(
-        &state,
-        &who,
-        &client,
-        "price.update",
-        format!("price:{}/{}", price.provider_kind, price.model),
-        json!({
-            "input": price.input_per_mtok_micros,
-            "output": price.output_per_mtok_micros,
-            "cached_input": price.cached_input_per_mtok_micros,
-        }),
+    engine::actions::settings::set_price(
+        &state.store,
+        engine::actions::Caller::new(&who, &client),
+        &price,
     )
-    .await;
+    .await?;
     Ok(Json(price))
 }

@@ -4,12 +4,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use engine::actions::{self, Caller};
 use engine::store::providers::{self, Provider, ProviderInput};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::AppState;
-use super::auth::{Admin, Auth, Client, audit};
+use super::auth::{Admin, Auth, Client};
 use super::error::ApiError;
 use super::extract::ApiJson;
 
@@ -66,23 +66,9 @@ async fn create(
     Client(client): Client,
     ApiJson(body): ApiJson<Body>,
 ) -> Result<(StatusCode, Json<Provider>), ApiError> {
-    let has_key = body.api_key.is_some();
-    let provider = providers::create(
-        &state.store,
-        &state.master_key,
-        &who.workspace_id,
-        &body.into(),
-    )
-    .await?;
-    audit(
-        &state,
-        &who,
-        &client,
-        "provider.create",
-        format!("provider:{}", provider.id),
-        json!({ "name": provider.name, "kind": provider.kind, "api_key_set": has_key }),
-    )
-    .await;
+    let caller = Caller::new(&who, &client);
+    let provider =
+        actions::providers::create(&state.store, &state.master_key, caller, &body.into()).await?;
     Ok((StatusCode::CREATED, Json(provider)))
 }
 
@@ -93,28 +79,10 @@ async fn update(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Body>,
 ) -> Result<Json<Provider>, ApiError> {
-    let rotated = body.api_key.is_some();
-    let provider = providers::update(
-        &state.store,
-        &state.master_key,
-        &who.workspace_id,
-        &id,
-        &body.into(),
-    )
-    .await?;
-    audit(
-        &state,
-        &who,
-        &client,
-        if rotated {
-            "provider.rotate_key"
-        } else {
-            "provider.update"
-        },
-        format!("provider:{id}"),
-        json!({ "name": provider.name }),
-    )
-    .await;
+    let caller = Caller::new(&who, &client);
+    let provider =
+        actions::providers::update(&state.store, &state.master_key, caller, &id, &body.into())
+            .await?;
     Ok(Json(provider))
 }
 
@@ -124,16 +92,7 @@ async fn remove(
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    providers::delete(&state.store, &who.workspace_id, &id).await?;
-    audit(
-        &state,
-        &who,
-        &client,
-        "provider.delete",
-        format!("provider:{id}"),
-        json!({}),
-    )
-    .await;
+    actions::providers::delete(&state.store, Caller::new(&who, &client), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -152,6 +111,13 @@ async fn test(
     body: axum::body::Bytes,
 ) -> Result<Json<engine::runner::ProviderCheck>, ApiError> {
     // The body is optional: no body tests the kind's default small model.
+    if super::middleware::body_has_nul(&body) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+            "the request body contains a NUL character, which no field accepts",
+        ));
+    }
     let body: TestBody = if body.iter().all(u8::is_ascii_whitespace) {
         TestBody::default()
     } else {
@@ -164,15 +130,9 @@ async fn test(
         })?
     };
     let model = body.model;
-    let check = state.runner.test_provider(&who, &id, model).await?;
-    audit(
-        &state,
-        &who,
-        &client,
-        "provider.test",
-        format!("provider:{id}"),
-        json!({ "ok": check.ok, "model": check.model }),
-    )
-    .await;
+    let check = state
+        .runner
+        .test_provider(Caller::new(&who, &client), &id, model)
+        .await?;
     Ok(Json(check))
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::auth::{Admin, Auth, Client, audit};
+use super::auth::{Admin, Auth, Client};
 use super::error::ApiError;
 use super::extract::ApiJson;
 
@@ -42,15 +42,12 @@ async fn write(
     Path(key): Path<String>,
     ApiJson(body): ApiJson<Body>,
 ) -> Result<Json<Value>, ApiError> {
-    settings::set_validated(&state.store, &who.workspace_id, &key, &body.value).await?;
-    audit(
-        &state,
-        &who,
-        &client,
-        "setting.update",
-        format!("setting:{key}"),
-        json!({ "value": body.value }),
+    engine::actions::settings::set(
+        &state.store,
+        engine::actions::Caller::new(&who, &client),
+        &key,
+        &body.value,
     )
-    .await;
+    .await?;
     Ok(Json(json!({ "key": key, "value": body.value })))
 }

@@ -8,14 +8,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use engine::actions::Caller;
 use engine::events::{self, Delivery, Subscription};
 use engine::runner::{Estimate, SubmitTask};
 use engine::store::tasks::{self, Task, TaskDetail, TaskFilter, TaskPage, TaskRecords};
 use futures_util::Stream;
-use serde_json::json;
 
 use super::AppState;
-use super::auth::{Auth, Client, Developer, audit};
+use super::auth::{Auth, Client, Developer};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
 
@@ -38,16 +38,10 @@ async fn submit(
     Client(client): Client,
     ApiJson(body): ApiJson<SubmitTask>,
 ) -> Result<(StatusCode, Json<Task>), ApiError> {
-    let task = state.runner.submit(&who, &body).await?;
-    audit(
-        &state,
-        &who,
-        &client,
-        "task.submit",
-        format!("task:{}", task.id),
-        json!({ "workflow": task.workflow, "complexity": task.complexity }),
-    )
-    .await;
+    let task = state
+        .runner
+        .submit(Caller::new(&who, &client), &body)
+        .await?;
     Ok((StatusCode::CREATED, Json(task)))
 }
 
@@ -119,16 +113,7 @@ async fn cancel(
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<Json<Task>, ApiError> {
-    let task = state.runner.cancel(&who, &id).await?;
-    audit(
-        &state,
-        &who,
-        &client,
-        "task.cancel",
-        format!("task:{id}"),
-        json!({}),
-    )
-    .await;
+    let task = state.runner.cancel(Caller::new(&who, &client), &id).await?;
     Ok(Json(task))
 }
 
@@ -138,16 +123,7 @@ async fn rerun(
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Task>), ApiError> {
-    let task = state.runner.rerun(&who, &id).await?;
-    audit(
-        &state,
-        &who,
-        &client,
-        "task.rerun",
-        format!("task:{}", task.id),
-        json!({ "rerun_of": id }),
-    )
-    .await;
+    let task = state.runner.rerun(Caller::new(&who, &client), &id).await?;
     Ok((StatusCode::CREATED, Json(task)))
 }
 
@@ -157,16 +133,7 @@ async fn remove(
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.runner.delete(&who, &id).await?;
-    audit(
-        &state,
-        &who,
-        &client,
-        "task.delete",
-        format!("task:{id}"),
-        json!({}),
-    )
-    .await;
+    state.runner.delete(Caller::new(&who, &client), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -4,12 +4,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use engine::actions::Caller;
 use engine::store::users::{self, Member};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::auth::{Admin, Client, audit};
+use super::auth::{Admin, Client};
 use super::error::ApiError;
 use super::extract::ApiJson;
 
@@ -48,23 +49,14 @@ async fn create(
     Client(client): Client,
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<Member>), ApiError> {
-    let member = users::add_member(
+    let member = engine::actions::access::add_member(
         &state.store,
-        &who,
+        Caller::new(&who, &client),
         &body.email,
         body.password.as_deref(),
         &body.role,
     )
     .await?;
-    audit(
-        &state,
-        &who,
-        &client,
-        "user.create",
-        format!("user:{}", member.id),
-        json!({ "email": member.email, "role": member.role }),
-    )
-    .await;
     Ok((StatusCode::CREATED, Json(member)))
 }
 
@@ -94,16 +86,13 @@ async fn top_up(
             return Err(engine::Error::invalid("user_id", "give user_id or email").into());
         }
     };
-    let balance = engine::store::credits::top_up(&state.store, &who, &user_id, body.amount).await?;
-    audit(
-        &state,
-        &who,
-        &client,
-        "credits.topup",
-        format!("user:{user_id}"),
-        json!({ "amount": body.amount, "balance": balance }),
+    let balance = engine::actions::access::top_up(
+        &state.store,
+        Caller::new(&who, &client),
+        &user_id,
+        body.amount,
     )
-    .await;
+    .await?;
     Ok(Json(json!({ "user_id": user_id, "credits": balance })))
 }
 

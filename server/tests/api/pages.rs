@@ -157,7 +157,9 @@ app_test!(the_dashboard_server_function_reads_the_database, |app| {
     assert_eq!(body["agents"], 5);
     assert_eq!(body["providers"], 1);
     assert_eq!(body["calls_per_day"].as_array().unwrap().len(), 14);
-    assert_eq!(body["cost_today"], "$0.00");
+    assert_eq!(body["cost_today_micros"], 0);
+    assert_eq!(body["unpriced_today"], 0);
+    assert_eq!(body["active_agents"], 0);
 });
 
 app_test!(every_page_renders, |app| {
