@@ -82,6 +82,13 @@ fn bars(values: &[i64], colors: &[String]) -> Vec<DataPoint> {
         .collect()
 }
 
+thread_local! {
+    /// Charts drawn on this page already: they are redrawn without the grow-in animation, so a
+    /// live page that reloads its data every few seconds does not make its bars jump.
+    static DRAWN: std::cell::RefCell<std::collections::HashSet<String>> =
+        std::cell::RefCell::default();
+}
+
 /// Draws (or redraws) a bar chart into the element with `id`.
 pub fn render_bar_chart(
     id: &str,
@@ -104,7 +111,9 @@ pub fn render_bar_chart(
     };
     let _ = echarts_dispose(&element);
     let text = if dark { "#c9d1e0" } else { "#4a5568" };
+    let first = DRAWN.with(|d| d.borrow_mut().insert(id.to_owned()));
     let chart = Chart::new()
+        .animation(first)
         .background_color("transparent")
         .color(vec!["#6366f1"])
         .tooltip(Tooltip::new().trigger(Trigger::Axis))

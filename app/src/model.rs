@@ -122,7 +122,7 @@ pub struct DashboardView {
     pub cost_today_micros: i64,
     /// Calls since UTC midnight to a model with no price.
     pub unpriced_today: i64,
-    /// Distinct agents working right now.
+    /// Agents at work right now (one per active step).
     pub active_agents: i64,
     /// Agents per role.
     pub agents_by_role: Vec<RoleCount>,
@@ -203,7 +203,9 @@ pub struct AgentForm {
     pub system_prompt: String,
     /// Custom instructions.
     pub custom_instructions: String,
-    /// The explicit fallback chain, tried in order when the agent's own model fails.
+    /// The explicit fallback chain, tried in order when the agent's own model fails. (An empty
+    /// list is absent from a form-encoded server-function call: hence the default.)
+    #[serde(default)]
     pub fallbacks: Vec<FallbackForm>,
 }
 

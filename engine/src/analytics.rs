@@ -44,7 +44,7 @@ pub struct DashboardStats {
     pub cost_today_micros: i64,
     /// Calls since UTC midnight to a model with no price: the cost is then a lower bound.
     pub unpriced_today: i64,
-    /// Distinct agents working right now (however many; `active_runs` is capped).
+    /// Agents at work right now — one per active step, however many (`active_runs` is capped).
     pub active_agents: i64,
     /// The last `days` days, oldest first, zero-filled.
     pub calls_per_day: Vec<DayPoint>,
@@ -138,7 +138,7 @@ pub async fn dashboard(
     }
     let today_row = rows.iter().find(|r| r.0 == today);
     let (active_agents,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(DISTINCT r.agent_id) FROM agent_runs r JOIN tasks t ON t.id = r.task_id \
+        "SELECT COUNT(*) FROM agent_runs r JOIN tasks t ON t.id = r.task_id \
          WHERE r.workspace_id = $1 AND r.status = 'active' AND t.status = 'running'",
     )
     .bind(workspace_id)

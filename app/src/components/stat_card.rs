@@ -7,9 +7,11 @@ use leptos::prelude::*;
 pub fn StatCard(
     /// What the number counts.
     label: &'static str,
-    /// The value, formatted (live values pass a derived signal).
+    /// The value, formatted (live values pass a closure). A `TextProp`, not a `Signal`: a
+    /// derived arena signal created inside a suspended render is disposed with that render's
+    /// owner while the text node that reads it can outlive it.
     #[prop(into)]
-    value: Signal<String>,
+    value: TextProp,
     /// Secondary line.
     #[prop(optional, into)]
     hint: String,
@@ -19,7 +21,7 @@ pub fn StatCard(
     view! {
         <div class="stat-card" data-testid=testid>
             <span class="stat-label">{label}</span>
-            <span class="stat-value">{value}</span>
+            <span class="stat-value">{move || value.get().to_string()}</span>
             <span class="stat-hint">{hint}</span>
         </div>
     }

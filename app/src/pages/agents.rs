@@ -143,7 +143,9 @@ fn AgentEditor(form: AgentForm) -> impl IntoView {
                     {field("Temperature (0–2)", temperature, "agent-temperature")}
                     {field("Max tokens", max_tokens, "agent-max-tokens")}
                 </div>
-                <FallbackEditor fallbacks providers />
+                // Type-erased: the editor's view type is deep enough to exceed the compiler's
+                // recursion limit in the wasm build otherwise.
+                {view! { <FallbackEditor fallbacks providers /> }.into_any()}
                 {field("Description", description, "agent-description")}
                 <label>
                     "System prompt (empty uses the role template)"

@@ -62,6 +62,10 @@ pub fn DashboardPage() -> impl IntoView {
                     l.cost_micros += n("delta_micros");
                     l.unpriced += n("unpriced_calls");
                 });
+                // Deltas keep the numbers moving between reloads, but a delta published just
+                // after a reload read the database may already be in it: a reload after the
+                // last one makes the figures exact again once the fleet is quiet.
+                schedule_reload();
             }
             (_, "token" | "tool_call" | "file_change" | "cost_update") => {}
             // Anything else — a task or step starting or ending, a reconnection, a reset —
@@ -69,7 +73,6 @@ pub fn DashboardPage() -> impl IntoView {
             _ => schedule_reload(),
         }
     });
-    provide_context(live);
     view! {
         <Title text="Dashboard" />
         <PageHeader title="Dashboard" subtitle="Your fleet at a glance.">
@@ -83,12 +86,12 @@ pub fn DashboardPage() -> impl IntoView {
                 "Refresh"
             </button>
         </PageHeader>
-        {loaded(data, 6, |view| view! { <Dashboard view /> })}
+        {loaded(data, 6, move |view| view! { <Dashboard view live /> })}
     }
 }
 
 #[component]
-fn Dashboard(view: DashboardView) -> impl IntoView {
+fn Dashboard(view: DashboardView, live: RwSignal<LiveDelta>) -> impl IntoView {
     let DashboardView {
         agents,
         providers,
@@ -104,16 +107,15 @@ fn Dashboard(view: DashboardView) -> impl IntoView {
         calls_per_day,
         active,
     } = view;
-    let live = use_context::<RwSignal<LiveDelta>>().unwrap_or_default();
-    let calls_live = Signal::derive(move || (calls_today + live.get().calls).to_string());
-    let tokens_live = Signal::derive(move || (tokens_today + live.get().tokens).to_string());
-    let cost_live = Signal::derive(move || {
+    let calls_live = move || (calls_today + live.get().calls).to_string();
+    let tokens_live = move || (tokens_today + live.get().tokens).to_string();
+    let cost_live = move || {
         let l = live.get();
         units::cost_label(
             cost_today_micros + l.cost_micros,
             unpriced_today + l.unpriced == 0,
         )
-    });
+    };
     let any_calls = calls_per_day.iter().any(|d| d.calls > 0);
     let role_colors: Vec<String> = agents_by_role
         .iter()
