@@ -119,13 +119,13 @@ fmt-check:
 	$(CARGO) fmt --all --check
 
 clippy:
-	$(CARGO) clippy --locked -p engine -p app -p server -p units --features app/ssr --all-targets -- -D warnings
+	$(CARGO) clippy --locked -p engine -p app -p server -p wire --features app/ssr --all-targets -- -D warnings
 	$(CARGO) clippy --locked -p frontend -p app --features app/hydrate --target $(WASM_TARGET) -- -D warnings
 
 # Store tests run on SQLite and on Postgres (127.0.0.1:5432); with CI=true an unreachable
 # Postgres fails them.
 unit:
-	$(CARGO) test --locked -p engine -p app -p server -p units --features app/ssr
+	$(CARGO) test --locked -p engine -p app -p server -p wire --features app/ssr
 
 e2e: test-tools node-modules
 	node end2end/run.mjs

@@ -261,15 +261,15 @@ impl Money {
     /// The amount as users read it when some of it may be unpriced: "price unknown" rather than
     /// "$0.00" when nothing was priced, "$0.12 + unknown" when part was.
     pub fn label(self, price_known: bool) -> String {
-        units::cost_label(self.0, price_known)
+        wire::cost_label(self.0, price_known)
     }
 }
 
 impl fmt::Display for Money {
-    /// Adaptive formatting (see [`units::format_micros`], shared with the browser): below one
+    /// Adaptive formatting (see [`wire::format_micros`], shared with the browser): below one
     /// cent four decimals, otherwise two with thousands separators.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&units::format_micros(self.0))
+        f.write_str(&wire::format_micros(self.0))
     }
 }
 

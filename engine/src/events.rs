@@ -33,8 +33,7 @@ pub fn task_topic(task_id: &str) -> String {
     format!("task:{task_id}")
 }
 
-/// Event kinds that end a task's stream.
-pub const TERMINAL_KINDS: [&str; 3] = ["task_completed", "task_failed", "task_cancelled"];
+pub use wire::events::EventKind;
 
 /// One event as clients receive it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,7 +46,7 @@ pub struct Event {
     /// Increases by one per (workspace, topic).
     pub seq: i64,
     /// What happened, e.g. `step_started`.
-    pub kind: String,
+    pub kind: EventKind,
     /// Kind-specific data.
     pub data: Value,
     /// Unix milliseconds.
@@ -57,7 +56,7 @@ pub struct Event {
 impl Event {
     /// Whether this event ends its task's stream.
     pub fn is_terminal(&self) -> bool {
-        TERMINAL_KINDS.contains(&self.kind.as_str())
+        self.kind.is_terminal()
     }
 }
 
@@ -67,14 +66,14 @@ pub struct Outgoing {
     /// Topic.
     pub topic: String,
     /// Kind.
-    pub kind: &'static str,
+    pub kind: EventKind,
     /// Data.
     pub data: Value,
 }
 
 impl Outgoing {
     /// An event of `kind` on `topic`.
-    pub fn new(topic: impl Into<String>, kind: &'static str, data: Value) -> Self {
+    pub fn new(topic: impl Into<String>, kind: EventKind, data: Value) -> Self {
         Self {
             topic: topic.into(),
             kind,
@@ -123,7 +122,7 @@ impl EventBus {
         &self,
         workspace_id: &str,
         topic: &str,
-        kind: &'static str,
+        kind: EventKind,
         data: Value,
     ) -> Result<Arc<Event>> {
         let mut out = self
@@ -204,7 +203,9 @@ impl EventBus {
                     workspace_id: workspace_id.to_owned(),
                     topic: topic.to_owned(),
                     seq,
-                    kind,
+                    kind: EventKind::parse(&kind).ok_or_else(|| {
+                        Error::Config(format!("stored event of unknown kind {kind}"))
+                    })?,
                     data: serde_json::from_str(&payload)
                         .map_err(|e| Error::Config(format!("stored event is not JSON: {e}")))?,
                     at,
@@ -292,7 +293,7 @@ pub async fn stage(
             workspace_id: workspace_id.to_owned(),
             topic: event.topic,
             seq,
-            kind: event.kind.to_owned(),
+            kind: event.kind,
             data: event.data,
             at: now,
         }));
@@ -312,7 +313,7 @@ pub async fn stage(
         insert = insert
             .bind(event.topic.clone())
             .bind(event.seq)
-            .bind(event.kind.clone())
+            .bind(event.kind.as_str())
             .bind(event.data.to_string())
             .bind(event.at);
     }

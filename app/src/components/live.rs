@@ -24,6 +24,38 @@ pub struct LiveEvent {
     pub data: serde_json::Value,
 }
 
+impl LiveEvent {
+    /// The event's kind, or `None` for the connection's own `subscribed` and `reset` notices
+    /// (after which a page reloads its state).
+    pub fn event_kind(&self) -> Option<wire::events::EventKind> {
+        wire::events::EventKind::parse(&self.kind)
+    }
+}
+
+/// A reload that many events can ask for and that runs at most once per `after_ms`: the first
+/// request schedules it, later ones before it runs join it. Live pages use it so that a busy
+/// fleet costs each viewer one request per interval, not one per event.
+pub fn throttled(
+    after_ms: u64,
+    reload: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl Fn() + Clone + Send + Sync + 'static {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let pending = std::sync::Arc::new(AtomicBool::new(false));
+    move || {
+        if pending.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let (pending, reload) = (pending.clone(), reload.clone());
+        leptos::prelude::set_timeout(
+            move || {
+                pending.store(false, Ordering::Relaxed);
+                reload();
+            },
+            std::time::Duration::from_millis(after_ms),
+        );
+    }
+}
+
 /// Calls `on_event` for each live event of `topics` while the calling component is mounted.
 /// On the server this does nothing: live updates start once the page has hydrated.
 pub fn use_live(topics: Vec<String>, on_event: impl Fn(LiveEvent) + Send + Sync + 'static) {

@@ -32,28 +32,17 @@ pub fn DashboardPage() -> impl IntoView {
     // Live totals: `costs` events carry deltas, added to what was loaded; fleet changes
     // (tasks and steps starting and ending) schedule one reload, throttled.
     let live = RwSignal::new(LiveDelta::default());
-    let reload_pending = StoredValue::new(false);
     Effect::new(move |_| {
         if let Some(Ok(_)) = data.get() {
             live.set(LiveDelta::default());
         }
     });
-    let schedule_reload = move || {
-        if reload_pending.get_value() {
-            return;
-        }
-        reload_pending.set_value(true);
-        set_timeout(
-            move || {
-                reload_pending.set_value(false);
-                data.refetch();
-            },
-            std::time::Duration::from_millis(RELOAD_AFTER_MS),
-        );
-    };
+    let schedule_reload =
+        crate::components::live::throttled(RELOAD_AFTER_MS, move || data.refetch());
     crate::components::live::use_live(vec!["fleet".into(), "costs".into()], move |event| {
-        match (event.topic.as_str(), event.kind.as_str()) {
-            ("costs", "cost_update") => {
+        use wire::events::EventKind as K;
+        match (event.topic.as_str(), event.event_kind()) {
+            ("costs", Some(K::CostUpdate)) => {
                 let d = &event.data;
                 let n = |k: &str| d[k].as_i64().unwrap_or(0);
                 live.update(|l| {
@@ -67,7 +56,7 @@ pub fn DashboardPage() -> impl IntoView {
                 // last one makes the figures exact again once the fleet is quiet.
                 schedule_reload();
             }
-            (_, "token" | "tool_call" | "file_change" | "cost_update") => {}
+            (_, Some(K::Token | K::ToolCall | K::FileChange | K::CostUpdate)) => {}
             // Anything else — a task or step starting or ending, a reconnection, a reset —
             // changes what the fleet view shows.
             _ => schedule_reload(),
@@ -111,7 +100,7 @@ fn Dashboard(view: DashboardView, live: RwSignal<LiveDelta>) -> impl IntoView {
     let tokens_live = move || (tokens_today + live.get().tokens).to_string();
     let cost_live = move || {
         let l = live.get();
-        units::cost_label(
+        wire::cost_label(
             cost_today_micros + l.cost_micros,
             unpriced_today + l.unpriced == 0,
         )

@@ -35,26 +35,29 @@ fn TaskDetail(id: String) -> impl IntoView {
     };
     // Streamed text per step index, appended as token events arrive.
     let streams: RwSignal<HashMap<i64, String>> = RwSignal::new(HashMap::new());
+    // Cost updates come with every model call: reload the task for them at most once a second.
+    let reload_task = crate::components::live::throttled(1_000, move || task.refetch());
     use_live(vec![format!("task:{id}")], move |event| {
         let index = event.data["index"].as_i64().unwrap_or(-1);
-        match event.kind.as_str() {
-            "token" => {
+        use wire::events::EventKind as K;
+        match event.event_kind() {
+            Some(K::Token) => {
                 let text = event.data["text"].as_str().unwrap_or_default().to_owned();
                 streams.update(|s| s.entry(index).or_default().push_str(&text));
             }
-            "step_retry" => streams.update(|s| {
+            Some(K::StepRetry) => streams.update(|s| {
                 s.remove(&index);
             }),
-            "tool_call" => {}
-            "file_change" | "step_completed" | "step_failed" => {
+            Some(K::ToolCall) => {}
+            Some(K::FileChange | K::StepCompleted | K::StepFailed) => {
                 task.refetch();
                 records.refetch();
             }
-            kind if kind.starts_with("task_") => {
+            Some(kind) if kind.is_task() => {
                 task.refetch();
                 records.refetch();
             }
-            _ => task.refetch(),
+            _ => reload_task(),
         }
     });
     view! {

@@ -37,7 +37,11 @@ const WORKFLOWS: [(&str, &str, &str); 5] = [
 pub fn TasksPage() -> impl IntoView {
     let tasks = Resource::new(|| (), |_| list_tasks());
     use_live(vec!["fleet".into()], move |event| {
-        if event.kind.starts_with("task_") || event.kind == "subscribed" || event.kind == "reset" {
+        // A task's own events, or a (re)connection or reset after which the list reloads.
+        if event
+            .event_kind()
+            .is_none_or(wire::events::EventKind::is_task)
+        {
             tasks.refetch();
         }
     });

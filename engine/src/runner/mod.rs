@@ -50,6 +50,7 @@ use crate::providers::{self, ChatRequest, Message, Usage};
 use crate::store::tasks::{self, NewTask, PlannedStep, Task};
 use crate::store::{agents, credits, prices};
 use crate::{Error, Result, Store};
+use wire::events::EventKind;
 use workflow::{Complexity, Workflow};
 
 /// How the runner works.
@@ -398,7 +399,7 @@ impl Runner {
             "complexity": task.complexity, "status": "queued",
             "steps": new.plan.iter().map(|s| &s.role).collect::<Vec<_>>(),
         });
-        self.publish2(&who.workspace_id, &id, "task_created", data)
+        self.publish2(&who.workspace_id, &id, EventKind::TaskCreated, data)
             .await;
         self.wake.notify_one();
         Ok(task)
@@ -447,7 +448,7 @@ impl Runner {
         self.publish2(
             &who.workspace_id,
             task_id,
-            "task_cancelled",
+            EventKind::TaskCancelled,
             json!({"task_id": task_id, "status": "cancelled"}),
         )
         .await;
@@ -476,20 +477,20 @@ impl Runner {
         &self,
         workspace_id: &str,
         task_id: &str,
-        kind: &'static str,
+        kind: EventKind,
         data: serde_json::Value,
     ) {
         let events = both_topics(task_id, kind, data);
         // Events are the live view; the task's rows are the record. A failed publish is logged
         // and the work goes on.
         if let Err(e) = self.bus.publish_all(workspace_id, None, events).await {
-            error!(error = %e, kind, "publishing an event failed");
+            error!(error = %e, kind = kind.as_str(), "publishing an event failed");
         }
     }
 }
 
 /// The same event on a task's topic and on the fleet topic.
-fn both_topics(task_id: &str, kind: &'static str, data: serde_json::Value) -> Vec<Outgoing> {
+fn both_topics(task_id: &str, kind: EventKind, data: serde_json::Value) -> Vec<Outgoing> {
     vec![
         Outgoing::new(events::task_topic(task_id), kind, data.clone()),
         Outgoing::new(events::FLEET, kind, data),

@@ -27,6 +27,7 @@ use crate::store::queue::Lease;
 use crate::store::runs::{self, Answered, NewToolCall, StepEnd, StepStart};
 use crate::store::tasks::{PlannedStep, Task};
 use crate::{Error, Result};
+use wire::events::EventKind;
 
 /// One step being run by a worker that holds `lease`.
 pub(super) struct StepRun<'a> {
@@ -114,7 +115,7 @@ impl StepRun<'_> {
             |run_id| {
                 both_topics(
                     &task.id,
-                    "step_started",
+                    EventKind::StepStarted,
                     json!({
                         "task_id": task.id, "index": index, "run_id": run_id, "role": step.role,
                         "agent_id": agent.id, "agent_name": agent.name,
@@ -228,7 +229,7 @@ impl StepRun<'_> {
                         ws,
                         both_topics(
                             &task.id,
-                            "step_failed",
+                            EventKind::StepFailed,
                             json!({
                                 "task_id": task.id, "index": index, "role": step.role,
                                 "agent_id": agent.id, "error": message,
@@ -261,7 +262,7 @@ impl StepRun<'_> {
             for (call, _, outcome, duration) in &done {
                 out.push(Outgoing::new(
                     topic.clone(),
-                    "tool_call",
+                    EventKind::ToolCall,
                     json!({
                         "index": index, "tool": call.name, "input": call.arguments,
                         "output": excerpt(&outcome.output, 2000), "ok": outcome.ok,
@@ -271,7 +272,7 @@ impl StepRun<'_> {
                 if let Some(effect) = outcome.effect.as_ref().filter(|e| e.kind != "read") {
                     out.push(Outgoing::new(
                         topic.clone(),
-                        "file_change",
+                        EventKind::FileChange,
                         json!({"index": index, "path": effect.path, "change_kind": effect.kind}),
                     ));
                 }
@@ -324,7 +325,7 @@ impl StepRun<'_> {
             ws,
             both_topics(
                 &task.id,
-                "step_completed",
+                EventKind::StepCompleted,
                 json!({
                     "task_id": task.id, "index": index, "role": step.role, "agent_id": agent.id,
                     "provider_kind": answered.kind.as_str(), "model": answered.target.model,
@@ -554,7 +555,7 @@ impl Recorder<'_> {
             if !text.is_empty() {
                 out.push(Outgoing::new(
                     self.topic,
-                    "token",
+                    EventKind::Token,
                     json!({"index": step.index, "text": text}),
                 ));
             }
@@ -562,7 +563,7 @@ impl Recorder<'_> {
         if let Some(class) = error_class {
             out.push(Outgoing::new(
                 self.topic,
-                "step_retry",
+                EventKind::StepRetry,
                 json!({
                     "index": step.index, "attempt": attempt.number, "error_class": class,
                     "model": attempt.model,
@@ -576,7 +577,7 @@ impl Recorder<'_> {
             "task_cost_micros": task_cost, "task_tokens": task_tokens,
         });
         // The `costs` topic gets the workspace's deltas in batches (see `totals`).
-        out.push(Outgoing::new(self.topic, "cost_update", data));
+        out.push(Outgoing::new(self.topic, EventKind::CostUpdate, data));
         out
     }
 }
@@ -616,7 +617,11 @@ async fn flush(
         Ok(mut b) if !b.is_empty() => std::mem::take(&mut *b),
         _ => return,
     };
-    let event = Outgoing::new(topic, "token", json!({"index": index, "text": text}));
+    let event = Outgoing::new(
+        topic,
+        EventKind::Token,
+        json!({"index": index, "text": text}),
+    );
     match bus.publish_fenced(ws, lease, vec![event]).await {
         // A lost lease is noticed by the step's own next write.
         Ok(_) | Err(Error::LeaseLost(_)) => {}

@@ -17,6 +17,7 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::events::{self, EventBus};
+use wire::events::EventKind;
 
 /// How often gathered deltas are published.
 pub const TICK: Duration = Duration::from_millis(250);
@@ -67,7 +68,10 @@ impl Totals {
                 "completion_tokens": d.completion_tokens, "calls": d.calls,
                 "unpriced_calls": d.unpriced_calls,
             });
-            if let Err(e) = bus.publish(&ws, events::COSTS, "cost_update", data).await {
+            if let Err(e) = bus
+                .publish(&ws, events::COSTS, EventKind::CostUpdate, data)
+                .await
+            {
                 tracing::warn!(error = %e, "publishing cost totals failed");
             }
         }

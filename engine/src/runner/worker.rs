@@ -15,6 +15,7 @@ use tracing::{error, info, warn};
 use super::{Halt, Runner, Stop, both_topics, step::StepRun, tools};
 use crate::store::queue::{self, Lease};
 use crate::store::tasks::{self, Task};
+use wire::events::EventKind;
 
 impl Runner {
     pub(super) async fn worker(self: Arc<Self>, n: usize) {
@@ -89,7 +90,7 @@ impl Runner {
                 &lease,
                 both_topics(
                     &task.id,
-                    "task_status",
+                    EventKind::TaskStatus,
                     json!({"task_id": task.id, "status": "running", "attempt": task.attempts}),
                 ),
             )
@@ -143,7 +144,11 @@ impl Runner {
                         "completion_tokens": t.as_ref().map_or(0, |t| t.completion_tokens),
                     });
                     let _ = self
-                        .emit(ws, lease, both_topics(&task.id, "task_completed", data))
+                        .emit(
+                            ws,
+                            lease,
+                            both_topics(&task.id, EventKind::TaskCompleted, data),
+                        )
                         .await;
                 }
                 Ok(false) => {}
@@ -156,7 +161,11 @@ impl Runner {
                         let data =
                             json!({"task_id": task.id, "status": "failed", "error": message});
                         let _ = self
-                            .emit(ws, lease, both_topics(&task.id, "task_failed", data))
+                            .emit(
+                                ws,
+                                lease,
+                                both_topics(&task.id, EventKind::TaskFailed, data),
+                            )
                             .await;
                     }
                     Ok(false) => {}

@@ -9,7 +9,7 @@ use engine::actions::Caller;
 use engine::auth::secrets::MasterKey;
 use engine::auth::{AuthMethod, Principal};
 use engine::domain::MemberRole;
-use engine::events::{Delivery, EventBus, Outgoing, Subscription};
+use engine::events::{Delivery, EventBus, EventKind, Outgoing, Subscription};
 use engine::runner::{Runner, RunnerConfig, SubmitTask};
 use engine::seed::ensure_seeded;
 use engine::store::llm_calls::NewLlmCall;
@@ -146,7 +146,7 @@ store_test!(a_stale_lease_can_write_nothing, |store| {
     let event = || {
         vec![Outgoing::new(
             format!("task:{}", task.id),
-            "cost_update",
+            EventKind::CostUpdate,
             json!({}),
         )]
     };
@@ -378,7 +378,7 @@ store_test!(
                 .unwrap();
             for d in batch {
                 if let Delivery::Event(e) = d
-                    && e.kind == "token"
+                    && e.kind == EventKind::Token
                 {
                     break 'outer;
                 }
@@ -436,7 +436,7 @@ store_test!(two_buses_on_one_database_drop_no_event, |store| {
             let (bus, ws) = (bus.clone(), ws.clone());
             handles.push(tokio::spawn(async move {
                 for i in 0..50 {
-                    bus.publish(&ws, "fleet", "tick", json!({ "i": i }))
+                    bus.publish(&ws, "fleet", EventKind::CostUpdate, json!({ "i": i }))
                         .await
                         .unwrap();
                 }
@@ -469,7 +469,7 @@ store_test!(
             let (bus, ws) = (bus.clone(), ws.clone());
             tokio::spawn(async move {
                 for i in 0..1500 {
-                    bus.publish(&ws, "fleet", "tick", json!({ "i": i }))
+                    bus.publish(&ws, "fleet", EventKind::CostUpdate, json!({ "i": i }))
                         .await
                         .unwrap();
                 }
@@ -505,7 +505,7 @@ store_test!(
         let ws = ensure_seeded(&store).await.unwrap().workspace_id;
         let bus = EventBus::with_max_backlog(store.clone(), 64, 100);
         for i in 0..350 {
-            bus.publish(&ws, "costs", "tick", json!({ "i": i }))
+            bus.publish(&ws, "costs", EventKind::CostUpdate, json!({ "i": i }))
                 .await
                 .unwrap();
         }

@@ -170,7 +170,7 @@ async fn stream(
                     Delivery::Event(event) => (
                         SseEvent::default()
                             .id(event.seq.to_string())
-                            .event(event.kind.clone())
+                            .event(event.kind.as_str())
                             .json_data(&**event)
                             .unwrap_or_default(),
                         event.is_terminal(),

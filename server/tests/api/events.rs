@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use engine::domain::MemberRole;
-use engine::events::Outgoing;
+use engine::events::{EventKind, Outgoing};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -61,7 +61,13 @@ app_test!(
         let total = 6000;
         for batch in 0..total / 200 {
             let events = (0..200)
-                .map(|i| Outgoing::new("fleet", "tick", json!({ "n": batch * 200 + i })))
+                .map(|i| {
+                    Outgoing::new(
+                        "fleet",
+                        EventKind::CostUpdate,
+                        json!({ "n": batch * 200 + i }),
+                    )
+                })
                 .collect();
             bus.publish_all(&ws, None, events).await.unwrap();
         }

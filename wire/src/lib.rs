@@ -1,6 +1,8 @@
-//! Units that the engine and the browser both show, formatted one way: money is an integer of
-//! micro-USD everywhere, and reads the same on a page rendered by the server and on one updated
-//! live in the browser. No dependencies, so the wasm bundle pays nothing for it.
+//! What the engine and the browser both speak, defined once: money (an integer of micro-USD
+//! everywhere, formatted the same on a page rendered by the server and on one updated live in
+//! the browser) and the kinds of live events. Only `serde`, which the bundle has anyway.
+
+pub mod events;
 
 /// `micros` as dollars: four decimals below one cent, two with thousands separators above.
 pub fn format_micros(micros: i64) -> String {
