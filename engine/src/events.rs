@@ -417,6 +417,14 @@ impl Subscription {
                 self.topics[i].1 = from;
             }
             for event in page {
+                // A hole in the stored seqs (pruned token events): say so, so that a reader
+                // checking continuity resets instead of waiting for what no longer exists.
+                if event.seq > self.topics[i].1 + 1 {
+                    self.pending.push_back(Delivery::Reset {
+                        topic: topic.clone(),
+                        seq: event.seq - 1,
+                    });
+                }
                 self.topics[i].1 = event.seq;
                 self.pending.push_back(Delivery::Event(Arc::new(event)));
             }

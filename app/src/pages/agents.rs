@@ -294,7 +294,9 @@ fn AgentCardView(agent: AgentCard) -> impl IntoView {
     let id = agent.id.clone();
     let role_class = format!("role-pill role-{}", agent.role.to_ascii_lowercase());
     let status_class = format!("status status-{}", agent.status);
-    let provider = agent.provider.unwrap_or_else(|| "Workspace default".to_owned());
+    let provider = agent
+        .provider
+        .unwrap_or_else(|| "Workspace default".to_owned());
     view! {
         <article class="agent-card" data-testid="agent-card">
             <header>

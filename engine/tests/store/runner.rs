@@ -535,3 +535,32 @@ store_test!(
         assert_eq!(seqs, (251..=350).collect::<Vec<_>>());
     }
 );
+
+store_test!(pruned_token_events_leave_a_reset_not_a_gap, |store| {
+    let ws = ensure_seeded(&store).await.unwrap().workspace_id;
+    let bus = EventBus::new(store.clone(), 64);
+    let topic = "task:0190aaaa-0000-7000-8000-000000000000";
+    for kind in [
+        EventKind::StepStarted,
+        EventKind::Token,
+        EventKind::Token,
+        EventKind::StepCompleted,
+    ] {
+        bus.publish(&ws, topic, kind, json!({})).await.unwrap();
+    }
+    assert_eq!(bus.prune_tokens(engine::now_ms() + 1).await.unwrap(), 2);
+    let mut sub = Subscription::new(&bus, &ws, vec![(topic.to_owned(), 0)]);
+    let page = sub.next_backlog(&bus).await.unwrap();
+    let seen: Vec<String> = page
+        .iter()
+        .map(|d| match d {
+            Delivery::Event(e) => format!("{}:{}", e.seq, e.kind.as_str()),
+            Delivery::Reset { seq, .. } => format!("reset after {seq}"),
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        ["1:step_started", "reset after 3", "4:step_completed"],
+        "the pruned seqs are announced, not silently skipped"
+    );
+});
