@@ -585,12 +585,32 @@ pub async fn records(store: &Store, workspace_id: &str, task_id: &str) -> Result
     })
 }
 
-/// The agent chosen for each role: the oldest agent of that role in the workspace.
+/// The agent chosen for each role: the oldest agent of that role in the workspace, with the
+/// provider it will run on — its own, or the workspace's default when it names none (the
+/// built-in simulator when there is no default).
 pub async fn agents_for_roles(
     store: &Store,
     workspace_id: &str,
     roles: &[Role],
 ) -> Result<Vec<PlannedStep>> {
+    let default_kind: Option<String> = match crate::store::settings::get(
+        store.pool(),
+        workspace_id,
+        crate::store::settings::DEFAULT_PROVIDER,
+    )
+    .await?
+    .and_then(|v| v.as_str().map(str::to_owned))
+    {
+        Some(id) => sqlx::query_as::<_, (String,)>(
+            "SELECT kind FROM providers WHERE workspace_id = $1 AND id = $2",
+        )
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .map(|(k,)| k),
+        None => None,
+    };
     let rows: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
         "SELECT a.id, a.name, a.role, a.model, p.kind FROM agents a \
          LEFT JOIN providers p ON p.id = a.provider_id \
@@ -609,7 +629,10 @@ pub async fn agents_for_roles(
                     agent_id: id.clone(),
                     agent_name: name.clone(),
                     model: model.clone(),
-                    provider_kind: kind.clone().unwrap_or_else(|| "simulator".into()),
+                    provider_kind: kind
+                        .clone()
+                        .or_else(|| default_kind.clone())
+                        .unwrap_or_else(|| "simulator".into()),
                 })
                 .ok_or_else(|| {
                     Error::invalid(

@@ -49,29 +49,34 @@ pub struct Developer(pub Principal);
 /// A caller with the admin role (checked before the body, like [`Developer`]).
 pub struct Admin(pub Principal);
 
+/// The authenticated caller, if their role includes `role`.
+async fn with_role(
+    parts: &mut Parts,
+    state: &AppState,
+    role: engine::domain::MemberRole,
+) -> Result<Principal, ApiError> {
+    let Auth(who) = Auth::from_request_parts(parts, state).await?;
+    who.require(role)?;
+    Ok(who)
+}
+
 impl FromRequestParts<AppState> for Developer {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let Auth(who) = Auth::from_request_parts(parts, state).await?;
-        who.require(engine::domain::MemberRole::Developer)?;
-        Ok(Developer(who))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        with_role(parts, state, engine::domain::MemberRole::Developer)
+            .await
+            .map(Developer)
     }
 }
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let Auth(who) = Auth::from_request_parts(parts, state).await?;
-        who.require(engine::domain::MemberRole::Admin)?;
-        Ok(Admin(who))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        with_role(parts, state, engine::domain::MemberRole::Admin)
+            .await
+            .map(Admin)
     }
 }
 
