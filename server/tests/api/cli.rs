@@ -266,7 +266,7 @@ async fn secrets_never_reach_the_logs() {
         .port();
     let log_path = dir.join("server.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let (smtp_port, mut inbox) = crate::identity::fake_smtp().await;
+    let (smtp_port, mut inbox) = crate::sign_in_links::fake_smtp().await;
     let mut server = fleetdeck(&dir)
         .env("FLEETDECK_LOG", "debug")
         .env(

@@ -8,10 +8,12 @@
 
 mod cli;
 mod crash;
+mod edges;
 mod events;
 mod helpers;
 mod identity;
 mod ops;
 mod pages;
 mod provenance;
+mod sign_in_links;
 mod tasks;

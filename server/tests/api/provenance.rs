@@ -40,6 +40,33 @@ async fn patch(app: &crate::helpers::TestApp, key: &str, path: &str, body: Value
     res.json().await.unwrap()
 }
 
+/// A task's Markdown export.
+async fn markdown(app: &crate::helpers::TestApp, key: &str, id: &str) -> String {
+    app.client
+        .get(app.url(&format!("/api/v1/tasks/{id}/conversation.md")))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// A task's page as the signed-in admin of `setup` sees it.
+async fn task_page(app: &crate::helpers::TestApp, id: &str) -> String {
+    let cookie = sign_in(app, "dev@example.com").await;
+    app.client
+        .get(app.url(&format!("/tasks/{id}")))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 fn agent_id(agents: &Value, role: &str) -> String {
     agents
         .as_array()
@@ -132,16 +159,7 @@ app_test!(a_failing_provider_fails_or_falls_back_by_name, |app| {
     );
 
     // The Markdown export says which provider answered, that it is simulated, and why.
-    let md = app
-        .client
-        .get(app.url(&format!("/api/v1/tasks/{id}/conversation.md")))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let md = markdown(&app, &key, &id).await;
     assert!(md.contains("answered by simulator/sim-fast"), "{md}");
     assert!(md.contains("**Simulated**"), "{md}");
     assert!(
@@ -150,17 +168,7 @@ app_test!(a_failing_provider_fails_or_falls_back_by_name, |app| {
     );
 
     // And so does the page.
-    let cookie = sign_in(&app, "dev@example.com").await;
-    let page = app
-        .client
-        .get(app.url(&format!("/tasks/{id}")))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = task_page(&app, &id).await;
     assert!(
         page.contains("Fallback: openai_compatible/gpt-4o-mini: auth (HTTP 401"),
         "{page}"
@@ -288,31 +296,12 @@ app_test!(a_model_without_a_price_is_price_unknown, |app| {
         done["unpriced_calls"].as_i64().unwrap(),
         "rollups count them apart"
     );
-    let md = app
-        .client
-        .get(app.url(&format!("/api/v1/tasks/{id}/conversation.md")))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let md = markdown(&app, &key, &id).await;
     assert!(
         md.contains("- Cost: price unknown (some calls used a model with no price)"),
         "{md}"
     );
-    let cookie = sign_in(&app, "dev@example.com").await;
-    let page = app
-        .client
-        .get(app.url(&format!("/tasks/{id}")))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = task_page(&app, &id).await;
     assert!(page.contains("price unknown"), "{page}");
     if let Some(at) = page.find("$0.00") {
         let context: String = page[at.saturating_sub(300)..].chars().take(400).collect();
