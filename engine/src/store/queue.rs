@@ -145,30 +145,42 @@ pub async fn finish(
     error: Option<&str>,
 ) -> Result<bool> {
     let now = store.backend().now_ms_sql();
-    let mut tx = store.begin().await?;
-    let changed = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let sql = format!(
         "UPDATE tasks SET status = $3, error = $4, finished_at = {now}, lease_until = NULL \
          WHERE id = $1 AND lease_epoch = $2 AND status = 'running'"
-    )))
-    .bind(&lease.task_id)
-    .bind(lease.epoch)
-    .bind(status)
-    .bind(error)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if changed > 0 && status == "failed" {
-        // A step left active by a stopped worker is not running any more.
-        sqlx::query(
-            "UPDATE agent_runs SET status = 'failed', error = COALESCE(error, $2), \
-             finished_at = COALESCE(finished_at, $3) WHERE task_id = $1 AND status IN ('active', 'idle')",
-        )
-        .bind(&lease.task_id)
-        .bind(error)
-        .bind(crate::now_ms())
-        .execute(&mut *tx)
+    );
+    let (lease, status, error) = (lease.clone(), status.to_owned(), error.map(str::to_owned));
+    let workspace = String::new();
+    let (finished, _) = store
+        .write(&workspace, move |conn| {
+            let (sql, lease, status, error) =
+                (sql.clone(), lease.clone(), status.clone(), error.clone());
+            Box::pin(async move {
+                // The statement is its own fence: it matches only while the claim holds.
+                let changed = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(&lease.task_id)
+                    .bind(lease.epoch)
+                    .bind(&status)
+                    .bind(&error)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                if changed > 0 && status == "failed" {
+                    // A step left active by a stopped worker is not running any more.
+                    sqlx::query(
+                        "UPDATE agent_runs SET status = 'failed', error = COALESCE(error, $2), \
+                         finished_at = COALESCE(finished_at, $3) WHERE task_id = $1 \
+                         AND status IN ('active', 'idle')",
+                    )
+                    .bind(&lease.task_id)
+                    .bind(&error)
+                    .bind(crate::now_ms())
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok((changed > 0, Vec::new()))
+            })
+        })
         .await?;
-    }
-    tx.commit().await?;
-    Ok(changed > 0)
+    Ok(finished)
 }

@@ -10,5 +10,6 @@ mod analytics;
 mod identity;
 mod migrations;
 mod providers;
+mod recording;
 mod runner;
 mod seed;

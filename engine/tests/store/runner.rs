@@ -21,7 +21,7 @@ use engine::{Error, Store, store_test};
 use serde_json::json;
 
 /// A seeded workspace with an admin who has credits; the simulator's options set to `sim`.
-async fn setup(store: &Store, sim: &str) -> Principal {
+pub(crate) async fn setup(store: &Store, sim: &str) -> Principal {
     let ws = ensure_seeded(store).await.unwrap().workspace_id;
     let mut conn = store.pool().acquire().await.unwrap();
     let admin = users::create(
@@ -54,7 +54,7 @@ async fn setup(store: &Store, sim: &str) -> Principal {
     }
 }
 
-fn runner(store: &Store, config: impl FnOnce(&mut RunnerConfig)) -> Arc<Runner> {
+pub(crate) fn runner(store: &Store, config: impl FnOnce(&mut RunnerConfig)) -> Arc<Runner> {
     let work = std::env::temp_dir().join(format!("fleetdeck-runner-{}", engine::new_id()));
     let mut c = RunnerConfig::new(work);
     c.workers = 1;
@@ -64,7 +64,7 @@ fn runner(store: &Store, config: impl FnOnce(&mut RunnerConfig)) -> Arc<Runner> 
     Runner::new(store.clone(), bus, MasterKey::generate().unwrap(), c)
 }
 
-fn custom(steps: &[&str]) -> SubmitTask {
+pub(crate) fn custom(steps: &[&str]) -> SubmitTask {
     SubmitTask {
         description: "Add input validation to the signup form".into(),
         workflow: "custom".into(),

@@ -1,0 +1,571 @@
+//! Group commit: the hot path of recording (DESIGN.md).
+//!
+//! Recording a call used to be a transaction of eight statements, and every other write a
+//! worker makes for a step (start, tool calls, end, finish) one more. With one SQLite writer
+//! connection (and row locks on Postgres' task and counter rows) concurrent workers queued
+//! behind each other's commits, and each hand-over of the connection cost more than the
+//! statements themselves, so throughput stayed flat however many workers ran. Here writers hand
+//! their work to one writer task, which takes everything that arrived while the previous batch
+//! committed and writes it in **one transaction**:
+//!
+//! - model-call records are merged: the leased tasks' counters (which are also the fence: a
+//!   record whose claim was taken over matches no row and is answered [`Error::LeaseLost`]
+//!   without failing the others), one multi-row insert into `llm_calls`, and the hourly rollups
+//!   and steps' counters with their deltas merged in memory per row;
+//! - other writes ([`crate::Store::write`]) run one after the other, each fenced first;
+//! - the events of the whole batch are numbered and stored together, per workspace, by
+//!   [`events::stage`], which locks topic counters in one sorted order.
+//!
+//! Each caller is answered after the commit, so nothing acknowledged is lost. A batch that
+//! fails (a constraint one write breaks) is retried write by write, each alone, so one bad
+//! write fails only its own caller. Nothing waits for a batch to fill: an idle writer commits a
+//! lone write at once, and batches grow only when writes arrive faster than commits end.
+
+use std::any::Any;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use sqlx::{AnyConnection, AnyPool};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::events::{self, Event, Outgoing};
+use crate::store::llm_calls::{HOUR_MS, NewLlmCall};
+use crate::store::queue::Lease;
+use crate::{Error, Result, new_id};
+
+/// Writes gathered into one transaction at most. 128 × 21 call columns stays far below both
+/// backends' limits on bound parameters.
+const MAX_BATCH: usize = 128;
+/// Writes waiting for the writer at most; callers beyond it wait to enqueue (backpressure).
+const QUEUE: usize = 4096;
+
+/// The step a call belongs to, and what the call says about it.
+#[derive(Debug, Clone, Default)]
+pub struct StepFacts {
+    /// The agent run.
+    pub run_id: String,
+    /// Tokens in the step's context after this call (0 leaves the stored value).
+    pub context_tokens: i64,
+    /// Set on the call that answered the step: which provider row answered (None for the
+    /// built-in simulator) and why a fallback did, if one did.
+    pub answered: Option<(Option<String>, Option<String>)>,
+}
+
+/// One call to record, with what it is attributed to and the events that announce it.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    /// The call.
+    pub call: NewLlmCall,
+    /// The claim it was made under: the record is fenced on it and adds to the task's counters.
+    pub lease: Option<Lease>,
+    /// The step it served, whose counters it adds to.
+    pub step: Option<StepFacts>,
+    /// Events stored in the same transaction.
+    pub events: Vec<Outgoing>,
+}
+
+/// What a recorded call became.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The `llm_calls` row.
+    pub id: String,
+    /// Its events, numbered, for the caller to broadcast.
+    pub events: Vec<Arc<Event>>,
+}
+
+/// What a piece of work hands back: its value, and events to store with it.
+pub(crate) type Output = (Box<dyn Any + Send>, Vec<Outgoing>);
+
+/// A write run inside a group transaction. It may run twice (alone, after its batch failed), so
+/// it is `FnMut` and owns what it needs. It must write nothing before it can fail with
+/// [`Error::LeaseLost`] (fence first): that refusal does not fail the batch.
+pub(crate) type WorkFn =
+    Box<dyn for<'c> FnMut(&'c mut AnyConnection) -> BoxFuture<'c, Result<Output>> + Send>;
+
+/// A write's value and its stored events.
+type Done = (Box<dyn Any + Send>, Vec<Arc<Event>>);
+
+/// Work that is not a call record.
+pub(crate) struct Work {
+    /// Where its events go.
+    pub(crate) workspace_id: String,
+    /// The write.
+    pub(crate) run: WorkFn,
+}
+
+enum Job {
+    Call {
+        record: Box<CallRecord>,
+        reply: oneshot::Sender<Result<Recorded>>,
+    },
+    Work {
+        work: Work,
+        reply: oneshot::Sender<Result<Done>>,
+    },
+}
+
+/// The handle writers send through; the writer task ends when every handle is gone.
+#[derive(Clone)]
+pub(crate) struct GroupWriter {
+    tx: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for GroupWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupWriter").finish_non_exhaustive()
+    }
+}
+
+impl GroupWriter {
+    /// Starts the writer task on the current runtime. It holds only the write pool, never a
+    /// handle, so it stops when the last [`crate::Store`] clone is dropped.
+    pub(crate) fn spawn(writer: AnyPool) -> GroupWriter {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(writer, rx));
+        GroupWriter { tx }
+    }
+
+    /// Records `record` in the next batch and answers after its commit. Hands the record back
+    /// when the writer task is gone (its runtime shut down), for the caller to record alone.
+    pub(crate) async fn record(&self, record: CallRecord) -> Result<Result<Recorded>, CallRecord> {
+        let (reply, answer) = oneshot::channel();
+        let record = Box::new(record);
+        match self.tx.send(Job::Call { record, reply }).await {
+            Ok(()) => Ok(answered(answer.await)),
+            Err(mpsc::error::SendError(Job::Call { record, .. })) => Err(*record),
+            Err(_) => Ok(Err(Error::Db(sqlx::Error::WorkerCrashed))),
+        }
+    }
+
+    /// Runs `work` in the next batch and answers after its commit; hands it back when the
+    /// writer task is gone.
+    pub(crate) async fn write(&self, work: Work) -> Result<Result<Done>, Work> {
+        let (reply, answer) = oneshot::channel();
+        match self.tx.send(Job::Work { work, reply }).await {
+            Ok(()) => Ok(answered(answer.await)),
+            Err(mpsc::error::SendError(Job::Work { work, .. })) => Err(work),
+            Err(_) => Ok(Err(Error::Db(sqlx::Error::WorkerCrashed))),
+        }
+    }
+}
+
+/// A dropped reply means the writer stopped mid-batch: whether it committed is unknown, so it
+/// is an error, never a second attempt that could write twice.
+fn answered<T>(answer: std::result::Result<Result<T>, oneshot::error::RecvError>) -> Result<T> {
+    answer.unwrap_or(Err(Error::Db(sqlx::Error::WorkerCrashed)))
+}
+
+async fn run(writer: AnyPool, mut rx: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let mut calls: Vec<CallRecord> = Vec::new();
+        let mut call_replies = Vec::new();
+        let mut works: Vec<Work> = Vec::new();
+        let mut work_replies = Vec::new();
+        for job in batch.drain(..) {
+            match job {
+                Job::Call { record, reply } => {
+                    calls.push(*record);
+                    call_replies.push(reply);
+                }
+                Job::Work { work, reply } => {
+                    works.push(work);
+                    work_replies.push(reply);
+                }
+            }
+        }
+        match commit(&writer, &calls, &mut works).await {
+            Ok((recorded, done)) => {
+                for (reply, result) in call_replies.into_iter().zip(recorded) {
+                    let _ = reply.send(result);
+                }
+                for (reply, result) in work_replies.into_iter().zip(done) {
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => {
+                if calls.len() + works.len() > 1 {
+                    tracing::warn!(error = %e, writes = calls.len() + works.len(),
+                        "a batch of writes failed; writing them one by one");
+                }
+                for (record, reply) in calls.iter().zip(call_replies) {
+                    let _ = reply.send(commit_call(&writer, record).await);
+                }
+                for (mut work, reply) in works.into_iter().zip(work_replies) {
+                    let _ = reply.send(commit_work(&writer, &mut work).await);
+                }
+            }
+        }
+    }
+}
+
+/// Records one call alone, in its own transaction.
+pub(crate) async fn commit_call(writer: &AnyPool, record: &CallRecord) -> Result<Recorded> {
+    let (mut recorded, _) = commit(writer, std::slice::from_ref(record), &mut []).await?;
+    recorded
+        .pop()
+        .unwrap_or(Err(Error::Db(sqlx::Error::WorkerCrashed)))
+}
+
+/// Runs one write alone, in its own transaction.
+pub(crate) async fn commit_work(writer: &AnyPool, work: &mut Work) -> Result<Done> {
+    let (_, mut done) = commit(writer, &[], std::slice::from_mut(work)).await?;
+    done.pop()
+        .unwrap_or(Err(Error::Db(sqlx::Error::WorkerCrashed)))
+}
+
+type Answers = (Vec<Result<Recorded>>, Vec<Result<Done>>);
+
+/// Writes a batch in one transaction. The outer error fails the whole batch (nothing was
+/// committed); the inner ones are per write (a lost lease).
+async fn commit(writer: &AnyPool, records: &[CallRecord], works: &mut [Work]) -> Result<Answers> {
+    let mut tx = writer.begin().await?;
+    let fenced = fence_tasks(&mut tx, records).await?;
+    let kept: Vec<usize> = (0..records.len())
+        .filter(|&i| {
+            records[i]
+                .lease
+                .as_ref()
+                .is_none_or(|l| fenced.contains(&(l.task_id.clone(), l.epoch)))
+        })
+        .collect();
+    let ids: Vec<String> = kept.iter().map(|_| new_id()).collect();
+    let calls: Vec<&NewLlmCall> = kept.iter().map(|&i| &records[i].call).collect();
+    insert_calls(&mut tx, &ids, &calls).await?;
+    add_to_rollups(&mut tx, &calls).await?;
+    let steps: Vec<(&StepFacts, &NewLlmCall)> = kept
+        .iter()
+        .filter_map(|&i| records[i].step.as_ref().map(|s| (s, &records[i].call)))
+        .collect();
+    add_to_steps(&mut tx, &steps).await?;
+
+    // Other writes, in arrival order; their events join the calls'.
+    let mut values: Vec<Result<Box<dyn Any + Send>>> = Vec::with_capacity(works.len());
+    let mut outgoing: Vec<(&str, Vec<Outgoing>)> = kept
+        .iter()
+        .map(|&i| {
+            (
+                records[i].call.workspace_id.as_str(),
+                records[i].events.clone(),
+            )
+        })
+        .collect();
+    for work in works.iter_mut() {
+        match (work.run)(&mut tx).await {
+            Ok((value, events)) => {
+                values.push(Ok(value));
+                outgoing.push((work.workspace_id.as_str(), events));
+            }
+            Err(Error::LeaseLost(task)) => {
+                values.push(Err(Error::LeaseLost(task)));
+                outgoing.push((work.workspace_id.as_str(), Vec::new()));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let mut stored = stage_events(&mut tx, &outgoing).await?.into_iter();
+    tx.commit().await?;
+
+    let mut ids = ids.into_iter();
+    let recorded = (0..records.len())
+        .map(|i| {
+            if kept.contains(&i) {
+                Ok(Recorded {
+                    id: ids.next().unwrap_or_default(),
+                    events: stored.next().unwrap_or_default(),
+                })
+            } else {
+                Err(Error::LeaseLost(
+                    records[i]
+                        .lease
+                        .as_ref()
+                        .map(|l| l.task_id.clone())
+                        .unwrap_or_default(),
+                ))
+            }
+        })
+        .collect();
+    let done = values
+        .into_iter()
+        .map(|value| {
+            let events = stored.next().unwrap_or_default();
+            value.map(|v| (v, events))
+        })
+        .collect();
+    Ok((recorded, done))
+}
+
+/// `$a, $b, …` for `n` values starting at placeholder `from`.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|p| format!("${p}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `SELECT $1 AS a, $2 AS b … UNION ALL SELECT …`: a portable derived table of bound rows
+/// (SQLite's `VALUES` cannot name its columns). Only placeholders and the fixed names are
+/// formatted into the statement.
+fn rows_table(names: &[&str], rows: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cols: Vec<String> = names
+                .iter()
+                .enumerate()
+                .map(|(c, name)| format!("${} AS {name}", r * names.len() + c + 1))
+                .collect();
+            format!("SELECT {}", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
+
+/// Adds the leased records to their tasks' counters, one statement for the batch; the rows it
+/// matched (id and epoch still current) are the records whose claim holds.
+async fn fence_tasks(
+    conn: &mut AnyConnection,
+    records: &[CallRecord],
+) -> Result<HashSet<(String, i64)>> {
+    // (task, epoch) → prompt, completion, cached, cost, unpriced.
+    let mut deltas: BTreeMap<(&str, i64), [i64; 5]> = BTreeMap::new();
+    for r in records {
+        if let Some(lease) = &r.lease {
+            let d = deltas
+                .entry((lease.task_id.as_str(), lease.epoch))
+                .or_default();
+            d[0] += r.call.prompt_tokens;
+            d[1] += r.call.completion_tokens;
+            d[2] += r.call.cached_tokens;
+            d[3] += r.call.cost_micros;
+            d[4] += i64::from(!r.call.price_known);
+        }
+    }
+    if deltas.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let sql = format!(
+        "UPDATE tasks SET prompt_tokens = prompt_tokens + v.dp, completion_tokens = completion_tokens + v.dc, \
+         cached_tokens = cached_tokens + v.dca, cost_micros = cost_micros + v.dcost, \
+         unpriced_calls = unpriced_calls + v.dun \
+         FROM ({}) AS v WHERE tasks.id = v.vid AND tasks.lease_epoch = v.vepoch \
+         RETURNING id, lease_epoch",
+        rows_table(
+            &["vid", "vepoch", "dp", "dc", "dca", "dcost", "dun"],
+            deltas.len()
+        )
+    );
+    let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+    for ((task, epoch), d) in &deltas {
+        query = query.bind(*task).bind(*epoch);
+        for v in d {
+            query = query.bind(*v);
+        }
+    }
+    Ok(query.fetch_all(&mut *conn).await?.into_iter().collect())
+}
+
+async fn insert_calls(
+    conn: &mut AnyConnection,
+    ids: &[String],
+    calls: &[&NewLlmCall],
+) -> Result<()> {
+    const COLUMNS: usize = 21;
+    if calls.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..calls.len())
+        .map(|i| format!("({})", placeholders(i * COLUMNS + 1, COLUMNS)))
+        .collect();
+    let sql = format!(
+        "INSERT INTO llm_calls (id, workspace_id, task_id, agent_run_id, agent_id, provider_kind, model, \
+         prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_micros, \
+         latency_ms, ttft_ms, success, error_class, attempt, created_at, provider_id, price_known) VALUES {}",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (id, call) in ids.iter().zip(calls) {
+        query = query
+            .bind(id)
+            .bind(&call.workspace_id)
+            .bind(&call.task_id)
+            .bind(&call.agent_run_id)
+            .bind(&call.agent_id)
+            .bind(&call.provider_kind)
+            .bind(&call.model)
+            .bind(call.prompt_tokens)
+            .bind(call.completion_tokens)
+            .bind(call.cached_tokens)
+            .bind(call.reasoning_tokens)
+            .bind(i64::from(call.usage_estimated))
+            .bind(call.cost_micros)
+            .bind(call.latency_ms)
+            .bind(call.ttft_ms)
+            .bind(i64::from(call.success))
+            .bind(&call.error_class)
+            .bind(call.attempt)
+            .bind(call.created_at)
+            .bind(&call.provider_id)
+            .bind(i64::from(call.price_known));
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The hourly rollup rows the calls fall in, deltas merged per row (an upsert may not touch
+/// one row twice in one statement on Postgres), one statement for the batch.
+async fn add_to_rollups(conn: &mut AnyConnection, calls: &[&NewLlmCall]) -> Result<()> {
+    // key → calls, failures, prompt, completion, cached, cost, latency, unpriced.
+    let mut rows: BTreeMap<(&str, i64, &str, &str, &str), [i64; 8]> = BTreeMap::new();
+    for call in calls {
+        let hour_ms = call.created_at - call.created_at.rem_euclid(HOUR_MS);
+        let key = (
+            call.workspace_id.as_str(),
+            hour_ms,
+            call.provider_kind.as_str(),
+            call.model.as_str(),
+            call.agent_id.as_deref().unwrap_or(""),
+        );
+        let d = rows.entry(key).or_default();
+        d[0] += 1;
+        d[1] += i64::from(!call.success);
+        d[2] += call.prompt_tokens;
+        d[3] += call.completion_tokens;
+        d[4] += call.cached_tokens;
+        d[5] += call.cost_micros;
+        d[6] += call.latency_ms;
+        d[7] += i64::from(!call.price_known);
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    const COLUMNS: usize = 13;
+    let values: Vec<String> = (0..rows.len())
+        .map(|i| format!("({})", placeholders(i * COLUMNS + 1, COLUMNS)))
+        .collect();
+    let sql = format!(
+        "INSERT INTO metric_rollups_hourly (workspace_id, hour_ms, provider_kind, model, agent_id, calls, \
+         failures, prompt_tokens, completion_tokens, cached_tokens, cost_micros, latency_ms_sum, unpriced_calls) \
+         VALUES {} \
+         ON CONFLICT (workspace_id, hour_ms, provider_kind, model, agent_id) DO UPDATE SET \
+         calls = metric_rollups_hourly.calls + excluded.calls, \
+         failures = metric_rollups_hourly.failures + excluded.failures, \
+         prompt_tokens = metric_rollups_hourly.prompt_tokens + excluded.prompt_tokens, \
+         completion_tokens = metric_rollups_hourly.completion_tokens + excluded.completion_tokens, \
+         cached_tokens = metric_rollups_hourly.cached_tokens + excluded.cached_tokens, \
+         cost_micros = metric_rollups_hourly.cost_micros + excluded.cost_micros, \
+         latency_ms_sum = metric_rollups_hourly.latency_ms_sum + excluded.latency_ms_sum, \
+         unpriced_calls = metric_rollups_hourly.unpriced_calls + excluded.unpriced_calls",
+        values.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for ((ws, hour, kind, model, agent), d) in &rows {
+        query = query
+            .bind(*ws)
+            .bind(*hour)
+            .bind(*kind)
+            .bind(*model)
+            .bind(*agent);
+        for v in d {
+            query = query.bind(*v);
+        }
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Adds the calls to their steps' counters; the call that answered a step also records which
+/// provider and model did. One statement for the batch.
+async fn add_to_steps(conn: &mut AnyConnection, steps: &[(&StepFacts, &NewLlmCall)]) -> Result<()> {
+    #[derive(Default)]
+    struct Merged<'a> {
+        d: [i64; 5],
+        context: i64,
+        answered: Option<(&'a str, &'a str, Option<&'a str>, Option<&'a str>)>,
+    }
+    let mut runs: BTreeMap<&str, Merged<'_>> = BTreeMap::new();
+    for (facts, call) in steps {
+        let m = runs.entry(facts.run_id.as_str()).or_default();
+        m.d[0] += call.prompt_tokens;
+        m.d[1] += call.completion_tokens;
+        m.d[2] += call.cached_tokens;
+        m.d[3] += call.cost_micros;
+        m.d[4] += i64::from(!call.price_known);
+        // In arrival order, so the latest call's context and answer win, as one by one.
+        if facts.context_tokens > 0 {
+            m.context = facts.context_tokens;
+        }
+        if let Some((provider_id, note)) = &facts.answered {
+            m.answered = Some((
+                call.provider_kind.as_str(),
+                call.model.as_str(),
+                provider_id.as_deref(),
+                note.as_deref(),
+            ));
+        }
+    }
+    if runs.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE agent_runs SET prompt_tokens = prompt_tokens + v.dp, completion_tokens = completion_tokens + v.dc, \
+         cached_tokens = cached_tokens + v.dca, cost_micros = cost_micros + v.dcost, \
+         unpriced_calls = unpriced_calls + v.dun, \
+         context_tokens = CASE WHEN v.vctx > 0 THEN v.vctx ELSE context_tokens END, \
+         provider_kind = CASE WHEN v.vans = 1 THEN v.vkind ELSE provider_kind END, \
+         model = CASE WHEN v.vans = 1 THEN v.vmodel ELSE model END, \
+         provider_id = CASE WHEN v.vans = 1 THEN v.vpid ELSE provider_id END, \
+         fallback_note = CASE WHEN v.vans = 1 THEN v.vnote ELSE fallback_note END \
+         FROM ({}) AS v WHERE agent_runs.id = v.vid",
+        rows_table(
+            &[
+                "vid", "dp", "dc", "dca", "dcost", "dun", "vctx", "vans", "vkind", "vmodel",
+                "vpid", "vnote",
+            ],
+            runs.len()
+        )
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (run_id, m) in &runs {
+        query = query.bind(*run_id);
+        for v in m.d {
+            query = query.bind(v);
+        }
+        let (kind, model, pid, note) = m.answered.unwrap_or(("", "", None, None));
+        query = query
+            .bind(m.context)
+            .bind(i64::from(m.answered.is_some()))
+            .bind(kind)
+            .bind(model)
+            .bind(pid)
+            .bind(note);
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Numbers and stores each write's events, per workspace (one [`events::stage`] each), and
+/// hands each write its own, in the order given.
+async fn stage_events(
+    conn: &mut AnyConnection,
+    outgoing: &[(&str, Vec<Outgoing>)],
+) -> Result<Vec<Vec<Arc<Event>>>> {
+    let mut by_workspace: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, (ws, events)) in outgoing.iter().enumerate() {
+        if !events.is_empty() {
+            by_workspace.entry(*ws).or_default().push(i);
+        }
+    }
+    let mut out: Vec<Vec<Arc<Event>>> = vec![Vec::new(); outgoing.len()];
+    for (ws, members) in by_workspace {
+        let all: Vec<Outgoing> = members
+            .iter()
+            .flat_map(|&i| outgoing[i].1.iter().cloned())
+            .collect();
+        let mut stored = events::stage(conn, ws, all).await?.into_iter();
+        for &i in &members {
+            out[i] = stored.by_ref().take(outgoing[i].1.len()).collect();
+        }
+    }
+    Ok(out)
+}
