@@ -7,7 +7,7 @@
 //! 8 workers, Postgres with 1, 2, 4 and 8 (where `FOR UPDATE SKIP LOCKED` lets workers claim
 //! different tasks at once), each on a fresh database, beside the goal and the figures measured
 //! before the trustworthy-execution issue. `FLEETDECK_BENCH_TASKS` sets the tasks per run
-//! (default 40).
+//! (default 200: shorter runs are too noisy on a shared machine).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -143,7 +143,7 @@ async fn main() {
     let tasks: usize = std::env::var("FLEETDECK_BENCH_TASKS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(40);
+        .unwrap_or(200);
     println!(
         "runner: {tasks} feature_implementation tasks (5 steps each) per run, zero-latency simulator"
     );
@@ -155,7 +155,10 @@ async fn main() {
          postgres 4 workers 172 calls/s, p50 15.50 ms, p99 29.00 ms (2026-11-23, before issue 8)"
     );
     let mut sqlite_8 = None;
-    for workers in [1, 4, 8] {
+    // `FLEETDECK_BENCH_BACKENDS=sqlite` (or `postgres`) runs one side only, e.g. under a profiler.
+    let only = std::env::var("FLEETDECK_BENCH_BACKENDS").unwrap_or_default();
+    let runs = |backend: &str| only.is_empty() || only.split(',').any(|b| b.trim() == backend);
+    for workers in [1, 4, 8].into_iter().filter(|_| runs("sqlite")) {
         let db = TestDb::sqlite().await;
         let f = run(db.store.clone(), tasks, workers).await;
         line("sqlite", workers, &f);
@@ -164,7 +167,7 @@ async fn main() {
         }
     }
     let mut pg_1 = None;
-    for workers in [1, 2, 4, 8] {
+    for workers in [1, 2, 4, 8].into_iter().filter(|_| runs("postgres")) {
         let Some(db) = TestDb::postgres().await else {
             println!("  postgres  unreachable: skipped");
             break;

@@ -13,7 +13,7 @@ use crate::providers::{self, retry::Target};
 use crate::store::agents::{Agent, FallbackTarget};
 use crate::store::prices::{self, Price};
 use crate::store::settings;
-use crate::{Error, Result, Store};
+use crate::{Error, Result};
 
 /// One resolved entry of a chain.
 #[derive(Clone)]
@@ -37,7 +37,6 @@ impl Link {
 
 /// Everything needed to build clients.
 pub(crate) struct Resolver<'a> {
-    pub store: &'a Store,
     pub master_key: &'a MasterKey,
     pub http: &'a reqwest::Client,
 }
@@ -46,6 +45,7 @@ impl Resolver<'_> {
     /// The agent's chain; `Ok(Err(reason))` when it cannot run, with a reason for the user.
     pub async fn chain(
         &self,
+        conn: &mut sqlx::AnyConnection,
         workspace_id: &str,
         agent: &Agent,
     ) -> Result<std::result::Result<Vec<Link>, String>> {
@@ -55,7 +55,7 @@ impl Resolver<'_> {
                 agent.name
             )));
         }
-        let default = settings::get(self.store.pool(), workspace_id, settings::DEFAULT_PROVIDER)
+        let default = settings::get(&mut *conn, workspace_id, settings::DEFAULT_PROVIDER)
             .await?
             .and_then(|v| v.as_str().map(str::to_owned))
             .filter(|p| !p.is_empty());
@@ -67,7 +67,10 @@ impl Resolver<'_> {
         let mut chain = Vec::with_capacity(entries.len());
         for (i, entry) in entries.into_iter().enumerate() {
             let provider_id = entry.provider_id.or_else(|| default.clone());
-            match self.link(workspace_id, provider_id, entry.model).await {
+            match self
+                .link(conn, workspace_id, provider_id, entry.model)
+                .await
+            {
                 Ok(link) => chain.push(link),
                 Err(Error::NotFound { id, .. }) if i == 0 => {
                     return Ok(Err(format!(
@@ -90,19 +93,25 @@ impl Resolver<'_> {
 
     async fn link(
         &self,
+        conn: &mut sqlx::AnyConnection,
         workspace_id: &str,
         provider_id: Option<String>,
         model: String,
     ) -> Result<Link> {
         let (kind, client) = match &provider_id {
             Some(id) => {
-                let p = crate::store::providers::get(self.store, workspace_id, id).await?;
+                let p = crate::store::providers::get_in(&mut *conn, workspace_id, id).await?;
                 let kind = ProviderKind::parse(&p.kind)?;
                 let key = if kind == ProviderKind::Simulator {
                     None
                 } else {
-                    crate::store::providers::api_key(self.store, self.master_key, workspace_id, id)
-                        .await?
+                    crate::store::providers::api_key_in(
+                        &mut *conn,
+                        self.master_key,
+                        workspace_id,
+                        id,
+                    )
+                    .await?
                 };
                 let client = providers::connect(kind, p.base_url.as_deref(), key, self.http)?;
                 (kind, client)
@@ -112,7 +121,7 @@ impl Resolver<'_> {
                 providers::connect(ProviderKind::Simulator, None, None, self.http)?,
             ),
         };
-        let price = prices::get(self.store.pool(), kind.as_str(), &model).await?;
+        let price = prices::get(&mut *conn, kind.as_str(), &model).await?;
         Ok(Link {
             target: Target {
                 provider: Arc::clone(&client),

@@ -53,7 +53,10 @@ impl StepRun<'_> {
     ) -> Result<String, Halt> {
         let (runner, task, step, index) = (self.runner, self.task, self.step, self.index);
         let ws = task.workspace_id.as_str();
-        let agent = match agents::get(runner.store.pool(), ws, &step.agent_id).await {
+        // The step's lookups share one pooled connection: each acquire and release of a pooled
+        // connection costs more than the small query itself.
+        let mut conn = runner.store.pool().acquire().await.map_err(Error::from)?;
+        let agent = match agents::get(&mut *conn, ws, &step.agent_id).await {
             Ok(a) => a,
             Err(Error::NotFound { .. }) => {
                 return Err(Halt::Failed(format!(
@@ -78,11 +81,10 @@ impl StepRun<'_> {
         );
         let input = workflow::step_input(&task.description, previous);
         let resolver = Resolver {
-            store: &runner.store,
             master_key: &runner.master_key,
             http: &runner.http,
         };
-        let chain = match resolver.chain(ws, &agent).await? {
+        let chain = match resolver.chain(&mut conn, ws, &agent).await? {
             Ok(chain) if !chain.is_empty() => chain,
             Ok(_) => {
                 return Err(Halt::Failed(format!(
@@ -100,7 +102,9 @@ impl StepRun<'_> {
             ..step.clone()
         };
         let fallbacks: Vec<String> = chain[1..].iter().map(Link::label).collect();
-        let (run_id, stored) = runs::start_step(
+        let existing = runs::existing_run(&mut conn, &task.id, index).await?;
+        drop(conn);
+        let (run_id, stored) = runs::start_step_known(
             &runner.store,
             self.lease,
             &StepStart {
@@ -112,6 +116,7 @@ impl StepRun<'_> {
                 input: &input,
                 context_window,
             },
+            existing,
             |run_id| {
                 both_topics(
                     &task.id,

@@ -133,42 +133,45 @@ impl Runner {
     /// Records how the task ended and announces it.
     async fn end(&self, ws: &str, task: &Task, lease: &Lease, result: Result<(), Halt>) {
         match result {
-            Ok(()) => match queue::finish(&self.store, lease, "completed", None).await {
-                Ok(true) => {
-                    let t = tasks::get(self.store.pool(), ws, &task.id).await.ok();
-                    info!(task.id = %task.id, "task completed");
+            Ok(()) => {
+                let id = task.id.clone();
+                let announce = move |t: queue::Finished| {
                     let data = json!({
-                        "task_id": task.id, "status": "completed",
-                        "cost_micros": t.as_ref().map_or(0, |t| t.cost_micros),
-                        "prompt_tokens": t.as_ref().map_or(0, |t| t.prompt_tokens),
-                        "completion_tokens": t.as_ref().map_or(0, |t| t.completion_tokens),
+                        "task_id": id, "status": "completed", "cost_micros": t.cost_micros,
+                        "prompt_tokens": t.prompt_tokens, "completion_tokens": t.completion_tokens,
                     });
-                    let _ = self
-                        .emit(
-                            ws,
-                            lease,
-                            both_topics(&task.id, EventKind::TaskCompleted, data),
-                        )
-                        .await;
+                    both_topics(&id, EventKind::TaskCompleted, data)
+                };
+                match queue::finish_announced(&self.store, lease, ws, "completed", None, announce)
+                    .await
+                {
+                    Ok((Some(_), stored)) => {
+                        info!(task.id = %task.id, "task completed");
+                        self.bus.broadcast(&stored);
+                    }
+                    Ok((None, _)) => {}
+                    Err(e) => error!(error = %e, task.id = %task.id, "finishing a task failed"),
                 }
-                Ok(false) => {}
-                Err(e) => error!(error = %e, task.id = %task.id, "finishing a task failed"),
-            },
+            }
             Err(Halt::Failed(message)) => {
                 warn!(task.id = %task.id, error = %message, "task failed");
-                match queue::finish(&self.store, lease, "failed", Some(&message)).await {
-                    Ok(true) => {
-                        let data =
-                            json!({"task_id": task.id, "status": "failed", "error": message});
-                        let _ = self
-                            .emit(
-                                ws,
-                                lease,
-                                both_topics(&task.id, EventKind::TaskFailed, data),
-                            )
-                            .await;
-                    }
-                    Ok(false) => {}
+                let (id, why) = (task.id.clone(), message.clone());
+                let announce = move |_: queue::Finished| {
+                    let data = json!({"task_id": id, "status": "failed", "error": why});
+                    both_topics(&id, EventKind::TaskFailed, data)
+                };
+                match queue::finish_announced(
+                    &self.store,
+                    lease,
+                    ws,
+                    "failed",
+                    Some(&message),
+                    announce,
+                )
+                .await
+                {
+                    Ok((Some(_), stored)) => self.bus.broadcast(&stored),
+                    Ok((None, _)) => {}
                     Err(e) => error!(error = %e, task.id = %task.id, "failing a task failed"),
                 }
             }

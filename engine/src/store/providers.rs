@@ -287,12 +287,22 @@ pub async fn api_key(
     workspace_id: &str,
     id: &str,
 ) -> Result<Option<String>> {
+    api_key_in(store.pool(), master, workspace_id, id).await
+}
+
+/// [`api_key`] on a given connection or pool.
+pub async fn api_key_in<'e>(
+    db: impl Executor<'e, Database = Any>,
+    master: &crate::auth::secrets::MasterKey,
+    workspace_id: &str,
+    id: &str,
+) -> Result<Option<String>> {
     let row: Option<(Option<Vec<u8>>,)> = sqlx::query_as(
         "SELECT api_key_encrypted FROM providers WHERE workspace_id = $1 AND id = $2",
     )
     .bind(workspace_id)
     .bind(id)
-    .fetch_optional(store.pool())
+    .fetch_optional(db)
     .await?;
     let (sealed,) = row.ok_or_else(|| crate::Error::not_found("provider", id))?;
     sealed

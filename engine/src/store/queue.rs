@@ -12,7 +12,11 @@
 //! clocks disagree still agree on expiry. On Postgres the claim's sub-select uses
 //! `FOR UPDATE SKIP LOCKED` so N workers take N different rows instead of racing for one.
 
+use std::sync::Arc;
+
 use sqlx::AnyConnection;
+
+use crate::events::{Event, Outgoing};
 
 use crate::store::Backend;
 use crate::store::tasks::{TASK_COLUMNS, Task};
@@ -144,28 +148,57 @@ pub async fn finish(
     status: &str,
     error: Option<&str>,
 ) -> Result<bool> {
+    let (done, _) = finish_announced(store, lease, "", status, error, |_| Vec::new()).await?;
+    Ok(done.is_some())
+}
+
+/// A finished task's totals, for the event that announces the end.
+#[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
+pub struct Finished {
+    /// What the task cost, in micro-USD.
+    pub cost_micros: i64,
+    /// Prompt tokens over all its calls.
+    pub prompt_tokens: i64,
+    /// Completion tokens over all its calls.
+    pub completion_tokens: i64,
+}
+
+/// [`finish`], storing the events `announce` makes from the task's totals in the same
+/// transaction (through the group-commit writer). `None` when the claim no longer held.
+pub async fn finish_announced(
+    store: &Store,
+    lease: &Lease,
+    workspace_id: &str,
+    status: &str,
+    error: Option<&str>,
+    announce: impl Fn(Finished) -> Vec<Outgoing> + Send + Sync + 'static,
+) -> Result<(Option<Finished>, Vec<Arc<Event>>)> {
     let now = store.backend().now_ms_sql();
     let sql = format!(
         "UPDATE tasks SET status = $3, error = $4, finished_at = {now}, lease_until = NULL \
-         WHERE id = $1 AND lease_epoch = $2 AND status = 'running'"
+         WHERE id = $1 AND lease_epoch = $2 AND status = 'running' \
+         RETURNING cost_micros, prompt_tokens, completion_tokens"
     );
     let (lease, status, error) = (lease.clone(), status.to_owned(), error.map(str::to_owned));
-    let workspace = String::new();
-    let (finished, _) = store
-        .write(&workspace, move |conn| {
+    let announce = Arc::new(announce);
+    store
+        .write(workspace_id, move |conn| {
             let (sql, lease, status, error) =
                 (sql.clone(), lease.clone(), status.clone(), error.clone());
+            let announce = announce.clone();
             Box::pin(async move {
                 // The statement is its own fence: it matches only while the claim holds.
-                let changed = sqlx::query(sqlx::AssertSqlSafe(sql))
+                let finished: Option<Finished> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(&lease.task_id)
                     .bind(lease.epoch)
                     .bind(&status)
                     .bind(&error)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected();
-                if changed > 0 && status == "failed" {
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                let Some(finished) = finished else {
+                    return Ok((None, Vec::new()));
+                };
+                if status == "failed" {
                     // A step left active by a stopped worker is not running any more.
                     sqlx::query(
                         "UPDATE agent_runs SET status = 'failed', error = COALESCE(error, $2), \
@@ -178,9 +211,8 @@ pub async fn finish(
                     .execute(&mut *conn)
                     .await?;
                 }
-                Ok((changed > 0, Vec::new()))
+                Ok((Some(finished), announce(finished)))
             })
         })
-        .await?;
-    Ok(finished)
+        .await
 }

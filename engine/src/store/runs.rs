@@ -44,16 +44,40 @@ pub async fn start_step(
     step: &StepStart<'_>,
     announce: impl FnOnce(&str) -> Vec<Outgoing>,
 ) -> Result<(String, Vec<Arc<Event>>)> {
-    // Only the claim's holder writes its task's runs (every write is fenced), so what this read
-    // finds cannot change before the fenced write below.
-    let existing: Option<(String,)> =
+    let mut conn = store.pool().acquire().await?;
+    let existing = existing_run(&mut conn, step.task_id, step.index).await?;
+    drop(conn);
+    start_step_known(store, lease, step, existing, announce).await
+}
+
+/// The run already stored for a task's step (a step restarted after a crash keeps its run).
+///
+/// Only the claim's holder writes its task's runs (every write is fenced), so what this finds
+/// cannot change before that holder's next fenced write.
+pub async fn existing_run(
+    conn: &mut sqlx::AnyConnection,
+    task_id: &str,
+    index: i64,
+) -> Result<Option<String>> {
+    let row: Option<(String,)> =
         sqlx::query_as("SELECT id FROM agent_runs WHERE task_id = $1 AND step_index = $2")
-            .bind(step.task_id)
-            .bind(step.index)
-            .fetch_optional(store.pool())
+            .bind(task_id)
+            .bind(index)
+            .fetch_optional(&mut *conn)
             .await?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// [`start_step`] when the caller already looked up the step's run ([`existing_run`]).
+pub async fn start_step_known(
+    store: &Store,
+    lease: &Lease,
+    step: &StepStart<'_>,
+    existing: Option<String>,
+    announce: impl FnOnce(&str) -> Vec<Outgoing>,
+) -> Result<(String, Vec<Arc<Event>>)> {
     let restart = existing.is_some();
-    let id = existing.map_or_else(new_id, |(id,)| id);
+    let id = existing.unwrap_or_else(new_id);
     let events = announce(&id);
     let now = now_ms();
     let lease = lease.clone();
