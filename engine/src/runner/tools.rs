@@ -82,9 +82,14 @@ pub struct Workdir {
 impl Workdir {
     /// Creates (if needed) and opens the directory.
     pub async fn open(root: PathBuf) -> std::io::Result<Self> {
-        tokio::fs::create_dir_all(&root).await?;
-        let root = tokio::fs::canonicalize(&root).await?;
-        Ok(Self { root })
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&root)?;
+            Ok(Self {
+                root: std::fs::canonicalize(&root)?,
+            })
+        })
+        .await
+        .map_err(std::io::Error::other)?
     }
 
     /// The absolute root.
@@ -132,20 +137,30 @@ impl Workdir {
     }
 
     /// Runs one tool call.
+    ///
+    /// On a blocking thread, in one hop: the path checks and file operations are blocking
+    /// system calls, and one `tokio::fs` call per operation cost a thread hand-over each.
     pub async fn call(&self, name: &str, args: &Value) -> ToolOutcome {
+        let (dir, name, args) = (self.clone(), name.to_owned(), args.clone());
+        tokio::task::spawn_blocking(move || dir.call_blocking(&name, &args))
+            .await
+            .unwrap_or_else(|e| ToolOutcome::error(format!("the tool call stopped: {e}")))
+    }
+
+    fn call_blocking(&self, name: &str, args: &Value) -> ToolOutcome {
         let path = args["path"].as_str().unwrap_or(".");
         match name {
-            "list_files" => self.list(path).await,
-            "read_file" => self.read(path).await,
+            "list_files" => self.list(path),
+            "read_file" => self.read(path),
             "write_file" => match args["content"].as_str() {
-                Some(content) => self.write(path, content).await,
+                Some(content) => self.write(path, content),
                 None => ToolOutcome::error("write_file needs a string \"content\""),
             },
             other => ToolOutcome::error(format!("unknown tool {other:?}")),
         }
     }
 
-    async fn list(&self, path: &str) -> ToolOutcome {
+    fn list(&self, path: &str) -> ToolOutcome {
         let (dir, _) = match self.resolve(path) {
             Ok(p) => p,
             Err(e) => return ToolOutcome::error(e),
@@ -153,11 +168,11 @@ impl Workdir {
         let mut out = Vec::new();
         let mut stack = vec![dir];
         while let Some(dir) = stack.pop() {
-            let Ok(mut entries) = tokio::fs::read_dir(&dir).await else {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;
             };
-            while let Ok(Some(entry)) = entries.next_entry().await {
-                let Ok(kind) = entry.file_type().await else {
+            for entry in entries.map_while(std::result::Result::ok) {
+                let Ok(kind) = entry.file_type() else {
                     continue;
                 };
                 let rel = entry
@@ -187,12 +202,12 @@ impl Workdir {
         }
     }
 
-    async fn read(&self, path: &str) -> ToolOutcome {
+    fn read(&self, path: &str) -> ToolOutcome {
         let (full, rel) = match self.resolve(path) {
             Ok(p) => p,
             Err(e) => return ToolOutcome::error(e),
         };
-        match tokio::fs::read(&full).await {
+        match std::fs::read(&full) {
             Ok(bytes) if bytes.len() > MAX_FILE_BYTES => {
                 ToolOutcome::error(format!("{rel} is larger than {MAX_FILE_BYTES} bytes"))
             }
@@ -213,7 +228,7 @@ impl Workdir {
         }
     }
 
-    async fn write(&self, path: &str, content: &str) -> ToolOutcome {
+    fn write(&self, path: &str, content: &str) -> ToolOutcome {
         if content.len() > MAX_FILE_BYTES {
             return ToolOutcome::error(format!("content is larger than {MAX_FILE_BYTES} bytes"));
         }
@@ -224,13 +239,13 @@ impl Workdir {
         if rel == "." {
             return ToolOutcome::error("write_file needs a file path");
         }
-        let before = tokio::fs::read_to_string(&full).await.ok();
+        let before = std::fs::read_to_string(&full).ok();
         if let Some(parent) = full.parent()
-            && let Err(e) = tokio::fs::create_dir_all(parent).await
+            && let Err(e) = std::fs::create_dir_all(parent)
         {
             return ToolOutcome::error(format!("cannot create the directory: {e}"));
         }
-        if let Err(e) = tokio::fs::write(&full, content).await {
+        if let Err(e) = std::fs::write(&full, content) {
             return ToolOutcome::error(format!("cannot write {rel}: {e}"));
         }
         let kind = if before.is_some() {

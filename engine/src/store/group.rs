@@ -159,6 +159,15 @@ fn answered<T>(answer: std::result::Result<Result<T>, oneshot::error::RecvError>
 async fn run(writer: AnyPool, mut rx: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        // One yield lets writers that are ready to send join this batch, at no cost to a lone
+        // writer, which is never waited for.
+        tokio::task::yield_now().await;
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
         let mut calls: Vec<CallRecord> = Vec::new();
         let mut call_replies = Vec::new();
         let mut works: Vec<Work> = Vec::new();
