@@ -99,11 +99,17 @@ pub async fn revoke(conn: &mut sqlx::AnyConnection, who: &Principal, id: &str) -
     Ok(())
 }
 
-/// Who an API key belongs to, if it is valid; records its use.
+/// How stale an API key's last-used time may get: authenticating writes at most this often.
+pub const LAST_USED_EVERY_MS: i64 = 60_000;
+
+/// Who an API key belongs to, if it is valid; records its use at most once a minute.
+///
+/// Authenticating is a read: a write per request would queue every API call behind the single
+/// SQLite writer (the key's last-used time is shown to the minute anyway).
 pub async fn resolve(store: &Store, key: &str) -> Result<Option<Principal>> {
     let hash = digest(key);
-    let row: Option<(String, String, String, String)> = sqlx::query_as(
-        "SELECT u.id, u.email, k.workspace_id, m.role FROM api_keys k \
+    let row: Option<(String, String, String, String, Option<i64>)> = sqlx::query_as(
+        "SELECT u.id, u.email, k.workspace_id, m.role, k.last_used_at FROM api_keys k \
          JOIN users u ON u.id = k.user_id \
          JOIN memberships m ON m.user_id = k.user_id AND m.workspace_id = k.workspace_id \
          WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.is_active = 1",
@@ -111,14 +117,22 @@ pub async fn resolve(store: &Store, key: &str) -> Result<Option<Principal>> {
     .bind(&hash)
     .fetch_optional(store.pool())
     .await?;
-    let Some((user_id, email, workspace_id, role)) = row else {
+    let Some((user_id, email, workspace_id, role, last_used)) = row else {
         return Ok(None);
     };
-    sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2")
-        .bind(now_ms())
+    let now = now_ms();
+    if last_used.is_none_or(|at| now - at >= LAST_USED_EVERY_MS) {
+        // Conditional, so that requests racing past the minute write the time once.
+        sqlx::query(
+            "UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2 \
+             AND (last_used_at IS NULL OR last_used_at <= $1 - $3)",
+        )
+        .bind(now)
         .bind(&hash)
+        .bind(LAST_USED_EVERY_MS)
         .execute(store.writer())
         .await?;
+    }
     Ok(Some(Principal {
         user_id,
         email,

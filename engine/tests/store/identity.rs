@@ -165,7 +165,23 @@ store_test!(api_keys_authenticate_until_revoked, |store| {
         "admins see all"
     );
     let listed = api_keys::list(&store, &dev).await.unwrap();
-    assert!(listed[0].last_used_at.is_some());
+    let first_use = listed[0].last_used_at.expect("the first use is recorded");
+    // Authenticating again within the minute writes nothing: the time stays.
+    api_keys::resolve(&store, &key).await.unwrap().unwrap();
+    let again = api_keys::list(&store, &dev).await.unwrap()[0].last_used_at;
+    assert_eq!(again, Some(first_use));
+    // A minute later the next use is recorded.
+    sqlx::query("UPDATE api_keys SET last_used_at = last_used_at - $1 WHERE id = $2")
+        .bind(api_keys::LAST_USED_EVERY_MS)
+        .bind(&info.id)
+        .execute(store.writer())
+        .await
+        .unwrap();
+    api_keys::resolve(&store, &key).await.unwrap().unwrap();
+    let later = api_keys::list(&store, &dev).await.unwrap()[0]
+        .last_used_at
+        .unwrap();
+    assert!(later >= first_use, "a use after a minute is recorded again");
 
     let revoke = || actions::access::revoke_api_key(&store, Caller::new(&dev, &client), &info.id);
     revoke().await.unwrap();
