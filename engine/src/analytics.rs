@@ -11,7 +11,7 @@ use crate::{Result, Store};
 pub const DAY_MS: i64 = 24 * HOUR_MS;
 
 /// Calls and cost of one UTC day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DayPoint {
     /// UTC midnight of the day, Unix milliseconds.
     pub day_ms: i64,
@@ -22,7 +22,7 @@ pub struct DayPoint {
 }
 
 /// The numbers on the Dashboard.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DashboardStats {
     /// Agents in the registry.
     pub agents: i64,
@@ -53,7 +53,7 @@ pub struct DashboardStats {
 }
 
 /// An agent run that is working now (the fleet view's live cards).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ActiveRun {
     /// The task.
     pub task_id: String,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::Error;
 
 /// An agent's role in a workflow: one of the five built-in roles or a custom one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
 pub enum Role {
     /// Clarifies requirements; skipped for simple tasks.
@@ -93,7 +93,7 @@ impl From<Role> for String {
 }
 
 /// A member's role inside a workspace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MemberRole {
     /// Everything, including users, providers, keys and settings.
@@ -139,7 +139,7 @@ impl MemberRole {
 }
 
 /// The kinds of LLM provider Fleetdeck speaks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderKind {
     /// OpenAI chat completions.
@@ -201,7 +201,19 @@ pub fn check_text(field: &'static str, value: &str, max_chars: usize) -> Result<
 ///
 /// Integers keep sums exact on both databases; formatting adapts to the magnitude so that small
 /// per-call costs stay readable (`$0.0012`) next to large totals (`$12.34`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct Money(pub i64);
 

@@ -36,7 +36,7 @@ pub fn task_topic(task_id: &str) -> String {
 pub use wire::events::EventKind;
 
 /// One event as clients receive it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     /// Workspace it belongs to (not sent to clients).
     #[serde(skip)]

@@ -12,7 +12,7 @@ use crate::store::tasks::{self, Task};
 use crate::{Result, Store};
 
 /// Exactly what an agent would receive for a task.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PromptPreview {
     /// `simple` or `complex`, as estimated from the task.
     pub complexity: String,

@@ -96,7 +96,7 @@ impl RunnerConfig {
 }
 
 /// A task submission.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct SubmitTask {
     /// What to do.
     pub description: String,
@@ -116,7 +116,7 @@ fn default_workflow() -> String {
 }
 
 /// One step of an estimate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct EstimatedStep {
     /// Role.
     pub role: String,
@@ -139,7 +139,7 @@ pub struct EstimatedStep {
 }
 
 /// What a task would do and cost.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Estimate {
     /// `simple` or `complex`.
     pub complexity: String,
@@ -509,7 +509,7 @@ fn excerpt(text: &str, max: usize) -> String {
 }
 
 /// The result of "test connection".
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ProviderCheck {
     /// Whether the provider answered with a complete reply.
     pub ok: bool,

@@ -36,7 +36,7 @@ pub struct NewAgent {
 }
 
 /// One entry of an agent's fallback chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FallbackTarget {
     /// A provider of the workspace; None for the built-in simulator.
@@ -102,7 +102,7 @@ impl NewAgent {
 }
 
 /// An agent as lists and cards show it.
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow, utoipa::ToSchema)]
 pub struct AgentSummary {
     /// UUIDv7.
     pub id: String,
@@ -223,7 +223,7 @@ pub async fn prompt_version_count<'e>(
 }
 
 /// Everything stored about an agent.
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Agent {
     /// UUIDv7.
     pub id: String,
@@ -254,6 +254,7 @@ pub struct Agent {
     pub tags: String,
     /// JSON list of [`FallbackTarget`] (sent as the list itself).
     #[serde(serialize_with = "raw_json")]
+    #[schema(value_type = Vec<FallbackTarget>)]
     pub fallbacks: String,
     /// 1 when its provider was deleted: it cannot run until a provider is chosen again.
     #[serde(skip)]
@@ -427,7 +428,7 @@ pub async fn check_providers(
 
 /// Fields of an agent as a caller sends them; absent fields keep their current value (PATCH) or
 /// take defaults (create).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentInput {
     /// Name.

@@ -9,7 +9,7 @@ use crate::domain::MemberRole;
 use crate::{Error, Result, Store, new_id, now_ms};
 
 /// An API key as lists show it (never the key itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, utoipa::ToSchema)]
 pub struct ApiKeyInfo {
     /// Id.
     pub id: String,

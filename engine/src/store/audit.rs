@@ -36,7 +36,7 @@ pub struct NewEntry {
 }
 
 /// A stored entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Entry {
     /// Position in the workspace's chain, from 1.
     pub seq: i64,
@@ -191,7 +191,7 @@ pub async fn list(store: &Store, workspace_id: &str, filter: &Filter) -> Result<
 }
 
 /// The result of checking a chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Verification {
     /// Entries checked.
     pub entries: i64,

@@ -10,7 +10,7 @@ use crate::auth::Principal;
 use crate::{Error, Result, Store, new_id, now_ms};
 
 /// One ledger row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, utoipa::ToSchema)]
 pub struct LedgerEntry {
     /// Id.
     pub id: String,

@@ -9,7 +9,7 @@ use crate::{Result, Store, new_id};
 pub const HOUR_MS: i64 = 3_600_000;
 
 /// One attempt at one provider call, as the runner reports it.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct NewLlmCall {
     /// Owning workspace.
     pub workspace_id: String,

@@ -52,7 +52,7 @@ pub struct Store {
 }
 
 /// Whether the database schema matches the migrations compiled into this binary.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct MigrationStatus {
     /// Migrations this binary knows.
     pub expected: usize,
@@ -70,7 +70,7 @@ impl MigrationStatus {
 }
 
 /// A snapshot of the connection pool, for `/metrics`.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct PoolStats {
     /// Open connections.
     pub size: u32,

@@ -6,7 +6,7 @@ use sqlx::{Any, Executor, FromRow};
 use crate::{Result, now_ms};
 
 /// One row of the price table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, FromRow, utoipa::ToSchema)]
 pub struct Price {
     /// Provider kind, e.g. `openai`.
     pub provider_kind: String,

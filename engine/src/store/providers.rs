@@ -8,7 +8,7 @@ use crate::domain::ProviderKind;
 use crate::{Result, new_id, now_ms};
 
 /// A configured provider, as safe to show: the key appears only as its last four characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Provider {
     /// UUIDv7.
     pub id: String,

@@ -10,7 +10,7 @@ use crate::domain::Role;
 use crate::{Error, Result, Store, new_id, now_ms};
 
 /// One planned step of a task.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlannedStep {
     /// Role of the step.
     pub role: String,
@@ -25,7 +25,7 @@ pub struct PlannedStep {
 }
 
 /// A task row.
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Task {
     /// UUIDv7.
     pub id: String,
@@ -90,7 +90,7 @@ impl Task {
 }
 
 /// One step as the API and the UI show it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct StepView {
     /// 0-based position.
     pub index: i64,
@@ -139,7 +139,7 @@ pub struct StepView {
 }
 
 /// A task with its steps.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TaskDetail {
     /// The task.
     #[serde(flatten)]
@@ -306,7 +306,8 @@ pub async fn detail(store: &Store, workspace_id: &str, id: &str) -> Result<TaskD
 }
 
 /// Filters for [`list`].
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TaskFilter {
     /// Only this status.
     pub status: Option<String>,
@@ -321,7 +322,7 @@ pub struct TaskFilter {
 }
 
 /// A page of tasks.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TaskPage {
     /// Newest first.
     pub items: Vec<Task>,
@@ -473,7 +474,7 @@ pub async fn completed_steps(store: &Store, task_id: &str) -> Result<Vec<(i64, S
 }
 
 /// A recorded tool call.
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow, utoipa::ToSchema)]
 pub struct ToolCallRow {
     /// UUIDv7.
     pub id: String,
@@ -494,7 +495,7 @@ pub struct ToolCallRow {
 }
 
 /// One recorded file change.
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow, utoipa::ToSchema)]
 pub struct FileChange {
     /// UUIDv7.
     pub id: String,
@@ -513,7 +514,7 @@ pub struct FileChange {
 }
 
 /// One step's conversation, as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, FromRow, utoipa::ToSchema)]
 pub struct RunConversation {
     /// Agent run id.
     pub id: String,
@@ -538,7 +539,7 @@ pub struct RunConversation {
 }
 
 /// Conversations, tool calls and file changes of a task.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TaskRecords {
     /// Per step.
     pub runs: Vec<RunConversation>,

@@ -11,7 +11,7 @@ use crate::{Error, Result, new_id, now_ms};
 pub const DEFAULT_CREDITS: i64 = 100;
 
 /// A member of a workspace, as lists show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Member {
     /// User id.
     pub id: String,

@@ -6,7 +6,7 @@ use sqlx::{Any, Executor, FromRow};
 use crate::{Result, new_id, now_ms};
 
 /// A tenant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Workspace {
     /// UUIDv7.
     pub id: String,

@@ -1,27 +1,32 @@
 //! `/api/v1/agents`: the agent registry (developers edit, everyone reads).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use engine::actions::{self, Caller};
 use engine::runner::PromptPreview;
 use engine::store::agents::{self, Agent, AgentInput, AgentSummary};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::{Auth, Client, Developer};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
+use super::openapi::{ActionErrors, CreateErrors, ReadErrors, ReadOneErrors, UpdateErrors};
 
 /// The routes under `/api/v1/agents`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(list).post(create))
-        .route("/{id}", get(show).patch(update).delete(remove))
-        .route("/{id}/prompt-preview", get(preview))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(preview))
 }
 
+/// Every agent of the workspace, with its live status.
+#[utoipa::path(get, path = "/", tag = "agents",
+    responses((status = 200, description = "The agents", body = Vec<AgentSummary>), ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -31,6 +36,10 @@ async fn list(
     ))
 }
 
+/// One agent, everything stored about it.
+#[utoipa::path(get, path = "/{id}", tag = "agents",
+    params(("id" = String, Path, description = "The agent's id")),
+    responses((status = 200, description = "The agent", body = Agent), ReadOneErrors))]
 async fn show(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -41,6 +50,9 @@ async fn show(
     ))
 }
 
+/// Creates an agent (developers and admins). Absent fields take the role's defaults.
+#[utoipa::path(post, path = "/", tag = "agents", request_body = AgentInput,
+    responses((status = 201, description = "Created", body = Agent), CreateErrors))]
 async fn create(
     State(state): State<AppState>,
     Developer(who): Developer,
@@ -51,6 +63,11 @@ async fn create(
     Ok((StatusCode::CREATED, Json(agent)))
 }
 
+/// Changes an agent's fields (absent ones keep their value); a prompt change makes a new
+/// prompt version.
+#[utoipa::path(patch, path = "/{id}", tag = "agents", request_body = AgentInput,
+    params(("id" = String, Path, description = "The agent's id")),
+    responses((status = 200, description = "The changed agent", body = Agent), UpdateErrors))]
 async fn update(
     State(state): State<AppState>,
     Developer(who): Developer,
@@ -64,6 +81,10 @@ async fn update(
     ))
 }
 
+/// Deletes an agent.
+#[utoipa::path(delete, path = "/{id}", tag = "agents",
+    params(("id" = String, Path, description = "The agent's id")),
+    responses((status = 204, description = "Deleted"), ActionErrors))]
 async fn remove(
     State(state): State<AppState>,
     Developer(who): Developer,
@@ -74,12 +95,18 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PreviewQuery {
+    /// A task description to preview the prompt with.
     #[serde(default)]
     task: String,
 }
 
+/// The exact system prompt and first message the agent would run with for a task.
+#[utoipa::path(get, path = "/{id}/prompt-preview", tag = "agents",
+    params(("id" = String, Path, description = "The agent's id"), PreviewQuery),
+    responses((status = 200, description = "The prompt", body = PromptPreview), ReadOneErrors))]
 async fn preview(
     State(state): State<AppState>,
     Auth(who): Auth,

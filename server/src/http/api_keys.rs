@@ -1,31 +1,46 @@
 //! `/api/v1/api-keys`: keys for programs; the key itself is shown once, at creation.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use engine::store::api_keys::{self, ApiKeyInfo};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::{Auth, Client, Developer};
 use super::error::ApiError;
 use super::extract::ApiJson;
+use super::openapi::{ActionErrors, CreateErrors, ReadErrors};
 
 /// The routes under `/api/v1/api-keys`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(list).post(create))
-        .route("/{id}", delete(revoke))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(revoke))
 }
 
-#[derive(Deserialize)]
+/// A new key's name.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Body {
+    /// What the key is for, e.g. `ci bot`.
     name: String,
 }
 
+/// A new key: the key itself, shown this once, and how lists show it.
+#[derive(Serialize, utoipa::ToSchema)]
+struct CreatedKey {
+    /// The key (`fdk_…`): store it now, it cannot be shown again.
+    key: String,
+    /// The key as lists show it.
+    api_key: ApiKeyInfo,
+}
+
+/// API keys: a developer's own, or every key for admins (never the keys themselves).
+#[utoipa::path(get, path = "/", tag = "access",
+    responses((status = 200, description = "The keys", body = Vec<ApiKeyInfo>), ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -33,24 +48,29 @@ async fn list(
     Ok(Json(api_keys::list(&state.store, &who).await?))
 }
 
+/// Makes an API key for the caller (developers and admins).
+#[utoipa::path(post, path = "/", tag = "access", request_body = Body,
+    responses((status = 201, description = "Created; the key is in the body this once",
+        body = CreatedKey), CreateErrors))]
 async fn create(
     State(state): State<AppState>,
     Developer(who): Developer,
     Client(client): Client,
     ApiJson(body): ApiJson<Body>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
     let (key, info) = engine::actions::access::create_api_key(
         &state.store,
         engine::actions::Caller::new(&who, &client),
         &body.name,
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "key": key, "api_key": info })),
-    ))
+    Ok((StatusCode::CREATED, Json(CreatedKey { key, api_key: info })))
 }
 
+/// Revokes a key (its owner, or an admin); it stops working at once.
+#[utoipa::path(delete, path = "/{id}", tag = "access",
+    params(("id" = String, Path, description = "The key's id")),
+    responses((status = 204, description = "Revoked"), ActionErrors))]
 async fn revoke(
     State(state): State<AppState>,
     Auth(who): Auth,

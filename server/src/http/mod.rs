@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod middleware;
+pub mod openapi;
 pub mod ops;
 pub mod prices;
 pub mod providers;
@@ -21,7 +22,6 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::routing::get;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use leptos_config::LeptosOptions;
@@ -85,26 +85,17 @@ pub fn router(state: AppState) -> Router {
     let fallback_context = context;
     let options = state.leptos_options.clone();
 
-    let api = Router::new()
-        .nest("/providers", providers::router())
-        .nest("/settings", settings::router())
-        .nest("/prices", prices::router())
-        .nest("/api-keys", api_keys::router())
-        .nest("/users", users::router())
-        .nest("/credits", users::credits_router())
-        .nest("/audit", audit::router())
-        .nest("/tasks", tasks::router())
-        .nest("/agents", agents::router())
-        .fallback(|uri: axum::http::Uri| async move { ApiError::route_not_found(uri.path()) });
+    let (api, ops, auth, doc) = documented_routers();
+    let api =
+        api.fallback(|uri: axum::http::Uri| async move { ApiError::route_not_found(uri.path()) });
     let api = with_cors(api, &state.cors_origins);
+    openapi::publish(doc);
 
     let mut router = Router::new()
-        .route("/health", get(ops::health))
-        .route("/ready", get(ops::ready))
-        .route("/metrics", get(ops::metrics))
-        .route("/ws", get(ws::handler))
+        .merge(ops)
+        .merge(openapi::docs_page())
         .nest("/api/v1", api)
-        .nest("/api/auth", session::router())
+        .nest("/api/auth", auth)
         .leptos_routes_with_context(
             &state,
             routes,
@@ -160,6 +151,38 @@ pub fn router(state: AppState) -> Router {
         router = router.layer(header);
     }
     router.with_state(state)
+}
+
+/// The documented routes, and the document made from them: `/api/v1/*`, `/api/auth/*` and
+/// the operational routes (`/health`, `/ready`, `/metrics`, `/ws`). Every route there is
+/// registered with its `#[utoipa::path]`, so the document cannot leave one out.
+pub fn documented_routers() -> (
+    Router<AppState>,
+    Router<AppState>,
+    Router<AppState>,
+    utoipa::openapi::OpenApi,
+) {
+    use utoipa::OpenApi;
+    use utoipa_axum::router::OpenApiRouter;
+    let (api, api_doc) = OpenApiRouter::<AppState>::new()
+        .nest("/providers", providers::router())
+        .nest("/settings", settings::router())
+        .nest("/prices", prices::router())
+        .nest("/api-keys", api_keys::router())
+        .nest("/users", users::router())
+        .nest("/credits", users::credits_router())
+        .nest("/audit", audit::router())
+        .nest("/tasks", tasks::router())
+        .nest("/agents", agents::router())
+        .routes(utoipa_axum::routes!(openapi::document))
+        .split_for_parts();
+    let (auth, auth_doc) = session::router().split_for_parts();
+    let (ops, ops_doc) = ops::router().split_for_parts();
+    let mut doc = openapi::ApiDoc::openapi()
+        .nest("/api/v1", api_doc)
+        .nest("/api/auth", auth_doc);
+    doc.merge(ops_doc);
+    (api, ops, auth, doc)
 }
 
 /// Adds CORS for the configured origins; with none configured, browsers keep the same-origin

@@ -4,21 +4,71 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::ApiError;
 
-/// `GET /health`: the process is up and serving HTTP.
-pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-        "uptime_secs": state.started_at.elapsed().as_secs(),
-    }))
+/// `/health`, `/ready`, `/metrics` and the event socket `/ws`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(ready))
+        .routes(routes!(metrics))
+        .routes(routes!(super::ws::handler))
 }
 
-/// `GET /ready`: the database answers and its schema is current; 503 otherwise.
+/// The process is up.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: String,
+    /// The server's version.
+    pub version: String,
+    /// Seconds since it started serving.
+    pub uptime_secs: u64,
+}
+
+/// The process can serve: the database answers and its schema is current.
+#[derive(Serialize, ToSchema)]
+pub struct Ready {
+    /// Always `ready`.
+    pub status: String,
+    /// The database.
+    pub database: ReadyDatabase,
+}
+
+/// The database as `/ready` saw it.
+#[derive(Serialize, ToSchema)]
+pub struct ReadyDatabase {
+    /// `sqlite` or `postgres`.
+    pub backend: engine::store::Backend,
+    /// One round trip, in milliseconds.
+    pub latency_ms: f64,
+    /// Applied and expected migrations.
+    pub migrations: engine::store::MigrationStatus,
+}
+
+/// Liveness: the process is up and serving HTTP.
+#[utoipa::path(get, path = "/health", tag = "ops", security(()),
+    responses((status = 200, description = "Up", body = Health)))]
+pub async fn health(State(state): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        uptime_secs: state.started_at.elapsed().as_secs(),
+    })
+}
+
+/// Readiness: the database answers and its schema is current; 503 otherwise.
+#[utoipa::path(get, path = "/ready", tag = "ops", security(()),
+    responses((status = 200, description = "Ready", body = Ready),
+        (status = 503, description = "Not ready: the database is unreachable or its migrations \
+            are not current", body = super::openapi::ErrorBody)))]
 pub async fn ready(State(state): State<AppState>) -> Response {
     let latency = match state.store.ping().await {
         Ok(latency) => latency,
@@ -28,14 +78,14 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         }
     };
     match state.store.migration_status().await {
-        Ok(status) if status.is_current() => Json(json!({
-            "status": "ready",
-            "database": {
-                "backend": state.store.backend(),
-                "latency_ms": latency.as_secs_f64() * 1000.0,
-                "migrations": status,
+        Ok(status) if status.is_current() => Json(Ready {
+            status: "ready".into(),
+            database: ReadyDatabase {
+                backend: state.store.backend(),
+                latency_ms: latency.as_secs_f64() * 1000.0,
+                migrations: status,
             },
-        }))
+        })
         .into_response(),
         Ok(status) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -55,7 +105,9 @@ fn not_ready(message: &str) -> Response {
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "NOT_READY", message).into_response()
 }
 
-/// `GET /metrics`: Prometheus text exposition.
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(get, path = "/metrics", tag = "ops", security(()),
+    responses((status = 200, description = "Metrics", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let pool = state.store.pool_stats();
     let backend = state.store.backend().as_str();

@@ -1,32 +1,41 @@
 //! `/api/v1/providers`: provider credentials (admins manage, everyone reads the masked view).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use engine::actions::{self, Caller};
 use engine::store::providers::{self, Provider, ProviderInput};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::{Admin, Auth, Client};
 use super::error::ApiError;
 use super::extract::ApiJson;
+use super::openapi::{ActionErrors, CreateErrors, ReadErrors, ReadOneErrors, UpdateErrors};
 
 /// The routes under `/api/v1/providers`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(list).post(create))
-        .route("/{id}", get(show).patch(update).delete(remove))
-        .route("/{id}/test", axum::routing::post(test))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(test))
 }
 
-#[derive(Deserialize)]
+const ID: &str = "The provider's id";
+
+/// A provider as callers send it; absent fields keep their value (PATCH).
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Body {
+    /// Unique name in the workspace.
     name: Option<String>,
+    /// `openai`, `anthropic`, `openai_compatible` or `simulator`.
     kind: Option<String>,
+    /// The API's base URL (required for `openai_compatible`).
     base_url: Option<String>,
+    /// The provider's API key: sealed at rest, never shown again (only its last four characters).
     api_key: Option<String>,
 }
 
@@ -41,6 +50,9 @@ impl From<Body> for ProviderInput {
     }
 }
 
+/// The workspace's providers (keys masked).
+#[utoipa::path(get, path = "/", tag = "providers",
+    responses((status = 200, description = "The providers", body = Vec<Provider>), ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -50,6 +62,9 @@ async fn list(
     ))
 }
 
+/// One provider (key masked).
+#[utoipa::path(get, path = "/{id}", tag = "providers", params(("id" = String, Path, description = ID)),
+    responses((status = 200, description = "The provider", body = Provider), ReadOneErrors))]
 async fn show(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -60,6 +75,9 @@ async fn show(
     ))
 }
 
+/// Adds a provider (admins).
+#[utoipa::path(post, path = "/", tag = "providers", request_body = Body,
+    responses((status = 201, description = "Created", body = Provider), CreateErrors))]
 async fn create(
     State(state): State<AppState>,
     Admin(who): Admin,
@@ -72,6 +90,10 @@ async fn create(
     Ok((StatusCode::CREATED, Json(provider)))
 }
 
+/// Changes a provider (admins); a new key replaces the sealed one.
+#[utoipa::path(patch, path = "/{id}", tag = "providers", request_body = Body,
+    params(("id" = String, Path, description = ID)),
+    responses((status = 200, description = "The changed provider", body = Provider), UpdateErrors))]
 async fn update(
     State(state): State<AppState>,
     Admin(who): Admin,
@@ -86,6 +108,9 @@ async fn update(
     Ok(Json(provider))
 }
 
+/// Deletes a provider (admins); agents that used it are marked and fail clearly.
+#[utoipa::path(delete, path = "/{id}", tag = "providers", params(("id" = String, Path, description = ID)),
+    responses((status = 204, description = "Deleted"), ActionErrors))]
 async fn remove(
     State(state): State<AppState>,
     Admin(who): Admin,
@@ -96,13 +121,20 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, Default)]
+/// What to test a provider with; the body is optional.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TestBody {
+    /// The model to call (default: the kind's small model).
     model: Option<String>,
 }
 
 /// "Test connection": one tiny call, reported as `{ok, model, latency_ms, message, error_class}`.
+#[utoipa::path(post, path = "/{id}/test", tag = "providers",
+    params(("id" = String, Path, description = ID)),
+    request_body(content = Option<TestBody>, description = "Optional"),
+    responses((status = 200, description = "What the call did (a failed call is `ok: false`)",
+        body = engine::runner::ProviderCheck), ActionErrors))]
 async fn test(
     State(state): State<AppState>,
     Admin(who): Admin,

@@ -1,52 +1,96 @@
 //! `/api/auth/*`: sign in with a password or a magic link, read the session, sign out.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use engine::auth::Principal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::{Auth, Client, clear_cookie_header, session_cookie, session_cookie_header};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
+use super::openapi::{MagicLinkErrors, ReadErrors, SignInErrors};
 
 /// The routes under `/api/auth`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/login", post(login))
-        .route("/logout", post(logout))
-        .route("/magic-link", post(magic_link))
-        .route("/magic-link/redeem", get(redeem))
-        .route("/session", get(session))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(magic_link))
+        .routes(routes!(redeem))
+        .routes(routes!(session))
 }
 
-#[derive(Deserialize)]
+/// A password sign-in.
+#[derive(Deserialize, ToSchema)]
 struct LoginBody {
+    /// The member's e-mail address.
     email: String,
+    /// Their password.
     password: String,
 }
 
+/// Who is signed in, where, and their credits.
+#[derive(Serialize, ToSchema)]
+pub struct SessionInfo {
+    /// The member.
+    pub user: SessionUser,
+    /// The workspace they act in.
+    pub workspace: SessionWorkspace,
+    /// Their role there.
+    pub role: engine::domain::MemberRole,
+    /// Their credit balance.
+    pub credits: i64,
+}
+
+/// The signed-in member.
+#[derive(Serialize, ToSchema)]
+pub struct SessionUser {
+    /// User id.
+    pub id: String,
+    /// E-mail address.
+    pub email: String,
+}
+
+/// The workspace of a session.
+#[derive(Serialize, ToSchema)]
+pub struct SessionWorkspace {
+    /// Workspace id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
 /// What `GET /api/auth/session` and a successful login answer.
-pub async fn session_body(
-    state: &AppState,
-    who: &Principal,
-) -> Result<serde_json::Value, ApiError> {
+pub async fn session_body(state: &AppState, who: &Principal) -> Result<SessionInfo, ApiError> {
     let credits = engine::store::credits::balance(&state.store, &who.user_id).await?;
     let ws = engine::store::workspaces::by_id(state.store.pool(), &who.workspace_id)
         .await?
         .ok_or_else(|| engine::Error::not_found("workspace", &who.workspace_id))?;
-    Ok(json!({
-        "user": { "id": who.user_id, "email": who.email },
-        "workspace": { "id": ws.id, "name": ws.name },
-        "role": who.role,
-        "credits": credits,
-    }))
+    Ok(SessionInfo {
+        user: SessionUser {
+            id: who.user_id.clone(),
+            email: who.email.clone(),
+        },
+        workspace: SessionWorkspace {
+            id: ws.id,
+            name: ws.name,
+        },
+        role: who.role,
+        credits,
+    })
 }
 
+/// Signs in with a password; sets the session cookie.
+#[utoipa::path(post, path = "/login", tag = "auth", request_body = LoginBody, security(()),
+    responses((status = 200, description = "Signed in (the `Set-Cookie` header holds the session)",
+        body = SessionInfo), SignInErrors))]
 async fn login(
     State(state): State<AppState>,
     Client(client): Client,
@@ -74,6 +118,9 @@ async fn login(
         .into_response())
 }
 
+/// Signs out: ends the session and clears its cookie.
+#[utoipa::path(post, path = "/logout", tag = "auth",
+    responses((status = 204, description = "Signed out"), ReadErrors))]
 async fn logout(
     State(state): State<AppState>,
     Client(client): Client,
@@ -99,13 +146,27 @@ async fn logout(
         .into_response())
 }
 
-#[derive(Deserialize)]
+/// Where to send a sign-in link.
+#[derive(Deserialize, ToSchema)]
 struct MagicLinkBody {
+    /// The member's e-mail address.
     email: String,
+}
+
+/// The answer to a sign-in link request, the same whether the address is known or not.
+#[derive(Serialize, ToSchema)]
+struct LinkSent {
+    /// Always `sent`.
+    status: String,
+    /// For people.
+    message: String,
 }
 
 /// Always 202, known e-mail or not, so that the endpoint cannot be used to find accounts; 503
 /// when no SMTP server is configured (no link is made: it would have nowhere safe to go).
+#[utoipa::path(post, path = "/magic-link", tag = "auth", request_body = MagicLinkBody, security(()),
+    responses((status = 202, description = "Sent if the address belongs to an account", body = LinkSent),
+        MagicLinkErrors))]
 async fn magic_link(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<MagicLinkBody>,
@@ -124,16 +185,24 @@ async fn magic_link(
     }
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "status": "sent", "message": "if the address belongs to an account, a sign-in link is on its way" })),
+        Json(LinkSent {
+            status: "sent".into(),
+            message: "if the address belongs to an account, a sign-in link is on its way".into(),
+        }),
     )
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RedeemQuery {
+    /// The token from the sign-in link.
     token: String,
 }
 
+/// Redeems a sign-in link: sets the session cookie and redirects to the app.
+#[utoipa::path(get, path = "/magic-link/redeem", tag = "auth", params(RedeemQuery), security(()),
+    responses((status = 303, description = "Signed in; redirected to `/`"), SignInErrors))]
 async fn redeem(
     State(state): State<AppState>,
     Client(client): Client,
@@ -160,9 +229,12 @@ async fn redeem(
         .into_response())
 }
 
+/// Who is signed in.
+#[utoipa::path(get, path = "/session", tag = "auth",
+    responses((status = 200, description = "The session", body = SessionInfo), ReadErrors))]
 async fn session(
     State(state): State<AppState>,
     Auth(who): Auth,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<SessionInfo>, ApiError> {
     Ok(Json(session_body(&state, &who).await?))
 }

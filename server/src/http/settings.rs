@@ -1,47 +1,69 @@
 //! `/api/v1/settings/{key}`: the workspace defaults (provider, model, temperature).
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use engine::store::settings;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::{Admin, Auth, Client};
 use super::error::ApiError;
 use super::extract::ApiJson;
+use super::openapi::{ReadOneErrors, UpdateErrors};
 
 /// The routes under `/api/v1/settings`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/{key}", get(read).put(write))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(read, write))
 }
 
-#[derive(Deserialize)]
+/// A setting's new value.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Body {
+    /// The value (a provider id, a model name, a temperature…).
     value: Value,
 }
 
+/// A setting and its value.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Setting {
+    /// `default_provider`, `default_model` or `default_temperature`.
+    key: String,
+    /// Its value.
+    value: Value,
+}
+
+const KEY: &str = "`default_provider`, `default_model` or `default_temperature`";
+
+/// One workspace default.
+#[utoipa::path(get, path = "/{key}", tag = "settings", params(("key" = String, Path, description = KEY)),
+    responses((status = 200, description = "The setting", body = Setting), ReadOneErrors))]
 async fn read(
     State(state): State<AppState>,
     Auth(who): Auth,
     Path(key): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Setting>, ApiError> {
     settings::check_key(&key)?;
     let value = settings::get(state.store.pool(), &who.workspace_id, &key)
         .await?
         .ok_or_else(|| engine::Error::not_found("setting", &key))?;
-    Ok(Json(json!({ "key": key, "value": value })))
+    Ok(Json(Setting { key, value }))
 }
 
+/// Sets a workspace default (admins).
+#[utoipa::path(put, path = "/{key}", tag = "settings", request_body = Body,
+    params(("key" = String, Path, description = KEY)),
+    responses((status = 200, description = "The setting as stored", body = Setting), UpdateErrors))]
 async fn write(
     State(state): State<AppState>,
     Admin(who): Admin,
     Client(client): Client,
     Path(key): Path<String>,
     ApiJson(body): ApiJson<Body>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Setting>, ApiError> {
     engine::actions::settings::set(
         &state.store,
         engine::actions::Caller::new(&who, &client),
@@ -49,5 +71,8 @@ async fn write(
         &body.value,
     )
     .await?;
-    Ok(Json(json!({ "key": key, "value": body.value })))
+    Ok(Json(Setting {
+        key,
+        value: body.value,
+    }))
 }

@@ -3,35 +3,42 @@
 
 use std::convert::Infallible;
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use engine::actions::Caller;
 use engine::events::{self, Delivery, Subscription};
 use engine::runner::{Estimate, SubmitTask};
 use engine::store::tasks::{self, Task, TaskDetail, TaskFilter, TaskPage, TaskRecords};
 use futures_util::Stream;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::{Auth, Client, Developer};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
+use super::openapi::{ActionErrors, ComputeErrors, PaidErrors, ReadErrors, ReadOneErrors};
 
 /// The routes under `/api/v1/tasks`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(list).post(submit))
-        .route("/estimate", post(estimate))
-        .route("/{id}", get(show).delete(remove))
-        .route("/{id}/cancel", post(cancel))
-        .route("/{id}/rerun", post(rerun))
-        .route("/{id}/records", get(records))
-        .route("/{id}/conversation.md", get(markdown))
-        .route("/{id}/stream", post(stream).get(stream))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, submit))
+        .routes(routes!(estimate))
+        .routes(routes!(show, remove))
+        .routes(routes!(cancel))
+        .routes(routes!(rerun))
+        .routes(routes!(records))
+        .routes(routes!(markdown))
+        .routes(routes!(stream, stream_post))
 }
 
+const ID: &str = "The task's id";
+
+/// Submits a task (developers and admins; one credit): planned, queued and run by a worker.
+#[utoipa::path(post, path = "/", tag = "tasks", request_body = SubmitTask,
+    responses((status = 201, description = "Queued", body = Task), PaidErrors))]
 async fn submit(
     State(state): State<AppState>,
     Developer(who): Developer,
@@ -45,6 +52,9 @@ async fn submit(
     Ok((StatusCode::CREATED, Json(task)))
 }
 
+/// What a task would cost and run as (its plan, models and a price range), without running it.
+#[utoipa::path(post, path = "/estimate", tag = "tasks", request_body = SubmitTask,
+    responses((status = 200, description = "The estimate", body = Estimate), ComputeErrors))]
 async fn estimate(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -53,6 +63,9 @@ async fn estimate(
     Ok(Json(state.runner.estimate(&who.workspace_id, &body).await?))
 }
 
+/// The workspace's tasks, newest first.
+#[utoipa::path(get, path = "/", tag = "tasks", params(TaskFilter),
+    responses((status = 200, description = "A page of tasks", body = TaskPage), ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -63,6 +76,9 @@ async fn list(
     ))
 }
 
+/// One task with its steps.
+#[utoipa::path(get, path = "/{id}", tag = "tasks", params(("id" = String, Path, description = ID)),
+    responses((status = 200, description = "The task", body = TaskDetail), ReadOneErrors))]
 async fn show(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -73,6 +89,10 @@ async fn show(
     ))
 }
 
+/// A task's conversations, tool calls and file changes.
+#[utoipa::path(get, path = "/{id}/records", tag = "tasks",
+    params(("id" = String, Path, description = ID)),
+    responses((status = 200, description = "The records", body = TaskRecords), ReadOneErrors))]
 async fn records(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -84,6 +104,10 @@ async fn records(
 }
 
 /// The conversations of a task as a Markdown download.
+#[utoipa::path(get, path = "/{id}/conversation.md", tag = "tasks",
+    params(("id" = String, Path, description = ID)),
+    responses((status = 200, description = "Markdown", content_type = "text/markdown", body = String),
+        ReadOneErrors))]
 async fn markdown(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -107,6 +131,10 @@ async fn markdown(
     ))
 }
 
+/// Cancels a queued or running task; an in-flight model call is cut and recorded.
+#[utoipa::path(post, path = "/{id}/cancel", tag = "tasks",
+    params(("id" = String, Path, description = ID)),
+    responses((status = 200, description = "The cancelled task", body = Task), ActionErrors))]
 async fn cancel(
     State(state): State<AppState>,
     Developer(who): Developer,
@@ -117,6 +145,10 @@ async fn cancel(
     Ok(Json(task))
 }
 
+/// Runs a finished task again as a new task (one credit).
+#[utoipa::path(post, path = "/{id}/rerun", tag = "tasks",
+    params(("id" = String, Path, description = ID)),
+    responses((status = 201, description = "The new task", body = Task), PaidErrors))]
 async fn rerun(
     State(state): State<AppState>,
     Developer(who): Developer,
@@ -127,6 +159,10 @@ async fn rerun(
     Ok((StatusCode::CREATED, Json(task)))
 }
 
+/// Deletes a finished task and its records.
+#[utoipa::path(delete, path = "/{id}", tag = "tasks",
+    params(("id" = String, Path, description = ID)),
+    responses((status = 204, description = "Deleted"), ActionErrors))]
 async fn remove(
     State(state): State<AppState>,
     Developer(who): Developer,
@@ -137,8 +173,30 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// [`stream`] over POST, for clients that cannot send GET with headers.
+#[utoipa::path(post, path = "/{id}/stream", tag = "tasks",
+    params(("id" = String, Path, description = ID),
+        ("last-event-id" = Option<i64>, Header, description = "Resume after this seq")),
+    responses((status = 200, description = "Server-Sent Events: each `data` is an `Event` \
+        (`reset` events carry `{topic, seq}`); the stream ends after the task's terminal event",
+        content_type = "text/event-stream", body = engine::events::Event), ReadOneErrors))]
+async fn stream_post(
+    state: State<AppState>,
+    auth: Auth,
+    id: Path<String>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    stream(state, auth, id, headers).await
+}
+
 /// Server-Sent Events of one task: everything after `Last-Event-ID` (or from the start), then
 /// live events, ending after the terminal event.
+#[utoipa::path(get, path = "/{id}/stream", tag = "tasks",
+    params(("id" = String, Path, description = ID),
+        ("last-event-id" = Option<i64>, Header, description = "Resume after this seq")),
+    responses((status = 200, description = "Server-Sent Events: each `data` is an `Event` \
+        (`reset` events carry `{topic, seq}`); the stream ends after the task's terminal event",
+        content_type = "text/event-stream", body = engine::events::Event), ReadOneErrors))]
 async fn stream(
     State(state): State<AppState>,
     Auth(who): Auth,

@@ -1,39 +1,47 @@
 //! `/api/v1/users` and `/api/v1/credits`: members of the workspace and their credits.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use engine::actions::Caller;
 use engine::store::users::{self, Member};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::{Admin, Client};
 use super::error::ApiError;
 use super::extract::ApiJson;
+use super::openapi::{AdminReadErrors, CreateErrors, UpdateErrors};
 
 /// The routes under `/api/v1/users`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(list).post(create))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create))
 }
 
 /// The routes under `/api/v1/credits`.
-pub fn credits_router() -> Router<AppState> {
-    Router::new()
-        .route("/topup", post(top_up))
-        .route("/ledger", get(ledger))
+pub fn credits_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(top_up))
+        .routes(routes!(ledger))
 }
 
-#[derive(Deserialize)]
+/// A new member.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewUser {
+    /// Their e-mail address.
     email: String,
+    /// A password (at least 12 characters); without one they sign in by link.
     password: Option<String>,
+    /// `admin`, `developer` or `viewer`.
     role: String,
 }
 
+/// The workspace's members (admins).
+#[utoipa::path(get, path = "/", tag = "access",
+    responses((status = 200, description = "Members", body = Vec<Member>), AdminReadErrors))]
 async fn list(
     State(state): State<AppState>,
     Admin(who): Admin,
@@ -43,6 +51,9 @@ async fn list(
     ))
 }
 
+/// Adds a member (admins).
+#[utoipa::path(post, path = "/", tag = "access", request_body = NewUser,
+    responses((status = 201, description = "Added", body = Member), CreateErrors))]
 async fn create(
     State(state): State<AppState>,
     Admin(who): Admin,
@@ -60,20 +71,43 @@ async fn create(
     Ok((StatusCode::CREATED, Json(member)))
 }
 
-#[derive(Deserialize)]
+/// Credits to add to a member (by id or e-mail).
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TopUp {
+    /// The member's id.
     user_id: Option<String>,
+    /// Or their e-mail address.
     email: Option<String>,
+    /// Credits to add (positive).
     amount: i64,
 }
 
+/// A member's balance after a top-up.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Balance {
+    /// The member.
+    user_id: String,
+    /// Their credits now.
+    credits: i64,
+}
+
+/// The credit ledger, newest first.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Ledger {
+    /// Entries.
+    entries: Vec<engine::store::credits::LedgerEntry>,
+}
+
+/// Adds credits to a member (admins).
+#[utoipa::path(post, path = "/topup", tag = "access", request_body = TopUp,
+    responses((status = 200, description = "The new balance", body = Balance), UpdateErrors))]
 async fn top_up(
     State(state): State<AppState>,
     Admin(who): Admin,
     Client(client): Client,
     ApiJson(body): ApiJson<TopUp>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Balance>, ApiError> {
     let user_id = match (body.user_id, body.email) {
         (Some(id), _) => id,
         (None, Some(email)) => {
@@ -93,10 +127,19 @@ async fn top_up(
         body.amount,
     )
     .await?;
-    Ok(Json(json!({ "user_id": user_id, "credits": balance })))
+    Ok(Json(Balance {
+        user_id,
+        credits: balance,
+    }))
 }
 
-async fn ledger(State(state): State<AppState>, Admin(who): Admin) -> Result<Json<Value>, ApiError> {
+/// The credit ledger, newest first (admins).
+#[utoipa::path(get, path = "/ledger", tag = "access",
+    responses((status = 200, description = "Entries", body = Ledger), AdminReadErrors))]
+async fn ledger(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+) -> Result<Json<Ledger>, ApiError> {
     let entries = engine::store::credits::ledger(&state.store, &who.workspace_id, 500).await?;
-    Ok(Json(json!({ "entries": entries })))
+    Ok(Json(Ledger { entries }))
 }

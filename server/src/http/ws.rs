@@ -23,7 +23,19 @@ use super::AppState;
 use super::auth::{Auth, bearer};
 use super::error::ApiError;
 
-/// Upgrades an authenticated request to the event socket.
+/// The live event socket. Send `{"type":"subscribe","topics":["fleet","task:ID","costs"],
+/// "since":N}` (or per-topic `since`); receive each event as `{"type":"event", …Event}`, a
+/// `subscribed` reply after the backlog, and `{"type":"reset","topic","seq"}` when too far
+/// behind. Browsers use their session cookie (same origin only); programs `Authorization: Bearer`.
+#[utoipa::path(get, path = "/ws", tag = "events",
+    responses(
+        (status = 101, description = "Switching to the WebSocket; messages carry `Event`s",
+            body = engine::events::Event),
+        (status = 400, description = "Not a WebSocket upgrade request"),
+        (status = 401, description = "Not signed in", body = super::openapi::ErrorBody),
+        (status = 403, description = "A cookie-authenticated socket from another origin",
+            body = super::openapi::ErrorBody),
+        (status = 429, description = "Too many requests", body = super::openapi::ErrorBody)))]
 pub async fn handler(
     State(state): State<AppState>,
     Auth(who): Auth,

@@ -18,11 +18,7 @@ type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(app: &TestApp, key: &str) -> Socket {
-    let mut request = app
-        .url("/ws")
-        .replace("http://", "ws://")
-        .into_client_request()
-        .unwrap();
+    let mut request = app.ws_url("/ws").into_client_request().unwrap();
     request
         .headers_mut()
         .insert("authorization", format!("Bearer {key}").parse().unwrap());

@@ -30,17 +30,28 @@ pub async fn default_ws(app: &TestApp) -> String {
 }
 
 /// A running server and what it needs to stay alive.
+///
+/// `base` is a proxy in front of the server that checks every response against the OpenAPI
+/// document (see `contract.rs`); what it finds fails the test when the app is dropped.
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub server: Option<server::Server>,
     pub data_dir: PathBuf,
     pub _db: TestDb,
+    /// What the checking proxy found.
+    pub contract_failures: crate::contract::Failures,
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// A WebSocket URL on the server itself (the checking proxy does not upgrade).
+    pub fn ws_url(&self, path: &str) -> String {
+        let addr = self.server.as_ref().expect("server running").addr;
+        format!("ws://{addr}{path}")
     }
 
     pub fn store(&self) -> &engine::Store {
@@ -51,6 +62,15 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.data_dir);
+        if std::thread::panicking() {
+            return;
+        }
+        let failures = std::mem::take(&mut *self.contract_failures.lock().expect("failures"));
+        assert!(
+            failures.is_empty(),
+            "responses that do not match the OpenAPI document:\n{}",
+            failures.join("\n")
+        );
     }
 }
 
@@ -87,12 +107,19 @@ pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Config)) -> Option<
     };
     adjust(&mut config);
     let server = server::Server::start(&config).await.expect("server starts");
+    let client = engine::providers::http_client();
+    // The document as the server builds it (not over HTTP: that would count against the
+    // rate limit some tests set).
+    let doc = serde_json::to_value(server::http::documented_routers().3).expect("document");
+    let failures = crate::contract::Failures::default();
+    let proxy = crate::contract::spawn_proxy(server.addr, doc, failures.clone()).await;
     Some(TestApp {
-        base: format!("http://{}", server.addr),
-        client: engine::providers::http_client(),
+        base: format!("http://{proxy}"),
+        client,
         server: Some(server),
         data_dir,
         _db: test_db,
+        contract_failures: failures,
     })
 }
 

@@ -7,11 +7,13 @@
 )]
 
 mod cli;
+mod contract;
 mod crash;
 mod edges;
 mod events;
 mod helpers;
 mod identity;
+mod openapi;
 mod ops;
 mod pages;
 mod provenance;

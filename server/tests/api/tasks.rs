@@ -210,7 +210,7 @@ app_test!(a_feature_task_runs_five_agents_with_exact_costs, |app| {
 
 app_test!(the_websocket_streams_live_and_resumes_without_gaps, |app| {
     let key = setup(&app, true).await;
-    let ws_url = app.url("/ws").replace("http://", "ws://");
+    let ws_url = app.ws_url("/ws");
     let connect = || async {
         let mut request =
             tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
