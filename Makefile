@@ -134,7 +134,7 @@ e2e: test-tools node-modules
 
 bench:
 	$(CARGO) bench --locked -p engine --bench store --bench runner
-	$(CARGO) bench --locked -p server --features app/ssr --bench fanout
+	$(CARGO) bench --locked -p server --features app/ssr --bench fanout --bench api
 
 clean:
 	$(CARGO) clean

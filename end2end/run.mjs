@@ -238,7 +238,7 @@ try {
     const res = await fetch(`${base}/api/v1/providers`, { headers: { authorization: `Bearer ${key}` } });
     assert(res.status === 200, `REST with the new key: ${res.status}`);
     const providers = await res.json();
-    assert(providers.some((p) => p.api_key_last4 === '9876'), 'the provider added before is listed');
+    assert(providers.items.some((p) => p.api_key_last4 === '9876'), 'the provider added before is listed');
     assert(!JSON.stringify(providers).includes('TOPSECRET'), 'raw key in a REST response');
     await page.waitForSelector('[data-testid="api-key-table"] >> text=e2e script');
     await page.click('[data-testid="member-table"] >> text=+100 credits');
@@ -449,6 +449,22 @@ try {
     await page.goto(`${base}/`);
     await page.waitForURL(`${base}/login`);
     await context.close();
+  });
+
+  await test('the API reference at /api/docs lists every area, with nothing fetched off the machine', async () => {
+    for (const [width, height, name] of [[1440, 900, 'api-docs-desktop.png'], [375, 812, 'api-docs-phone.png']]) {
+      const { context, page } = await newPage({ viewport: { width, height } });
+      await page.goto(`${base}/api/docs/`);
+      await page.waitForSelector('.opblock', { timeout: 20_000 });
+      const operations = await page.locator('.opblock').count();
+      assert(operations >= 40, `only ${operations} operations shown`);
+      for (const path of ['/api/v1/agents', '/api/v1/tasks/{id}/stream', '/api/auth/login', '/ws']) {
+        assert(await page.locator(`.opblock-summary-path[data-path="${path}"]`).count() > 0, `${path} missing`);
+      }
+      assert(await page.isVisible('text=Fleetdeck API'), 'title');
+      await page.screenshot({ path: join(shots, name) });
+      await context.close();
+    }
   });
 
   await test('an unknown page is a 404 with a way back', async () => {

@@ -136,13 +136,24 @@ async fn record(
     Ok(balance)
 }
 
-/// The ledger of a workspace, newest first.
-pub async fn ledger(store: &Store, workspace_id: &str, limit: i64) -> Result<Vec<LedgerEntry>> {
+/// The ledger of a workspace, newest first, a keyset page at a time: `after` is the last
+/// entry's `(created_at, id)` of the previous page.
+pub async fn ledger(
+    store: &Store,
+    workspace_id: &str,
+    limit: i64,
+    after: Option<(i64, &str)>,
+) -> Result<Vec<LedgerEntry>> {
+    let (at, id) = after.unwrap_or((i64::MAX, ""));
     Ok(sqlx::query_as(
         "SELECT id, user_id, delta, balance_after, reason, actor_user_id, created_at \
-         FROM credit_ledger WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+         FROM credit_ledger WHERE workspace_id = $1 \
+         AND (created_at < $2 OR (created_at = $2 AND $3 <> '' AND id < $3)) \
+         ORDER BY created_at DESC, id DESC LIMIT $4",
     )
     .bind(workspace_id)
+    .bind(at)
+    .bind(id)
     .bind(limit.clamp(1, 1000))
     .fetch_all(store.pool())
     .await?)

@@ -13,6 +13,7 @@ pub mod backend;
 pub mod credits;
 pub mod group;
 pub mod llm_calls;
+pub mod page;
 pub mod prices;
 pub mod providers;
 pub mod queue;

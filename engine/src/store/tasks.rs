@@ -306,8 +306,7 @@ pub async fn detail(store: &Store, workspace_id: &str, id: &str) -> Result<TaskD
 }
 
 /// Filters for [`list`].
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Clone, Default)]
 pub struct TaskFilter {
     /// Only this status.
     pub status: Option<String>,
@@ -317,8 +316,8 @@ pub struct TaskFilter {
     pub to: Option<i64>,
     /// Page size (1–200, default 50).
     pub limit: Option<i64>,
-    /// Rows to skip.
-    pub offset: Option<i64>,
+    /// Continue after this page (a `next_cursor`).
+    pub cursor: Option<String>,
 }
 
 /// A page of tasks.
@@ -326,18 +325,16 @@ pub struct TaskFilter {
 pub struct TaskPage {
     /// Newest first.
     pub items: Vec<Task>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
     /// Matching tasks in all pages.
     pub total: i64,
-    /// Page size used.
-    pub limit: i64,
-    /// Offset used.
-    pub offset: i64,
 }
 
 /// Task statuses.
 pub const STATUSES: [&str; 5] = ["queued", "running", "completed", "failed", "cancelled"];
 
-/// Tasks of a workspace, newest first.
+/// Tasks of a workspace, newest first, a keyset page at a time (`created_at`, then `id`).
 pub async fn list(store: &Store, workspace_id: &str, filter: &TaskFilter) -> Result<TaskPage> {
     if let Some(s) = &filter.status
         && !STATUSES.contains(&s.as_str())
@@ -347,28 +344,37 @@ pub async fn list(store: &Store, workspace_id: &str, filter: &TaskFilter) -> Res
             "must be queued, running, completed, failed or cancelled",
         ));
     }
-    let limit = filter.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(Error::invalid("limit", "must be between 1 and 200"));
+    let limit = filter.limit.unwrap_or(super::page::DEFAULT_LIMIT);
+    if !(1..=super::page::MAX_LIMIT).contains(&limit) {
+        return Err(Error::invalid("limit", "must be a number from 1 to 200"));
     }
-    let offset = filter.offset.unwrap_or(0);
-    if offset < 0 {
-        return Err(Error::invalid("offset", "must not be negative"));
-    }
+    // The cursor is the last row's (created_at, id).
+    let (after_at, after_id) = match &filter.cursor {
+        Some(cursor) => {
+            let key = super::page::decode_cursor(cursor)?;
+            key.split_once(':')
+                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_owned())))
+                .ok_or_else(|| Error::invalid("cursor", "is not a cursor from a previous page"))?
+        }
+        None => (i64::MAX, String::new()),
+    };
     let conditions =
         "workspace_id = $1 AND ($2 = '' OR status = $2) AND created_at >= $3 AND created_at < $4";
     let status = filter.status.clone().unwrap_or_default();
     let from = filter.from.unwrap_or(0);
     let to = filter.to.unwrap_or(i64::MAX);
     let items: Vec<Task> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {TASK_COLUMNS} FROM tasks WHERE {conditions} ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6"
+        "SELECT {TASK_COLUMNS} FROM tasks WHERE {conditions} \
+         AND (created_at < $5 OR (created_at = $5 AND $6 <> '' AND id < $6)) \
+         ORDER BY created_at DESC, id DESC LIMIT $7"
     )))
     .bind(workspace_id)
     .bind(&status)
     .bind(from)
     .bind(to)
-    .bind(limit)
-    .bind(offset)
+    .bind(after_at)
+    .bind(&after_id)
+    .bind(limit + 1)
     .fetch_all(store.pool())
     .await?;
     let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -380,11 +386,20 @@ pub async fn list(store: &Store, workspace_id: &str, filter: &TaskFilter) -> Res
     .bind(to)
     .fetch_one(store.pool())
     .await?;
+    let mut items = items;
+    let more = items.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_cursor = more
+        .then(|| {
+            items
+                .last()
+                .map(|t| super::page::encode_cursor(&format!("{}:{}", t.created_at, t.id)))
+        })
+        .flatten();
     Ok(TaskPage {
         items,
+        next_cursor,
         total,
-        limit,
-        offset,
     })
 }
 

@@ -14,7 +14,9 @@ use super::AppState;
 use super::auth::{Auth, Client, Developer};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
+use super::list::ListQuery;
 use super::openapi::{ActionErrors, CreateErrors, ReadErrors, ReadOneErrors, UpdateErrors};
+use engine::store::page::Page;
 
 /// The routes under `/api/v1/agents`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -24,16 +26,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(preview))
 }
 
-/// Every agent of the workspace, with its live status.
-#[utoipa::path(get, path = "/", tag = "agents",
-    responses((status = 200, description = "The agents", body = Vec<AgentSummary>), ReadErrors))]
+/// Every agent of the workspace, by name, with its live status.
+#[utoipa::path(get, path = "/", tag = "agents", params(ListQuery),
+    responses((status = 200, description = "The agents", body = Page<AgentSummary>), ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
-) -> Result<Json<Vec<AgentSummary>>, ApiError> {
-    Ok(Json(
-        agents::list(state.store.pool(), &who.workspace_id).await?,
-    ))
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Page<AgentSummary>>, ApiError> {
+    let agents = agents::list(state.store.pool(), &who.workspace_id).await?;
+    Ok(Json(q.page(agents, |a| a.name.clone())?))
 }
 
 /// One agent, everything stored about it.

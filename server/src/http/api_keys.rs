@@ -11,8 +11,10 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::{Auth, Client, Developer};
 use super::error::ApiError;
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiQuery};
+use super::list::ListQuery;
 use super::openapi::{ActionErrors, CreateErrors, ReadErrors};
+use engine::store::page::Page;
 
 /// The routes under `/api/v1/api-keys`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -38,14 +40,17 @@ struct CreatedKey {
     api_key: ApiKeyInfo,
 }
 
-/// API keys: a developer's own, or every key for admins (never the keys themselves).
-#[utoipa::path(get, path = "/", tag = "access",
-    responses((status = 200, description = "The keys", body = Vec<ApiKeyInfo>), ReadErrors))]
+/// API keys, oldest first: a developer's own, or every key for admins (never the keys
+/// themselves).
+#[utoipa::path(get, path = "/", tag = "access", params(ListQuery),
+    responses((status = 200, description = "The keys", body = Page<ApiKeyInfo>), ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
-) -> Result<Json<Vec<ApiKeyInfo>>, ApiError> {
-    Ok(Json(api_keys::list(&state.store, &who).await?))
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Page<ApiKeyInfo>>, ApiError> {
+    let keys = api_keys::list(&state.store, &who).await?;
+    Ok(Json(q.page(keys, |k| k.id.clone())?))
 }
 
 /// Makes an API key for the caller (developers and admins).

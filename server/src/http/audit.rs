@@ -11,7 +11,9 @@ use super::AppState;
 use super::auth::Admin;
 use super::error::ApiError;
 use super::extract::ApiQuery;
+use super::list::number;
 use super::openapi::AdminReadErrors;
+use engine::store::page::{Page, PageRequest, encode_cursor};
 
 /// The routes under `/api/v1/audit`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -30,20 +32,16 @@ struct Query {
     /// Only this actor's e-mail.
     actor: Option<String>,
     /// At or after (Unix ms).
-    since: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    since: Option<String>,
     /// Before (Unix ms).
-    until: Option<i64>,
-    /// Entries older than this seq (the next page).
-    before_seq: Option<i64>,
-    /// Page size (default 100).
-    limit: Option<i64>,
-}
-
-/// A page of the audit log.
-#[derive(Serialize, utoipa::ToSchema)]
-struct AuditPage {
-    /// Newest first.
-    entries: Vec<audit::Entry>,
+    #[param(value_type = Option<i64>)]
+    until: Option<String>,
+    /// Items per page, 1–200 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
 }
 
 /// Whether the audit chain is intact.
@@ -57,22 +55,35 @@ struct AuditCheck {
 
 /// The audit log, newest first (admins).
 #[utoipa::path(get, path = "/", tag = "audit", params(Query),
-    responses((status = 200, description = "Entries", body = AuditPage), AdminReadErrors))]
+    responses((status = 200, description = "Entries", body = Page<audit::Entry>), AdminReadErrors))]
 async fn list(
     State(state): State<AppState>,
     Admin(who): Admin,
     ApiQuery(q): ApiQuery<Query>,
-) -> Result<Json<AuditPage>, ApiError> {
-    let filter = audit::Filter {
-        action: q.action,
-        actor: q.actor,
-        since: q.since,
-        until: q.until,
-        before_seq: q.before_seq,
-        limit: q.limit.unwrap_or(100),
+) -> Result<Json<Page<audit::Entry>>, ApiError> {
+    let request = PageRequest::parse(q.limit.as_deref(), q.cursor.as_deref())?;
+    let before_seq = match &request.after {
+        Some(seq) => Some(seq.parse::<i64>().map_err(|_| {
+            engine::Error::invalid("cursor", "is not a cursor from a previous page")
+        })?),
+        None => None,
     };
-    let entries = audit::list(&state.store, &who.workspace_id, &filter).await?;
-    Ok(Json(AuditPage { entries }))
+    let filter = audit::Filter {
+        action: q.action.filter(|a| !a.is_empty()),
+        actor: q.actor.filter(|a| !a.is_empty()),
+        since: number("since", q.since.as_deref())?,
+        until: number("until", q.until.as_deref())?,
+        before_seq,
+        limit: request.limit + 1,
+    };
+    let mut items = audit::list(&state.store, &who.workspace_id, &filter).await?;
+    let limit = usize::try_from(request.limit).unwrap_or(usize::MAX);
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next_cursor = more
+        .then(|| items.last().map(|e| encode_cursor(&e.seq.to_string())))
+        .flatten();
+    Ok(Json(Page { items, next_cursor }))
 }
 
 /// Checks the audit log's hash chain (admins).

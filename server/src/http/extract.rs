@@ -61,7 +61,23 @@ impl From<JsonRejection> for ApiError {
 }
 
 impl From<QueryRejection> for ApiError {
+    /// A 422 (the request is well-formed; a parameter is not) whose details name the parameter
+    /// when serde's message does ("…: colour: unknown field `colour`…").
     fn from(rejection: QueryRejection) -> Self {
-        ApiError::new(rejection.status(), "INVALID_QUERY", rejection.body_text())
+        let text = rejection.body_text();
+        let field = text
+            .strip_prefix("Failed to deserialize query string: ")
+            .and_then(|rest| rest.split_once(':'))
+            .map(|(field, _)| field.trim())
+            .filter(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        let error = ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_QUERY",
+            text.clone(),
+        );
+        match field {
+            Some(field) => error.with_details(serde_json::json!({ "field": field })),
+            None => error,
+        }
     }
 }

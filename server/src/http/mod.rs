@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod list;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;

@@ -9,22 +9,28 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::{Admin, Auth, Client};
 use super::error::ApiError;
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiQuery};
+use super::list::ListQuery;
 use super::openapi::{ReadErrors, UpdateErrors};
+use engine::store::page::Page;
 
 /// The routes under `/api/v1/prices`.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list, set))
 }
 
-/// The price table (micro-USD per million tokens).
-#[utoipa::path(get, path = "/", tag = "prices",
-    responses((status = 200, description = "Prices", body = Vec<Price>), ReadErrors))]
+/// The price table by provider kind and model (micro-USD per million tokens).
+#[utoipa::path(get, path = "/", tag = "prices", params(ListQuery),
+    responses((status = 200, description = "Prices", body = Page<Price>), ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     Auth(_who): Auth,
-) -> Result<Json<Vec<Price>>, ApiError> {
-    Ok(Json(prices::list(state.store.pool()).await?))
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Page<Price>>, ApiError> {
+    let prices = prices::list(state.store.pool()).await?;
+    Ok(Json(q.page(prices, |p| {
+        format!("{}\u{1f}{}", p.provider_kind, p.model)
+    })?))
 }
 
 /// Sets one model's price (micro-USD per million tokens; admins).

@@ -12,8 +12,10 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::{Admin, Auth, Client};
 use super::error::ApiError;
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiQuery};
+use super::list::ListQuery;
 use super::openapi::{ActionErrors, CreateErrors, ReadErrors, ReadOneErrors, UpdateErrors};
+use engine::store::page::Page;
 
 /// The routes under `/api/v1/providers`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -50,16 +52,16 @@ impl From<Body> for ProviderInput {
     }
 }
 
-/// The workspace's providers (keys masked).
-#[utoipa::path(get, path = "/", tag = "providers",
-    responses((status = 200, description = "The providers", body = Vec<Provider>), ReadErrors))]
+/// The workspace's providers, by name (keys masked).
+#[utoipa::path(get, path = "/", tag = "providers", params(ListQuery),
+    responses((status = 200, description = "The providers", body = Page<Provider>), ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
-) -> Result<Json<Vec<Provider>>, ApiError> {
-    Ok(Json(
-        providers::list(state.store.pool(), &who.workspace_id).await?,
-    ))
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Page<Provider>>, ApiError> {
+    let providers = providers::list(state.store.pool(), &who.workspace_id).await?;
+    Ok(Json(q.page(providers, |p| p.name.clone())?))
 }
 
 /// One provider (key masked).

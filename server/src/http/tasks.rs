@@ -19,6 +19,7 @@ use super::AppState;
 use super::auth::{Auth, Client, Developer};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
+use super::list::number;
 use super::openapi::{ActionErrors, ComputeErrors, PaidErrors, ReadErrors, ReadOneErrors};
 
 /// The routes under `/api/v1/tasks`.
@@ -35,6 +36,26 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 const ID: &str = "The task's id";
+
+/// Filters and paging of the task list.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct TaskQuery {
+    /// Only this status: `queued`, `running`, `completed`, `failed` or `cancelled`.
+    status: Option<String>,
+    /// Created at or after (Unix ms).
+    #[param(value_type = Option<i64>)]
+    from: Option<String>,
+    /// Created before (Unix ms).
+    #[param(value_type = Option<i64>)]
+    to: Option<String>,
+    /// Items per page, 1–200 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
 
 /// Submits a task (developers and admins; one credit): planned, queued and run by a worker.
 #[utoipa::path(post, path = "/", tag = "tasks", request_body = SubmitTask,
@@ -64,13 +85,20 @@ async fn estimate(
 }
 
 /// The workspace's tasks, newest first.
-#[utoipa::path(get, path = "/", tag = "tasks", params(TaskFilter),
+#[utoipa::path(get, path = "/", tag = "tasks", params(TaskQuery),
     responses((status = 200, description = "A page of tasks", body = TaskPage), ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
-    ApiQuery(filter): ApiQuery<TaskFilter>,
+    ApiQuery(q): ApiQuery<TaskQuery>,
 ) -> Result<Json<TaskPage>, ApiError> {
+    let filter = TaskFilter {
+        status: q.status.filter(|s| !s.is_empty()),
+        from: number("from", q.from.as_deref())?,
+        to: number("to", q.to.as_deref())?,
+        limit: Some(engine::store::page::PageRequest::parse(q.limit.as_deref(), None)?.limit),
+        cursor: q.cursor.filter(|c| !c.is_empty()),
+    };
     Ok(Json(
         tasks::list(&state.store, &who.workspace_id, &filter).await?,
     ))

@@ -12,8 +12,11 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::{Admin, Client};
 use super::error::ApiError;
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiQuery};
+use super::list::ListQuery;
 use super::openapi::{AdminReadErrors, CreateErrors, UpdateErrors};
+use engine::store::credits::LedgerEntry;
+use engine::store::page::{Page, encode_cursor};
 
 /// The routes under `/api/v1/users`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -39,16 +42,16 @@ struct NewUser {
     role: String,
 }
 
-/// The workspace's members (admins).
-#[utoipa::path(get, path = "/", tag = "access",
-    responses((status = 200, description = "Members", body = Vec<Member>), AdminReadErrors))]
+/// The workspace's members, by e-mail (admins).
+#[utoipa::path(get, path = "/", tag = "access", params(ListQuery),
+    responses((status = 200, description = "Members", body = Page<Member>), AdminReadErrors))]
 async fn list(
     State(state): State<AppState>,
     Admin(who): Admin,
-) -> Result<Json<Vec<Member>>, ApiError> {
-    Ok(Json(
-        users::list(state.store.pool(), &who.workspace_id).await?,
-    ))
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Page<Member>>, ApiError> {
+    let members = users::list(state.store.pool(), &who.workspace_id).await?;
+    Ok(Json(q.page(members, |m| m.email.clone())?))
 }
 
 /// Adds a member (admins).
@@ -92,13 +95,6 @@ struct Balance {
     credits: i64,
 }
 
-/// The credit ledger, newest first.
-#[derive(Serialize, utoipa::ToSchema)]
-struct Ledger {
-    /// Entries.
-    entries: Vec<engine::store::credits::LedgerEntry>,
-}
-
 /// Adds credits to a member (admins).
 #[utoipa::path(post, path = "/topup", tag = "access", request_body = TopUp,
     responses((status = 200, description = "The new balance", body = Balance), UpdateErrors))]
@@ -134,12 +130,35 @@ async fn top_up(
 }
 
 /// The credit ledger, newest first (admins).
-#[utoipa::path(get, path = "/ledger", tag = "access",
-    responses((status = 200, description = "Entries", body = Ledger), AdminReadErrors))]
+#[utoipa::path(get, path = "/ledger", tag = "access", params(ListQuery),
+    responses((status = 200, description = "Entries", body = Page<LedgerEntry>), AdminReadErrors))]
 async fn ledger(
     State(state): State<AppState>,
     Admin(who): Admin,
-) -> Result<Json<Ledger>, ApiError> {
-    let entries = engine::store::credits::ledger(&state.store, &who.workspace_id, 500).await?;
-    Ok(Json(Ledger { entries }))
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Page<LedgerEntry>>, ApiError> {
+    let request = q.request()?;
+    let bad_cursor = || engine::Error::invalid("cursor", "is not a cursor from a previous page");
+    let after = match &request.after {
+        Some(key) => Some(
+            key.split_once(':')
+                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id)))
+                .ok_or_else(bad_cursor)?,
+        ),
+        None => None,
+    };
+    let limit = usize::try_from(request.limit).unwrap_or(usize::MAX);
+    let mut items =
+        engine::store::credits::ledger(&state.store, &who.workspace_id, request.limit + 1, after)
+            .await?;
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next_cursor = more
+        .then(|| {
+            items
+                .last()
+                .map(|e| encode_cursor(&format!("{}:{}", e.created_at, e.id)))
+        })
+        .flatten();
+    Ok(Json(Page { items, next_cursor }))
 }

@@ -591,7 +591,7 @@ app_test!(authorization_matrix, |app| {
         .await
         .unwrap();
     assert!(
-        theirs
+        theirs["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -607,7 +607,7 @@ app_test!(authorization_matrix, |app| {
         .json()
         .await
         .unwrap();
-    let actions: Vec<&str> = audit["entries"]
+    let actions: Vec<&str> = audit["items"]
         .as_array()
         .unwrap()
         .iter()

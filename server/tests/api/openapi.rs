@@ -158,3 +158,86 @@ app_test!(the_reference_page_is_served_from_the_binary, |app| {
     assert!(init.contains("/api/v1/openapi.json"), "{init}");
     assert!(!init.contains("https://"), "no off-machine address: {init}");
 });
+
+app_test!(lists_page_with_a_cursor_and_name_bad_parameters, |app| {
+    use engine::domain::MemberRole;
+    let ws = crate::helpers::default_ws(&app).await;
+    let (_, key) =
+        crate::helpers::member_with_key(&app, &ws, "lists@example.com", MemberRole::Admin).await;
+    let get = |path: String| {
+        let request = app.client.get(app.url(&path)).bearer_auth(&key);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    // Every list answers the same shape; following the cursors visits each item once.
+    for list in [
+        "agents",
+        "providers",
+        "prices",
+        "api-keys",
+        "users",
+        "audit",
+        "credits/ledger",
+        "tasks",
+    ] {
+        let (status, whole) = get(format!("/api/v1/{list}?limit=200")).await;
+        assert_eq!(status, 200, "{list}: {whole}");
+        let all: Vec<Value> = whole["items"].as_array().unwrap().clone();
+        assert!(
+            whole.get("next_cursor").is_some(),
+            "{list}: next_cursor is always present"
+        );
+        let mut paged = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/api/v1/{list}?limit=2&cursor={c}"),
+                None => format!("/api/v1/{list}?limit=2"),
+            };
+            let (status, page) = get(path).await;
+            assert_eq!(status, 200, "{list}: {page}");
+            let items = page["items"].as_array().unwrap();
+            assert!(items.len() <= 2);
+            paged.extend(items.iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!(
+            paged, all,
+            "{list}: pages in order, none skipped or repeated"
+        );
+    }
+    let (_, agents) = get("/api/v1/agents?limit=200".into()).await;
+    assert!(
+        agents["items"].as_array().unwrap().len() >= 5,
+        "the seeded agents"
+    );
+
+    // Bad parameters are 422s that name the parameter.
+    for (path, field) in [
+        ("/api/v1/agents?limit=0", "limit"),
+        ("/api/v1/agents?limit=ten", "limit"),
+        ("/api/v1/providers?limit=201", "limit"),
+        ("/api/v1/agents?cursor=%25%25", "cursor"),
+        ("/api/v1/tasks?cursor=bm9wZQ", "cursor"),
+        ("/api/v1/tasks?from=yesterday", "from"),
+        ("/api/v1/tasks?status=lost", "status"),
+        ("/api/v1/audit?since=now", "since"),
+        ("/api/v1/credits/ledger?limit=-1", "limit"),
+    ] {
+        let (status, body) = get(path.into()).await;
+        assert_eq!(status, 422, "{path}: {body}");
+        assert_eq!(body["details"]["field"], field, "{path}: {body}");
+    }
+    let (status, body) = get("/api/v1/agents?colour=blue".into()).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("colour"),
+        "{body}"
+    );
+});

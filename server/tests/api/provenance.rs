@@ -68,7 +68,7 @@ async fn task_page(app: &crate::helpers::TestApp, id: &str) -> String {
 }
 
 fn agent_id(agents: &Value, role: &str) -> String {
-    agents
+    agents["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -91,7 +91,7 @@ app_test!(a_failing_provider_fails_or_falls_back_by_name, |app| {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{provider}");
     let providers = get(&app, &key, "/api/v1/providers").await;
-    let sim = providers
+    let sim = providers["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -20,7 +20,7 @@ pub(crate) async fn setup(app: &TestApp, slow: bool) -> String {
     let ws = default_ws(app).await;
     let (_, key) = member_with_key(app, &ws, "dev@example.com", MemberRole::Admin).await;
     let providers: Value = get(app, &key, "/api/v1/providers").await;
-    let sim = providers
+    let sim = providers["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -513,7 +513,7 @@ app_test!(
     |app| {
         let key = setup(&app, false).await;
         let providers: Value = get(&app, &key, "/api/v1/providers").await;
-        let sim = providers[0]["id"].as_str().unwrap().to_owned();
+        let sim = providers["items"][0]["id"].as_str().unwrap().to_owned();
         let (status, check) = post(
             &app,
             &key,
@@ -619,7 +619,7 @@ app_test!(
         .unwrap();
         assert!(res.status().is_success(), "{}", res.text().await.unwrap());
         let agents: Value = get(&app, &key, "/api/v1/agents").await;
-        for agent in agents.as_array().unwrap() {
+        for agent in agents["items"].as_array().unwrap() {
             if ["ANALYST", "REVIEWER"].contains(&agent["role"].as_str().unwrap()) {
                 let res = app
                     .client
