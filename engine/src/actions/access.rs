@@ -84,5 +84,7 @@ pub async fn revoke_api_key(store: &Store, caller: Caller<'_>, id: &str) -> Resu
         )
         .await?;
     tx.commit().await?;
+    // After the commit: a request resolving the key meanwhile could otherwise cache it again.
+    store.key_cache.clear();
     Ok(())
 }

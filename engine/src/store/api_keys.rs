@@ -102,12 +102,74 @@ pub async fn revoke(conn: &mut sqlx::AnyConnection, who: &Principal, id: &str) -
 /// How stale an API key's last-used time may get: authenticating writes at most this often.
 pub const LAST_USED_EVERY_MS: i64 = 60_000;
 
+/// How long a resolved key is trusted without asking the database again. A revocation in this
+/// process empties the cache at once; one made by another process (a second server on the same
+/// Postgres) takes effect within this time.
+pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Keys at most in the cache (it is emptied when full: a flood of distinct keys cannot grow it).
+const KEY_CACHE_MAX: usize = 10_000;
+
+/// Recently resolved keys, by digest: who they belong to, when that was read, and the last-used
+/// time last written.
+#[derive(Debug, Default)]
+pub struct KeyCache(std::sync::Mutex<std::collections::HashMap<String, CachedKey>>);
+
+#[derive(Debug, Clone)]
+struct CachedKey {
+    who: Principal,
+    read_at: std::time::Instant,
+    last_used: Option<i64>,
+}
+
+impl KeyCache {
+    fn get(&self, hash: &str) -> Option<CachedKey> {
+        let map = self.0.lock().ok()?;
+        map.get(hash)
+            .filter(|c| c.read_at.elapsed() < KEY_CACHE_TTL)
+            .cloned()
+    }
+
+    fn put(&self, hash: String, entry: CachedKey) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= KEY_CACHE_MAX {
+                map.clear();
+            }
+            map.insert(hash, entry);
+        }
+    }
+
+    /// Forgets every key: after a revocation commits.
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.0.lock() {
+            map.clear();
+        }
+    }
+}
+
 /// Who an API key belongs to, if it is valid; records its use at most once a minute.
 ///
 /// Authenticating is a read: a write per request would queue every API call behind the single
 /// SQLite writer (the key's last-used time is shown to the minute anyway).
 pub async fn resolve(store: &Store, key: &str) -> Result<Option<Principal>> {
     let hash = digest(key);
+    if let Some(cached) = store.key_cache.get(&hash) {
+        let now = now_ms();
+        if cached
+            .last_used
+            .is_none_or(|at| now - at >= LAST_USED_EVERY_MS)
+        {
+            touch(store, &hash, now).await?;
+            store.key_cache.put(
+                hash,
+                CachedKey {
+                    last_used: Some(now),
+                    ..cached.clone()
+                },
+            );
+        }
+        return Ok(Some(cached.who));
+    }
     let row: Option<(String, String, String, String, Option<i64>)> = sqlx::query_as(
         "SELECT u.id, u.email, k.workspace_id, m.role, k.last_used_at FROM api_keys k \
          JOIN users u ON u.id = k.user_id \
@@ -121,23 +183,39 @@ pub async fn resolve(store: &Store, key: &str) -> Result<Option<Principal>> {
         return Ok(None);
     };
     let now = now_ms();
+    let mut last_used = last_used;
     if last_used.is_none_or(|at| now - at >= LAST_USED_EVERY_MS) {
-        // Conditional, so that requests racing past the minute write the time once.
-        sqlx::query(
-            "UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2 \
-             AND (last_used_at IS NULL OR last_used_at <= $1 - $3)",
-        )
-        .bind(now)
-        .bind(&hash)
-        .bind(LAST_USED_EVERY_MS)
-        .execute(store.writer())
-        .await?;
+        touch(store, &hash, now).await?;
+        last_used = Some(now);
     }
-    Ok(Some(Principal {
+    let who = Principal {
         user_id,
         email,
         workspace_id,
         role: MemberRole::parse(&role)?,
         method: AuthMethod::ApiKey,
-    }))
+    };
+    store.key_cache.put(
+        hash,
+        CachedKey {
+            who: who.clone(),
+            read_at: std::time::Instant::now(),
+            last_used,
+        },
+    );
+    Ok(Some(who))
+}
+
+/// Records a key's use (conditional, so that requests racing past the minute write it once).
+async fn touch(store: &Store, hash: &str, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2 \
+         AND (last_used_at IS NULL OR last_used_at <= $1 - $3)",
+    )
+    .bind(now)
+    .bind(hash)
+    .bind(LAST_USED_EVERY_MS)
+    .execute(store.writer())
+    .await?;
+    Ok(())
 }

@@ -50,6 +50,8 @@ pub struct Store {
     backend: Backend,
     /// The group-commit writer for call records, started on first use (see [`group`]).
     calls: std::sync::Arc<std::sync::OnceLock<group::GroupWriter>>,
+    /// API keys recently resolved (see [`api_keys::resolve`]).
+    pub(crate) key_cache: std::sync::Arc<api_keys::KeyCache>,
 }
 
 /// Whether the database schema matches the migrations compiled into this binary.
@@ -96,6 +98,7 @@ impl Store {
             writer,
             backend,
             calls: std::sync::Arc::default(),
+            key_cache: std::sync::Arc::default(),
         })
     }
 

@@ -177,6 +177,8 @@ store_test!(api_keys_authenticate_until_revoked, |store| {
         .execute(store.writer())
         .await
         .unwrap();
+    // (Past the few moments a resolved key is trusted without a read.)
+    tokio::time::sleep(api_keys::KEY_CACHE_TTL).await;
     api_keys::resolve(&store, &key).await.unwrap().unwrap();
     let later = api_keys::list(&store, &dev).await.unwrap()[0]
         .last_used_at
@@ -244,7 +246,7 @@ store_test!(concurrent_credit_deductions_never_overspend, |store| {
     }
     assert_eq!((ok, refused), (150, 50));
     assert_eq!(credits::balance(&store, &user.id).await.unwrap(), 0);
-    let ledger = credits::ledger(&store, &ws, 1000).await.unwrap();
+    let ledger = credits::ledger(&store, &ws, 1000, None).await.unwrap();
     assert_eq!(ledger.iter().filter(|e| e.delta == -1).count(), 150);
     assert_eq!(ledger.iter().filter(|e| e.reason == "top-up").count(), 1);
     assert!(top_up(0).await.is_err());
