@@ -1,5 +1,7 @@
-//! `make bench`: how many llm_calls records (each with its hourly rollup update, in its own
-//! transaction) the store inserts per second on SQLite and on Postgres, side by side in one run.
+//! `make bench`: records per second through group commit (`engine::store::group`): each call
+//! row with its hourly rollup, written by 1, 8 and 64 concurrent callers, on SQLite and on
+//! Postgres side by side in one run. With one caller every record is its own transaction; with
+//! more, records that arrive together share one.
 //!
 //! Run with `cargo bench -p engine --bench store`. `FLEETDECK_BENCH_CALLS` sets the number of
 //! records per backend (default 5,000).
@@ -60,8 +62,8 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5_000);
-    println!("llm_calls insert benchmark: {n} records per run, each with its rollup upsert");
-    for concurrency in [1, 8] {
+    println!("llm_calls through group commit: {n} records per run, each with its rollup");
+    for concurrency in [1, 8, 64] {
         let sqlite = TestDb::sqlite().await;
         let sqlite_rate = insert_calls(&sqlite.store, n, concurrency).await;
         let pg_rate = match TestDb::postgres().await {

@@ -16,9 +16,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use engine::domain::MemberRole;
-use secrecy::SecretString;
-use server::config::{Config, LogFormat};
+#[allow(
+    dead_code,
+    reason = "each benchmark uses its own part of the shared setup"
+)]
+#[path = "common.rs"]
+mod common;
 
 struct Run {
     sent: usize,
@@ -79,28 +82,8 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
-    let db = engine::testing::TestDb::sqlite().await;
-    let dir = std::env::temp_dir().join(format!("fleetdeck-api-bench-{}", engine::new_id()));
-    let config = Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.clone(),
-        database_url: Some(SecretString::from(db.url.clone())),
-        site_root: Some(dir.join("site")),
-        log_format: LogFormat::Json,
-        log: "error".into(),
-        rate_limit_per_minute: 100_000_000,
-        ..Config::default()
-    };
-    let server = server::Server::start(&config).await.unwrap();
-    let base = format!("http://{}", server.addr);
-    let store = server.store.clone();
-    let ws = engine::store::workspaces::first(store.pool())
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    let (_, key) =
-        engine::testing::member_with_key(&store, &ws, "bench@example.com", MemberRole::Admin).await;
+    let bench = common::start("api-bench").await;
+    let (base, key) = (bench.base.clone(), bench.key.clone());
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(512)
         .build()
@@ -134,5 +117,4 @@ async fn main() {
             );
         }
     }
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -12,11 +12,15 @@
 
 use std::time::{Duration, Instant};
 
-use engine::domain::MemberRole;
 use futures_util::{SinkExt, StreamExt};
-use secrecy::SecretString;
 use serde_json::{Value, json};
-use server::config::{Config, LogFormat};
+
+#[allow(
+    dead_code,
+    reason = "each benchmark uses its own part of the shared setup"
+)]
+#[path = "common.rs"]
+mod common;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -26,28 +30,8 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
-    let db = engine::testing::TestDb::sqlite().await;
-    let dir = std::env::temp_dir().join(format!("fleetdeck-fanout-{}", engine::new_id()));
-    let config = Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.clone(),
-        database_url: Some(SecretString::from(db.url.clone())),
-        site_root: Some(dir.join("site")),
-        log_format: LogFormat::Json,
-        log: "error".into(),
-        rate_limit_per_minute: 1_000_000,
-        ..Config::default()
-    };
-    let server = server::Server::start(&config).await.unwrap();
-    let base = format!("http://{}", server.addr);
-    let store = server.store.clone();
-    let ws = engine::store::workspaces::first(store.pool())
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    let (_, key) =
-        engine::testing::member_with_key(&store, &ws, "bench@example.com", MemberRole::Admin).await;
+    let mut bench = common::start("fanout").await;
+    let (base, key, store) = (bench.base.clone(), bench.key.clone(), bench.store.clone());
     sqlx::query("UPDATE providers SET base_url = 'sim://bench?token_delay_ms=4&ttft_ms=20' WHERE kind = 'simulator'")
         .execute(store.pool())
         .await
@@ -136,6 +120,5 @@ async fn main() {
         pct(0.99),
         all.last().copied().unwrap_or(0)
     );
-    server.stop().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
+    bench.stop().await;
 }

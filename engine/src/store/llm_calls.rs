@@ -1,9 +1,8 @@
 //! LLM calls: one row per attempt, plus the hourly rollup kept in step with it.
 
 use serde::Serialize;
-use sqlx::AnyConnection;
 
-use crate::{Result, Store, new_id};
+use crate::{Result, Store};
 
 /// One hour in milliseconds: the rollup bucket width.
 pub const HOUR_MS: i64 = 3_600_000;
@@ -53,79 +52,16 @@ pub struct NewLlmCall {
     pub created_at: i64,
 }
 
-/// Inserts the call and adds it to its hourly rollup, on the given connection.
-///
-/// Call inside a transaction (as [`record`] does) so that the raw row and the rollup can never
-/// disagree.
-#[tracing::instrument(skip_all, fields(workspace.id = %call.workspace_id, model = %call.model))]
-pub async fn insert(conn: &mut AnyConnection, call: &NewLlmCall) -> Result<String> {
-    let id = new_id();
-    sqlx::query(
-        "INSERT INTO llm_calls (id, workspace_id, task_id, agent_run_id, agent_id, provider_kind, model, \
-         prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_micros, \
-         latency_ms, ttft_ms, success, error_class, attempt, created_at, provider_id, price_known) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
-    )
-    .bind(&id)
-    .bind(&call.workspace_id)
-    .bind(&call.task_id)
-    .bind(&call.agent_run_id)
-    .bind(&call.agent_id)
-    .bind(&call.provider_kind)
-    .bind(&call.model)
-    .bind(call.prompt_tokens)
-    .bind(call.completion_tokens)
-    .bind(call.cached_tokens)
-    .bind(call.reasoning_tokens)
-    .bind(i64::from(call.usage_estimated))
-    .bind(call.cost_micros)
-    .bind(call.latency_ms)
-    .bind(call.ttft_ms)
-    .bind(i64::from(call.success))
-    .bind(&call.error_class)
-    .bind(call.attempt)
-    .bind(call.created_at)
-    .bind(&call.provider_id)
-    .bind(i64::from(call.price_known))
-    .execute(&mut *conn)
-    .await?;
-
-    let hour_ms = call.created_at - call.created_at.rem_euclid(HOUR_MS);
-    sqlx::query(
-        "INSERT INTO metric_rollups_hourly (workspace_id, hour_ms, provider_kind, model, agent_id, calls, \
-         failures, prompt_tokens, completion_tokens, cached_tokens, cost_micros, latency_ms_sum, unpriced_calls) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12) \
-         ON CONFLICT (workspace_id, hour_ms, provider_kind, model, agent_id) DO UPDATE SET \
-         calls = metric_rollups_hourly.calls + 1, \
-         failures = metric_rollups_hourly.failures + excluded.failures, \
-         prompt_tokens = metric_rollups_hourly.prompt_tokens + excluded.prompt_tokens, \
-         completion_tokens = metric_rollups_hourly.completion_tokens + excluded.completion_tokens, \
-         cached_tokens = metric_rollups_hourly.cached_tokens + excluded.cached_tokens, \
-         cost_micros = metric_rollups_hourly.cost_micros + excluded.cost_micros, \
-         latency_ms_sum = metric_rollups_hourly.latency_ms_sum + excluded.latency_ms_sum, \
-         unpriced_calls = metric_rollups_hourly.unpriced_calls + excluded.unpriced_calls",
-    )
-    .bind(&call.workspace_id)
-    .bind(hour_ms)
-    .bind(&call.provider_kind)
-    .bind(&call.model)
-    .bind(call.agent_id.as_deref().unwrap_or(""))
-    .bind(i64::from(!call.success))
-    .bind(call.prompt_tokens)
-    .bind(call.completion_tokens)
-    .bind(call.cached_tokens)
-    .bind(call.cost_micros)
-    .bind(call.latency_ms)
-    .bind(i64::from(!call.price_known))
-    .execute(&mut *conn)
-    .await?;
-    Ok(id)
-}
-
-/// Records one call and its rollup in one transaction.
+/// Records one call and its rollup through the group-commit writer
+/// ([`crate::store::group`]): one transaction, shared with whatever else is being recorded.
 pub async fn record(store: &Store, call: &NewLlmCall) -> Result<String> {
-    let mut tx = store.begin().await?;
-    let id = insert(&mut tx, call).await?;
-    tx.commit().await?;
-    Ok(id)
+    let recorded = store
+        .record_call(crate::store::group::CallRecord {
+            call: call.clone(),
+            lease: None,
+            step: None,
+            events: Vec::new(),
+        })
+        .await?;
+    Ok(recorded.id)
 }
