@@ -38,6 +38,8 @@ pub(super) struct StepRun<'a> {
     pub step: &'a PlannedStep,
     /// The task's running cost and tokens, for the live totals (no re-read per call).
     pub totals: &'a Mutex<(i64, i64)>,
+    /// The step's run from an earlier claim, restarted rather than made again.
+    pub existing_run: Option<String>,
 }
 
 impl StepRun<'_> {
@@ -102,8 +104,8 @@ impl StepRun<'_> {
             ..step.clone()
         };
         let fallbacks: Vec<String> = chain[1..].iter().map(Link::label).collect();
-        let existing = runs::existing_run(&mut conn, &task.id, index).await?;
         drop(conn);
+        let existing = self.existing_run.clone();
         let (run_id, stored) = runs::start_step_known(
             &runner.store,
             self.lease,

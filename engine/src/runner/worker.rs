@@ -193,7 +193,8 @@ impl Runner {
         mut stop: watch::Receiver<Stop>,
     ) -> Result<(), Halt> {
         let plan = task.planned_steps();
-        let done = tasks::completed_steps(&self.store, &task.id).await?;
+        // One read for the whole claim: which steps are done, which have a run to restart.
+        let stored = tasks::stored_runs(&self.store, &task.id).await?;
         let workdir = tools::Workdir::open(self.config.work_root.join(&task.id))
             .await
             .map_err(|e| Halt::Failed(format!("cannot create the task directory: {e}")))?;
@@ -204,8 +205,9 @@ impl Runner {
         ));
         for (i, step) in plan.iter().enumerate() {
             let index = i64::try_from(i).unwrap_or(0);
-            if let Some((_, role, output)) = done.iter().find(|(n, _, _)| *n == index) {
-                previous.push((role.clone(), output.clone()));
+            let run = stored.iter().find(|r| r.step_index == index);
+            if let Some(done) = run.filter(|r| r.status == "completed") {
+                previous.push((done.role.clone(), done.output.clone()));
                 continue;
             }
             let state = *stop.borrow();
@@ -219,6 +221,7 @@ impl Runner {
                 index,
                 step,
                 totals: &totals,
+                existing_run: run.map(|r| r.id.clone()),
             }
             .run(&previous, &workdir, &mut stop)
             .await?;

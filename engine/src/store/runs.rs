@@ -68,7 +68,8 @@ pub async fn existing_run(
     Ok(row.map(|(id,)| id))
 }
 
-/// [`start_step`] when the caller already looked up the step's run ([`existing_run`]).
+/// [`start_step`] when the caller already knows the step's run ([`existing_run`], or
+/// [`super::tasks::stored_runs`] for all of a task's steps at once).
 pub async fn start_step_known(
     store: &Store,
     lease: &Lease,

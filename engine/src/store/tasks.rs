@@ -464,11 +464,27 @@ pub async fn status(store: &Store, id: &str) -> Result<String> {
         .ok_or_else(|| Error::not_found("task", id))
 }
 
-/// Outputs of the completed steps of a task, in order (role, output), for resuming.
-pub async fn completed_steps(store: &Store, task_id: &str) -> Result<Vec<(i64, String, String)>> {
+/// A step's run as a resuming worker needs it.
+#[derive(Debug, Clone, PartialEq, FromRow)]
+pub struct StoredRun {
+    /// Position in the plan.
+    pub step_index: i64,
+    /// The run's id (a restarted step keeps it).
+    pub id: String,
+    /// `completed`, `failed`, `active`…
+    pub status: String,
+    /// The role.
+    pub role: String,
+    /// Its output so far.
+    pub output: String,
+}
+
+/// Every run a task has, by step: read once when a worker takes the task up. Only the claim's
+/// holder writes its task's runs, so this stays true for the claim's steps.
+pub async fn stored_runs(store: &Store, task_id: &str) -> Result<Vec<StoredRun>> {
     Ok(sqlx::query_as(
-        "SELECT step_index, role, output FROM agent_runs \
-         WHERE task_id = $1 AND status = 'completed' ORDER BY step_index",
+        "SELECT step_index, id, status, role, output FROM agent_runs \
+         WHERE task_id = $1 ORDER BY step_index",
     )
     .bind(task_id)
     .fetch_all(store.pool())
