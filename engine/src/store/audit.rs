@@ -190,6 +190,31 @@ pub async fn list(store: &Store, workspace_id: &str, filter: &Filter) -> Result<
     .await?)
 }
 
+/// One page of the log, newest first (see [`super::page`]); `filter.before_seq` and
+/// `filter.limit` come from `request`.
+pub async fn page(
+    store: &Store,
+    workspace_id: &str,
+    filter: Filter,
+    request: &super::page::PageRequest,
+) -> Result<super::page::Page<Entry>> {
+    let before_seq = match &request.after {
+        Some(seq) => Some(seq.parse::<i64>().map_err(|_| {
+            crate::Error::invalid("cursor", "is not a cursor from a previous page")
+        })?),
+        None => None,
+    };
+    let filter = Filter {
+        before_seq,
+        limit: request.limit + 1,
+        ..filter
+    };
+    let rows = list(store, workspace_id, &filter).await?;
+    Ok(super::page::from_rows(rows, request.limit, |e| {
+        e.seq.to_string()
+    }))
+}
+
 /// The result of checking a chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Verification {

@@ -136,6 +136,28 @@ async fn record(
     Ok(balance)
 }
 
+/// One page of the ledger, newest first (see [`super::page`]).
+pub async fn ledger_page(
+    store: &Store,
+    workspace_id: &str,
+    request: &super::page::PageRequest,
+) -> Result<super::page::Page<LedgerEntry>> {
+    let after = match &request.after {
+        Some(key) => Some(super::page::parse_time_id(key)?),
+        None => None,
+    };
+    let rows = ledger(
+        store,
+        workspace_id,
+        request.limit + 1,
+        after.as_ref().map(|(at, id)| (*at, id.as_str())),
+    )
+    .await?;
+    Ok(super::page::from_rows(rows, request.limit, |e| {
+        super::page::time_id_key(e.created_at, &e.id)
+    }))
+}
+
 /// The ledger of a workspace, newest first, a keyset page at a time: `after` is the last
 /// entry's `(created_at, id)` of the previous page.
 pub async fn ledger(

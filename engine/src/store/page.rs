@@ -72,6 +72,33 @@ pub fn decode_cursor(cursor: &str) -> Result<String> {
         .ok_or_else(|| Error::invalid("cursor", "is not a cursor from a previous page"))
 }
 
+/// A keyset page from rows fetched with `LIMIT limit + 1`: the extra row only says that
+/// another page follows, whose cursor is the last kept row's `key`.
+pub fn from_rows<T>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Page<T> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_cursor = more
+        .then(|| rows.last().map(|last| encode_cursor(&key(last))))
+        .flatten();
+    Page {
+        items: rows,
+        next_cursor,
+    }
+}
+
+/// The key of a list ordered by time then id: `"{time}:{id}"`.
+pub fn time_id_key(time: i64, id: &str) -> String {
+    format!("{time}:{id}")
+}
+
+/// A [`time_id_key`] parsed back; a 422 naming `cursor` when it is not one.
+pub fn parse_time_id(key: &str) -> Result<(i64, String)> {
+    key.split_once(':')
+        .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_owned())))
+        .ok_or_else(|| Error::invalid("cursor", "is not a cursor from a previous page"))
+}
+
 /// Pages a short list in memory: items are ordered by `key` (unique), and the page holds those
 /// after the cursor's key.
 pub fn in_memory<T>(

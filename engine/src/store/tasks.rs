@@ -348,12 +348,7 @@ pub async fn list(store: &Store, workspace_id: &str, filter: &TaskFilter) -> Res
     }
     // The cursor is the last row's (created_at, id).
     let (after_at, after_id) = match &filter.cursor {
-        Some(cursor) => {
-            let key = super::page::decode_cursor(cursor)?;
-            key.split_once(':')
-                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_owned())))
-                .ok_or_else(|| Error::invalid("cursor", "is not a cursor from a previous page"))?
-        }
+        Some(cursor) => super::page::parse_time_id(&super::page::decode_cursor(cursor)?)?,
         None => (i64::MAX, String::new()),
     };
     let conditions =
@@ -375,19 +370,15 @@ pub async fn list(store: &Store, workspace_id: &str, filter: &TaskFilter) -> Res
     .bind(limit + 1)
     .fetch_all(store.pool())
     .await?;
-    let mut items = items;
-    let more = items.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next_cursor = more
-        .then(|| {
-            items
-                .last()
-                .map(|t| super::page::encode_cursor(&format!("{}:{}", t.created_at, t.id)))
-        })
-        .flatten();
     // No total: counting every matching row on each page is the raw scan a list must not
     // make; the Dashboard's figures come from rollups.
-    Ok(TaskPage { items, next_cursor })
+    let page = super::page::from_rows(items, limit, |t| {
+        super::page::time_id_key(t.created_at, &t.id)
+    });
+    Ok(TaskPage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+    })
 }
 
 /// Marks a queued or running task cancelled. Returns false when it had already finished.

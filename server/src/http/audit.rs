@@ -13,7 +13,7 @@ use super::error::ApiError;
 use super::extract::ApiQuery;
 use super::list::number;
 use super::openapi::AdminReadErrors;
-use engine::store::page::{Page, PageRequest, encode_cursor};
+use engine::store::page::{Page, PageRequest};
 
 /// The routes under `/api/v1/audit`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -62,28 +62,17 @@ async fn list(
     ApiQuery(q): ApiQuery<Query>,
 ) -> Result<Json<Page<audit::Entry>>, ApiError> {
     let request = PageRequest::parse(q.limit.as_deref(), q.cursor.as_deref())?;
-    let before_seq = match &request.after {
-        Some(seq) => Some(seq.parse::<i64>().map_err(|_| {
-            engine::Error::invalid("cursor", "is not a cursor from a previous page")
-        })?),
-        None => None,
-    };
     let filter = audit::Filter {
         action: q.action.filter(|a| !a.is_empty()),
         actor: q.actor.filter(|a| !a.is_empty()),
         since: number("since", q.since.as_deref())?,
         until: number("until", q.until.as_deref())?,
-        before_seq,
-        limit: request.limit + 1,
+        before_seq: None,
+        limit: request.limit,
     };
-    let mut items = audit::list(&state.store, &who.workspace_id, &filter).await?;
-    let limit = usize::try_from(request.limit).unwrap_or(usize::MAX);
-    let more = items.len() > limit;
-    items.truncate(limit);
-    let next_cursor = more
-        .then(|| items.last().map(|e| encode_cursor(&e.seq.to_string())))
-        .flatten();
-    Ok(Json(Page { items, next_cursor }))
+    Ok(Json(
+        audit::page(&state.store, &who.workspace_id, filter, &request).await?,
+    ))
 }
 
 /// Checks the audit log's hash chain (admins).

@@ -16,7 +16,7 @@ use super::extract::{ApiJson, ApiQuery};
 use super::list::ListQuery;
 use super::openapi::{AdminReadErrors, CreateErrors, UpdateErrors};
 use engine::store::credits::LedgerEntry;
-use engine::store::page::{Page, encode_cursor};
+use engine::store::page::Page;
 
 /// The routes under `/api/v1/users`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -137,28 +137,7 @@ async fn ledger(
     Admin(who): Admin,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Page<LedgerEntry>>, ApiError> {
-    let request = q.request()?;
-    let bad_cursor = || engine::Error::invalid("cursor", "is not a cursor from a previous page");
-    let after = match &request.after {
-        Some(key) => Some(
-            key.split_once(':')
-                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id)))
-                .ok_or_else(bad_cursor)?,
-        ),
-        None => None,
-    };
-    let limit = usize::try_from(request.limit).unwrap_or(usize::MAX);
-    let mut items =
-        engine::store::credits::ledger(&state.store, &who.workspace_id, request.limit + 1, after)
-            .await?;
-    let more = items.len() > limit;
-    items.truncate(limit);
-    let next_cursor = more
-        .then(|| {
-            items
-                .last()
-                .map(|e| encode_cursor(&format!("{}:{}", e.created_at, e.id)))
-        })
-        .flatten();
-    Ok(Json(Page { items, next_cursor }))
+    let page =
+        engine::store::credits::ledger_page(&state.store, &who.workspace_id, &q.request()?).await?;
+    Ok(Json(page))
 }
