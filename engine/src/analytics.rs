@@ -2,78 +2,13 @@
 //!
 //! Day boundaries are UTC midnights.
 
-use serde::Serialize;
-
 use crate::store::llm_calls::HOUR_MS;
 use crate::{Result, Store};
 
 /// One day in milliseconds.
 pub const DAY_MS: i64 = 24 * HOUR_MS;
 
-/// Calls and cost of one UTC day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct DayPoint {
-    /// UTC midnight of the day, Unix milliseconds.
-    pub day_ms: i64,
-    /// LLM calls (attempts) that day.
-    pub calls: i64,
-    /// Their cost in micro-USD.
-    pub cost_micros: i64,
-}
-
-/// The numbers on the Dashboard.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct DashboardStats {
-    /// Agents in the registry.
-    pub agents: i64,
-    /// Agents per role, in role order.
-    pub agents_by_role: Vec<(String, i64)>,
-    /// Configured providers.
-    pub providers: i64,
-    /// All tasks ever submitted.
-    pub tasks_total: i64,
-    /// Tasks running now.
-    pub tasks_running: i64,
-    /// Tasks waiting in the queue.
-    pub tasks_queued: i64,
-    /// LLM calls since UTC midnight.
-    pub calls_today: i64,
-    /// Prompt + completion tokens since UTC midnight.
-    pub tokens_today: i64,
-    /// Cost since UTC midnight, micro-USD (of priced calls).
-    pub cost_today_micros: i64,
-    /// Calls since UTC midnight to a model with no price: the cost is then a lower bound.
-    pub unpriced_today: i64,
-    /// Agents at work right now — one per active step, however many (`active_runs` is capped).
-    pub active_agents: i64,
-    /// The last `days` days, oldest first, zero-filled.
-    pub calls_per_day: Vec<DayPoint>,
-    /// Agent runs working right now, oldest first.
-    pub active_runs: Vec<ActiveRun>,
-}
-
-/// An agent run that is working now (the fleet view's live cards).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct ActiveRun {
-    /// The task.
-    pub task_id: String,
-    /// The task's description.
-    pub description: String,
-    /// Role.
-    pub role: String,
-    /// Agent name.
-    pub agent_name: String,
-    /// Model.
-    pub model: String,
-    /// Provider kind.
-    pub provider_kind: String,
-    /// Unix ms.
-    pub started_at: Option<i64>,
-    /// Tokens so far.
-    pub tokens: i64,
-    /// Cost so far, micro-USD.
-    pub cost_micros: i64,
-}
+pub use wire::dashboard::{ActiveRun, DashboardStats, DayPoint, RoleCount};
 
 /// Computes the Dashboard for a workspace as of `now_ms`, with `days` days of history.
 #[tracing::instrument(skip(store))]
@@ -156,7 +91,10 @@ pub async fn dashboard(
     .await?;
     Ok(DashboardStats {
         agents,
-        agents_by_role,
+        agents_by_role: agents_by_role
+            .into_iter()
+            .map(|(role, count)| RoleCount { role, count })
+            .collect(),
         providers,
         tasks_total,
         tasks_running,

@@ -2,35 +2,24 @@
 
 use leptos::prelude::*;
 
-use crate::model::{ApiKeyRow, AppError, MemberRow};
+use crate::model::AppError;
+use wire::access::{ApiKey, CreatedKey, Member};
 
-/// The caller's keys (all of the workspace's for admins).
+/// The caller's keys (all of the workspace's for admins); never the keys themselves.
 #[server(prefix = "/api", endpoint = "api_keys")]
-pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, AppError> {
+pub async fn list_api_keys() -> Result<Vec<ApiKey>, AppError> {
     let cx = crate::ssr::context()?;
     let who = crate::ssr::principal().await?;
-    let keys = engine::store::api_keys::list(&cx.store, &who).await?;
-    Ok(keys
-        .into_iter()
-        .map(|k| ApiKeyRow {
-            id: k.id,
-            name: k.name,
-            prefix: k.prefix,
-            created: crate::ssr::timestamp(k.created_at),
-            last_used: k.last_used_at.map(crate::ssr::timestamp),
-            revoked: k.revoked_at.is_some(),
-        })
-        .collect())
+    Ok(engine::store::api_keys::list(&cx.store, &who).await?)
 }
 
 /// Creates a key for the caller (developers and admins); returns it — the only time it is shown.
 #[server(prefix = "/api", endpoint = "create_api_key")]
-pub async fn create_api_key(name: String) -> Result<String, AppError> {
+pub async fn create_api_key(name: String) -> Result<CreatedKey, AppError> {
     let cx = crate::ssr::context()?;
     let (who, client) = crate::ssr::caller_for_write().await?;
     let caller = engine::actions::Caller::new(&who, &client);
-    let (key, _) = engine::actions::access::create_api_key(&cx.store, caller, &name).await?;
-    Ok(key)
+    Ok(engine::actions::access::create_api_key(&cx.store, caller, &name).await?)
 }
 
 /// Revokes a key (its owner or an admin).
@@ -45,20 +34,11 @@ pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
 
 /// The workspace's members (admins).
 #[server(prefix = "/api", endpoint = "members")]
-pub async fn list_members() -> Result<Vec<MemberRow>, AppError> {
+pub async fn list_members() -> Result<Vec<Member>, AppError> {
     let cx = crate::ssr::context()?;
     let who = crate::ssr::principal().await?;
     who.require(engine::domain::MemberRole::Admin)?;
-    let members = engine::store::users::list(cx.store.pool(), &who.workspace_id).await?;
-    Ok(members
-        .into_iter()
-        .map(|m| MemberRow {
-            id: m.id,
-            email: m.email,
-            role: m.role,
-            credits: m.credits,
-        })
-        .collect())
+    Ok(engine::store::users::list(cx.store.pool(), &who.workspace_id).await?)
 }
 
 /// Adds a member with a password (admins).

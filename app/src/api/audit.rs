@@ -1,34 +1,25 @@
-//! The audit log page's data (admins only).
+//! The audit log page's data (admins only): the same engine functions and wire types as
+//! `/api/v1/audit` and `/api/v1/audit/verify`.
 
 use leptos::prelude::*;
 
-use crate::model::{AppError, AuditView};
+use crate::model::AppError;
+use wire::Page;
+use wire::audit::{AuditCheck, Entry};
 
-/// The newest 200 entries and whether the chain verifies.
+/// Entries newest first, a page at a time, and whether the chain verifies.
 #[server(prefix = "/api", endpoint = "audit")]
-pub async fn get_audit() -> Result<AuditView, AppError> {
-    use crate::model::AuditRow;
+pub async fn get_audit(cursor: Option<String>) -> Result<(Page<Entry>, AuditCheck), AppError> {
+    use engine::store::{audit, page::PageRequest};
     let cx = crate::ssr::context()?;
     let who = crate::ssr::principal().await?;
     who.require(engine::domain::MemberRole::Admin)?;
-    let filter = engine::store::audit::Filter {
-        limit: 200,
+    let request = PageRequest::parse(Some("200"), cursor.as_deref())?;
+    let filter = audit::Filter {
+        limit: request.limit,
         ..Default::default()
     };
-    let entries = engine::store::audit::list(&cx.store, &who.workspace_id, &filter).await?;
-    let verification = engine::store::audit::verify(&cx.store, &who.workspace_id).await?;
-    Ok(AuditView {
-        intact: verification.first_broken_seq.is_none(),
-        entries: entries
-            .into_iter()
-            .map(|e| AuditRow {
-                seq: e.seq,
-                when: crate::ssr::timestamp(e.created_at),
-                actor: e.actor,
-                action: e.action,
-                target: e.target,
-                ip: e.ip.unwrap_or_default(),
-            })
-            .collect(),
-    })
+    let page = audit::page(&cx.store, &who.workspace_id, filter, &request).await?;
+    let check = audit::check(&cx.store, &who.workspace_id).await?;
+    Ok((page, check))
 }

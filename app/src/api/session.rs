@@ -2,26 +2,17 @@
 
 use leptos::prelude::*;
 
-use crate::model::{AppError, SessionView};
+use crate::model::AppError;
+use wire::session::SessionInfo;
 
 /// The signed-in user, or `None`.
 #[server(prefix = "/api", endpoint = "session")]
-pub async fn get_session() -> Result<Option<SessionView>, AppError> {
+pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
     let cx = crate::ssr::context()?;
     let Some(who) = crate::ssr::optional_principal().await? else {
         return Ok(None);
     };
-    let credits = engine::store::credits::balance(&cx.store, &who.user_id).await?;
-    let workspace = engine::store::workspaces::by_id(cx.store.pool(), &who.workspace_id)
-        .await?
-        .map(|w| w.name)
-        .unwrap_or_default();
-    Ok(Some(SessionView {
-        email: who.email,
-        role: who.role.as_str().to_owned(),
-        credits,
-        workspace,
-    }))
+    Ok(Some(engine::store::sessions::info(&cx.store, &who).await?))
 }
 
 /// Signs in with e-mail and password and sets the session cookie.

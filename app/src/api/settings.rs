@@ -1,56 +1,17 @@
-//! Workspace settings and the price table, read-only for now.
+//! Workspace settings and the price table: the same engine functions as `/api/v1/settings`
+//! and `/api/v1/prices`.
 
 use leptos::prelude::*;
 
-use crate::model::{AppError, SettingsView};
+use crate::model::AppError;
+use wire::settings::SettingsOverview;
 
-/// The defaults and the price table.
+/// The defaults, the providers to choose from and the price table.
 #[server(prefix = "/api", endpoint = "settings")]
-pub async fn get_settings() -> Result<SettingsView, AppError> {
-    use crate::model::PriceRow;
-    use crate::ssr::{context, price, provider_kind_name, tokens_short};
-    use engine::store::{prices, providers, settings};
-
-    let cx = context()?;
+pub async fn get_settings() -> Result<SettingsOverview, AppError> {
+    let cx = crate::ssr::context()?;
     let who = crate::ssr::principal().await?;
-    let db = cx.store.pool();
-    let ws = &who.workspace_id;
-    let provider_id = settings::get(db, ws, settings::DEFAULT_PROVIDER).await?;
-    let all_providers = providers::list(db, ws).await?;
-    let default_provider_id = provider_id
-        .as_ref()
-        .and_then(|v| v.as_str())
-        .map(str::to_owned);
-    let provider = default_provider_id
-        .as_deref()
-        .and_then(|id| all_providers.iter().find(|p| p.id == id).cloned());
-    let model = settings::get(db, ws, settings::DEFAULT_MODEL).await?;
-    let temperature = settings::get(db, ws, settings::DEFAULT_TEMPERATURE).await?;
-    let prices = prices::list(db).await?;
-    Ok(SettingsView {
-        default_provider_id,
-        provider_choices: all_providers.into_iter().map(|p| (p.id, p.name)).collect(),
-        can_edit: who.role == engine::domain::MemberRole::Admin,
-        default_provider_simulated: provider.as_ref().is_some_and(|p| p.kind == "simulator"),
-        default_provider: provider.map(|p| p.name),
-        default_model: model.and_then(|v| v.as_str().map(str::to_owned)),
-        default_temperature: temperature.and_then(|v| v.as_f64()),
-        prices: prices
-            .into_iter()
-            .map(|p| PriceRow {
-                input: price(p.input_per_mtok_micros),
-                output: price(p.output_per_mtok_micros),
-                cached_input: price(p.cached_input_per_mtok_micros),
-                provider: provider_kind_name(&p.provider_kind),
-                model: p.model,
-                context_window: if p.context_window > 0 {
-                    tokens_short(p.context_window)
-                } else {
-                    "—".to_owned()
-                },
-            })
-            .collect(),
-    })
+    Ok(engine::store::settings::overview(&cx.store, &who).await?)
 }
 
 /// Switches the workspace defaults (admins).
@@ -93,7 +54,7 @@ pub async fn set_price(
             AppError::Invalid("the context window must be a whole number of tokens".into())
         })?
     };
-    let price = engine::store::prices::Price {
+    let price = wire::settings::Price {
         provider_kind,
         model: model.trim().to_owned(),
         input_per_mtok_micros: Money::parse_dollars(&input)?.0,

@@ -56,7 +56,7 @@ fn SessionMenu() -> impl IntoView {
                         <span class="credits" data-testid="credits" title="Credits: each agent run costs one">
                             {format!("{} credits", s.credits)}
                         </span>
-                        <span class="who" title=format!("{} · {}", s.workspace, s.role)>{s.email}</span>
+                        <span class="who" title=format!("{} · {}", s.workspace.name, s.role)>{s.user.email}</span>
                         <ActionForm action=logout>
                             <button class="button button-secondary" type="submit" data-testid="logout">"Sign out"</button>
                         </ActionForm>

@@ -7,8 +7,10 @@ use crate::api::access::{
     AddMember, CreateApiKey, RevokeApiKey, TopUp, list_api_keys, list_members,
 };
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::model::{AppError, MemberRow};
+use crate::model::AppError;
 use crate::pages::Skeleton;
+use wire::access::Member;
+use wire::format::timestamp;
 
 /// Reports a finished action as a toast.
 fn toast_result<T>(result: Option<Result<T, AppError>>, success: &str) {
@@ -42,10 +44,10 @@ pub fn ApiKeysCard() -> impl IntoView {
             <h2>"API keys"</h2>
             <p class="muted">"For programs: send " <code>"Authorization: Bearer <key>"</code> " to /api/v1. A key acts with its owner's role."</p>
             {move || match create.value().get() {
-                Some(Ok(key)) => Some(view! {
+                Some(Ok(created)) => Some(view! {
                     <div class="secret-once" role="status">
                         <strong>"Copy your new key now: it is not shown again."</strong>
-                        <code data-testid="new-api-key">{key}</code>
+                        <code data-testid="new-api-key">{created.key}</code>
                     </div>
                 }),
                 _ => None,
@@ -73,10 +75,10 @@ pub fn ApiKeysCard() -> impl IntoView {
                                                 <tr>
                                                     <td>{k.name}</td>
                                                     <td><code>{format!("{}…", k.prefix)}</code></td>
-                                                    <td>{k.created}</td>
-                                                    <td>{k.last_used.unwrap_or_else(|| "never".to_owned())}</td>
+                                                    <td>{timestamp(k.created_at)}</td>
+                                                    <td>{k.last_used_at.map_or_else(|| "never".to_owned(), timestamp)}</td>
                                                     <td>
-                                                        {if k.revoked {
+                                                        {if k.revoked_at.is_some() {
                                                             view! { <span class="muted">"revoked"</span> }.into_any()
                                                         } else {
                                                             view! {
@@ -136,7 +138,7 @@ pub fn MembersCard() -> impl IntoView {
 
 #[component]
 fn MembersTable(
-    rows: Vec<MemberRow>,
+    rows: Vec<Member>,
     add: ServerAction<AddMember>,
     top_up: ServerAction<TopUp>,
 ) -> impl IntoView {

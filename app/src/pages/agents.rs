@@ -3,12 +3,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::agents::{delete_agent, list_agents, load_agent_form, preview_prompt, save_agent};
+use crate::api::agents::{delete_agent, get_agent, list_agents, preview_prompt, save_agent};
 use crate::api::providers::list_providers;
 use crate::components::empty_state::EmptyState;
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::model::{AgentCard, AgentForm, FallbackForm};
 use crate::pages::{PageHeader, loaded};
+use wire::agents::{Agent, AgentInput, AgentSummary, FallbackTarget};
+use wire::providers::Provider;
 
 /// Which agent the editor shows: none, a new one, or an existing one by id.
 #[derive(Clone, PartialEq)]
@@ -34,10 +35,10 @@ pub fn AgentsPage() -> impl IntoView {
         </PageHeader>
         {move || match editing.get() {
             Editing::Closed => ().into_any(),
-            Editing::New => view! { <AgentEditor form=AgentForm { role: "BUILDER".into(), model: "sim-standard".into(), temperature: 0.7, max_tokens: 4096, ..AgentForm::default() } /> }.into_any(),
+            Editing::New => view! { <AgentEditor agent=None /> }.into_any(),
             Editing::Existing(id) => {
-                let form = Resource::new(move || id.clone(), load_agent_form);
-                view! { {loaded(form, 1, |f| view! { <AgentEditor form=f /> })} }.into_any()
+                let agent = Resource::new(move || id.clone(), get_agent);
+                view! { {loaded(agent, 1, |a| view! { <AgentEditor agent=Some(a) /> })} }.into_any()
             }
         }}
         {loaded(data, 5, |agents| view! { <AgentList agents /> })}
@@ -47,31 +48,35 @@ pub fn AgentsPage() -> impl IntoView {
 const ROLES: [&str; 5] = ["ANALYST", "PLANNER", "BUILDER", "TESTER", "REVIEWER"];
 
 #[component]
-fn AgentEditor(form: AgentForm) -> impl IntoView {
+/// The editor of a new agent (`None`) or of an existing one.
+fn AgentEditor(agent: Option<Agent>) -> impl IntoView {
     let editing = expect_context::<RwSignal<Editing>>();
-    let agents = expect_context::<Resource<Result<Vec<AgentCard>, crate::model::AppError>>>();
+    let agents = expect_context::<Resource<Result<Vec<AgentSummary>, crate::model::AppError>>>();
     let providers = Resource::new(|| (), |_| list_providers());
-    let is_new = form.id.is_none();
-    let id = form.id.clone();
-    let name = RwSignal::new(form.name);
-    let role = RwSignal::new(form.role);
-    let description = RwSignal::new(form.description);
-    let provider_id = RwSignal::new(form.provider_id);
-    let model = RwSignal::new(form.model);
-    let temperature = RwSignal::new(form.temperature.to_string());
-    let max_tokens = RwSignal::new(form.max_tokens.to_string());
-    let system_prompt = RwSignal::new(form.system_prompt);
-    let custom = RwSignal::new(form.custom_instructions);
-    let fallbacks = RwSignal::new(form.fallbacks);
+    let is_new = agent.is_none();
+    let id = agent.as_ref().map(|a| a.id.clone());
+    let field_of = |f: fn(&Agent) -> String, default: &str| {
+        RwSignal::new(agent.as_ref().map_or_else(|| default.to_owned(), f))
+    };
+    let name = field_of(|a| a.name.clone(), "");
+    let role = field_of(|a| a.role.clone(), "BUILDER");
+    let description = field_of(|a| a.description.clone(), "");
+    let provider_id = field_of(|a| a.provider_id.clone().unwrap_or_default(), "");
+    let model = field_of(|a| a.model.clone(), "sim-standard");
+    let temperature = field_of(|a| a.temperature.to_string(), "0.7");
+    let max_tokens = field_of(|a| a.max_tokens.to_string(), "4096");
+    let system_prompt = field_of(|a| a.system_prompt.clone(), "");
+    let custom = field_of(|a| a.custom_instructions.clone(), "");
+    let fallbacks = RwSignal::new(agent.map(|a| a.fallbacks).unwrap_or_default());
     let task = RwSignal::new("Add input validation to the signup form".to_owned());
     let preview = Resource::new(
         move || (role.get(), system_prompt.get(), custom.get(), task.get()),
         |(r, p, c, t)| preview_prompt(r, p, c, t),
     );
     let toasts = use_toasts();
-    let save = Action::new(move |form: &AgentForm| {
-        let form = form.clone();
-        async move { save_agent(form).await }
+    let save = Action::new(move |(id, input): &(Option<String>, AgentInput)| {
+        let (id, input) = (id.clone(), input.clone());
+        async move { save_agent(id, input).await }
     });
     Effect::new(move |_| match save.value().get() {
         Some(Ok(_)) => {
@@ -101,21 +106,35 @@ fn AgentEditor(form: AgentForm) -> impl IntoView {
             <h2 id="agent-editor-title">{if is_new { "New agent" } else { "Edit agent" }}</h2>
             <form class="agent-form" on:submit=move |ev| {
                 ev.prevent_default();
-                let temperature = temperature.get_untracked().trim().parse::<f64>().unwrap_or(f64::NAN);
+                let Ok(temperature) = temperature.get_untracked().trim().parse::<f64>() else {
+                    if let Some(t) = toasts {
+                        t.show(ToastKind::Error, "temperature: must be a number between 0 and 2");
+                    }
+                    return;
+                };
+                // Not a whole number: 0, which the engine refuses with its own message.
                 let max_tokens = max_tokens.get_untracked().trim().parse::<i64>().unwrap_or(0);
-                save.dispatch(AgentForm {
-                    id: id.clone(),
-                    name: name.get_untracked(),
-                    role: role.get_untracked(),
-                    description: description.get_untracked(),
-                    provider_id: provider_id.get_untracked(),
-                    model: model.get_untracked(),
-                    temperature,
-                    max_tokens,
-                    system_prompt: system_prompt.get_untracked(),
-                    custom_instructions: custom.get_untracked(),
-                    fallbacks: fallbacks.get_untracked(),
-                });
+                let input = AgentInput {
+                    name: Some(name.get_untracked()),
+                    role: Some(role.get_untracked()),
+                    description: Some(description.get_untracked()),
+                    provider_id: Some(provider_id.get_untracked()),
+                    model: Some(model.get_untracked()),
+                    temperature: Some(temperature),
+                    max_tokens: Some(max_tokens),
+                    system_prompt: Some(system_prompt.get_untracked()),
+                    custom_instructions: Some(custom.get_untracked()),
+                    tags: None,
+                    // Rows left without a model are dropped, as an empty row means nothing.
+                    fallbacks: Some(
+                        fallbacks
+                            .get_untracked()
+                            .into_iter()
+                            .filter(|f| !f.model.trim().is_empty())
+                            .collect(),
+                    ),
+                };
+                save.dispatch((id.clone(), input));
             }>
                 <div class="agent-form-grid">
                     {field("Name", name, "agent-name")}
@@ -133,7 +152,8 @@ fn AgentEditor(form: AgentForm) -> impl IntoView {
                                 {move || Suspend::new(async move {
                                     providers.await.unwrap_or_default().into_iter().map(|p| {
                                         let pid = p.id.clone();
-                                        view! { <option value=p.id.clone() selected=move || provider_id.get() == pid>{format!("{} ({})", p.name, p.kind)}</option> }
+                                        let label = provider_label(&p);
+                                        view! { <option value=p.id.clone() selected=move || provider_id.get() == pid>{label}</option> }
                                     }).collect_view()
                                 })}
                             </Transition>
@@ -191,8 +211,8 @@ const fn agents_max_fallbacks() -> usize {
 /// the agent's own model fails. Nothing is added implicitly, so an empty list means "fail".
 #[component]
 fn FallbackEditor(
-    fallbacks: RwSignal<Vec<FallbackForm>>,
-    providers: Resource<Result<Vec<crate::model::ProviderRow>, crate::model::AppError>>,
+    fallbacks: RwSignal<Vec<FallbackTarget>>,
+    providers: Resource<Result<Vec<Provider>, crate::model::AppError>>,
 ) -> impl IntoView {
     let count = move || fallbacks.with(Vec::len);
     let full = move || fallbacks.with(Vec::len) >= agents_max_fallbacks();
@@ -205,13 +225,14 @@ fn FallbackEditor(
             <ol class="fallback-list">
                 {move || (0..count()).map(|i| {
                     let current = fallbacks.with(|f| f.get(i).cloned().unwrap_or_default());
-                    let pid = current.provider_id.clone();
+                    let pid = current.provider_id.clone().unwrap_or_default();
                     view! {
                         <li class="fallback-row" data-testid="fallback-row">
                             <label>
                                 <span class="sr-only">{format!("Fallback {} provider", i + 1)}</span>
                                 <select data-testid="fallback-provider" on:change=move |ev| {
                                     let v = event_target_value(&ev);
+                                    let v = Some(v).filter(|p| !p.is_empty());
                                     fallbacks.update(|f| if let Some(row) = f.get_mut(i) { row.provider_id = v; });
                                 }>
                                     <option value="" selected=pid.is_empty()>"Workspace default provider"</option>
@@ -223,7 +244,8 @@ fn FallbackEditor(
                                                 Suspend::new(async move {
                                                     providers.await.unwrap_or_default().into_iter().map(|p| {
                                                         let selected = p.id == pid;
-                                                        view! { <option value=p.id.clone() selected=selected>{format!("{} ({})", p.name, p.kind)}</option> }
+                                                        let label = provider_label(&p);
+                                                        view! { <option value=p.id.clone() selected=selected>{label}</option> }
                                                     }).collect_view()
                                                 })
                                             }
@@ -248,13 +270,13 @@ fn FallbackEditor(
             </ol>
             <button class="button button-secondary button-small" type="button" data-testid="fallback-add"
                 disabled=full
-                on:click=move |_| fallbacks.update(|f| f.push(FallbackForm::default()))>"Add fallback"</button>
+                on:click=move |_| fallbacks.update(|f| f.push(FallbackTarget::default()))>"Add fallback"</button>
         </fieldset>
     }
 }
 
 #[component]
-fn AgentList(agents: Vec<AgentCard>) -> impl IntoView {
+fn AgentList(agents: Vec<AgentSummary>) -> impl IntoView {
     if agents.is_empty() {
         return view! {
             <EmptyState
@@ -273,9 +295,9 @@ fn AgentList(agents: Vec<AgentCard>) -> impl IntoView {
 }
 
 #[component]
-fn AgentCardView(agent: AgentCard) -> impl IntoView {
+fn AgentCardView(agent: AgentSummary) -> impl IntoView {
     let editing = expect_context::<RwSignal<Editing>>();
-    let agents = expect_context::<Resource<Result<Vec<AgentCard>, crate::model::AppError>>>();
+    let agents = expect_context::<Resource<Result<Vec<AgentSummary>, crate::model::AppError>>>();
     let confirming = RwSignal::new(false);
     let toasts = use_toasts();
     let remove = Action::new(move |id: &String| {
@@ -294,8 +316,10 @@ fn AgentCardView(agent: AgentCard) -> impl IntoView {
     let id = agent.id.clone();
     let role_class = format!("role-pill role-{}", agent.role.to_ascii_lowercase());
     let status_class = format!("status status-{}", agent.status);
+    let simulated = agent.simulated();
+    let cost = wire::format::format_micros(agent.cost_micros);
     let provider = agent
-        .provider
+        .provider_name
         .unwrap_or_else(|| "Workspace default".to_owned());
     view! {
         <article class="agent-card" data-testid="agent-card">
@@ -309,8 +333,7 @@ fn AgentCardView(agent: AgentCard) -> impl IntoView {
                     <dt>"Provider"</dt>
                     <dd>
                         {provider}
-                        {agent
-                            .simulated
+                        {simulated
                             .then(|| {
                                 view! {
                                     <span
@@ -343,7 +366,7 @@ fn AgentCardView(agent: AgentCard) -> impl IntoView {
                 </div>
                 <div>
                     <dt>"Cost"</dt>
-                    <dd class="num">{agent.cost}</dd>
+                    <dd class="num">{cost}</dd>
                 </div>
             </dl>
             <div class="card-actions">
@@ -369,4 +392,9 @@ fn AgentCardView(agent: AgentCard) -> impl IntoView {
             </div>
         </article>
     }
+}
+
+/// `Name (Kind)` for a provider choice.
+fn provider_label(p: &Provider) -> String {
+    format!("{} ({})", p.name, wire::format::provider_kind_name(&p.kind))
 }

@@ -6,8 +6,9 @@ use leptos_meta::Title;
 use crate::api::dashboard::get_dashboard;
 use crate::components::chart::BarChart;
 use crate::components::empty_state::EmptyState;
-use crate::model::DashboardView;
 use crate::pages::{PageHeader, loaded};
+use wire::dashboard::DashboardStats;
+use wire::format::{day_label, format_micros};
 
 /// `/analytics`.
 #[component]
@@ -21,7 +22,7 @@ pub fn AnalyticsPage() -> impl IntoView {
 }
 
 #[component]
-fn Usage(view: DashboardView) -> impl IntoView {
+fn Usage(view: DashboardStats) -> impl IntoView {
     if view.calls_per_day.iter().all(|day| day.calls == 0) {
         return view! {
             <EmptyState
@@ -36,7 +37,7 @@ fn Usage(view: DashboardView) -> impl IntoView {
     let (labels, values): (Vec<_>, Vec<_>) = view
         .calls_per_day
         .into_iter()
-        .map(|day| (day.label, day.calls))
+        .map(|day| (day_label(day.day_ms), day.calls))
         .unzip();
     view! {
         <div class="card">
@@ -66,9 +67,9 @@ fn Usage(view: DashboardView) -> impl IntoView {
                         .map(|day| {
                             view! {
                                 <tr>
-                                    <td>{day.label}</td>
+                                    <td>{day_label(day.day_ms)}</td>
                                     <td class="num">{day.calls}</td>
-                                    <td class="num">{day.cost}</td>
+                                    <td class="num">{format_micros(day.cost_micros)}</td>
                                 </tr>
                             }
                         })

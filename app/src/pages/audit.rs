@@ -5,28 +5,30 @@ use leptos_meta::Title;
 
 use crate::api::audit::get_audit;
 use crate::components::empty_state::EmptyState;
-use crate::model::AuditView;
 use crate::pages::{PageHeader, loaded};
+use wire::Page;
+use wire::audit::{AuditCheck, Entry};
+use wire::format::timestamp;
 
 /// `/audit`.
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_audit());
+    let data = Resource::new(|| (), |_| get_audit(None));
     view! {
         <Title text="Audit log" />
         <PageHeader title="Audit log" subtitle="Every change, who made it and from where; tamper-evident." />
-        {loaded(data, 3, |view| view! { <AuditTable view /> })}
+        {loaded(data, 3, |(page, check)| view! { <AuditTable page check /> })}
     }
 }
 
 #[component]
-fn AuditTable(view: AuditView) -> impl IntoView {
-    let status = if view.intact {
+fn AuditTable(page: Page<Entry>, check: AuditCheck) -> impl IntoView {
+    let status = if check.intact {
         view! { <p class="chain chain-ok" data-testid="audit-intact">"✓ Hash chain verified: no entry was changed or removed."</p> }.into_any()
     } else {
         view! { <p class="chain chain-broken" role="alert">"✗ The hash chain is broken: the log was tampered with."</p> }.into_any()
     };
-    if view.entries.is_empty() {
+    if page.items.is_empty() {
         return view! {
             {status}
             <EmptyState title="Nothing recorded yet" message="Sign-ins and every change to providers, settings, users, keys and credits appear here." />
@@ -49,18 +51,18 @@ fn AuditTable(view: AuditView) -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        {view
-                            .entries
+                        {page
+                            .items
                             .into_iter()
                             .map(|e| {
                                 view! {
                                     <tr>
                                         <td class="num">{e.seq}</td>
-                                        <td>{e.when}</td>
+                                        <td>{timestamp(e.created_at)}</td>
                                         <td>{e.actor}</td>
                                         <td><code>{e.action}</code></td>
                                         <td>{e.target}</td>
-                                        <td>{e.ip}</td>
+                                        <td>{e.ip.unwrap_or_default()}</td>
                                     </tr>
                                 }
                             })

@@ -9,8 +9,9 @@ use crate::components::empty_state::EmptyState;
 use crate::components::icons::{Icon, IconName};
 use crate::components::role::role_color;
 use crate::components::stat_card::StatCard;
-use crate::model::DashboardView;
 use crate::pages::{PageHeader, loaded};
+use wire::dashboard::DashboardStats;
+use wire::format::{day_label, format_micros};
 
 /// What `costs` events added since the Dashboard last loaded.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -80,8 +81,8 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 #[component]
-fn Dashboard(view: DashboardView, live: RwSignal<LiveDelta>) -> impl IntoView {
-    let DashboardView {
+fn Dashboard(view: DashboardStats, live: RwSignal<LiveDelta>) -> impl IntoView {
+    let DashboardStats {
         agents,
         providers,
         tasks_total,
@@ -94,7 +95,7 @@ fn Dashboard(view: DashboardView, live: RwSignal<LiveDelta>) -> impl IntoView {
         active_agents,
         agents_by_role,
         calls_per_day,
-        active,
+        active_runs: active,
     } = view;
     let calls_live = move || (calls_today + live.get().calls).to_string();
     let tokens_live = move || (tokens_today + live.get().tokens).to_string();
@@ -116,7 +117,7 @@ fn Dashboard(view: DashboardView, live: RwSignal<LiveDelta>) -> impl IntoView {
         .unzip();
     let (day_labels, day_values): (Vec<_>, Vec<_>) = calls_per_day
         .into_iter()
-        .map(|d| (d.label, d.calls))
+        .map(|d| (day_label(d.day_ms), d.calls))
         .unzip();
     view! {
         <section class="stat-grid" aria-label="Totals">
@@ -167,10 +168,10 @@ fn Dashboard(view: DashboardView, live: RwSignal<LiveDelta>) -> impl IntoView {
                                 </header>
                                 <h3>{r.agent_name.clone()}</h3>
                                 <p class="agent-meta small">{r.model.clone()}
-                                    {r.simulated.then(|| view! { " " <span class="badge badge-sim">"Simulated"</span> })}
+                                    {(r.provider_kind == "simulator").then(|| view! { " " <span class="badge badge-sim">"Simulated"</span> })}
                                 </p>
                                 <p class="small task-cell">{r.description.clone()}</p>
-                                <p class="small num">{format!("{} tokens · {}", r.tokens, r.cost)}</p>
+                                <p class="small num">{format!("{} tokens · {}", r.tokens, format_micros(r.cost_micros))}</p>
                             </a>
                         }).collect_view()}
                     </div>

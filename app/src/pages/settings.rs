@@ -6,9 +6,11 @@ use leptos_meta::Title;
 use crate::api::providers::{AddProvider, DeleteProvider, TestProvider, list_providers};
 use crate::api::settings::{SaveDefaults, SetPrice, get_settings};
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::model::{AppError, SettingsView};
+use crate::model::AppError;
 use crate::pages::access::{ApiKeysCard, MembersCard};
 use crate::pages::{PageHeader, Skeleton, loaded};
+use wire::format::{price, provider_kind_name, tokens_short};
+use wire::settings::SettingsOverview;
 
 /// `/settings`.
 #[component]
@@ -25,15 +27,16 @@ pub fn SettingsPage() -> impl IntoView {
 }
 
 #[component]
-fn Settings(view: SettingsView) -> impl IntoView {
+fn Settings(view: SettingsOverview) -> impl IntoView {
     let not_set = || "Not set".to_owned();
+    let default_provider = view.default_provider().cloned();
     let editor = view.can_edit.then(|| {
         view! {
             <DefaultsForm
-                providers=view.provider_choices.clone()
-                provider_id=view.default_provider_id.clone().unwrap_or_default()
-                model=view.default_model.clone().unwrap_or_default()
-                temperature=view.default_temperature.unwrap_or(0.7)
+                providers=view.providers.iter().map(|p| (p.id.clone(), p.name.clone())).collect()
+                provider_id=view.defaults.provider_id.clone().unwrap_or_default()
+                model=view.defaults.model.clone().unwrap_or_default()
+                temperature=view.defaults.temperature.unwrap_or(0.7)
             />
         }
     });
@@ -46,9 +49,9 @@ fn Settings(view: SettingsView) -> impl IntoView {
                 <div>
                     <dt>"Provider"</dt>
                     <dd data-testid="default-provider">
-                        {view.default_provider.unwrap_or_else(not_set)}
-                        {view
-                            .default_provider_simulated
+                        {default_provider.as_ref().map(|p| p.name.clone()).unwrap_or_else(not_set)}
+                        {default_provider
+                            .is_some_and(|p| p.simulated())
                             .then(|| {
                                 view! {
                                     <span
@@ -63,13 +66,14 @@ fn Settings(view: SettingsView) -> impl IntoView {
                 </div>
                 <div>
                     <dt>"Model"</dt>
-                    <dd>{view.default_model.unwrap_or_else(not_set)}</dd>
+                    <dd>{view.defaults.model.unwrap_or_else(not_set)}</dd>
                 </div>
                 <div>
                     <dt>"Temperature"</dt>
                     <dd>
                         {view
-                            .default_temperature
+                            .defaults
+                            .temperature
                             .map(|t| format!("{t:.1}"))
                             .unwrap_or_else(not_set)}
                     </dd>
@@ -98,12 +102,12 @@ fn Settings(view: SettingsView) -> impl IntoView {
                             .map(|p| {
                                 view! {
                                     <tr>
-                                        <td>{p.provider}</td>
+                                        <td>{provider_kind_name(&p.provider_kind).to_owned()}</td>
                                         <td>{p.model}</td>
-                                        <td class="num">{p.input}</td>
-                                        <td class="num">{p.cached_input}</td>
-                                        <td class="num">{p.output}</td>
-                                        <td class="num">{p.context_window}</td>
+                                        <td class="num">{price(p.input_per_mtok_micros)}</td>
+                                        <td class="num">{price(p.cached_input_per_mtok_micros)}</td>
+                                        <td class="num">{price(p.output_per_mtok_micros)}</td>
+                                        <td class="num">{tokens_short(p.context_window)}</td>
                                     </tr>
                                 }
                             })
@@ -210,8 +214,8 @@ fn ProvidersCard() -> impl IntoView {
     Effect::new(move |_| {
         if let (Some(result), Some(t)) = (test.value().get(), test_toasts) {
             match result {
-                Ok((true, text)) => t.show(ToastKind::Success, text),
-                Ok((false, text)) => t.show(ToastKind::Error, text),
+                Ok(check) if check.ok => t.show(ToastKind::Success, check.summary()),
+                Ok(check) => t.show(ToastKind::Error, check.summary()),
                 Err(e) => t.show(ToastKind::Error, e.to_string()),
             }
         }
@@ -262,16 +266,17 @@ fn ProvidersCard() -> impl IntoView {
                                     .map(|p| {
                                         let id = p.id.clone();
                                         let name = p.name.clone();
+                                        let (simulated, key_hint) = (p.simulated(), p.key_hint());
                                         view! {
                                             <li class="provider-row" data-testid="provider-row">
                                                 <div>
                                                     <strong>{p.name}</strong>
-                                                    <span class="muted">{format!(" · {}", p.kind)}</span>
-                                                    {p.simulated.then(|| view! { <span class="badge badge-sim">"Simulated"</span> })}
+                                                    <span class="muted">{format!(" · {}", provider_kind_name(&p.kind))}</span>
+                                                    {simulated.then(|| view! { <span class="badge badge-sim">"Simulated"</span> })}
                                                     {p.base_url.map(|u| view! { <div class="muted small">{u}</div> })}
                                                 </div>
                                                 <code class="key-hint" data-testid="key-hint">
-                                                    {p.key_hint.unwrap_or_else(|| "no key".to_owned())}
+                                                    {key_hint.unwrap_or_else(|| "no key".to_owned())}
                                                 </code>
                                                 <button
                                                     class="button button-secondary button-small"

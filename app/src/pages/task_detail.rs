@@ -10,8 +10,9 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::api::tasks::{cancel_task, get_task, rerun_task, task_records};
 use crate::components::live::use_live;
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::model::{FileChangeView, RecordsView, RunView, StepRow, TaskView};
 use crate::pages::loaded;
+use wire::format::{context_percent, cost_label, timestamp};
+use wire::tasks::{FileChange, RunConversation, Step, TaskDetail, TaskRecords};
 
 /// `/tasks/:id`.
 #[component]
@@ -19,12 +20,12 @@ pub fn TaskDetailPage() -> impl IntoView {
     let params = use_params_map();
     move || {
         let id = params.read().get("id").unwrap_or_default();
-        view! { <TaskDetail id /> }
+        view! { <TaskView id /> }
     }
 }
 
 #[component]
-fn TaskDetail(id: String) -> impl IntoView {
+fn TaskView(id: String) -> impl IntoView {
     let task = {
         let id = id.clone();
         Resource::new(|| (), move |_| get_task(id.clone()))
@@ -77,7 +78,7 @@ fn elapsed(ms: Option<i64>) -> String {
 }
 
 #[component]
-fn TaskBody(view: TaskView, streams: RwSignal<HashMap<i64, String>>) -> impl IntoView {
+fn TaskBody(view: TaskDetail, streams: RwSignal<HashMap<i64, String>>) -> impl IntoView {
     let t = view.task.clone();
     let total = view.steps.len().max(1);
     let done = view
@@ -123,7 +124,7 @@ fn TaskBody(view: TaskView, streams: RwSignal<HashMap<i64, String>>) -> impl Int
                 <h1 class="task-title">{t.description.clone()}</h1>
                 <p class="subtitle">
                     <span class=format!("status status-{}", t.status) data-testid="task-status">{t.status.clone()}</span>
-                    " · " {t.workflow.replace('_', " ")} " · " {t.complexity.clone()} " · created " {t.created.clone()}
+                    " · " {t.workflow.replace('_', " ")} " · " {t.complexity.clone()} " · created " {timestamp(t.created_at)}
                     {simulated.then(|| view! { " " <span class="badge badge-sim">"Simulated"</span> })}
                 </p>
             </div>
@@ -147,9 +148,9 @@ fn TaskBody(view: TaskView, streams: RwSignal<HashMap<i64, String>>) -> impl Int
         </div>
         {t.error.clone().map(|e| view! { <p class="error-panel" role="alert">{e}</p> })}
         <section class="stat-grid" aria-label="Totals">
-            <div class="stat-card"><span class="stat-label">"Cost"</span><span class="stat-value num" data-testid="task-cost">{t.cost.clone()}</span></div>
-            <div class="stat-card"><span class="stat-label">"Tokens"</span><span class="stat-value num" data-testid="task-tokens">{t.tokens.to_string()}</span>
-                <span class="stat-hint">{format!("{} prompt · {} completion", view.prompt_tokens, view.completion_tokens)}</span></div>
+            <div class="stat-card"><span class="stat-label">"Cost"</span><span class="stat-value num" data-testid="task-cost">{cost_label(t.cost_micros, view.price_known)}</span></div>
+            <div class="stat-card"><span class="stat-label">"Tokens"</span><span class="stat-value num" data-testid="task-tokens">{t.tokens().to_string()}</span>
+                <span class="stat-hint">{format!("{} prompt · {} completion", t.prompt_tokens, t.completion_tokens)}</span></div>
             <div class="stat-card"><span class="stat-label">"Progress"</span><span class="stat-value num">{format!("{done}/{total}")}</span></div>
         </section>
         <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent.to_string()>
@@ -169,7 +170,7 @@ fn TaskBody(view: TaskView, streams: RwSignal<HashMap<i64, String>>) -> impl Int
 }
 
 #[component]
-fn StepCard(step: StepRow, streams: RwSignal<HashMap<i64, String>>) -> impl IntoView {
+fn StepCard(step: Step, streams: RwSignal<HashMap<i64, String>>) -> impl IntoView {
     let index = step.index;
     let active = step.status == "active";
     let output = step.output.clone();
@@ -190,8 +191,8 @@ fn StepCard(step: StepRow, streams: RwSignal<HashMap<i64, String>>) -> impl Into
             <dl class="step-stats small">
                 <div><dt>"Elapsed"</dt><dd class="num">{elapsed(step.duration_ms)}</dd></div>
                 <div><dt>"Tokens"</dt><dd class="num">{format!("{} / {}", step.prompt_tokens, step.completion_tokens)}</dd></div>
-                <div><dt>"Cost"</dt><dd class="num">{step.cost.clone()}</dd></div>
-                {step.context_percent.clone().map(|p| view! { <div><dt>"Context"</dt><dd class="num">{p}</dd></div> })}
+                <div><dt>"Cost"</dt><dd class="num">{cost_label(step.cost_micros, step.price_known)}</dd></div>
+                {context_percent(step.context_tokens, step.context_window).map(|p| view! { <div><dt>"Context"</dt><dd class="num">{p}</dd></div> })}
             </dl>
             {step.error.clone().map(|e| view! { <p class="form-error">{e}</p> })}
             {if active {
@@ -216,14 +217,35 @@ fn StepCard(step: StepRow, streams: RwSignal<HashMap<i64, String>>) -> impl Into
 }
 
 #[component]
-fn Records(records: RecordsView) -> impl IntoView {
+fn Records(records: TaskRecords) -> impl IntoView {
     if records.runs.is_empty() {
         return view! { <p class="small muted">"The conversation appears here once the first agent starts."</p> }.into_any();
     }
-    let files = records.files.clone();
+    // Reads are recorded too (for the debugging API) but change nothing.
+    let files: Vec<(String, FileChange)> = records
+        .file_changes
+        .iter()
+        .filter(|f| f.change_kind != "read")
+        .map(|f| {
+            (
+                records.role_of(f.agent_run_id.as_deref()).to_owned(),
+                f.clone(),
+            )
+        })
+        .collect();
+    let tool_calls: Vec<_> = records
+        .tool_calls
+        .iter()
+        .map(|c| {
+            (
+                records.role_of(c.agent_run_id.as_deref()).to_owned(),
+                c.clone(),
+            )
+        })
+        .collect();
     view! {
         <div class="conversation" data-testid="conversation">
-            {records.runs.into_iter().map(|r| view! { <RunConversation run=r /> }).collect_view()}
+            {records.runs.into_iter().map(|r| view! { <RunConversationView run=r /> }).collect_view()}
         </div>
         <h2 class="section-title">"Changed files"</h2>
         {if files.is_empty() {
@@ -231,7 +253,7 @@ fn Records(records: RecordsView) -> impl IntoView {
         } else {
             view! {
                 <div class="files" data-testid="files">
-                    {files.into_iter().map(|f| view! { <FileDiff file=f /> }).collect_view()}
+                    {files.into_iter().map(|(role, f)| view! { <FileDiff file=f role /> }).collect_view()}
                 </div>
             }.into_any()
         }}
@@ -240,11 +262,11 @@ fn Records(records: RecordsView) -> impl IntoView {
             <table class="task-table">
                 <thead><tr><th>"Agent"</th><th>"Tool"</th><th>"Input"</th><th>"Outcome"</th><th class="num">"Duration"</th></tr></thead>
                 <tbody>
-                    {records.tool_calls.into_iter().map(|c| view! {
+                    {tool_calls.into_iter().map(|(role, c)| view! {
                         <tr>
-                            <td><span class=format!("role-pill role-{}", c.role.to_lowercase())>{c.role.clone()}</span></td>
+                            <td><span class=format!("role-pill role-{}", role.to_lowercase())>{role.clone()}</span></td>
                             <td><code>{c.tool}</code></td>
-                            <td><pre class="json">{c.input}</pre></td>
+                            <td><pre class="json">{pretty(&c.input)}</pre></td>
                             <td class=format!("outcome-{}", c.outcome)>{c.outcome.clone()}</td>
                             <td class="num">{format!("{} ms", c.duration_ms)}</td>
                         </tr>
@@ -256,28 +278,43 @@ fn Records(records: RecordsView) -> impl IntoView {
 }
 
 #[component]
-fn RunConversation(run: RunView) -> impl IntoView {
+fn RunConversationView(run: RunConversation) -> impl IntoView {
+    // The system prompt first, folded, then the conversation.
+    let messages = std::iter::once(("system".to_owned(), run.system_prompt.clone(), Vec::new()))
+        .chain(run.messages.into_iter().map(|m| {
+            let calls = m
+                .tool_calls
+                .into_iter()
+                .map(|c| {
+                    (
+                        c.name,
+                        serde_json::to_string_pretty(&c.arguments).unwrap_or_default(),
+                    )
+                })
+                .collect::<Vec<_>>();
+            (m.role, m.content, calls)
+        }));
     view! {
-        <details class="card run" open=run.index == 0>
+        <details class="card run" open=run.step_index == 0>
             <summary>
                 <span class=format!("role-pill role-{}", run.role.to_lowercase())>{run.role.clone()}</span>
                 " " {run.agent_name.clone()} " · " {format!("{} · {}", run.provider_kind, run.model)}
                 {run.simulated.then(|| view! { " " <span class="badge badge-sim">"Simulated"</span> })}
                 {run.fallback_note.clone().map(|note| view! { <span class="fallback-note">{format!(" · fell back: {note}")}</span> })}
-                <span class="small muted">" · " {run.started.clone()}</span>
+                <span class="small muted">" · " {run.started_at.map(timestamp).unwrap_or_default()}</span>
             </summary>
-            {run.messages.into_iter().map(|m| {
-                let text = m.content.clone();
-                let is_system = m.author == "system";
+            {messages.map(|(author, content, tool_calls)| {
+                let text = content.clone();
+                let is_system = author == "system";
                 let body = view! {
-                    <div class=format!("message message-{}", m.author)>
+                    <div class=format!("message message-{author}")>
                         <div class="message-head">
-                            <span class="message-author">{m.author.clone()}</span>
+                            <span class="message-author">{author.clone()}</span>
                             <button class="button button-small button-secondary copy" type="button" title="Copy this message"
                                 on:click=move |_| copy(&text)>"Copy"</button>
                         </div>
-                        {(!m.content.is_empty()).then(|| view! { <pre class="message-text">{m.content.clone()}</pre> })}
-                        {m.tool_calls.into_iter().map(|(name, args)| view! {
+                        {(!content.is_empty()).then(|| view! { <pre class="message-text">{content.clone()}</pre> })}
+                        {tool_calls.into_iter().map(|(name, args)| view! {
                             <div class="tool-call"><span class="small">"Tool call "<code>{name}</code></span><pre class="json">{args}</pre></div>
                         }).collect_view()}
                     </div>
@@ -293,7 +330,7 @@ fn RunConversation(run: RunView) -> impl IntoView {
 }
 
 #[component]
-fn FileDiff(file: FileChangeView) -> impl IntoView {
+fn FileDiff(file: FileChange, role: String) -> impl IntoView {
     view! {
         <details class="card file" open>
             <summary>
@@ -301,16 +338,23 @@ fn FileDiff(file: FileChangeView) -> impl IntoView {
                 " "
                 <span class=format!("badge change-{}", file.change_kind)>{file.change_kind.clone()}</span>
                 " "
-                <span class=format!("role-pill role-{}", file.role.to_lowercase())>{file.role.clone()}</span>
+                <span class=format!("role-pill role-{}", role.to_lowercase())>{role.clone()}</span>
             </summary>
             <pre class="diff" data-testid="diff">
-                {file.diff.into_iter().map(|(tag, line)| {
-                    let class = match tag { '+' => "diff-add", '-' => "diff-del", _ => "diff-same" };
-                    view! { <span class=class>{format!("{tag} {line}\n")}</span> }
+                {file.diff.into_iter().map(|line| {
+                    let class = match line.op.as_str() { "+" => "diff-add", "-" => "diff-del", _ => "diff-same" };
+                    view! { <span class=class>{format!("{} {}\n", line.op, line.text)}</span> }
                 }).collect_view()}
             </pre>
         </details>
     }
+}
+
+/// JSON text indented for reading (as it came when it is not JSON).
+fn pretty(raw: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(raw)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| raw.to_owned())
 }
 
 fn copy(text: &str) {

@@ -8,8 +8,9 @@ use crate::api::tasks::{SubmitTask, estimate_task, list_tasks};
 use crate::components::empty_state::EmptyState;
 use crate::components::live::use_live;
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::model::{EstimateView, TaskRow};
 use crate::pages::{PageHeader, loaded};
+use wire::format::{cost_label, timestamp};
+use wire::tasks::{Estimate, Task};
 
 /// The workflow templates the form offers: (name, label, steps).
 const WORKFLOWS: [(&str, &str, &str); 5] = [
@@ -198,16 +199,16 @@ fn NewTask() -> impl IntoView {
 }
 
 #[component]
-fn EstimatePanel(estimate: EstimateView) -> impl IntoView {
+fn EstimatePanel(estimate: Estimate) -> impl IntoView {
     let simulated = estimate.steps.iter().any(|s| s.simulated);
     view! {
         <div class="estimate" data-testid="estimate">
             <p class="estimate-message">
                 <strong data-testid="complexity-message">{estimate.message.clone()}</strong>
                 " · estimated "
-                <span class="num" data-testid="estimate-cost">{estimate.cost.clone()}</span>
+                <span class="num" data-testid="estimate-cost">{cost_label(estimate.estimated_cost_micros, estimate.price_known)}</span>
                 " · ~"
-                {estimate.tokens.to_string()}
+                {estimate.estimated_tokens.to_string()}
                 " tokens"
                 {simulated.then(|| view! { <span class="badge badge-sim">"Simulated"</span> })}
             </p>
@@ -220,7 +221,7 @@ fn EstimatePanel(estimate: EstimateView) -> impl IntoView {
                             <li class="plan-step">
                                 <span class=format!("role-pill role-{}", s.role.to_lowercase())>{s.role.clone()}</span>
                                 <span class="small">{s.agent_name} " · " {s.model}</span>
-                                <span class="num small">{s.cost}</span>
+                                <span class="num small">{cost_label(s.cost_micros, s.price_known)}</span>
                             </li>
                         }
                     })
@@ -231,7 +232,7 @@ fn EstimatePanel(estimate: EstimateView) -> impl IntoView {
 }
 
 #[component]
-fn TaskTable(rows: Vec<TaskRow>) -> impl IntoView {
+fn TaskTable(rows: Vec<Task>) -> impl IntoView {
     if rows.is_empty() {
         return view! {
             <EmptyState
@@ -270,9 +271,9 @@ fn TaskTable(rows: Vec<TaskRow>) -> impl IntoView {
                                             {t.status.clone()}
                                         </span>
                                     </td>
-                                    <td class="num">{t.tokens.to_string()}</td>
-                                    <td class="num">{t.cost}</td>
-                                    <td class="small">{t.created}</td>
+                                    <td class="num">{t.tokens().to_string()}</td>
+                                    <td class="num">{cost_label(t.cost_micros, t.price_known())}</td>
+                                    <td class="small">{timestamp(t.created_at)}</td>
                                 </tr>
                             }
                         })

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::Caller;
 use crate::domain::MemberRole;
-use crate::store::api_keys::{self, ApiKeyInfo};
+use crate::store::api_keys;
 use crate::store::credits;
 use crate::store::users::{self, Member};
 use crate::{Result, Store};
@@ -55,7 +55,7 @@ pub async fn create_api_key(
     store: &Store,
     caller: Caller<'_>,
     name: &str,
-) -> Result<(String, ApiKeyInfo)> {
+) -> Result<wire::access::CreatedKey> {
     caller.who.require(MemberRole::Developer)?;
     let mut tx = store.begin().await?;
     let (key, info) = api_keys::create(&mut tx, caller.who, name).await?;
@@ -68,7 +68,7 @@ pub async fn create_api_key(
         )
         .await?;
     tx.commit().await?;
-    Ok((key, info))
+    Ok(wire::access::CreatedKey { key, api_key: info })
 }
 
 /// Revokes an API key: its owner's own, or any of the workspace for an admin.

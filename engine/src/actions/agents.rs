@@ -4,19 +4,20 @@ use serde_json::json;
 
 use super::Caller;
 use crate::domain::MemberRole;
-use crate::store::agents::{self, Agent, AgentInput};
+use crate::store::agents::{self, AgentInput};
 use crate::{Result, Store};
+use wire::agents::Agent;
 
 /// Creates an agent from `input`.
 pub async fn create(store: &Store, caller: Caller<'_>, input: AgentInput) -> Result<Agent> {
     caller.who.require(MemberRole::Developer)?;
     let ws = &caller.who.workspace_id;
-    let agent = input.resolve(None)?;
+    let agent = agents::resolve(input, None)?;
     agent.validate()?;
     agents::check_providers(store, ws, &agent).await?;
     let mut tx = store.begin().await?;
     let id = agents::create(&mut tx, ws, &agent).await?;
-    let out = agents::get(&mut *tx, ws, &id).await?;
+    let out = agents::show(&mut *tx, ws, &id).await?;
     caller
         .audit(
             &mut tx,
@@ -39,11 +40,13 @@ pub async fn update(
     caller.who.require(MemberRole::Developer)?;
     let ws = &caller.who.workspace_id;
     let before = agents::get(store.pool(), ws, id).await?;
-    let agent = input.resolve(Some(&before))?;
+    let agent = agents::resolve(input, Some(&before))?;
     agent.validate()?;
     agents::check_providers(store, ws, &agent).await?;
     let mut tx = store.begin().await?;
-    let out = agents::update(&mut tx, ws, id, &before, &agent).await?;
+    let out = agents::update(&mut tx, ws, id, &before, &agent)
+        .await?
+        .into_wire();
     caller
         .audit(
             &mut tx,

@@ -2,27 +2,14 @@
 //! Markdown export). The export names, for every step, the provider and model that actually
 //! answered, marks simulated output, and says when and why a fallback answered.
 
-use serde::Serialize;
-
 use super::workflow;
 use crate::domain::{Money, Role};
-use crate::providers::{self, Message};
+use crate::providers::{self};
 use crate::store::agents;
-use crate::store::tasks::{self, Task};
+use crate::store::tasks::{self};
 use crate::{Result, Store};
 
-/// Exactly what an agent would receive for a task.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct PromptPreview {
-    /// `simple` or `complex`, as estimated from the task.
-    pub complexity: String,
-    /// The system prompt.
-    pub system_prompt: String,
-    /// The first user message (as the first step of a workflow).
-    pub user_message: String,
-    /// Estimated prompt tokens of both.
-    pub tokens: i64,
-}
+pub use wire::agents::PromptPreview;
 
 /// The prompt preview of a stored agent for `task`.
 pub async fn prompt_preview(
@@ -70,8 +57,8 @@ pub fn preview_for(
 /// `price_known` is false when some call of the task used a model with no price; the cost is
 /// then written as a lower bound, never as if it were the whole.
 pub fn conversation_markdown(
-    task: &Task,
-    runs: &[tasks::RunConversation],
+    task: &wire::tasks::Task,
+    runs: &[wire::tasks::RunConversation],
     price_known: bool,
 ) -> String {
     let cost = if price_known {
@@ -110,12 +97,11 @@ pub fn conversation_markdown(
             out.push_str(&format!("> Fallback: {note}\n\n"));
         }
         out.push_str(&format!("### System\n\n{}\n", run.system_prompt));
-        let messages: Vec<Message> = serde_json::from_str(&run.conversation).unwrap_or_default();
-        for m in messages {
-            let who = match m.role {
-                providers::MessageRole::User => "User",
-                providers::MessageRole::Assistant => "Assistant",
-                providers::MessageRole::Tool => "Tool result",
+        for m in &run.messages {
+            let who = match m.role.as_str() {
+                "user" => "User",
+                "assistant" => "Assistant",
+                _ => "Tool result",
             };
             out.push_str(&format!("\n### {who}\n\n{}\n", m.content.trim()));
             for call in &m.tool_calls {
@@ -128,4 +114,15 @@ pub fn conversation_markdown(
         }
     }
     out
+}
+
+/// A task's conversations as one Markdown document, read from the store.
+pub async fn task_markdown(store: &Store, workspace_id: &str, task_id: &str) -> Result<String> {
+    let task = tasks::get(store.pool(), workspace_id, task_id).await?;
+    let records = tasks::records(store, workspace_id, task_id).await?;
+    Ok(conversation_markdown(
+        &task.to_wire(),
+        &records.runs,
+        records.price_known,
+    ))
 }

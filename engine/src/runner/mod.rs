@@ -28,7 +28,9 @@ pub mod totals;
 mod worker;
 pub mod workflow;
 
-pub use export::{PromptPreview, conversation_markdown, preview_for, prompt_preview};
+pub use export::{
+    PromptPreview, conversation_markdown, preview_for, prompt_preview, task_markdown,
+};
 pub use step::cost_of;
 
 use std::collections::HashMap;
@@ -36,7 +38,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::{Notify, watch};
 use tracing::{error, info};
@@ -47,7 +48,7 @@ use crate::domain::{MemberRole, ProviderKind, Role};
 use crate::events::{self, EventBus, Outgoing};
 use crate::providers::retry::RetryPolicy;
 use crate::providers::{self, ChatRequest, Message, Usage};
-use crate::store::tasks::{self, NewTask, PlannedStep, Task};
+use crate::store::tasks::{self, NewTask, PlannedStep};
 use crate::store::{agents, credits, prices};
 use crate::{Error, Result, Store};
 use wire::events::EventKind;
@@ -95,67 +96,8 @@ impl RunnerConfig {
     }
 }
 
-/// A task submission.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
-pub struct SubmitTask {
-    /// What to do.
-    pub description: String,
-    /// `feature_implementation`, `bug_fix`, `code_review`, `documentation` or `custom`.
-    #[serde(default = "default_workflow")]
-    pub workflow: String,
-    /// Run the ANALYST even for a simple task.
-    #[serde(default)]
-    pub force_analyst: bool,
-    /// Roles of a custom workflow, in order.
-    #[serde(default)]
-    pub steps: Vec<String>,
-}
-
-fn default_workflow() -> String {
-    Workflow::FeatureImplementation.as_str().to_owned()
-}
-
-/// One step of an estimate.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct EstimatedStep {
-    /// Role.
-    pub role: String,
-    /// Agent that would run it.
-    pub agent_name: String,
-    /// Its model.
-    pub model: String,
-    /// Its provider kind.
-    pub provider_kind: String,
-    /// Whether its output would be simulated.
-    pub simulated: bool,
-    /// Expected prompt tokens.
-    pub prompt_tokens: i64,
-    /// Expected completion tokens.
-    pub completion_tokens: i64,
-    /// Expected cost, micro-USD (0 when the price is unknown).
-    pub cost_micros: i64,
-    /// Whether the price table knows its model; when not, the estimate leaves it out.
-    pub price_known: bool,
-}
-
-/// What a task would do and cost.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Estimate {
-    /// `simple` or `complex`.
-    pub complexity: String,
-    /// Whether the ANALYST is left out.
-    pub skips_analyst: bool,
-    /// A sentence for the UI, e.g. "Simple task — skipping ANALYST".
-    pub message: String,
-    /// Planned steps.
-    pub steps: Vec<EstimatedStep>,
-    /// Sum of the steps (of the priced ones when `price_known` is false).
-    pub estimated_cost_micros: i64,
-    /// False when some step's model has no price: the cost is then a lower bound.
-    pub price_known: bool,
-    /// Sum of the steps.
-    pub estimated_tokens: i64,
-}
+pub use wire::providers::ProviderCheck;
+pub use wire::tasks::{Estimate, EstimatedStep, SubmitTask};
 
 /// Why a step or task stopped before finishing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -356,7 +298,7 @@ impl Runner {
     /// Accepts a task: plans it, takes one credit and queues it in one transaction, announces
     /// it and wakes a worker.
     #[tracing::instrument(skip(self, caller, req), fields(user.id = %caller.who.user_id))]
-    pub async fn submit(&self, caller: Caller<'_>, req: &SubmitTask) -> Result<Task> {
+    pub async fn submit(&self, caller: Caller<'_>, req: &SubmitTask) -> Result<wire::tasks::Task> {
         caller.who.require(MemberRole::Developer)?;
         self.queue(caller, req, None).await
     }
@@ -366,7 +308,7 @@ impl Runner {
         caller: Caller<'_>,
         req: &SubmitTask,
         rerun_of: Option<String>,
-    ) -> Result<Task> {
+    ) -> Result<wire::tasks::Task> {
         let who = caller.who;
         let (flow, complexity, plan) = self.plan(&who.workspace_id, req).await?;
         let new = NewTask {
@@ -402,11 +344,11 @@ impl Runner {
         self.publish2(&who.workspace_id, &id, EventKind::TaskCreated, data)
             .await;
         self.wake.notify_one();
-        Ok(task)
+        Ok(task.to_wire())
     }
 
     /// Queues a new task with the same description and workflow as an earlier one.
-    pub async fn rerun(&self, caller: Caller<'_>, task_id: &str) -> Result<Task> {
+    pub async fn rerun(&self, caller: Caller<'_>, task_id: &str) -> Result<wire::tasks::Task> {
         let who = caller.who;
         who.require(MemberRole::Developer)?;
         let old = tasks::get(self.store.pool(), &who.workspace_id, task_id).await?;
@@ -425,7 +367,7 @@ impl Runner {
     }
 
     /// Cancels a queued or running task; a running one stops its in-flight call at once.
-    pub async fn cancel(&self, caller: Caller<'_>, task_id: &str) -> Result<Task> {
+    pub async fn cancel(&self, caller: Caller<'_>, task_id: &str) -> Result<wire::tasks::Task> {
         let who = caller.who;
         who.require(MemberRole::Developer)?;
         let mut tx = self.store.begin().await?;
@@ -452,7 +394,9 @@ impl Runner {
             json!({"task_id": task_id, "status": "cancelled"}),
         )
         .await;
-        tasks::get(self.store.pool(), &who.workspace_id, task_id).await
+        Ok(tasks::get(self.store.pool(), &who.workspace_id, task_id)
+            .await?
+            .to_wire())
     }
 
     /// Deletes a task that is not running.
@@ -506,21 +450,6 @@ fn excerpt(text: &str, max: usize) -> String {
         out.push('…');
         out
     }
-}
-
-/// The result of "test connection".
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct ProviderCheck {
-    /// Whether the provider answered with a complete reply.
-    pub ok: bool,
-    /// The model asked.
-    pub model: String,
-    /// Wall time of the call.
-    pub latency_ms: i64,
-    /// The reply (short) or why it failed (`auth`, `rate_limited`, … and an excerpt).
-    pub message: String,
-    /// The error class when it failed.
-    pub error_class: Option<String>,
 }
 
 /// A small, cheap model of each kind for connection tests when none is given.

@@ -1,6 +1,5 @@
 //! The agent registry (SPEC F-02): agents and their numbered prompt versions.
 
-use serde::{Deserialize, Serialize};
 use sqlx::{Any, AnyConnection, Executor, FromRow};
 
 use crate::domain::{Role, check_text};
@@ -35,16 +34,7 @@ pub struct NewAgent {
     pub provider_explicit: bool,
 }
 
-/// One entry of an agent's fallback chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FallbackTarget {
-    /// A provider of the workspace; None for the built-in simulator.
-    #[serde(default)]
-    pub provider_id: Option<String>,
-    /// Model name as that provider spells it.
-    pub model: String,
-}
+pub use wire::agents::{AgentInput, AgentSummary, FallbackTarget};
 
 /// Most entries of a fallback chain.
 pub const MAX_FALLBACKS: usize = 5;
@@ -101,9 +91,9 @@ impl NewAgent {
     }
 }
 
-/// An agent as lists and cards show it.
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow, utoipa::ToSchema)]
-pub struct AgentSummary {
+/// A row of [`list`]: an [`AgentSummary`].
+#[derive(FromRow)]
+struct SummaryRow {
     /// UUIDv7.
     pub id: String,
     /// Unique name within the workspace.
@@ -187,7 +177,7 @@ pub async fn list<'e>(
     db: impl Executor<'e, Database = Any>,
     workspace_id: &str,
 ) -> Result<Vec<AgentSummary>> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as::<_, SummaryRow>(
         "SELECT a.id, a.name, a.role, a.description, p.name AS provider_name, p.kind AS provider_kind, \
          a.model, a.temperature, CASE WHEN EXISTS (SELECT 1 FROM agent_runs r JOIN tasks t ON t.id = r.task_id \
          WHERE r.agent_id = a.id AND r.status = 'active' AND t.status = 'running') \
@@ -202,7 +192,23 @@ pub async fn list<'e>(
     )
     .bind(workspace_id)
     .fetch_all(db)
-    .await?)
+    .await?
+    .into_iter()
+    .map(|r: SummaryRow| AgentSummary {
+        id: r.id,
+        name: r.name,
+        role: r.role,
+        description: r.description,
+        provider_name: r.provider_name,
+        provider_kind: r.provider_kind,
+        model: r.model,
+        temperature: r.temperature,
+        status: r.status,
+        created_at: r.created_at,
+        cost_micros: r.cost_micros,
+        tokens: r.tokens,
+    })
+    .collect())
 }
 
 /// How many prompt versions an agent has.
@@ -222,8 +228,9 @@ pub async fn prompt_version_count<'e>(
     Ok(n)
 }
 
-/// Everything stored about an agent.
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow, utoipa::ToSchema)]
+/// Everything stored about an agent, as the store holds it (the API's view is
+/// [`wire::agents::Agent`], made by [`Agent::into_wire`]).
+#[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct Agent {
     /// UUIDv7.
     pub id: String,
@@ -250,14 +257,10 @@ pub struct Agent {
     /// Extra instructions.
     pub custom_instructions: String,
     /// JSON list of labels.
-    #[serde(skip)]
     pub tags: String,
-    /// JSON list of [`FallbackTarget`] (sent as the list itself).
-    #[serde(serialize_with = "raw_json")]
-    #[schema(value_type = Vec<FallbackTarget>)]
+    /// JSON list of [`FallbackTarget`].
     pub fallbacks: String,
     /// 1 when its provider was deleted: it cannot run until a provider is chosen again.
-    #[serde(skip)]
     pub provider_deleted: i64,
     /// `active` while one of its runs is working on a running task, else `idle`.
     pub status: String,
@@ -277,17 +280,39 @@ impl Agent {
     pub fn fallback_list(&self) -> Vec<FallbackTarget> {
         serde_json::from_str(&self.fallbacks).unwrap_or_default()
     }
+
+    /// The agent as the API and the pages read it.
+    pub fn into_wire(self) -> wire::agents::Agent {
+        wire::agents::Agent {
+            tags: self.tag_list(),
+            fallbacks: self.fallback_list(),
+            provider_deleted: self.provider_deleted != 0,
+            id: self.id,
+            name: self.name,
+            role: self.role,
+            description: self.description,
+            provider_id: self.provider_id,
+            provider_name: self.provider_name,
+            provider_kind: self.provider_kind,
+            model: self.model,
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+            system_prompt: self.system_prompt,
+            custom_instructions: self.custom_instructions,
+            status: self.status,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
 }
 
-/// Serializes a JSON text column as the JSON it holds (an empty list if it is not JSON).
-#[allow(
-    clippy::ptr_arg,
-    reason = "serde's serialize_with passes the field as &String"
-)]
-fn raw_json<S: serde::Serializer>(raw: &String, serializer: S) -> Result<S::Ok, S::Error> {
-    let value: serde_json::Value =
-        serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::Array(Vec::new()));
-    value.serialize(serializer)
+/// One agent of a workspace as the API and the pages read it.
+pub async fn show<'e>(
+    db: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    id: &str,
+) -> Result<wire::agents::Agent> {
+    Ok(get(db, workspace_id, id).await?.into_wire())
 }
 
 /// One agent of a workspace.
@@ -426,99 +451,68 @@ pub async fn check_providers(
     Ok(())
 }
 
-/// Fields of an agent as a caller sends them; absent fields keep their current value (PATCH) or
-/// take defaults (create).
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AgentInput {
-    /// Name.
-    pub name: Option<String>,
-    /// Role name.
-    pub role: Option<String>,
-    /// Description.
-    pub description: Option<String>,
-    /// Provider id; an empty string clears it (the simulator is used).
-    pub provider_id: Option<String>,
-    /// Model.
-    pub model: Option<String>,
-    /// Temperature.
-    pub temperature: Option<f64>,
-    /// Completion token limit.
-    pub max_tokens: Option<i64>,
-    /// System prompt; empty means the role template.
-    pub system_prompt: Option<String>,
-    /// Custom instructions.
-    pub custom_instructions: Option<String>,
-    /// Tags.
-    pub tags: Option<Vec<String>>,
-    /// The fallback chain, replacing the current one.
-    pub fallbacks: Option<Vec<FallbackTarget>>,
-}
-
-impl AgentInput {
-    /// The full agent this input describes, on top of `base` (None when creating).
-    pub fn resolve(self, base: Option<&Agent>) -> Result<NewAgent> {
-        let role = match (&self.role, base) {
-            (Some(r), _) => Role::parse(r)?,
-            (None, Some(b)) => Role::parse(&b.role)?,
-            (None, None) => return Err(Error::invalid("role", "is required")),
-        };
-        let name = match (self.name, base) {
-            (Some(n), _) => n,
-            (None, Some(b)) => b.name.clone(),
-            (None, None) => return Err(Error::invalid("name", "is required")),
-        };
-        let provider_explicit = self.provider_id.is_some();
-        let provider_id = match self.provider_id {
-            Some(p) if p.trim().is_empty() => None,
-            Some(p) => Some(p),
-            None => base.and_then(|b| b.provider_id.clone()),
-        };
-        Ok(NewAgent {
-            name,
-            description: self
-                .description
-                .or_else(|| base.map(|b| b.description.clone()))
-                .unwrap_or_default(),
-            provider_id,
-            model: self
-                .model
-                .or_else(|| base.map(|b| b.model.clone()))
-                .unwrap_or_else(|| crate::seed::DEFAULT_SIMULATOR_MODEL.to_owned()),
-            temperature: self
-                .temperature
-                .or_else(|| base.map(|b| b.temperature))
-                .unwrap_or(0.7),
-            max_tokens: self
-                .max_tokens
-                .or_else(|| base.map(|b| b.max_tokens))
-                .unwrap_or(4096),
-            system_prompt: self
-                .system_prompt
-                .or_else(|| base.map(|b| b.system_prompt.clone()))
-                .unwrap_or_else(|| crate::seed::role_prompt(&role).to_owned()),
-            custom_instructions: self
-                .custom_instructions
-                .or_else(|| base.map(|b| b.custom_instructions.clone()))
-                .unwrap_or_default(),
-            tags: self
-                .tags
-                .or_else(|| base.map(Agent::tag_list))
-                .unwrap_or_default(),
-            fallbacks: self
-                .fallbacks
-                .map(|list| {
-                    list.into_iter()
-                        .map(|f| FallbackTarget {
-                            provider_id: f.provider_id.filter(|p| !p.trim().is_empty()),
-                            model: f.model.trim().to_owned(),
-                        })
-                        .collect()
-                })
-                .or_else(|| base.map(Agent::fallback_list))
-                .unwrap_or_default(),
-            provider_explicit,
-            role,
-        })
-    }
+/// The full agent `input` describes, on top of `base` (None when creating).
+pub fn resolve(input: AgentInput, base: Option<&Agent>) -> Result<NewAgent> {
+    let role = match (&input.role, base) {
+        (Some(r), _) => Role::parse(r)?,
+        (None, Some(b)) => Role::parse(&b.role)?,
+        (None, None) => return Err(Error::invalid("role", "is required")),
+    };
+    let name = match (input.name, base) {
+        (Some(n), _) => n,
+        (None, Some(b)) => b.name.clone(),
+        (None, None) => return Err(Error::invalid("name", "is required")),
+    };
+    let provider_explicit = input.provider_id.is_some();
+    let provider_id = match input.provider_id {
+        Some(p) if p.trim().is_empty() => None,
+        Some(p) => Some(p),
+        None => base.and_then(|b| b.provider_id.clone()),
+    };
+    Ok(NewAgent {
+        name,
+        description: input
+            .description
+            .or_else(|| base.map(|b| b.description.clone()))
+            .unwrap_or_default(),
+        provider_id,
+        model: input
+            .model
+            .or_else(|| base.map(|b| b.model.clone()))
+            .unwrap_or_else(|| crate::seed::DEFAULT_SIMULATOR_MODEL.to_owned()),
+        temperature: input
+            .temperature
+            .or_else(|| base.map(|b| b.temperature))
+            .unwrap_or(0.7),
+        max_tokens: input
+            .max_tokens
+            .or_else(|| base.map(|b| b.max_tokens))
+            .unwrap_or(4096),
+        system_prompt: input
+            .system_prompt
+            .or_else(|| base.map(|b| b.system_prompt.clone()))
+            .unwrap_or_else(|| crate::seed::role_prompt(&role).to_owned()),
+        custom_instructions: input
+            .custom_instructions
+            .or_else(|| base.map(|b| b.custom_instructions.clone()))
+            .unwrap_or_default(),
+        tags: input
+            .tags
+            .or_else(|| base.map(Agent::tag_list))
+            .unwrap_or_default(),
+        fallbacks: input
+            .fallbacks
+            .map(|list| {
+                list.into_iter()
+                    .map(|f| FallbackTarget {
+                        provider_id: f.provider_id.filter(|p| !p.trim().is_empty()),
+                        model: f.model.trim().to_owned(),
+                    })
+                    .collect()
+            })
+            .or_else(|| base.map(Agent::fallback_list))
+            .unwrap_or_default(),
+        provider_explicit,
+        role,
+    })
 }

@@ -1,31 +1,11 @@
 //! API keys for programs: shown once at creation, stored as SHA-256 digests.
 
-use serde::Serialize;
-use sqlx::FromRow;
-
 use crate::auth::tokens::{digest, new_token};
 use crate::auth::{AuthMethod, Principal};
 use crate::domain::MemberRole;
 use crate::{Error, Result, Store, new_id, now_ms};
 
-/// An API key as lists show it (never the key itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, utoipa::ToSchema)]
-pub struct ApiKeyInfo {
-    /// Id.
-    pub id: String,
-    /// The owner.
-    pub user_id: String,
-    /// A label chosen by the owner.
-    pub name: String,
-    /// The first characters of the key, to recognise it.
-    pub prefix: String,
-    /// Unix milliseconds.
-    pub created_at: i64,
-    /// When it last authenticated a request.
-    pub last_used_at: Option<i64>,
-    /// When it was revoked.
-    pub revoked_at: Option<i64>,
-}
+pub use wire::access::ApiKey as ApiKeyInfo;
 
 /// Creates a key for the caller; returns the plaintext key (to show once) and its record.
 pub async fn create(

@@ -5,8 +5,7 @@
 //! Appends take the workspace's row in `audit_heads` first, which serialises concurrent appends
 //! on Postgres (row lock) and SQLite (the single writer) alike.
 
-use serde::Serialize;
-use sqlx::{AnyConnection, FromRow};
+use sqlx::AnyConnection;
 
 use crate::auth::tokens::sha256_hex;
 use crate::{Result, Store, new_id, now_ms};
@@ -35,34 +34,7 @@ pub struct NewEntry {
     pub details: serde_json::Value,
 }
 
-/// A stored entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, utoipa::ToSchema)]
-pub struct Entry {
-    /// Position in the workspace's chain, from 1.
-    pub seq: i64,
-    /// Id.
-    pub id: String,
-    /// The acting user.
-    pub actor_user_id: Option<String>,
-    /// Readable actor.
-    pub actor: String,
-    /// Action name.
-    pub action: String,
-    /// Target.
-    pub target: String,
-    /// Client address.
-    pub ip: Option<String>,
-    /// Client user agent.
-    pub user_agent: Option<String>,
-    /// JSON details.
-    pub details: String,
-    /// Unix milliseconds.
-    pub created_at: i64,
-    /// The previous entry's hash.
-    pub prev_hash: String,
-    /// This entry's hash.
-    pub hash: String,
-}
+pub use wire::audit::{Entry, Verification};
 
 fn entry_hash(prev: &str, e: &Entry) -> String {
     // A JSON array is an unambiguous encoding of the fields, whatever they contain.
@@ -215,15 +187,6 @@ pub async fn page(
     }))
 }
 
-/// The result of checking a chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Verification {
-    /// Entries checked.
-    pub entries: i64,
-    /// The first seq whose entry does not match the chain, if any.
-    pub first_broken_seq: Option<i64>,
-}
-
 /// Recomputes a workspace's chain from the start.
 pub async fn verify(store: &Store, workspace_id: &str) -> Result<Verification> {
     let entries: Vec<Entry> = sqlx::query_as(
@@ -316,4 +279,13 @@ pub async fn record_action(
     if let Err(e) = record(store, &entry).await {
         tracing::error!(error = %e, action, "could not write the audit log");
     }
+}
+
+/// Whether a workspace's chain is intact, with what the check found.
+pub async fn check(store: &Store, workspace_id: &str) -> Result<wire::audit::AuditCheck> {
+    let verification = verify(store, workspace_id).await?;
+    Ok(wire::audit::AuditCheck {
+        intact: verification.first_broken_seq.is_none(),
+        verification,
+    })
 }

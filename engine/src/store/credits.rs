@@ -3,30 +3,10 @@
 //! Deduction is one conditional `UPDATE … WHERE credits >= n`: the database decides, so
 //! concurrent calls can never take the balance below zero (a CHECK constraint backs this up).
 
-use serde::Serialize;
-use sqlx::FromRow;
-
 use crate::auth::Principal;
 use crate::{Error, Result, Store, new_id, now_ms};
 
-/// One ledger row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, utoipa::ToSchema)]
-pub struct LedgerEntry {
-    /// Id.
-    pub id: String,
-    /// Whose balance changed.
-    pub user_id: String,
-    /// The change (negative for spending).
-    pub delta: i64,
-    /// The balance after it.
-    pub balance_after: i64,
-    /// Why, e.g. `task submission` or `top-up`.
-    pub reason: String,
-    /// Who caused it (the admin for top-ups).
-    pub actor_user_id: Option<String>,
-    /// Unix milliseconds.
-    pub created_at: i64,
-}
+pub use wire::access::LedgerEntry;
 
 /// The caller's balance.
 pub async fn balance(store: &Store, user_id: &str) -> Result<i64> {

@@ -8,7 +8,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Serialize;
 
 use crate::{Error, Result};
 
@@ -17,14 +16,7 @@ pub const DEFAULT_LIMIT: i64 = 50;
 /// The largest page.
 pub const MAX_LIMIT: i64 = 200;
 
-/// One page of a list.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Page<T> {
-    /// The items, in the list's order.
-    pub items: Vec<T>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
-}
+pub use wire::Page;
 
 /// What a client asked for: a page size and where to continue.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

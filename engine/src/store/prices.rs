@@ -1,26 +1,10 @@
 //! The price table: what a million tokens cost per provider and model, in micro-USD.
 
-use serde::Serialize;
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
 
 use crate::{Result, now_ms};
 
-/// One row of the price table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, FromRow, utoipa::ToSchema)]
-pub struct Price {
-    /// Provider kind, e.g. `openai`.
-    pub provider_kind: String,
-    /// Model name as the provider spells it.
-    pub model: String,
-    /// Micro-USD per million prompt tokens.
-    pub input_per_mtok_micros: i64,
-    /// Micro-USD per million completion tokens.
-    pub output_per_mtok_micros: i64,
-    /// Micro-USD per million cached prompt tokens.
-    pub cached_input_per_mtok_micros: i64,
-    /// The model's context window in tokens (0 when unknown).
-    pub context_window: i64,
-}
+pub use wire::settings::Price;
 
 /// The price table shipped with Fleetdeck (list prices per million tokens in micro-USD).
 ///

@@ -1,30 +1,12 @@
 //! Provider credentials per workspace. API keys are stored only encrypted (see the identity
 //! issue); this module never sees a plaintext key.
 
-use serde::Serialize;
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, Executor};
 
 use crate::domain::ProviderKind;
 use crate::{Result, new_id, now_ms};
 
-/// A configured provider, as safe to show: the key appears only as its last four characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, utoipa::ToSchema)]
-pub struct Provider {
-    /// UUIDv7.
-    pub id: String,
-    /// Owning workspace.
-    pub workspace_id: String,
-    /// Unique name within the workspace.
-    pub name: String,
-    /// `openai`, `anthropic`, `gemini`, `openai_compatible` or `simulator`.
-    pub kind: String,
-    /// Endpoint override (required for OpenAI-compatible servers).
-    pub base_url: Option<String>,
-    /// The last four characters of the key, when one is set.
-    pub api_key_last4: Option<String>,
-    /// Unix milliseconds.
-    pub created_at: i64,
-}
+pub use wire::providers::{Provider, ProviderInput};
 
 /// Adds a provider without a key (the simulator, or a keyless local server).
 #[tracing::instrument(skip(db))]
@@ -38,7 +20,6 @@ pub async fn create_keyless<'e>(
     let now = now_ms();
     let provider = Provider {
         id: new_id(),
-        workspace_id: workspace_id.to_owned(),
         name: name.to_owned(),
         kind: kind.as_str().to_owned(),
         base_url: base_url.map(str::to_owned),
@@ -50,7 +31,7 @@ pub async fn create_keyless<'e>(
          VALUES ($1, $2, $3, $4, $5, $6, $6)",
     )
     .bind(&provider.id)
-    .bind(&provider.workspace_id)
+    .bind(workspace_id)
     .bind(&provider.name)
     .bind(&provider.kind)
     .bind(&provider.base_url)
@@ -67,25 +48,12 @@ pub async fn list<'e>(
     workspace_id: &str,
 ) -> Result<Vec<Provider>> {
     Ok(sqlx::query_as(
-        "SELECT id, workspace_id, name, kind, base_url, api_key_last4, created_at \
+        "SELECT id, name, kind, base_url, api_key_last4, created_at \
          FROM providers WHERE workspace_id = $1 ORDER BY name",
     )
     .bind(workspace_id)
     .fetch_all(db)
     .await?)
-}
-
-/// A provider as an admin creates or changes it.
-#[derive(Debug, Clone, Default)]
-pub struct ProviderInput {
-    /// Unique name within the workspace.
-    pub name: Option<String>,
-    /// The kind (required on create).
-    pub kind: Option<String>,
-    /// Endpoint override; required for `openai_compatible`.
-    pub base_url: Option<String>,
-    /// A new API key (stored sealed; replaces the old one: rotation).
-    pub api_key: Option<String>,
 }
 
 fn check_name(name: &str) -> Result<String> {
@@ -192,7 +160,7 @@ pub async fn get_in<'e>(
     id: &str,
 ) -> Result<Provider> {
     sqlx::query_as(
-        "SELECT id, workspace_id, name, kind, base_url, api_key_last4, created_at \
+        "SELECT id, name, kind, base_url, api_key_last4, created_at \
          FROM providers WHERE workspace_id = $1 AND id = $2",
     )
     .bind(workspace_id)

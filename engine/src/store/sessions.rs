@@ -156,3 +156,24 @@ pub async fn redeem_magic_link(
     })?;
     start(store, &user_id, client).await
 }
+
+/// Who is signed in, where, and their credits: what `GET /api/auth/session` and the pages'
+/// navigation bar show.
+pub async fn info(store: &Store, who: &Principal) -> Result<wire::session::SessionInfo> {
+    let credits = super::credits::balance(store, &who.user_id).await?;
+    let ws = super::workspaces::by_id(store.pool(), &who.workspace_id)
+        .await?
+        .ok_or_else(|| crate::Error::not_found("workspace", &who.workspace_id))?;
+    Ok(wire::session::SessionInfo {
+        user: wire::session::SessionUser {
+            id: who.user_id.clone(),
+            email: who.email.clone(),
+        },
+        workspace: wire::session::SessionWorkspace {
+            id: ws.id,
+            name: ws.name,
+        },
+        role: who.role.as_str().to_owned(),
+        credits,
+    })
+}

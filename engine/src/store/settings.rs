@@ -96,3 +96,33 @@ pub async fn validate(
     }
     Ok(())
 }
+
+/// The workspace defaults.
+pub async fn defaults(
+    store: &crate::Store,
+    workspace_id: &str,
+) -> Result<wire::settings::Defaults> {
+    let db = store.pool();
+    let text = |v: Option<serde_json::Value>| v.and_then(|v| v.as_str().map(str::to_owned));
+    Ok(wire::settings::Defaults {
+        provider_id: text(get(db, workspace_id, DEFAULT_PROVIDER).await?),
+        model: text(get(db, workspace_id, DEFAULT_MODEL).await?),
+        temperature: get(db, workspace_id, DEFAULT_TEMPERATURE)
+            .await?
+            .and_then(|v| v.as_f64()),
+    })
+}
+
+/// What the Settings page shows `who`: the defaults, the providers and the price table.
+pub async fn overview(
+    store: &crate::Store,
+    who: &crate::auth::Principal,
+) -> Result<wire::settings::SettingsOverview> {
+    let ws = &who.workspace_id;
+    Ok(wire::settings::SettingsOverview {
+        defaults: defaults(store, ws).await?,
+        providers: super::providers::list(store.pool(), ws).await?,
+        prices: super::prices::list(store.pool()).await?,
+        can_edit: who.role == crate::domain::MemberRole::Admin,
+    })
+}

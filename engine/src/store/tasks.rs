@@ -6,11 +6,14 @@
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, AnyConnection, Executor, FromRow};
 
+use super::page::Page;
 use crate::domain::Role;
 use crate::{Error, Result, Store, new_id, now_ms};
 
+pub use wire::tasks::{Step as StepView, TaskDetail, TaskRecords};
+
 /// One planned step of a task.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedStep {
     /// Role of the step.
     pub role: String,
@@ -24,13 +27,13 @@ pub struct PlannedStep {
     pub provider_kind: String,
 }
 
-/// A task row.
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow, utoipa::ToSchema)]
+/// A task row, as the store holds it (the API's view is [`wire::tasks::Task`], made by
+/// [`Task::to_wire`]).
+#[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct Task {
     /// UUIDv7.
     pub id: String,
     /// Owning workspace.
-    #[serde(skip)]
     pub workspace_id: String,
     /// What the user asked for.
     pub description: String,
@@ -39,10 +42,8 @@ pub struct Task {
     /// `simple` or `complex`.
     pub complexity: String,
     /// Whether the ANALYST was forced in.
-    #[serde(skip)]
     pub force_analyst: i64,
     /// JSON list of [`PlannedStep`].
-    #[serde(skip)]
     pub plan: String,
     /// `queued`, `running`, `completed`, `failed` or `cancelled`.
     pub status: String,
@@ -63,7 +64,6 @@ pub struct Task {
     /// Times a worker claimed it (more than 1 after a crash).
     pub attempts: i64,
     /// Incremented by every claim; writes made for a claim carry it (see [`super::queue`]).
-    #[serde(skip)]
     pub lease_epoch: i64,
     /// Unix ms.
     pub created_at: i64,
@@ -87,67 +87,29 @@ impl Task {
     pub fn is_finished(&self) -> bool {
         matches!(self.status.as_str(), "completed" | "failed" | "cancelled")
     }
-}
 
-/// One step as the API and the UI show it.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct StepView {
-    /// 0-based position.
-    pub index: i64,
-    /// Role.
-    pub role: String,
-    /// The agent run's id once started.
-    pub run_id: Option<String>,
-    /// Agent id.
-    pub agent_id: String,
-    /// Agent name.
-    pub agent_name: String,
-    /// The model that answered (the planned one until a call succeeds).
-    pub model: String,
-    /// The provider kind that answered (the planned one until a call succeeds).
-    pub provider_kind: String,
-    /// Whether the simulator wrote this step's output.
-    pub simulated: bool,
-    /// Set when a fallback answered, saying which and why ("openai/gpt-4o: auth … → fell back to …").
-    pub fallback_note: Option<String>,
-    /// False when some of its calls used a model with no price: its cost is then a lower bound.
-    pub price_known: bool,
-    /// `pending`, `active`, `completed`, `failed`, or `cancelled`.
-    pub status: String,
-    /// Tokens and cost of all its calls.
-    pub prompt_tokens: i64,
-    /// See `prompt_tokens`.
-    pub completion_tokens: i64,
-    /// See `prompt_tokens`.
-    pub cached_tokens: i64,
-    /// Micro-USD.
-    pub cost_micros: i64,
-    /// Tokens in the context at the last call.
-    pub context_tokens: i64,
-    /// The model's window (0 when unknown).
-    pub context_window: i64,
-    /// Final answer.
-    pub output: String,
-    /// Why it failed.
-    pub error: Option<String>,
-    /// Unix ms.
-    pub started_at: Option<i64>,
-    /// Unix ms.
-    pub finished_at: Option<i64>,
-    /// finished − started, or elapsed so far.
-    pub duration_ms: Option<i64>,
-}
-
-/// A task with its steps.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct TaskDetail {
-    /// The task.
-    #[serde(flatten)]
-    pub task: Task,
-    /// Its steps in order.
-    pub steps: Vec<StepView>,
-    /// False when some of its calls used a model with no price: its cost is then unknown.
-    pub price_known: bool,
+    /// The task as the API and the pages read it.
+    pub fn to_wire(&self) -> wire::tasks::Task {
+        wire::tasks::Task {
+            id: self.id.clone(),
+            description: self.description.clone(),
+            workflow: self.workflow.clone(),
+            complexity: self.complexity.clone(),
+            force_analyst: self.force_analyst != 0,
+            status: self.status.clone(),
+            prompt_tokens: self.prompt_tokens,
+            completion_tokens: self.completion_tokens,
+            cached_tokens: self.cached_tokens,
+            cost_micros: self.cost_micros,
+            unpriced_calls: self.unpriced_calls,
+            error: self.error.clone(),
+            rerun_of: self.rerun_of.clone(),
+            attempts: self.attempts,
+            created_at: self.created_at,
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+        }
+    }
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -300,7 +262,7 @@ pub async fn detail(store: &Store, workspace_id: &str, id: &str) -> Result<TaskD
         .collect();
     Ok(TaskDetail {
         price_known: task.unpriced_calls == 0,
-        task,
+        task: task.to_wire(),
         steps,
     })
 }
@@ -320,20 +282,15 @@ pub struct TaskFilter {
     pub cursor: Option<String>,
 }
 
-/// A page of tasks.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct TaskPage {
-    /// Newest first.
-    pub items: Vec<Task>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
-}
-
 /// Task statuses.
 pub const STATUSES: [&str; 5] = ["queued", "running", "completed", "failed", "cancelled"];
 
 /// Tasks of a workspace, newest first, a keyset page at a time (`created_at`, then `id`).
-pub async fn list(store: &Store, workspace_id: &str, filter: &TaskFilter) -> Result<TaskPage> {
+pub async fn list(
+    store: &Store,
+    workspace_id: &str,
+    filter: &TaskFilter,
+) -> Result<Page<wire::tasks::Task>> {
     if let Some(s) = &filter.status
         && !STATUSES.contains(&s.as_str())
     {
@@ -375,8 +332,8 @@ pub async fn list(store: &Store, workspace_id: &str, filter: &TaskFilter) -> Res
     let page = super::page::from_rows(items, limit, |t| {
         super::page::time_id_key(t.created_at, &t.id)
     });
-    Ok(TaskPage {
-        items: page.items,
+    Ok(Page {
+        items: page.items.iter().map(Task::to_wire).collect(),
         next_cursor: page.next_cursor,
     })
 }
@@ -482,30 +439,9 @@ pub async fn stored_runs(store: &Store, task_id: &str) -> Result<Vec<StoredRun>>
     .await?)
 }
 
-/// A recorded tool call.
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow, utoipa::ToSchema)]
-pub struct ToolCallRow {
-    /// UUIDv7.
-    pub id: String,
-    /// The agent run.
-    pub agent_run_id: Option<String>,
-    /// Tool name.
-    pub tool: String,
-    /// Arguments JSON.
-    pub input: String,
-    /// What the tool returned.
-    pub output: String,
-    /// `ok` or `error`.
-    pub outcome: String,
-    /// Wall time.
-    pub duration_ms: i64,
-    /// Unix ms.
-    pub created_at: i64,
-}
-
-/// One recorded file change.
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow, utoipa::ToSchema)]
-pub struct FileChange {
+/// A recorded file change, as stored.
+#[derive(Debug, Clone, PartialEq, FromRow)]
+struct FileChangeRow {
     /// UUIDv7.
     pub id: String,
     /// The agent run that made it.
@@ -523,8 +459,8 @@ pub struct FileChange {
 }
 
 /// One step's conversation, as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, FromRow, utoipa::ToSchema)]
-pub struct RunConversation {
+#[derive(Debug, Clone, PartialEq, FromRow)]
+struct ConversationRow {
     /// Agent run id.
     pub id: String,
     /// Step position.
@@ -547,23 +483,11 @@ pub struct RunConversation {
     pub started_at: Option<i64>,
 }
 
-/// Conversations, tool calls and file changes of a task.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct TaskRecords {
-    /// Per step.
-    pub runs: Vec<RunConversation>,
-    /// All tool calls, oldest first.
-    pub tool_calls: Vec<ToolCallRow>,
-    /// All file changes, oldest first.
-    pub file_changes: Vec<FileChange>,
-    /// False when some call used a model with no price.
-    pub price_known: bool,
-}
-
-/// Everything the debugging views of a task show.
+/// Everything the debugging views of a task show: each step's conversation (messages parsed),
+/// its tool calls and its file changes with their line diffs.
 pub async fn records(store: &Store, workspace_id: &str, task_id: &str) -> Result<TaskRecords> {
     let task = get(store.pool(), workspace_id, task_id).await?;
-    let runs = sqlx::query_as(
+    let runs: Vec<ConversationRow> = sqlx::query_as(
         "SELECT id, step_index, role, agent_name, provider_kind, model, fallback_note, system_prompt, conversation, started_at \
          FROM agent_runs WHERE workspace_id = $1 AND task_id = $2 ORDER BY step_index",
     )
@@ -579,7 +503,7 @@ pub async fn records(store: &Store, workspace_id: &str, task_id: &str) -> Result
     .bind(task_id)
     .fetch_all(store.pool())
     .await?;
-    let file_changes = sqlx::query_as(
+    let file_changes: Vec<FileChangeRow> = sqlx::query_as(
         "SELECT id, agent_run_id, path, change_kind, before_content, after_content, created_at \
          FROM file_changes WHERE workspace_id = $1 AND task_id = $2 ORDER BY created_at, id",
     )
@@ -588,11 +512,83 @@ pub async fn records(store: &Store, workspace_id: &str, task_id: &str) -> Result
     .fetch_all(store.pool())
     .await?;
     Ok(TaskRecords {
-        runs,
+        runs: runs.into_iter().map(ConversationRow::into_wire).collect(),
         tool_calls,
-        file_changes,
+        file_changes: file_changes
+            .into_iter()
+            .map(FileChangeRow::into_wire)
+            .collect(),
         price_known: task.unpriced_calls == 0,
     })
+}
+
+impl ConversationRow {
+    fn into_wire(self) -> wire::tasks::RunConversation {
+        use crate::providers::{Message, MessageRole};
+        // A conversation that cannot be read shows as empty rather than failing the page.
+        let stored: Vec<Message> = serde_json::from_str(&self.conversation).unwrap_or_default();
+        wire::tasks::RunConversation {
+            simulated: self.provider_kind == "simulator",
+            messages: stored
+                .into_iter()
+                .map(|m| wire::tasks::ConversationMessage {
+                    role: match m.role {
+                        MessageRole::User => "user",
+                        MessageRole::Assistant => "assistant",
+                        MessageRole::Tool => "tool",
+                    }
+                    .to_owned(),
+                    tool_calls: m
+                        .tool_calls
+                        .into_iter()
+                        .map(|c| wire::tasks::MessageToolCall {
+                            name: c.name,
+                            arguments: c.arguments,
+                        })
+                        .collect(),
+                    content: m.content,
+                })
+                .collect(),
+            id: self.id,
+            step_index: self.step_index,
+            role: self.role,
+            agent_name: self.agent_name,
+            provider_kind: self.provider_kind,
+            model: self.model,
+            fallback_note: self.fallback_note,
+            system_prompt: self.system_prompt,
+            started_at: self.started_at,
+        }
+    }
+}
+
+impl FileChangeRow {
+    fn into_wire(self) -> wire::tasks::FileChange {
+        let diff = if self.change_kind == "read" {
+            Vec::new()
+        } else {
+            crate::runner::tools::diff(
+                self.before_content.as_deref().unwrap_or_default(),
+                self.after_content.as_deref().unwrap_or_default(),
+            )
+            .into_iter()
+            .map(|(op, text)| wire::tasks::DiffLine {
+                op: op.to_string(),
+                text,
+            })
+            .collect()
+        };
+        wire::tasks::FileChange {
+            id: self.id,
+            agent_run_id: self.agent_run_id,
+            path: self.path,
+            change_kind: self.change_kind,
+            before_content: self.before_content,
+            after_content: self.after_content,
+            diff,
+            created_at: self.created_at,
+        }
+    }
 }
 
 /// The agent chosen for each role: the oldest agent of that role in the workspace, with the

@@ -1,7 +1,6 @@
 //! Users and their workspace memberships.
 
-use serde::Serialize;
-use sqlx::{Any, AnyConnection, Executor, FromRow};
+use sqlx::{Any, AnyConnection, Executor};
 
 use crate::auth::password;
 use crate::domain::MemberRole;
@@ -10,22 +9,7 @@ use crate::{Error, Result, new_id, now_ms};
 /// Credits a new user starts with.
 pub const DEFAULT_CREDITS: i64 = 100;
 
-/// A member of a workspace, as lists show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, utoipa::ToSchema)]
-pub struct Member {
-    /// User id.
-    pub id: String,
-    /// Lower-case e-mail address.
-    pub email: String,
-    /// Display name.
-    pub display_name: String,
-    /// `admin`, `developer` or `viewer`.
-    pub role: String,
-    /// Credit balance.
-    pub credits: i64,
-    /// Unix milliseconds.
-    pub created_at: i64,
-}
+pub use wire::access::Member;
 
 /// Normalises and checks an e-mail address.
 pub fn parse_email(raw: &str) -> Result<String> {

@@ -140,9 +140,10 @@ store_test!(api_keys_authenticate_until_revoked, |store| {
     let dev = login(&store, "dev@example.com").await;
 
     let client = ClientInfo::default();
-    let (key, info) = actions::access::create_api_key(&store, Caller::new(&dev, &client), "ci bot")
-        .await
-        .unwrap();
+    let wire::access::CreatedKey { key, api_key: info } =
+        actions::access::create_api_key(&store, Caller::new(&dev, &client), "ci bot")
+            .await
+            .unwrap();
     assert!(key.starts_with(&info.prefix));
     let who = api_keys::resolve(&store, &key).await.unwrap().unwrap();
     assert_eq!(

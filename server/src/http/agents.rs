@@ -4,11 +4,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use engine::actions::{self, Caller};
-use engine::runner::PromptPreview;
-use engine::store::agents::{self, Agent, AgentInput, AgentSummary};
+use engine::store::agents;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use wire::Page;
+use wire::agents::{Agent, AgentInput, AgentSummary, PromptPreview};
 
 use super::AppState;
 use super::auth::{Auth, Client, Developer};
@@ -16,7 +17,6 @@ use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
 use super::list::ListQuery;
 use super::openapi::{ActionErrors, CreateErrors, ReadErrors, ReadOneErrors, UpdateErrors};
-use engine::store::page::Page;
 
 /// The routes under `/api/v1/agents`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -48,7 +48,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<Agent>, ApiError> {
     Ok(Json(
-        agents::get(state.store.pool(), &who.workspace_id, &id).await?,
+        agents::show(state.store.pool(), &who.workspace_id, &id).await?,
     ))
 }
 

@@ -4,9 +4,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use engine::store::api_keys::{self, ApiKeyInfo};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use wire::access::CreatedKey;
 
 use super::AppState;
 use super::auth::{Auth, Client, Developer};
@@ -29,15 +30,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct Body {
     /// What the key is for, e.g. `ci bot`.
     name: String,
-}
-
-/// A new key: the key itself, shown this once, and how lists show it.
-#[derive(Serialize, utoipa::ToSchema)]
-struct CreatedKey {
-    /// The key (`fdk_…`): store it now, it cannot be shown again.
-    key: String,
-    /// The key as lists show it.
-    api_key: ApiKeyInfo,
 }
 
 /// API keys, oldest first: a developer's own, or every key for admins (never the keys
@@ -63,13 +55,13 @@ async fn create(
     Client(client): Client,
     ApiJson(body): ApiJson<Body>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
-    let (key, info) = engine::actions::access::create_api_key(
+    let created = engine::actions::access::create_api_key(
         &state.store,
         engine::actions::Caller::new(&who, &client),
         &body.name,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(CreatedKey { key, api_key: info })))
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// Revokes a key (its owner, or an admin); it stops working at once.

@@ -3,9 +3,10 @@
 use axum::Json;
 use axum::extract::State;
 use engine::store::audit;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use wire::audit::AuditCheck;
 
 use super::AppState;
 use super::auth::Admin;
@@ -44,15 +45,6 @@ struct Query {
     cursor: Option<String>,
 }
 
-/// Whether the audit chain is intact.
-#[derive(Serialize, utoipa::ToSchema)]
-struct AuditCheck {
-    /// True when no entry was changed or removed.
-    intact: bool,
-    /// What the check found.
-    verification: audit::Verification,
-}
-
 /// The audit log, newest first (admins).
 #[utoipa::path(get, path = "/", tag = "audit", params(Query),
     responses((status = 200, description = "Entries", body = Page<audit::Entry>), AdminReadErrors))]
@@ -82,9 +74,5 @@ async fn verify(
     State(state): State<AppState>,
     Admin(who): Admin,
 ) -> Result<Json<AuditCheck>, ApiError> {
-    let verification = audit::verify(&state.store, &who.workspace_id).await?;
-    Ok(Json(AuditCheck {
-        intact: verification.first_broken_seq.is_none(),
-        verification,
-    }))
+    Ok(Json(audit::check(&state.store, &who.workspace_id).await?))
 }

@@ -4,10 +4,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use engine::actions::{self, Caller};
-use engine::store::providers::{self, Provider, ProviderInput};
+use engine::store::providers;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use wire::providers::{Provider, ProviderCheck, ProviderInput};
 
 use super::AppState;
 use super::auth::{Admin, Auth, Client};
@@ -15,7 +16,7 @@ use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
 use super::list::ListQuery;
 use super::openapi::{ActionErrors, CreateErrors, ReadErrors, ReadOneErrors, UpdateErrors};
-use engine::store::page::Page;
+use wire::Page;
 
 /// The routes under `/api/v1/providers`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -26,31 +27,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 const ID: &str = "The provider's id";
-
-/// A provider as callers send it; absent fields keep their value (PATCH).
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct Body {
-    /// Unique name in the workspace.
-    name: Option<String>,
-    /// `openai`, `anthropic`, `openai_compatible` or `simulator`.
-    kind: Option<String>,
-    /// The API's base URL (required for `openai_compatible`).
-    base_url: Option<String>,
-    /// The provider's API key: sealed at rest, never shown again (only its last four characters).
-    api_key: Option<String>,
-}
-
-impl From<Body> for ProviderInput {
-    fn from(b: Body) -> Self {
-        ProviderInput {
-            name: b.name,
-            kind: b.kind,
-            base_url: b.base_url,
-            api_key: b.api_key,
-        }
-    }
-}
 
 /// The workspace's providers, by name (keys masked).
 #[utoipa::path(get, path = "/", tag = "providers", params(ListQuery),
@@ -78,22 +54,22 @@ async fn show(
 }
 
 /// Adds a provider (admins).
-#[utoipa::path(post, path = "/", tag = "providers", request_body = Body,
+#[utoipa::path(post, path = "/", tag = "providers", request_body = ProviderInput,
     responses((status = 201, description = "Created", body = Provider), CreateErrors))]
 async fn create(
     State(state): State<AppState>,
     Admin(who): Admin,
     Client(client): Client,
-    ApiJson(body): ApiJson<Body>,
+    ApiJson(body): ApiJson<ProviderInput>,
 ) -> Result<(StatusCode, Json<Provider>), ApiError> {
     let caller = Caller::new(&who, &client);
     let provider =
-        actions::providers::create(&state.store, &state.master_key, caller, &body.into()).await?;
+        actions::providers::create(&state.store, &state.master_key, caller, &body).await?;
     Ok((StatusCode::CREATED, Json(provider)))
 }
 
 /// Changes a provider (admins); a new key replaces the sealed one.
-#[utoipa::path(patch, path = "/{id}", tag = "providers", request_body = Body,
+#[utoipa::path(patch, path = "/{id}", tag = "providers", request_body = ProviderInput,
     params(("id" = String, Path, description = ID)),
     responses((status = 200, description = "The changed provider", body = Provider), UpdateErrors))]
 async fn update(
@@ -101,12 +77,11 @@ async fn update(
     Admin(who): Admin,
     Client(client): Client,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<Body>,
+    ApiJson(body): ApiJson<ProviderInput>,
 ) -> Result<Json<Provider>, ApiError> {
     let caller = Caller::new(&who, &client);
     let provider =
-        actions::providers::update(&state.store, &state.master_key, caller, &id, &body.into())
-            .await?;
+        actions::providers::update(&state.store, &state.master_key, caller, &id, &body).await?;
     Ok(Json(provider))
 }
 
@@ -136,14 +111,14 @@ struct TestBody {
     params(("id" = String, Path, description = ID)),
     request_body(content = Option<TestBody>, description = "Optional"),
     responses((status = 200, description = "What the call did (a failed call is `ok: false`)",
-        body = engine::runner::ProviderCheck), ActionErrors))]
+        body = ProviderCheck), ActionErrors))]
 async fn test(
     State(state): State<AppState>,
     Admin(who): Admin,
     Client(client): Client,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Json<engine::runner::ProviderCheck>, ApiError> {
+) -> Result<Json<ProviderCheck>, ApiError> {
     // The body is optional: no body tests the kind's default small model.
     if super::middleware::body_has_nul(&body) {
         return Err(ApiError::new(

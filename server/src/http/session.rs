@@ -10,6 +10,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use wire::session::SessionInfo;
 
 use super::AppState;
 use super::auth::{Auth, Client, clear_cookie_header, session_cookie, session_cookie_header};
@@ -36,55 +37,9 @@ struct LoginBody {
     password: String,
 }
 
-/// Who is signed in, where, and their credits.
-#[derive(Serialize, ToSchema)]
-pub struct SessionInfo {
-    /// The member.
-    pub user: SessionUser,
-    /// The workspace they act in.
-    pub workspace: SessionWorkspace,
-    /// Their role there.
-    pub role: engine::domain::MemberRole,
-    /// Their credit balance.
-    pub credits: i64,
-}
-
-/// The signed-in member.
-#[derive(Serialize, ToSchema)]
-pub struct SessionUser {
-    /// User id.
-    pub id: String,
-    /// E-mail address.
-    pub email: String,
-}
-
-/// The workspace of a session.
-#[derive(Serialize, ToSchema)]
-pub struct SessionWorkspace {
-    /// Workspace id.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-}
-
 /// What `GET /api/auth/session` and a successful login answer.
 pub async fn session_body(state: &AppState, who: &Principal) -> Result<SessionInfo, ApiError> {
-    let credits = engine::store::credits::balance(&state.store, &who.user_id).await?;
-    let ws = engine::store::workspaces::by_id(state.store.pool(), &who.workspace_id)
-        .await?
-        .ok_or_else(|| engine::Error::not_found("workspace", &who.workspace_id))?;
-    Ok(SessionInfo {
-        user: SessionUser {
-            id: who.user_id.clone(),
-            email: who.email.clone(),
-        },
-        workspace: SessionWorkspace {
-            id: ws.id,
-            name: ws.name,
-        },
-        role: who.role,
-        credits,
-    })
+    Ok(engine::store::sessions::info(&state.store, who).await?)
 }
 
 /// Signs in with a password; sets the session cookie.

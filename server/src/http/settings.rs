@@ -3,10 +3,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use engine::store::settings;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use wire::settings::{Setting, SettingValue};
 
 use super::AppState;
 use super::auth::{Admin, Auth, Client};
@@ -17,23 +16,6 @@ use super::openapi::{ReadOneErrors, UpdateErrors};
 /// The routes under `/api/v1/settings`.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(read, write))
-}
-
-/// A setting's new value.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct Body {
-    /// The value (a provider id, a model name, a temperature…).
-    value: Value,
-}
-
-/// A setting and its value.
-#[derive(Serialize, utoipa::ToSchema)]
-struct Setting {
-    /// `default_provider`, `default_model` or `default_temperature`.
-    key: String,
-    /// Its value.
-    value: Value,
 }
 
 const KEY: &str = "`default_provider`, `default_model` or `default_temperature`";
@@ -54,7 +36,7 @@ async fn read(
 }
 
 /// Sets a workspace default (admins).
-#[utoipa::path(put, path = "/{key}", tag = "settings", request_body = Body,
+#[utoipa::path(put, path = "/{key}", tag = "settings", request_body = SettingValue,
     params(("key" = String, Path, description = KEY)),
     responses((status = 200, description = "The setting as stored", body = Setting), UpdateErrors))]
 async fn write(
@@ -62,7 +44,7 @@ async fn write(
     Admin(who): Admin,
     Client(client): Client,
     Path(key): Path<String>,
-    ApiJson(body): ApiJson<Body>,
+    ApiJson(body): ApiJson<SettingValue>,
 ) -> Result<Json<Setting>, ApiError> {
     engine::actions::settings::set(
         &state.store,

@@ -9,11 +9,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use engine::actions::Caller;
 use engine::events::{self, Delivery, Subscription};
-use engine::runner::{Estimate, SubmitTask};
-use engine::store::tasks::{self, Task, TaskDetail, TaskFilter, TaskPage, TaskRecords};
+use engine::store::tasks::{self, TaskFilter};
 use futures_util::Stream;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use wire::Page;
+use wire::tasks::{Estimate, SubmitTask, Task, TaskDetail, TaskRecords};
 
 use super::AppState;
 use super::auth::{Auth, Client, Developer};
@@ -86,12 +87,12 @@ async fn estimate(
 
 /// The workspace's tasks, newest first.
 #[utoipa::path(get, path = "/", tag = "tasks", params(TaskQuery),
-    responses((status = 200, description = "A page of tasks", body = TaskPage), ReadErrors))]
+    responses((status = 200, description = "A page of tasks", body = Page<Task>), ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
     ApiQuery(q): ApiQuery<TaskQuery>,
-) -> Result<Json<TaskPage>, ApiError> {
+) -> Result<Json<Page<Task>>, ApiError> {
     let filter = TaskFilter {
         status: q.status.filter(|s| !s.is_empty()),
         from: number("from", q.from.as_deref())?,
@@ -141,9 +142,7 @@ async fn markdown(
     Auth(who): Auth,
     Path(id): Path<String>,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
-    let task = tasks::get(state.store.pool(), &who.workspace_id, &id).await?;
-    let records = tasks::records(&state.store, &who.workspace_id, &id).await?;
-    let body = engine::runner::conversation_markdown(&task, &records.runs, records.price_known);
+    let body = engine::runner::task_markdown(&state.store, &who.workspace_id, &id).await?;
     Ok((
         [
             (

@@ -5,9 +5,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use engine::actions::Caller;
 use engine::store::users::{self, Member};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use wire::access::Balance;
 
 use super::AppState;
 use super::auth::{Admin, Client};
@@ -84,15 +85,6 @@ struct TopUp {
     email: Option<String>,
     /// Credits to add (positive).
     amount: i64,
-}
-
-/// A member's balance after a top-up.
-#[derive(Serialize, utoipa::ToSchema)]
-struct Balance {
-    /// The member.
-    user_id: String,
-    /// Their credits now.
-    credits: i64,
 }
 
 /// Adds credits to a member (admins).

@@ -1,0 +1,37 @@
+//! Who is signed in.
+
+use serde::{Deserialize, Serialize};
+
+/// Who is signed in, where, and their credits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionInfo {
+    /// The member.
+    pub user: SessionUser,
+    /// The workspace they act in.
+    pub workspace: SessionWorkspace,
+    /// Their role there: `admin`, `developer` or `viewer`.
+    pub role: String,
+    /// Their credit balance.
+    pub credits: i64,
+}
+
+/// The signed-in member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionUser {
+    /// User id.
+    pub id: String,
+    /// E-mail address.
+    pub email: String,
+}
+
+/// The workspace of a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionWorkspace {
+    /// Workspace id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
