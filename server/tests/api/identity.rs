@@ -590,12 +590,29 @@ app_test!(authorization_matrix, |app| {
         .json()
         .await
         .unwrap();
-    assert!(
-        theirs["items"]
+    let ours: Value = app
+        .client
+        .get(app.url("/api/v1/providers"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids = |list: &Value| -> Vec<String> {
+        list["items"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|p| p["workspace_id"] == other_ws.id.as_str())
+            .map(|p| p["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (ours, theirs) = (ids(&ours), ids(&theirs));
+    assert!(!ours.is_empty());
+    assert!(
+        theirs.iter().all(|id| !ours.contains(id)),
+        "another workspace sees our providers"
     );
     let audit: Value = app
         .client
