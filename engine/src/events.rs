@@ -35,8 +35,9 @@ pub fn task_topic(task_id: &str) -> String {
 
 pub use wire::events::EventKind;
 
-/// One event as clients receive it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+/// One event as the bus holds it: what clients receive ([`Event::to_wire`]) and the
+/// workspace it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// Workspace it belongs to (not sent to clients).
     #[serde(skip)]
@@ -54,6 +55,17 @@ pub struct Event {
 }
 
 impl Event {
+    /// The event as clients receive it.
+    pub fn to_wire(&self) -> wire::events::Event {
+        wire::events::Event {
+            topic: self.topic.clone(),
+            seq: self.seq,
+            kind: self.kind,
+            data: self.data.clone(),
+            at: self.at,
+        }
+    }
+
     /// Whether this event ends its task's stream.
     pub fn is_terminal(&self) -> bool {
         self.kind.is_terminal()

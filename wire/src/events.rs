@@ -99,6 +99,104 @@ impl EventKind {
     }
 }
 
+/// One event as clients receive it (over `/ws`, as `{"type":"event", …}`, and over a task's
+/// SSE stream).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Event {
+    /// `fleet`, `costs` or `task:{id}`.
+    pub topic: String,
+    /// Increases by one per (workspace, topic), with no gaps.
+    pub seq: i64,
+    /// What happened, e.g. `step_started`.
+    pub kind: EventKind,
+    /// Kind-specific data.
+    #[serde(default)]
+    pub data: serde_json::Value,
+    /// Unix milliseconds.
+    pub at: i64,
+}
+
+/// Where a subscription starts: after one seq for every topic, or per topic. Absent: from
+/// now on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum Since {
+    /// The same seq for every topic (`0`: from the start, within the backlog's bound).
+    All(i64),
+    /// A seq per topic; topics left out start from the start.
+    PerTopic(std::collections::BTreeMap<String, i64>),
+}
+
+/// What a client sends on `/ws`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// Follow topics (`fleet`, `costs`, `task:{id}`): the backlog after `since` comes first,
+    /// then `subscribed`, then new events as they happen.
+    Subscribe {
+        /// The topics.
+        topics: Vec<String>,
+        /// Where to start; absent: from now on.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<Since>,
+    },
+    /// Stop following topics.
+    Unsubscribe {
+        /// The topics.
+        topics: Vec<String>,
+    },
+    /// Answered with `pong`.
+    Ping,
+}
+
+/// A topic and the last seq sent on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TopicPosition {
+    /// The topic.
+    pub topic: String,
+    /// Its last seq sent.
+    pub seq: i64,
+}
+
+/// What the server sends on `/ws`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// An event.
+    Event(Event),
+    /// The client was too far behind on `topic`: reload its state; events after `seq` follow.
+    Reset {
+        /// The topic.
+        topic: String,
+        /// Events after this one follow.
+        seq: i64,
+    },
+    /// A subscription's backlog has been sent.
+    Subscribed {
+        /// The topics.
+        topics: Vec<String>,
+        /// Where each topic stands.
+        positions: Vec<TopicPosition>,
+    },
+    /// Topics are no longer followed.
+    Unsubscribed {
+        /// The topics.
+        topics: Vec<String>,
+    },
+    /// The answer to `ping`.
+    Pong,
+    /// A message that could not be served.
+    Error {
+        /// What went wrong.
+        message: String,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use super::EventKind;
@@ -111,5 +209,31 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", kind.as_str()));
         }
         assert_eq!(EventKind::parse("nope"), None);
+    }
+
+    #[test]
+    fn socket_messages_read_as_documented() {
+        use super::{ClientMessage, ServerMessage, Since};
+        let sub: ClientMessage =
+            serde_json::from_str(r#"{"type":"subscribe","topics":["fleet"],"since":{"fleet":3}}"#)
+                .unwrap();
+        assert!(matches!(
+            sub,
+            ClientMessage::Subscribe {
+                since: Some(Since::PerTopic(_)),
+                ..
+            }
+        ));
+        let event: ServerMessage = serde_json::from_str(
+            r#"{"type":"event","topic":"fleet","seq":4,"kind":"task_created","data":{},"at":1}"#,
+        )
+        .unwrap();
+        assert!(matches!(event, ServerMessage::Event(e) if e.seq == 4));
+        let reset = serde_json::to_string(&ServerMessage::Reset {
+            topic: "fleet".into(),
+            seq: 9,
+        })
+        .unwrap();
+        assert_eq!(reset, r#"{"type":"reset","topic":"fleet","seq":9}"#);
     }
 }

@@ -9,7 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// One event from `/ws`.
+/// What a page hears: an event from `/ws` (a [`wire::events::Event`]), or the connection's
+/// own `subscribed` and `reset` notices, after which the page reloads its state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveEvent {
     /// `fleet`, `costs` or `task:{id}`.
@@ -69,7 +70,7 @@ pub fn use_live(topics: Vec<String>, on_event: impl Fn(LiveEvent) + Send + Sync 
 
 #[cfg(feature = "hydrate")]
 mod hydrate {
-    use std::collections::HashMap;
+    use std::collections::BTreeMap;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -77,7 +78,7 @@ mod hydrate {
     use gloo_net::websocket::Message;
     use gloo_net::websocket::futures::WebSocket;
     use leptos::prelude::on_cleanup;
-    use serde_json::json;
+    use wire::events::{ClientMessage, ServerMessage, Since};
 
     use super::LiveEvent;
 
@@ -107,18 +108,18 @@ mod hydrate {
         leptos::task::spawn_local(async move {
             let Some(url) = socket_url() else { return };
             let mut stop_rx = stop_rx;
-            let mut positions: HashMap<String, i64> = HashMap::new();
+            let mut positions: BTreeMap<String, i64> = BTreeMap::new();
             let mut backoff_ms: u32 = 500;
             while !stopped.load(Ordering::Relaxed) {
                 if let Ok(socket) = WebSocket::open(&url) {
                     let (mut tx, mut rx) = socket.split();
                     // First connection: from now on. Later ones: from the last seq seen.
-                    let subscribe = if positions.is_empty() {
-                        json!({"type": "subscribe", "topics": topics})
-                    } else {
-                        json!({"type": "subscribe", "topics": topics, "since": positions})
+                    let subscribe = ClientMessage::Subscribe {
+                        topics: topics.clone(),
+                        since: (!positions.is_empty()).then(|| Since::PerTopic(positions.clone())),
                     };
-                    if tx.send(Message::Text(subscribe.to_string())).await.is_ok() {
+                    let subscribe = serde_json::to_string(&subscribe).unwrap_or_default();
+                    if tx.send(Message::Text(subscribe)).await.is_ok() {
                         loop {
                             let next = futures::future::select(rx.next(), &mut stop_rx).await;
                             let message = match next {
@@ -129,15 +130,11 @@ mod hydrate {
                             let Message::Text(text) = message else {
                                 continue;
                             };
-                            let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
+                            let Ok(message) = serde_json::from_str::<ServerMessage>(&text) else {
                                 continue;
                             };
-                            match value["type"].as_str() {
-                                Some("event") => {
-                                    let Ok(event) = serde_json::from_value::<LiveEvent>(value)
-                                    else {
-                                        continue;
-                                    };
+                            match message {
+                                ServerMessage::Event(event) => {
                                     match positions.get(&event.topic).copied() {
                                         Some(last) if event.seq <= last => continue,
                                         // A gap: resubscribe from the last seq seen; the server
@@ -146,31 +143,26 @@ mod hydrate {
                                         _ => {}
                                     }
                                     positions.insert(event.topic.clone(), event.seq);
-                                    on_event(event);
+                                    on_event(LiveEvent {
+                                        topic: event.topic,
+                                        seq: event.seq,
+                                        kind: event.kind.as_str().to_owned(),
+                                        data: event.data,
+                                    });
                                 }
-                                Some("reset") => {
-                                    if let (Some(topic), Some(seq)) =
-                                        (value["topic"].as_str(), value["seq"].as_i64())
-                                    {
-                                        positions.insert(topic.to_owned(), seq);
-                                        on_event(LiveEvent {
-                                            topic: topic.to_owned(),
-                                            seq,
-                                            kind: "reset".into(),
-                                            data: serde_json::Value::Null,
-                                        });
-                                    }
+                                ServerMessage::Reset { topic, seq } => {
+                                    positions.insert(topic.clone(), seq);
+                                    on_event(LiveEvent {
+                                        topic,
+                                        seq,
+                                        kind: "reset".into(),
+                                        data: serde_json::Value::Null,
+                                    });
                                 }
-                                Some("subscribed") => {
+                                ServerMessage::Subscribed { positions: now, .. } => {
                                     backoff_ms = 500;
-                                    if let Some(list) = value["positions"].as_array() {
-                                        for p in list {
-                                            if let (Some(t), Some(s)) =
-                                                (p["topic"].as_str(), p["seq"].as_i64())
-                                            {
-                                                positions.entry(t.to_owned()).or_insert(s);
-                                            }
-                                        }
+                                    for p in now {
+                                        positions.entry(p.topic).or_insert(p.seq);
                                     }
                                     on_event(LiveEvent {
                                         topic: String::new(),
@@ -179,7 +171,9 @@ mod hydrate {
                                         data: serde_json::Value::Null,
                                     });
                                 }
-                                _ => {}
+                                ServerMessage::Unsubscribed { .. }
+                                | ServerMessage::Pong
+                                | ServerMessage::Error { .. } => {}
                             }
                         }
                     }

@@ -180,7 +180,12 @@ impl Modify for Security {
     ),
     modifiers(&Security),
     security(("api_key" = []), ("session" = [])),
-    components(schemas(ErrorBody, engine::events::Event)),
+    components(schemas(
+        ErrorBody,
+        wire::events::Event,
+        wire::events::ClientMessage,
+        wire::events::ServerMessage
+    )),
     tags(
         (name = "agents", description = "The agent registry"),
         (name = "tasks", description = "Submit, follow and inspect tasks"),

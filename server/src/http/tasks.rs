@@ -206,7 +206,7 @@ async fn remove(
         ("last-event-id" = Option<i64>, Header, description = "Resume after this seq")),
     responses((status = 200, description = "Server-Sent Events: each `data` is an `Event` \
         (`reset` events carry `{topic, seq}`); the stream ends after the task's terminal event",
-        content_type = "text/event-stream", body = engine::events::Event), ReadOneErrors))]
+        content_type = "text/event-stream", body = wire::events::Event), ReadOneErrors))]
 async fn stream_post(
     state: State<AppState>,
     auth: Auth,
@@ -223,7 +223,7 @@ async fn stream_post(
         ("last-event-id" = Option<i64>, Header, description = "Resume after this seq")),
     responses((status = 200, description = "Server-Sent Events: each `data` is an `Event` \
         (`reset` events carry `{topic, seq}`); the stream ends after the task's terminal event",
-        content_type = "text/event-stream", body = engine::events::Event), ReadOneErrors))]
+        content_type = "text/event-stream", body = wire::events::Event), ReadOneErrors))]
 async fn stream(
     State(state): State<AppState>,
     Auth(who): Auth,
@@ -256,7 +256,7 @@ async fn stream(
                         SseEvent::default()
                             .id(event.seq.to_string())
                             .event(event.kind.as_str())
-                            .json_data(&**event)
+                            .json_data(event.to_wire())
                             .unwrap_or_default(),
                         event.is_terminal(),
                     ),
@@ -265,7 +265,10 @@ async fn stream(
                         SseEvent::default()
                             .id(seq.to_string())
                             .event("reset")
-                            .json_data(serde_json::json!({"topic": topic, "seq": seq}))
+                            .json_data(wire::events::ServerMessage::Reset {
+                                topic: topic.clone(),
+                                seq: *seq,
+                            })
                             .unwrap_or_default(),
                         false,
                     ),

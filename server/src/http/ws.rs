@@ -16,8 +16,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use engine::auth::Principal;
 use engine::events::{Delivery, EventBus, Subscription};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use wire::events::{ClientMessage, ServerMessage, Since, TopicPosition};
 
 use super::AppState;
 use super::auth::{Auth, bearer};
@@ -29,8 +28,8 @@ use super::error::ApiError;
 /// behind. Browsers use their session cookie (same origin only); programs `Authorization: Bearer`.
 #[utoipa::path(get, path = "/ws", tag = "events",
     responses(
-        (status = 101, description = "Switching to the WebSocket; messages carry `Event`s",
-            body = engine::events::Event),
+        (status = 101, description = "Switching to the WebSocket: the client sends \
+            `ClientMessage`s, the server `ServerMessage`s", body = ServerMessage),
         (status = 400, description = "Not a WebSocket upgrade request"),
         (status = 401, description = "Not signed in", body = super::openapi::ErrorBody),
         (status = 403, description = "A cookie-authenticated socket from another origin",
@@ -58,29 +57,6 @@ pub async fn handler(
     Ok(upgrade.on_upgrade(move |socket| serve(socket, bus, who)))
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum ClientMessage {
-    Subscribe {
-        topics: Vec<String>,
-        #[serde(default)]
-        since: Since,
-    },
-    Unsubscribe {
-        topics: Vec<String>,
-    },
-    Ping,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(untagged)]
-enum Since {
-    #[default]
-    Latest,
-    All(i64),
-    PerTopic(std::collections::HashMap<String, i64>),
-}
-
 fn valid_topic(topic: &str) -> bool {
     topic == engine::events::FLEET
         || topic == engine::events::COSTS
@@ -105,14 +81,16 @@ async fn serve(mut socket: WebSocket, bus: std::sync::Arc<EventBus>, who: Princi
                 let reply = match serde_json::from_str::<ClientMessage>(&text) {
                     Ok(ClientMessage::Subscribe { topics, since }) => {
                         if let Some(bad) = topics.iter().find(|t| !valid_topic(t)) {
-                            json!({"type": "error", "message": format!("unknown topic {bad:?}: use fleet, costs or task:ID")})
+                            ServerMessage::Error {
+                                message: format!("unknown topic {bad:?}: use fleet, costs or task:ID"),
+                            }
                         } else {
                             let mut positions = Vec::new();
                             for topic in &topics {
                                 let from = match &since {
-                                    Since::All(n) => *n,
-                                    Since::PerTopic(map) => map.get(topic).copied().unwrap_or(0),
-                                    Since::Latest => bus.last_seq(&who.workspace_id, topic).await.unwrap_or(0),
+                                    Some(Since::All(n)) => *n,
+                                    Some(Since::PerTopic(map)) => map.get(topic).copied().unwrap_or(0),
+                                    None => bus.last_seq(&who.workspace_id, topic).await.unwrap_or(0),
                                 };
                                 positions.push((topic.clone(), from.max(0)));
                             }
@@ -135,21 +113,34 @@ async fn serve(mut socket: WebSocket, bus: std::sync::Arc<EventBus>, who: Princi
                                 }
                             }
                             if failed {
-                                json!({"type": "error", "message": "events could not be read; try again"})
+                                ServerMessage::Error {
+                                    message: "events could not be read; try again".into(),
+                                }
                             } else {
-                                json!({"type": "subscribed", "topics": topics,
-                                    "positions": sub.positions().iter().map(|(t, s)| json!({"topic": t, "seq": s})).collect::<Vec<_>>()})
+                                ServerMessage::Subscribed {
+                                    positions: sub
+                                        .positions()
+                                        .iter()
+                                        .map(|(topic, seq)| TopicPosition {
+                                            topic: topic.clone(),
+                                            seq: *seq,
+                                        })
+                                        .collect(),
+                                    topics,
+                                }
                             }
                         }
                     }
                     Ok(ClientMessage::Unsubscribe { topics }) => {
                         sub.remove(&topics);
-                        json!({"type": "unsubscribed", "topics": topics})
+                        ServerMessage::Unsubscribed { topics }
                     }
-                    Ok(ClientMessage::Ping) => json!({"type": "pong"}),
-                    Err(e) => json!({"type": "error", "message": format!("bad message: {e}")}),
+                    Ok(ClientMessage::Ping) => ServerMessage::Pong,
+                    Err(e) => ServerMessage::Error {
+                        message: format!("bad message: {e}"),
+                    },
                 };
-                if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
+                if send_message(&mut socket, &reply).await.is_err() {
                     return;
                 }
             }
@@ -175,15 +166,20 @@ async fn serve(mut socket: WebSocket, bus: std::sync::Arc<EventBus>, who: Princi
 
 async fn send(socket: &mut WebSocket, deliveries: &[Delivery]) -> Result<(), axum::Error> {
     for delivery in deliveries {
-        let value = match delivery {
-            Delivery::Event(event) => {
-                let mut value: Value = serde_json::to_value(&**event).unwrap_or_default();
-                value["type"] = json!("event");
-                value
-            }
-            Delivery::Reset { topic, seq } => json!({"type": "reset", "topic": topic, "seq": seq}),
+        let message = match delivery {
+            Delivery::Event(event) => ServerMessage::Event(event.to_wire()),
+            Delivery::Reset { topic, seq } => ServerMessage::Reset {
+                topic: topic.clone(),
+                seq: *seq,
+            },
         };
-        socket.send(Message::Text(value.to_string().into())).await?;
+        send_message(socket, &message).await?;
     }
     Ok(())
+}
+
+async fn send_message(socket: &mut WebSocket, message: &ServerMessage) -> Result<(), axum::Error> {
+    // Serialising these types cannot fail (string keys, no maps with other keys).
+    let text = serde_json::to_string(message).unwrap_or_default();
+    socket.send(Message::Text(text.into())).await
 }

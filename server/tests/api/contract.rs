@@ -208,3 +208,22 @@ fn check(
         )
     })
 }
+
+/// The errors of a `/ws` message against the document's `ServerMessage` schema: the socket's
+/// messages are held to the document like every HTTP response.
+pub fn server_message_errors(message: &Value) -> Vec<String> {
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    let validator = VALIDATOR.get_or_init(|| {
+        let doc = serde_json::to_value(server::http::documented_routers().3).expect("document");
+        let root = serde_json::json!({
+            "$ref": "#/components/schemas/ServerMessage",
+            "components": doc["components"],
+        });
+        jsonschema::validator_for(&root).expect("the ServerMessage schema compiles")
+    });
+    validator
+        .iter_errors(message)
+        .take(3)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}

@@ -31,7 +31,13 @@ async fn next_json(socket: &mut Socket) -> Value {
         .expect("a message in time")
         .unwrap()
         .unwrap();
-    serde_json::from_str(msg.to_text().unwrap()).unwrap()
+    let message: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+    let errors = crate::contract::server_message_errors(&message);
+    assert!(
+        errors.is_empty(),
+        "a /ws message does not match the document: {errors:?}\n  {message}"
+    );
+    message
 }
 
 app_test!(
@@ -39,6 +45,12 @@ app_test!(
     |app| {
         let ws = default_ws(&app).await;
         let (_, key) = member_with_key(&app, &ws, "ops@example.com", MemberRole::Viewer).await;
+        // The check below can fail: a message the document does not describe is refused.
+        assert!(!crate::contract::server_message_errors(&json!({"type": "bogus"})).is_empty());
+        assert!(
+            !crate::contract::server_message_errors(&json!({"type": "event", "topic": "fleet"}))
+                .is_empty()
+        );
         let mut socket = connect(&app, &key).await;
         socket
             .send(Message::text(

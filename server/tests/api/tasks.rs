@@ -160,7 +160,10 @@ app_test!(a_feature_task_runs_five_agents_with_exact_costs, |app| {
     assert!(records["tool_calls"].as_array().unwrap().len() >= 3);
     assert!(records["runs"][2]["messages"].as_array().unwrap().len() >= 3);
     // Every changed file carries its line diff; the diff of a created file is all additions.
-    let created = changes.iter().find(|c| c["change_kind"] == "created").unwrap();
+    let created = changes
+        .iter()
+        .find(|c| c["change_kind"] == "created")
+        .unwrap();
     let diff = created["diff"].as_array().unwrap();
     assert!(!diff.is_empty() && diff.iter().all(|l| l["op"] == "+"));
 
