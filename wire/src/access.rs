@@ -82,3 +82,41 @@ pub struct Balance {
     /// Their credits now.
     pub credits: i64,
 }
+
+/// A new member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    /// Their e-mail address.
+    pub email: String,
+    /// A password (at least 12 characters); without one they sign in by link.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// `admin`, `developer` or `viewer`.
+    pub role: String,
+}
+
+/// Credits to add to a member (by id or e-mail).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TopUp {
+    /// The member's id.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// Or their e-mail address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Credits to add (positive).
+    pub amount: i64,
+}
+
+/// A new API key's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    /// What the key is for, e.g. `ci bot`.
+    pub name: String,
+}

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod events;
 pub mod format;
+pub mod ops;
 pub mod providers;
 pub mod session;
 pub mod settings;

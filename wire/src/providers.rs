@@ -88,3 +88,13 @@ impl ProviderCheck {
         }
     }
 }
+
+/// What to test a provider with; the body is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ProviderTest {
+    /// The model to call (default: the kind's small model).
+    #[serde(default)]
+    pub model: Option<String>,
+}

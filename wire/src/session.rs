@@ -35,3 +35,31 @@ pub struct SessionWorkspace {
     /// Its name.
     pub name: String,
 }
+
+/// A password sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Login {
+    /// The member's e-mail address.
+    pub email: String,
+    /// Their password.
+    pub password: String,
+}
+
+/// Where to send a sign-in link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MagicLinkRequest {
+    /// The member's e-mail address.
+    pub email: String,
+}
+
+/// The answer to a sign-in link request, the same whether the address is known or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkSent {
+    /// Always `sent`.
+    pub status: String,
+    /// For people.
+    pub message: String,
+}

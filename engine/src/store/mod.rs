@@ -54,23 +54,7 @@ pub struct Store {
     pub(crate) key_cache: std::sync::Arc<api_keys::KeyCache>,
 }
 
-/// Whether the database schema matches the migrations compiled into this binary.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct MigrationStatus {
-    /// Migrations this binary knows.
-    pub expected: usize,
-    /// Of those, how many are applied successfully with a matching checksum.
-    pub applied: usize,
-    /// Versions that are applied in the database but unknown to (newer than) this binary.
-    pub unknown: usize,
-}
-
-impl MigrationStatus {
-    /// True when every known migration is applied and nothing unknown is.
-    pub fn is_current(&self) -> bool {
-        self.applied == self.expected && self.unknown == 0
-    }
-}
+pub use wire::ops::MigrationStatus;
 
 /// A snapshot of the connection pool, for `/metrics`.
 #[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]

@@ -4,10 +4,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use engine::store::api_keys::{self, ApiKeyInfo};
-use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use wire::access::CreatedKey;
+use wire::access::{CreatedKey, NewApiKey};
 
 use super::AppState;
 use super::auth::{Auth, Client, Developer};
@@ -24,14 +23,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke))
 }
 
-/// A new key's name.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct Body {
-    /// What the key is for, e.g. `ci bot`.
-    name: String,
-}
-
 /// API keys, oldest first: a developer's own, or every key for admins (never the keys
 /// themselves).
 #[utoipa::path(get, path = "/", tag = "access", params(ListQuery),
@@ -46,14 +37,14 @@ async fn list(
 }
 
 /// Makes an API key for the caller (developers and admins).
-#[utoipa::path(post, path = "/", tag = "access", request_body = Body,
+#[utoipa::path(post, path = "/", tag = "access", request_body = NewApiKey,
     responses((status = 201, description = "Created; the key is in the body this once",
         body = CreatedKey), CreateErrors))]
 async fn create(
     State(state): State<AppState>,
     Developer(who): Developer,
     Client(client): Client,
-    ApiJson(body): ApiJson<Body>,
+    ApiJson(body): ApiJson<NewApiKey>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
     let created = engine::actions::access::create_api_key(
         &state.store,

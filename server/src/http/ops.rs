@@ -4,11 +4,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use serde_json::json;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use wire::ops::{Health, Ready, ReadyDatabase};
 
 use super::AppState;
 use super::error::ApiError;
@@ -20,37 +19,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ready))
         .routes(routes!(metrics))
         .routes(routes!(super::ws::handler))
-}
-
-/// The process is up.
-#[derive(Serialize, ToSchema)]
-pub struct Health {
-    /// Always `ok`.
-    pub status: String,
-    /// The server's version.
-    pub version: String,
-    /// Seconds since it started serving.
-    pub uptime_secs: u64,
-}
-
-/// The process can serve: the database answers and its schema is current.
-#[derive(Serialize, ToSchema)]
-pub struct Ready {
-    /// Always `ready`.
-    pub status: String,
-    /// The database.
-    pub database: ReadyDatabase,
-}
-
-/// The database as `/ready` saw it.
-#[derive(Serialize, ToSchema)]
-pub struct ReadyDatabase {
-    /// `sqlite` or `postgres`.
-    pub backend: engine::store::Backend,
-    /// One round trip, in milliseconds.
-    pub latency_ms: f64,
-    /// Applied and expected migrations.
-    pub migrations: engine::store::MigrationStatus,
 }
 
 /// Liveness: the process is up and serving HTTP.
@@ -81,7 +49,7 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         Ok(status) if status.is_current() => Json(Ready {
             status: "ready".into(),
             database: ReadyDatabase {
-                backend: state.store.backend(),
+                backend: state.store.backend().as_str().to_owned(),
                 latency_ms: latency.as_secs_f64() * 1000.0,
                 migrations: status,
             },

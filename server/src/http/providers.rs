@@ -5,10 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use engine::actions::{self, Caller};
 use engine::store::providers;
-use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use wire::providers::{Provider, ProviderCheck, ProviderInput};
+use wire::providers::{Provider, ProviderCheck, ProviderInput, ProviderTest};
 
 use super::AppState;
 use super::auth::{Admin, Auth, Client};
@@ -98,18 +97,10 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// What to test a provider with; the body is optional.
-#[derive(Deserialize, Default, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct TestBody {
-    /// The model to call (default: the kind's small model).
-    model: Option<String>,
-}
-
 /// "Test connection": one tiny call, reported as `{ok, model, latency_ms, message, error_class}`.
 #[utoipa::path(post, path = "/{id}/test", tag = "providers",
     params(("id" = String, Path, description = ID)),
-    request_body(content = Option<TestBody>, description = "Optional"),
+    request_body(content = Option<ProviderTest>, description = "Optional"),
     responses((status = 200, description = "What the call did (a failed call is `ok: false`)",
         body = ProviderCheck), ActionErrors))]
 async fn test(
@@ -127,8 +118,8 @@ async fn test(
             "the request body contains a NUL character, which no field accepts",
         ));
     }
-    let body: TestBody = if body.iter().all(u8::is_ascii_whitespace) {
-        TestBody::default()
+    let body: ProviderTest = if body.iter().all(u8::is_ascii_whitespace) {
+        ProviderTest::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| {
             ApiError::new(

@@ -5,12 +5,11 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use engine::auth::Principal;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use wire::session::SessionInfo;
+use wire::session::{LinkSent, Login, MagicLinkRequest, SessionInfo};
 
 use super::AppState;
 use super::auth::{Auth, Client, clear_cookie_header, session_cookie, session_cookie_header};
@@ -28,28 +27,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(session))
 }
 
-/// A password sign-in.
-#[derive(Deserialize, ToSchema)]
-struct LoginBody {
-    /// The member's e-mail address.
-    email: String,
-    /// Their password.
-    password: String,
-}
-
 /// What `GET /api/auth/session` and a successful login answer.
 pub async fn session_body(state: &AppState, who: &Principal) -> Result<SessionInfo, ApiError> {
     Ok(engine::store::sessions::info(&state.store, who).await?)
 }
 
 /// Signs in with a password; sets the session cookie.
-#[utoipa::path(post, path = "/login", tag = "auth", request_body = LoginBody, security(()),
+#[utoipa::path(post, path = "/login", tag = "auth", request_body = Login, security(()),
     responses((status = 200, description = "Signed in (the `Set-Cookie` header holds the session)",
         body = SessionInfo), SignInErrors))]
 async fn login(
     State(state): State<AppState>,
     Client(client): Client,
-    ApiJson(body): ApiJson<LoginBody>,
+    ApiJson(body): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let (token, who) =
         engine::store::sessions::login(&state.store, &body.email, &body.password, &client).await?;
@@ -101,30 +91,14 @@ async fn logout(
         .into_response())
 }
 
-/// Where to send a sign-in link.
-#[derive(Deserialize, ToSchema)]
-struct MagicLinkBody {
-    /// The member's e-mail address.
-    email: String,
-}
-
-/// The answer to a sign-in link request, the same whether the address is known or not.
-#[derive(Serialize, ToSchema)]
-struct LinkSent {
-    /// Always `sent`.
-    status: String,
-    /// For people.
-    message: String,
-}
-
 /// Always 202, known e-mail or not, so that the endpoint cannot be used to find accounts; 503
 /// when no SMTP server is configured (no link is made: it would have nowhere safe to go).
-#[utoipa::path(post, path = "/magic-link", tag = "auth", request_body = MagicLinkBody, security(()),
+#[utoipa::path(post, path = "/magic-link", tag = "auth", request_body = MagicLinkRequest, security(()),
     responses((status = 202, description = "Sent if the address belongs to an account", body = LinkSent),
         MagicLinkErrors))]
 async fn magic_link(
     State(state): State<AppState>,
-    ApiJson(body): ApiJson<MagicLinkBody>,
+    ApiJson(body): ApiJson<MagicLinkRequest>,
 ) -> Result<Response, ApiError> {
     if !state.mailer.enabled() {
         return Err(ApiError::new(

@@ -5,10 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use engine::actions::Caller;
 use engine::store::users::{self, Member};
-use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use wire::access::Balance;
+use wire::access::{Balance, NewMember, TopUp};
 
 use super::AppState;
 use super::auth::{Admin, Client};
@@ -31,18 +30,6 @@ pub fn credits_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger))
 }
 
-/// A new member.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct NewUser {
-    /// Their e-mail address.
-    email: String,
-    /// A password (at least 12 characters); without one they sign in by link.
-    password: Option<String>,
-    /// `admin`, `developer` or `viewer`.
-    role: String,
-}
-
 /// The workspace's members, by e-mail (admins).
 #[utoipa::path(get, path = "/", tag = "access", params(ListQuery),
     responses((status = 200, description = "Members", body = Page<Member>), AdminReadErrors))]
@@ -56,13 +43,13 @@ async fn list(
 }
 
 /// Adds a member (admins).
-#[utoipa::path(post, path = "/", tag = "access", request_body = NewUser,
+#[utoipa::path(post, path = "/", tag = "access", request_body = NewMember,
     responses((status = 201, description = "Added", body = Member), CreateErrors))]
 async fn create(
     State(state): State<AppState>,
     Admin(who): Admin,
     Client(client): Client,
-    ApiJson(body): ApiJson<NewUser>,
+    ApiJson(body): ApiJson<NewMember>,
 ) -> Result<(StatusCode, Json<Member>), ApiError> {
     let member = engine::actions::access::add_member(
         &state.store,
@@ -73,18 +60,6 @@ async fn create(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(member)))
-}
-
-/// Credits to add to a member (by id or e-mail).
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct TopUp {
-    /// The member's id.
-    user_id: Option<String>,
-    /// Or their e-mail address.
-    email: Option<String>,
-    /// Credits to add (positive).
-    amount: i64,
 }
 
 /// Adds credits to a member (admins).
