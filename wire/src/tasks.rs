@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A task submission.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A task submission. `Default` is what a body with only a description means: the
+/// feature-implementation workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubmitTask {
     /// What to do.
@@ -22,6 +23,17 @@ pub struct SubmitTask {
 
 fn default_workflow() -> String {
     "feature_implementation".to_owned()
+}
+
+impl Default for SubmitTask {
+    fn default() -> Self {
+        SubmitTask {
+            description: String::new(),
+            workflow: default_workflow(),
+            force_analyst: false,
+            steps: Vec::new(),
+        }
+    }
 }
 
 /// One step of an estimate.

@@ -19,3 +19,4 @@ mod pages;
 mod provenance;
 mod sign_in_links;
 mod tasks;
+mod wire_types;

@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::app_test;
 use crate::helpers::{TestApp, default_ws, member_with_key};
 
-const COMPLEX: &str = "Add rate limiting to the public API across all endpoints, with per-key \
+pub(crate) const COMPLEX: &str = "Add rate limiting to the public API across all endpoints, with per-key \
      quotas stored in the database and a security review";
 
 /// An admin key, with the simulator switched to zero latency unless `slow`.
