@@ -23,6 +23,9 @@ use std::time::{Duration, Instant};
 #[path = "common.rs"]
 mod common;
 
+/// Finished tasks stored before the run.
+const TASKS: u32 = 5_000;
+
 struct Run {
     sent: usize,
     failed: usize,
@@ -84,6 +87,30 @@ async fn main() {
         .unwrap_or(3);
     let bench = common::start("api-bench").await;
     let (base, key) = (bench.base.clone(), bench.key.clone());
+    // A realistic history, so that the tasks list answers a full page (50 of them) rather
+    // than an empty one: finished tasks, written straight to the table (running them would
+    // put the workers' load under the measurement).
+    let ws = engine::store::workspaces::first(bench.store.pool())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let mut tx = bench.store.begin().await.unwrap();
+    for i in 0..TASKS {
+        sqlx::query(
+            "INSERT INTO tasks (id, workspace_id, description, workflow, complexity, status, \
+             prompt_tokens, completion_tokens, cost_micros, created_at, started_at, finished_at) \
+             VALUES ($1, $2, $3, 'feature_implementation', 'complex', 'completed', 4000, 500, 6100, $4, $4, $4)",
+        )
+        .bind(engine::new_id())
+        .bind(&ws)
+        .bind(format!("Benchmark task {i}: add rate limiting to the public API"))
+        .bind(1_700_000_000_000_i64 + i64::from(i) * 60_000)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(512)
         .build()
@@ -97,7 +124,10 @@ async fn main() {
             .await;
     }
 
-    println!("api: open-loop GETs at fixed rates, {seconds} s each, SQLite, API-key auth");
+    println!(
+        "api: open-loop GETs at fixed rates, {seconds} s each, SQLite, API-key auth; \
+         {TASKS} tasks stored (the list answers its first page of 50)"
+    );
     println!("  goal:   p99 < 10 ms at 5,000 req/s on the list endpoints");
     println!(
         "  before: GET /api/v1/agents topped out near 3,000 req/s with p99 42 ms at 64 \
