@@ -12,6 +12,7 @@ pub mod audit;
 pub mod backend;
 pub mod credits;
 pub mod group;
+mod list_cache;
 pub mod llm_calls;
 pub mod page;
 pub mod prices;
@@ -52,6 +53,8 @@ pub struct Store {
     calls: std::sync::Arc<std::sync::OnceLock<group::GroupWriter>>,
     /// API keys recently resolved (see [`api_keys::resolve`]).
     pub(crate) key_cache: std::sync::Arc<api_keys::KeyCache>,
+    /// Pages of the tasks list, each with the change counter it was read at (SQLite).
+    pub(crate) task_lists: std::sync::Arc<list_cache::TaskListCache>,
 }
 
 pub use wire::ops::MigrationStatus;
@@ -83,6 +86,7 @@ impl Store {
             backend,
             calls: std::sync::Arc::default(),
             key_cache: std::sync::Arc::default(),
+            task_lists: std::sync::Arc::default(),
         })
     }
 

@@ -308,6 +308,22 @@ pub async fn list(
         Some(cursor) => super::page::parse_time_id(&super::page::decode_cursor(cursor)?)?,
         None => (i64::MAX, String::new()),
     };
+    // The change counter first, then the page (see `list_cache`): a page filed under a
+    // counter is never older than it.
+    let version = super::list_cache::version(store, workspace_id).await?;
+    let key: super::list_cache::Key = (
+        workspace_id.to_owned(),
+        filter.status.clone(),
+        filter.from,
+        filter.to,
+        limit,
+        filter.cursor.clone(),
+    );
+    if let Some(v) = version
+        && let Some(page) = store.task_lists.get(&key, v)
+    {
+        return Ok((*page).clone());
+    }
     let conditions =
         "workspace_id = $1 AND ($2 = '' OR status = $2) AND created_at >= $3 AND created_at < $4";
     let status = filter.status.clone().unwrap_or_default();
@@ -332,10 +348,16 @@ pub async fn list(
     let page = super::page::from_rows(items, limit, |t| {
         super::page::time_id_key(t.created_at, &t.id)
     });
-    Ok(Page {
+    let page = Page {
         items: page.items.iter().map(Task::to_wire).collect(),
         next_cursor: page.next_cursor,
-    })
+    };
+    if let Some(v) = version {
+        store
+            .task_lists
+            .put(key, v, std::sync::Arc::new(page.clone()));
+    }
+    Ok(page)
 }
 
 /// Marks a queued or running task cancelled. Returns false when it had already finished.

@@ -13,3 +13,4 @@ mod providers;
 mod recording;
 mod runner;
 mod seed;
+mod task_list;
