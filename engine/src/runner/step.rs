@@ -423,6 +423,8 @@ impl Recorder<'_> {
             task_id: Some(step.task.id.clone()),
             agent_run_id: Some(self.run_id.to_owned()),
             agent_id: Some(self.agent_id.to_owned()),
+            role: step.step.role.clone(),
+            workflow: step.task.workflow.clone(),
             provider_id: provider_id.clone(),
             provider_kind: kind.as_str().to_owned(),
             model: attempt.model.clone(),

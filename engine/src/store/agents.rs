@@ -185,7 +185,7 @@ pub async fn list<'e>(
          CAST(COALESCE(u.cost, 0) AS BIGINT) AS cost_micros, CAST(COALESCE(u.tokens, 0) AS BIGINT) AS tokens \
          FROM agents a LEFT JOIN providers p ON p.id = a.provider_id \
          LEFT JOIN (SELECT agent_id, SUM(cost_micros) AS cost, SUM(prompt_tokens + completion_tokens) AS tokens \
-                    FROM metric_rollups_hourly WHERE workspace_id = $1 GROUP BY agent_id) u ON u.agent_id = a.id \
+                    FROM call_rollups_hourly WHERE workspace_id = $1 GROUP BY agent_id) u ON u.agent_id = a.id \
          WHERE a.workspace_id = $1 \
          ORDER BY CASE a.role WHEN 'ANALYST' THEN 0 WHEN 'PLANNER' THEN 1 WHEN 'BUILDER' THEN 2 \
          WHEN 'TESTER' THEN 3 WHEN 'REVIEWER' THEN 4 ELSE 5 END, a.name",

@@ -30,7 +30,7 @@ use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::events::{self, Event, Outgoing};
-use crate::store::llm_calls::{HOUR_MS, NewLlmCall};
+use crate::store::llm_calls::NewLlmCall;
 use crate::store::queue::Lease;
 use crate::{Error, Result, new_id};
 
@@ -242,7 +242,7 @@ async fn commit(writer: &AnyPool, records: &[CallRecord], works: &mut [Work]) ->
     let ids: Vec<String> = kept.iter().map(|_| new_id()).collect();
     let calls: Vec<&NewLlmCall> = kept.iter().map(|&i| &records[i].call).collect();
     insert_calls(&mut tx, &ids, &calls).await?;
-    add_to_rollups(&mut tx, &calls).await?;
+    super::rollups::add(&mut tx, &calls).await?;
     let steps: Vec<(&StepFacts, &NewLlmCall)> = kept
         .iter()
         .filter_map(|&i| records[i].step.as_ref().map(|s| (s, &records[i].call)))
@@ -379,7 +379,7 @@ async fn insert_calls(
     ids: &[String],
     calls: &[&NewLlmCall],
 ) -> Result<()> {
-    const COLUMNS: usize = 21;
+    const COLUMNS: usize = 23;
     if calls.is_empty() {
         return Ok(());
     }
@@ -389,7 +389,8 @@ async fn insert_calls(
     let sql = format!(
         "INSERT INTO llm_calls (id, workspace_id, task_id, agent_run_id, agent_id, provider_kind, model, \
          prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_micros, \
-         latency_ms, ttft_ms, success, error_class, attempt, created_at, provider_id, price_known) VALUES {}",
+         latency_ms, ttft_ms, success, error_class, attempt, created_at, provider_id, price_known, role, workflow) \
+         VALUES {}",
         rows.join(", ")
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -415,69 +416,9 @@ async fn insert_calls(
             .bind(call.attempt)
             .bind(call.created_at)
             .bind(&call.provider_id)
-            .bind(i64::from(call.price_known));
-    }
-    query.execute(&mut *conn).await?;
-    Ok(())
-}
-
-/// The hourly rollup rows the calls fall in, deltas merged per row (an upsert may not touch
-/// one row twice in one statement on Postgres), one statement for the batch.
-async fn add_to_rollups(conn: &mut AnyConnection, calls: &[&NewLlmCall]) -> Result<()> {
-    // key → calls, failures, prompt, completion, cached, cost, latency, unpriced.
-    let mut rows: BTreeMap<(&str, i64, &str, &str, &str), [i64; 8]> = BTreeMap::new();
-    for call in calls {
-        let hour_ms = call.created_at - call.created_at.rem_euclid(HOUR_MS);
-        let key = (
-            call.workspace_id.as_str(),
-            hour_ms,
-            call.provider_kind.as_str(),
-            call.model.as_str(),
-            call.agent_id.as_deref().unwrap_or(""),
-        );
-        let d = rows.entry(key).or_default();
-        d[0] += 1;
-        d[1] += i64::from(!call.success);
-        d[2] += call.prompt_tokens;
-        d[3] += call.completion_tokens;
-        d[4] += call.cached_tokens;
-        d[5] += call.cost_micros;
-        d[6] += call.latency_ms;
-        d[7] += i64::from(!call.price_known);
-    }
-    if rows.is_empty() {
-        return Ok(());
-    }
-    const COLUMNS: usize = 13;
-    let values: Vec<String> = (0..rows.len())
-        .map(|i| format!("({})", placeholders(i * COLUMNS + 1, COLUMNS)))
-        .collect();
-    let sql = format!(
-        "INSERT INTO metric_rollups_hourly (workspace_id, hour_ms, provider_kind, model, agent_id, calls, \
-         failures, prompt_tokens, completion_tokens, cached_tokens, cost_micros, latency_ms_sum, unpriced_calls) \
-         VALUES {} \
-         ON CONFLICT (workspace_id, hour_ms, provider_kind, model, agent_id) DO UPDATE SET \
-         calls = metric_rollups_hourly.calls + excluded.calls, \
-         failures = metric_rollups_hourly.failures + excluded.failures, \
-         prompt_tokens = metric_rollups_hourly.prompt_tokens + excluded.prompt_tokens, \
-         completion_tokens = metric_rollups_hourly.completion_tokens + excluded.completion_tokens, \
-         cached_tokens = metric_rollups_hourly.cached_tokens + excluded.cached_tokens, \
-         cost_micros = metric_rollups_hourly.cost_micros + excluded.cost_micros, \
-         latency_ms_sum = metric_rollups_hourly.latency_ms_sum + excluded.latency_ms_sum, \
-         unpriced_calls = metric_rollups_hourly.unpriced_calls + excluded.unpriced_calls",
-        values.join(", ")
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for ((ws, hour, kind, model, agent), d) in &rows {
-        query = query
-            .bind(*ws)
-            .bind(*hour)
-            .bind(*kind)
-            .bind(*model)
-            .bind(*agent);
-        for v in d {
-            query = query.bind(*v);
-        }
+            .bind(i64::from(call.price_known))
+            .bind(&call.role)
+            .bind(&call.workflow);
     }
     query.execute(&mut *conn).await?;
     Ok(())

@@ -1,4 +1,5 @@
-//! LLM calls: one row per attempt, plus the hourly rollup kept in step with it.
+//! LLM calls: one row per attempt, plus the hourly rollup kept in step with it
+//! ([`super::rollups`]).
 
 use serde::Serialize;
 
@@ -18,6 +19,10 @@ pub struct NewLlmCall {
     pub agent_run_id: Option<String>,
     /// The agent that made the call, if any.
     pub agent_id: Option<String>,
+    /// The role of the step it served (`""` for calls outside a task).
+    pub role: String,
+    /// The workflow of the task it served (`""` for calls outside a task).
+    pub workflow: String,
     /// The provider row that answered (None for the built-in simulator or an external source).
     pub provider_id: Option<String>,
     /// Provider kind, e.g. `openai`.

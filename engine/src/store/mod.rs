@@ -18,6 +18,7 @@ pub mod page;
 pub mod prices;
 pub mod providers;
 pub mod queue;
+pub mod rollups;
 pub mod runs;
 pub mod sessions;
 pub mod settings;

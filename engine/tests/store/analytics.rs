@@ -60,9 +60,11 @@ store_test!(dashboard_counts_come_from_calls_and_rollups, |store| {
         (today - DAY_MS, 1, 7_000)
     );
 
-    // The two calls of one hour share one rollup row, failures counted.
+    // The two calls of one hour share the hour's rollup rows, one per outcome.
     let (calls, failures): (i64, i64) = sqlx::query_as(
-        "SELECT calls, failures FROM metric_rollups_hourly WHERE workspace_id = $1 AND hour_ms = $2",
+        "SELECT CAST(SUM(calls) AS BIGINT), \
+         CAST(SUM(CASE WHEN outcome = 'failed' THEN calls ELSE 0 END) AS BIGINT) \
+         FROM call_rollups_hourly WHERE workspace_id = $1 AND hour_ms = $2",
     )
     .bind(&ws)
     .bind(today + 10 * HOUR_MS)

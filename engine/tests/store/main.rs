@@ -7,6 +7,7 @@
 
 mod agents;
 mod analytics;
+mod costs;
 mod identity;
 mod migrations;
 mod providers;

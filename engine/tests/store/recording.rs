@@ -214,7 +214,7 @@ store_test!(
         assert_eq!(stale_cost, 0, "the stale claim's calls were refused");
         let rollup: (i64, i64, i64) = sqlx::query_as(
             "SELECT CAST(SUM(calls) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT), \
-         CAST(SUM(unpriced_calls) AS BIGINT) FROM metric_rollups_hourly",
+         CAST(SUM(unpriced_calls) AS BIGINT) FROM call_rollups_hourly",
         )
         .fetch_one(store.pool())
         .await

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod list;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
@@ -175,6 +176,7 @@ pub fn documented_routers() -> (
         .nest("/audit", audit::router())
         .nest("/tasks", tasks::router())
         .nest("/agents", agents::router())
+        .nest("/metrics", metrics::router())
         .routes(utoipa_axum::routes!(openapi::document))
         .split_for_parts();
     let (auth, auth_doc) = session::router().split_for_parts();

@@ -286,7 +286,7 @@ app_test!(a_model_without_a_price_is_price_unknown, |app| {
     assert_eq!(done["steps"][0]["price_known"], false);
     assert!(done["unpriced_calls"].as_i64().unwrap() >= 1);
     let (unpriced,): (i64,) = sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(unpriced_calls), 0) AS BIGINT) FROM metric_rollups_hourly WHERE model = 'sim-unpriced'",
+        "SELECT CAST(COALESCE(SUM(unpriced_calls), 0) AS BIGINT) FROM call_rollups_hourly WHERE model = 'sim-unpriced'",
     )
     .fetch_one(app.store().pool())
     .await

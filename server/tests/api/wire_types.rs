@@ -144,3 +144,57 @@ app_test!(every_area_reads_as_its_wire_type, |app| {
         ("Typed", "BUILDER")
     );
 });
+
+app_test!(
+    the_cost_report_counts_a_task_and_names_bad_parameters,
+    |app| {
+        let key = setup(&app, false).await;
+        let res = app
+            .client
+            .post(app.url("/api/v1/tasks"))
+            .bearer_auth(&key)
+            .json(&wire::tasks::SubmitTask {
+                description: COMPLEX.into(),
+                ..Default::default()
+            })
+            .send()
+            .await
+            .unwrap();
+        let task: wire::tasks::Task = res.json().await.unwrap();
+        wait_finished(&app, &key, &task.id).await;
+        let detail: wire::tasks::TaskDetail =
+            read(&app, &key, &format!("/api/v1/tasks/{}", task.id)).await;
+        let report: wire::analytics::CostReport = read(
+            &app,
+            &key,
+            "/api/v1/metrics/costs?granularity=hour&group_by=role",
+        )
+        .await;
+        assert_eq!(report.total.cost_micros, detail.task.cost_micros);
+        assert_eq!(
+            report.total.prompt_tokens + report.total.completion_tokens,
+            detail.task.tokens()
+        );
+        let roles: Vec<&str> = report.groups.iter().map(|g| g.group.as_str()).collect();
+        for role in ["ANALYST", "PLANNER", "BUILDER", "TESTER", "REVIEWER"] {
+            assert!(roles.contains(&role), "{roles:?}");
+        }
+        for (query, field) in [
+            ("granularity=fortnight", "granularity"),
+            ("group_by=colour", "group_by"),
+            ("from=yesterday", "from"),
+            ("from=2000&to=1000", "to"),
+        ] {
+            let res = app
+                .client
+                .get(app.url(&format!("/api/v1/metrics/costs?{query}")))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+            let body: serde_json::Value = res.json().await.unwrap();
+            assert_eq!(body["details"]["field"], field, "{query}: {body}");
+        }
+    }
+);

@@ -2,6 +2,8 @@
 //!
 //! Day boundaries are UTC midnights.
 
+pub mod costs;
+
 use crate::store::llm_calls::HOUR_MS;
 use crate::{Result, Store};
 
@@ -52,7 +54,7 @@ pub async fn dashboard(
         "SELECT hour_ms - (hour_ms % 86400000) AS day_ms, CAST(SUM(calls) AS BIGINT), \
          CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(prompt_tokens + completion_tokens) AS BIGINT), \
          CAST(SUM(unpriced_calls) AS BIGINT) \
-         FROM metric_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 \
+         FROM call_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 \
          GROUP BY hour_ms - (hour_ms % 86400000) ORDER BY day_ms",
     )
     .bind(workspace_id)

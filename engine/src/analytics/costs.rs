@@ -1,0 +1,317 @@
+//! `GET /api/v1/metrics/costs`: cost and usage over a range, per period and per group, with the
+//! trend against the range before. Read from `call_rollups_hourly` (one row per hour and
+//! dimension key, never the calls themselves), grouped in SQL by hour or UTC day and folded
+//! into weeks and months here.
+
+use std::collections::BTreeMap;
+
+use wire::analytics::{CostGroup, CostPoint, CostReport, Usage};
+
+use super::DAY_MS;
+use crate::store::llm_calls::HOUR_MS;
+use crate::{Error, Result, Store};
+
+/// The length of a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    /// UTC hours.
+    Hour,
+    /// UTC days.
+    Day,
+    /// Weeks from Monday 00:00 UTC.
+    Week,
+    /// Calendar months in UTC.
+    Month,
+}
+
+impl Granularity {
+    /// Parses `hour`, `day`, `week` or `month`.
+    pub fn parse(raw: &str) -> Result<Granularity> {
+        Ok(match raw {
+            "hour" => Granularity::Hour,
+            "day" => Granularity::Day,
+            "week" => Granularity::Week,
+            "month" => Granularity::Month,
+            _ => {
+                return Err(Error::invalid(
+                    "granularity",
+                    "must be hour, day, week or month",
+                ));
+            }
+        })
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Granularity::Hour => "hour",
+            Granularity::Day => "day",
+            Granularity::Week => "week",
+            Granularity::Month => "month",
+        }
+    }
+
+    /// The start of the period holding `ms` (an hour or a UTC midnight, as grouped in SQL).
+    fn start_of(self, ms: i64) -> i64 {
+        match self {
+            Granularity::Hour => ms - ms.rem_euclid(HOUR_MS),
+            Granularity::Day => ms - ms.rem_euclid(DAY_MS),
+            Granularity::Week => {
+                let day = ms - ms.rem_euclid(DAY_MS);
+                // 1970-01-01 was a Thursday: Monday is 3 days before.
+                let since_monday = (day / DAY_MS + 3).rem_euclid(7);
+                day - since_monday * DAY_MS
+            }
+            Granularity::Month => jiff::Timestamp::from_millisecond(ms)
+                .map(|t| {
+                    let date = t.to_zoned(jiff::tz::TimeZone::UTC).date().first_of_month();
+                    date.to_zoned(jiff::tz::TimeZone::UTC)
+                        .map_or(ms, |z| z.timestamp().as_millisecond())
+                })
+                .unwrap_or(ms),
+        }
+    }
+}
+
+/// A dimension to group by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    /// Provider kind.
+    Provider,
+    /// Model.
+    Model,
+    /// Agent (id; labelled with its name).
+    Agent,
+    /// Role of the step.
+    Role,
+    /// Workflow of the task.
+    Workflow,
+    /// `success`, `failed` or `cancelled`.
+    Outcome,
+}
+
+impl GroupBy {
+    /// Parses `provider`, `model`, `agent`, `role`, `workflow` or `outcome`.
+    pub fn parse(raw: &str) -> Result<GroupBy> {
+        Ok(match raw {
+            "provider" => GroupBy::Provider,
+            "model" => GroupBy::Model,
+            "agent" => GroupBy::Agent,
+            "role" => GroupBy::Role,
+            "workflow" => GroupBy::Workflow,
+            "outcome" => GroupBy::Outcome,
+            _ => {
+                return Err(Error::invalid(
+                    "group_by",
+                    "must be provider, model, agent, role, workflow or outcome",
+                ));
+            }
+        })
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Provider => "provider",
+            GroupBy::Model => "model",
+            GroupBy::Agent => "agent",
+            GroupBy::Role => "role",
+            GroupBy::Workflow => "workflow",
+            GroupBy::Outcome => "outcome",
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            GroupBy::Provider => "provider_kind",
+            GroupBy::Model => "model",
+            GroupBy::Agent => "agent_id",
+            GroupBy::Role => "role",
+            GroupBy::Workflow => "workflow",
+            GroupBy::Outcome => "outcome",
+        }
+    }
+}
+
+/// What to report on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CostQuery {
+    /// Range start, Unix ms.
+    pub from_ms: i64,
+    /// Range end, Unix ms (exclusive).
+    pub to_ms: i64,
+    /// Period length.
+    pub granularity: Granularity,
+    /// Grouping, if any.
+    pub group_by: Option<GroupBy>,
+}
+
+/// The longest range a report covers (about 13 months).
+const MAX_RANGE_MS: i64 = 400 * DAY_MS;
+/// The longest range reported by the hour.
+const MAX_HOURLY_RANGE_MS: i64 = 35 * DAY_MS;
+
+type Row = (i64, String, i64, i64, i64, i64, i64, i64, i64, i64);
+
+fn usage(r: &Row) -> Usage {
+    Usage {
+        calls: r.2,
+        failed_calls: r.3,
+        prompt_tokens: r.4,
+        completion_tokens: r.5,
+        cached_tokens: r.6,
+        reasoning_tokens: r.7,
+        cost_micros: r.8,
+        unpriced_calls: r.9,
+    }
+}
+
+/// Reads a range's rollups, summed per (hour or day, group).
+async fn read(
+    store: &Store,
+    workspace_id: &str,
+    from: i64,
+    to: i64,
+    by_hour: bool,
+    group: Option<GroupBy>,
+) -> Result<Vec<Row>> {
+    let period = if by_hour {
+        "hour_ms"
+    } else {
+        "hour_ms - (hour_ms % 86400000)"
+    };
+    let (group, grouped) = match group {
+        Some(g) => (g.column(), format!("{period}, {}", g.column())),
+        // Postgres refuses a constant in GROUP BY.
+        None => ("''", period.to_owned()),
+    };
+    // Only fixed column names and expressions are formatted into the statement.
+    let sql = format!(
+        "SELECT {period} AS p, {group} AS g, CAST(SUM(calls) AS BIGINT), \
+         CAST(SUM(CASE WHEN outcome = 'success' THEN 0 ELSE calls END) AS BIGINT), \
+         CAST(SUM(prompt_tokens) AS BIGINT), CAST(SUM(completion_tokens) AS BIGINT), \
+         CAST(SUM(cached_tokens) AS BIGINT), CAST(SUM(reasoning_tokens) AS BIGINT), \
+         CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(unpriced_calls) AS BIGINT) \
+         FROM call_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3 \
+         GROUP BY {grouped} ORDER BY p, g"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(workspace_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(store.pool())
+        .await?)
+}
+
+/// Cost and usage of a workspace's calls over `q`'s range.
+pub async fn costs(store: &Store, workspace_id: &str, q: CostQuery) -> Result<CostReport> {
+    if q.to_ms <= q.from_ms {
+        return Err(Error::invalid("to", "must be after from"));
+    }
+    let from = q.from_ms - q.from_ms.rem_euclid(HOUR_MS);
+    let to = q.to_ms + (HOUR_MS - q.to_ms.rem_euclid(HOUR_MS)) % HOUR_MS;
+    if to - from > MAX_RANGE_MS {
+        return Err(Error::invalid("from", "the range is at most 400 days"));
+    }
+    if q.granularity == Granularity::Hour && to - from > MAX_HOURLY_RANGE_MS {
+        return Err(Error::invalid(
+            "granularity",
+            "hour needs a range of at most 35 days: use day, week or month",
+        ));
+    }
+    let rows = read(
+        store,
+        workspace_id,
+        from,
+        to,
+        q.granularity == Granularity::Hour,
+        q.group_by,
+    )
+    .await?;
+    let mut points: BTreeMap<(i64, String), Usage> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Usage> = BTreeMap::new();
+    let mut total = Usage::default();
+    for row in &rows {
+        let u = usage(row);
+        points
+            .entry((q.granularity.start_of(row.0), row.1.clone()))
+            .or_default()
+            .add(&u);
+        groups.entry(row.1.clone()).or_default().add(&u);
+        total.add(&u);
+    }
+    let span = to - from;
+    let mut previous = Usage::default();
+    for row in read(store, workspace_id, from - span, from, false, None).await? {
+        previous.add(&usage(&row));
+    }
+    let names: BTreeMap<String, String> = if q.group_by == Some(GroupBy::Agent) {
+        sqlx::query_as::<_, (String, String)>("SELECT id, name FROM agents WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .fetch_all(store.pool())
+            .await?
+            .into_iter()
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
+    let label = |group: &str| match q.group_by {
+        Some(GroupBy::Agent) if group.is_empty() => "no agent".to_owned(),
+        Some(GroupBy::Agent) => names
+            .get(group)
+            .cloned()
+            .unwrap_or_else(|| "deleted agent".to_owned()),
+        _ if group.is_empty() => "—".to_owned(),
+        _ => group.to_owned(),
+    };
+    let mut groups: Vec<CostGroup> = groups
+        .into_iter()
+        .map(|(group, usage)| CostGroup {
+            label: label(&group),
+            group,
+            usage,
+        })
+        .collect();
+    groups.sort_by(|a, b| {
+        b.usage
+            .cost_micros
+            .cmp(&a.usage.cost_micros)
+            .then(b.usage.calls.cmp(&a.usage.calls))
+            .then(a.group.cmp(&b.group))
+    });
+    Ok(CostReport {
+        from_ms: from,
+        to_ms: to,
+        granularity: q.granularity.as_str().to_owned(),
+        group_by: q.group_by.map(|g| g.as_str().to_owned()),
+        points: points
+            .into_iter()
+            .map(|((start_ms, group), usage)| CostPoint {
+                start_ms,
+                group,
+                usage,
+            })
+            .collect(),
+        groups,
+        cost_change_percent: (previous.cost_micros > 0).then(|| {
+            (total.cost_micros - previous.cost_micros) as f64 * 100.0 / previous.cost_micros as f64
+        }),
+        total,
+        previous,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_start_where_calendars_do() {
+        // 2026-11-18 (a Wednesday) 13:45 UTC.
+        let t = 1_795_009_500_000;
+        assert_eq!(Granularity::Hour.start_of(t), 1_795_006_800_000);
+        assert_eq!(Granularity::Day.start_of(t), 1_794_960_000_000);
+        // Monday 2026-11-16.
+        assert_eq!(Granularity::Week.start_of(t), 1_794_787_200_000);
+        // 2026-11-01.
+        assert_eq!(Granularity::Month.start_of(t), 1_793_491_200_000);
+    }
+}

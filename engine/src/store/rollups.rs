@@ -1,0 +1,230 @@
+//! The hourly call rollup (`call_rollups_hourly`): what every dashboard reads, written with each
+//! call in the call's transaction (by the group-commit writer, [`super::group`]).
+//!
+//! One row per (workspace, hour, provider kind, model, agent, role, workflow, outcome) with
+//! calls, tokens, cost, unpriced calls, latency and time-to-first-token sums, and fixed
+//! log-scale histograms of latency and TTFT ([`BOUNDS_MS`]), from which percentiles are read
+//! with a stated error ([`percentile`]). Migration 0006 made the table and filled it from the
+//! calls recorded before, with the same buckets.
+
+use std::collections::BTreeMap;
+
+use sqlx::AnyConnection;
+
+use super::llm_calls::{HOUR_MS, NewLlmCall};
+use crate::Result;
+
+/// Upper bounds (inclusive, ms) of the histogram buckets: `floor(10 · 1.5^k)`. Bucket 0 holds
+/// 0–10 ms, bucket k holds `(BOUNDS_MS[k-1], BOUNDS_MS[k]]`, and the last bucket everything
+/// above the last bound. The same numbers are in migration 0006.
+pub const BOUNDS_MS: [i64; 23] = [
+    10, 15, 22, 33, 50, 75, 113, 170, 256, 384, 576, 864, 1297, 1946, 2919, 4378, 6568, 9852,
+    14778, 22168, 33252, 49878, 74818,
+];
+
+/// Buckets per histogram.
+pub const BUCKETS: usize = BOUNDS_MS.len() + 1;
+
+/// The bucket a duration falls in.
+pub fn bucket(ms: i64) -> usize {
+    BOUNDS_MS.partition_point(|&bound| bound < ms)
+}
+
+/// The `p`-th percentile (0 < p ≤ 1) of a histogram: the upper bound of the bucket that holds
+/// it — never below the true value, at most 1.5× above it from 10 ms up (buckets grow by
+/// 1.5×). `None` for an empty histogram; for the open last bucket, its lower bound.
+pub fn percentile(histogram: &[i64; BUCKETS], p: f64) -> Option<i64> {
+    let total: i64 = histogram.iter().sum();
+    if total == 0 {
+        return None;
+    }
+    // The rank of the percentile, 1-based (nearest rank).
+    let rank = ((p.clamp(0.0, 1.0) * total as f64).ceil() as i64).max(1);
+    let mut seen = 0;
+    for (k, n) in histogram.iter().enumerate() {
+        seen += n;
+        if seen >= rank {
+            return Some(
+                BOUNDS_MS
+                    .get(k)
+                    .copied()
+                    .unwrap_or(BOUNDS_MS[BOUNDS_MS.len() - 1]),
+            );
+        }
+    }
+    None
+}
+
+/// `success`, `failed` or `cancelled`.
+pub fn outcome(call: &NewLlmCall) -> &'static str {
+    if call.success {
+        "success"
+    } else if call.error_class.as_deref() == Some("cancelled") {
+        "cancelled"
+    } else {
+        "failed"
+    }
+}
+
+/// The bucket columns, `lat_0, …, ttft_23`.
+fn bucket_columns() -> Vec<String> {
+    (0..BUCKETS)
+        .map(|k| format!("lat_{k}"))
+        .chain((0..BUCKETS).map(|k| format!("ttft_{k}")))
+        .collect()
+}
+
+const KEYS: [&str; 8] = [
+    "workspace_id",
+    "hour_ms",
+    "provider_kind",
+    "model",
+    "agent_id",
+    "role",
+    "workflow",
+    "outcome",
+];
+
+const SUMS: [&str; 10] = [
+    "calls",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+    "cost_micros",
+    "unpriced_calls",
+    "latency_ms_sum",
+    "ttft_ms_sum",
+    "ttft_calls",
+];
+
+type Key<'a> = (
+    &'a str,
+    i64,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+);
+
+/// Adds the calls to their rollup rows: deltas merged per row first (an upsert may not touch one
+/// row twice in one statement on Postgres), then one statement for the batch.
+pub(crate) async fn add(conn: &mut AnyConnection, calls: &[&NewLlmCall]) -> Result<()> {
+    let mut rows: BTreeMap<Key<'_>, Vec<i64>> = BTreeMap::new();
+    for call in calls {
+        let key = (
+            call.workspace_id.as_str(),
+            call.created_at - call.created_at.rem_euclid(HOUR_MS),
+            call.provider_kind.as_str(),
+            call.model.as_str(),
+            call.agent_id.as_deref().unwrap_or(""),
+            call.role.as_str(),
+            call.workflow.as_str(),
+            outcome(call),
+        );
+        let d = rows
+            .entry(key)
+            .or_insert_with(|| vec![0; SUMS.len() + 2 * BUCKETS]);
+        d[0] += 1;
+        d[1] += call.prompt_tokens;
+        d[2] += call.completion_tokens;
+        d[3] += call.cached_tokens;
+        d[4] += call.reasoning_tokens;
+        d[5] += call.cost_micros;
+        d[6] += i64::from(!call.price_known);
+        d[7] += call.latency_ms;
+        d[SUMS.len() + bucket(call.latency_ms)] += 1;
+        if let Some(ttft) = call.ttft_ms {
+            d[8] += ttft;
+            d[9] += 1;
+            d[SUMS.len() + BUCKETS + bucket(ttft)] += 1;
+        }
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let buckets = bucket_columns();
+    let counted: Vec<&str> = SUMS
+        .iter()
+        .copied()
+        .chain(buckets.iter().map(String::as_str))
+        .collect();
+    let width = KEYS.len() + counted.len();
+    let values: Vec<String> = (0..rows.len())
+        .map(|i| {
+            let from = i * width + 1;
+            let marks: Vec<String> = (from..from + width).map(|p| format!("${p}")).collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect();
+    let updates: Vec<String> = counted
+        .iter()
+        .map(|c| format!("{c} = call_rollups_hourly.{c} + excluded.{c}"))
+        .collect();
+    // Only fixed column names and placeholders are formatted into the statement.
+    let sql = format!(
+        "INSERT INTO call_rollups_hourly ({}, {}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
+        KEYS.join(", "),
+        counted.join(", "),
+        values.join(", "),
+        KEYS.join(", "),
+        updates.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for ((ws, hour, kind, model, agent, role, workflow, outcome), d) in &rows {
+        query = query
+            .bind(*ws)
+            .bind(*hour)
+            .bind(*kind)
+            .bind(*model)
+            .bind(*agent)
+            .bind(*role)
+            .bind(*workflow)
+            .bind(*outcome);
+        for v in d {
+            query = query.bind(*v);
+        }
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_match_the_migration() {
+        assert_eq!(bucket(0), 0);
+        assert_eq!(bucket(10), 0);
+        assert_eq!(bucket(11), 1);
+        assert_eq!(bucket(15), 1);
+        assert_eq!(bucket(74_818), 22);
+        assert_eq!(bucket(74_819), 23);
+        for (k, b) in BOUNDS_MS.iter().enumerate() {
+            assert_eq!(*b, (10.0 * 1.5_f64.powi(k as i32)).floor() as i64);
+        }
+    }
+
+    #[test]
+    fn percentiles_are_never_below_and_at_most_half_again_above() {
+        let values: Vec<i64> = (1..=1000).map(|i| i * 37 % 20_000 + 10).collect();
+        let mut histogram = [0; BUCKETS];
+        for v in &values {
+            histogram[bucket(*v)] += 1;
+        }
+        let mut sorted = values.clone();
+        sorted.sort_unstable();
+        for p in [0.5, 0.95, 0.99] {
+            let exact = sorted[((p * sorted.len() as f64).ceil() as usize).max(1) - 1];
+            let read = percentile(&histogram, p).unwrap();
+            assert!(
+                read >= exact && read as f64 <= exact as f64 * 1.5,
+                "p{p}: {read} vs {exact}"
+            );
+        }
+        assert_eq!(percentile(&[0; BUCKETS], 0.5), None);
+    }
+}

@@ -1,0 +1,64 @@
+//! `/api/v1/metrics/*`: analytics read from the hourly rollups (everyone in the workspace).
+
+use axum::Json;
+use axum::extract::State;
+use engine::analytics::costs::{self, CostQuery, Granularity, GroupBy};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use wire::analytics::CostReport;
+
+use super::AppState;
+use super::auth::Auth;
+use super::error::ApiError;
+use super::extract::ApiQuery;
+use super::list::number;
+use super::openapi::ReadErrors;
+
+/// The routes under `/api/v1/metrics`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(cost_report))
+}
+
+/// The range and shape of a report.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct ReportQuery {
+    /// Range start, Unix ms (default: 30 days before `to`); rounded down to its hour.
+    #[param(value_type = Option<i64>)]
+    from: Option<String>,
+    /// Range end, Unix ms, exclusive (default: now); rounded up to its hour.
+    #[param(value_type = Option<i64>)]
+    to: Option<String>,
+    /// `hour` (ranges up to 35 days), `day` (default), `week` (from Monday) or `month`, in UTC.
+    granularity: Option<String>,
+    /// `provider`, `model`, `agent`, `role`, `workflow` or `outcome`.
+    group_by: Option<String>,
+}
+
+/// Cost and usage per period (and group), the groups over the whole range most expensive
+/// first, the totals, and the change against the range of the same length just before.
+#[utoipa::path(get, path = "/costs", tag = "metrics", params(ReportQuery),
+    responses((status = 200, description = "The report", body = CostReport), ReadErrors))]
+async fn cost_report(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> Result<Json<CostReport>, ApiError> {
+    let to = number("to", q.to.as_deref())?.unwrap_or_else(engine::now_ms);
+    let from = number("from", q.from.as_deref())?.unwrap_or(to - 30 * engine::analytics::DAY_MS);
+    let query = CostQuery {
+        from_ms: from,
+        to_ms: to,
+        granularity: Granularity::parse(q.granularity.as_deref().unwrap_or("day"))?,
+        group_by: q
+            .group_by
+            .as_deref()
+            .filter(|g| !g.is_empty())
+            .map(GroupBy::parse)
+            .transpose()?,
+    };
+    Ok(Json(
+        costs::costs(&state.store, &who.workspace_id, query).await?,
+    ))
+}
