@@ -104,3 +104,53 @@ pub struct CostReport {
     /// Cost change against the previous range, percent; none when that cost was 0.
     pub cost_change_percent: Option<f64>,
 }
+
+/// Speed and reliability of one group of calls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PerformanceRow {
+    /// The group: `provider_kind/model` for models, else the provider kind, agent id, role or
+    /// workflow.
+    pub group: String,
+    /// A readable name (`openai · gpt-4o`, an agent's name…).
+    pub label: String,
+    /// Calls (attempts).
+    pub calls: i64,
+    /// Calls that did not succeed.
+    pub failed_calls: i64,
+    /// Share of calls that succeeded, 0–1.
+    pub success_rate: f64,
+    /// Mean latency of the successful calls, ms.
+    pub avg_latency_ms: Option<f64>,
+    /// Median latency of the successful calls, ms (see `percentile_error`).
+    pub p50_latency_ms: Option<i64>,
+    /// 95th percentile latency of the successful calls, ms.
+    pub p95_latency_ms: Option<i64>,
+    /// 99th percentile latency of the successful calls, ms.
+    pub p99_latency_ms: Option<i64>,
+    /// Successful calls that streamed (and so have a time to first token).
+    pub streamed_calls: i64,
+    /// Mean time to first token, ms.
+    pub avg_ttft_ms: Option<f64>,
+    /// Median time to first token, ms.
+    pub p50_ttft_ms: Option<i64>,
+    /// 95th percentile time to first token, ms.
+    pub p95_ttft_ms: Option<i64>,
+}
+
+/// `GET /api/v1/metrics/performance`: latency, time to first token and success per group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PerformanceReport {
+    /// Range start, Unix ms (hour-aligned).
+    pub from_ms: i64,
+    /// Range end, Unix ms (exclusive, hour-aligned).
+    pub to_ms: i64,
+    /// `model` (provider and model), `provider`, `agent`, `role` or `workflow`.
+    pub group_by: String,
+    /// Groups, most calls first.
+    pub rows: Vec<PerformanceRow>,
+    /// How far a percentile may be from the true value: they are read from fixed log-scale
+    /// histograms.
+    pub percentile_error: String,
+}

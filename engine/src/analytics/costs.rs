@@ -201,6 +201,40 @@ async fn read(
         .await?)
 }
 
+/// The names of a workspace's agents by id, when grouping by agent (else empty).
+pub(crate) async fn agent_names(
+    store: &Store,
+    workspace_id: &str,
+    by: GroupBy,
+) -> Result<BTreeMap<String, String>> {
+    if by != GroupBy::Agent {
+        return Ok(BTreeMap::new());
+    }
+    Ok(
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT id, name FROM agents WHERE workspace_id = $1",
+        )
+        .bind(workspace_id)
+        .fetch_all(store.pool())
+        .await?
+        .into_iter()
+        .collect(),
+    )
+}
+
+/// A group as people read it: an agent's name, "no agent", "deleted agent", or the group.
+pub(crate) fn label(by: GroupBy, names: &BTreeMap<String, String>, group: &str) -> String {
+    match by {
+        GroupBy::Agent if group.is_empty() => "no agent".to_owned(),
+        GroupBy::Agent => names
+            .get(group)
+            .cloned()
+            .unwrap_or_else(|| "deleted agent".to_owned()),
+        _ if group.is_empty() => "—".to_owned(),
+        _ => group.to_owned(),
+    }
+}
+
 /// Cost and usage of a workspace's calls over `q`'s range.
 pub async fn costs(store: &Store, workspace_id: &str, q: CostQuery) -> Result<CostReport> {
     if q.to_ms <= q.from_ms {
@@ -243,29 +277,13 @@ pub async fn costs(store: &Store, workspace_id: &str, q: CostQuery) -> Result<Co
     for row in read(store, workspace_id, from - span, from, false, None).await? {
         previous.add(&usage(&row));
     }
-    let names: BTreeMap<String, String> = if q.group_by == Some(GroupBy::Agent) {
-        sqlx::query_as::<_, (String, String)>("SELECT id, name FROM agents WHERE workspace_id = $1")
-            .bind(workspace_id)
-            .fetch_all(store.pool())
-            .await?
-            .into_iter()
-            .collect()
-    } else {
-        BTreeMap::new()
-    };
-    let label = |group: &str| match q.group_by {
-        Some(GroupBy::Agent) if group.is_empty() => "no agent".to_owned(),
-        Some(GroupBy::Agent) => names
-            .get(group)
-            .cloned()
-            .unwrap_or_else(|| "deleted agent".to_owned()),
-        _ if group.is_empty() => "—".to_owned(),
-        _ => group.to_owned(),
-    };
+    let names = agent_names(store, workspace_id, q.group_by.unwrap_or(GroupBy::Provider)).await?;
     let mut groups: Vec<CostGroup> = groups
         .into_iter()
         .map(|(group, usage)| CostGroup {
-            label: label(&group),
+            label: q
+                .group_by
+                .map_or_else(|| "—".to_owned(), |by| label(by, &names, &group)),
             group,
             usage,
         })

@@ -3,6 +3,7 @@
 //! Day boundaries are UTC midnights.
 
 pub mod costs;
+pub mod performance;
 
 use crate::store::llm_calls::HOUR_MS;
 use crate::{Result, Store};

@@ -265,3 +265,63 @@ store_test!(the_cost_report_matches_the_raw_calls, |store| {
         }
     }
 });
+
+/// The nearest-rank percentile of raw values.
+fn exact(sorted: &[i64], p: f64) -> i64 {
+    sorted[((p * sorted.len() as f64).ceil() as usize).max(1) - 1]
+}
+
+store_test!(performance_percentiles_hold_their_stated_error, |store| {
+    let ws = ensure_seeded(&store).await.unwrap().workspace_id;
+    let registry = agents::list(store.pool(), &ws).await.unwrap();
+    let agent_ids: Vec<String> = registry.iter().map(|a| a.id.clone()).collect();
+    let generated = calls(&ws, &agent_ids);
+    let results =
+        futures_util::future::join_all(generated.iter().map(|c| llm_calls::record(&store, c)))
+            .await;
+    assert!(results.iter().all(Result::is_ok));
+    let (from, to) = (START, START + 12 * DAY);
+    let report = engine::analytics::performance::performance(&store, &ws, from, to, GroupBy::Model)
+        .await
+        .unwrap();
+    assert_eq!(report.rows.len(), 3);
+    for row in &report.rows {
+        let mine: Vec<&NewLlmCall> = generated
+            .iter()
+            .filter(|c| format!("{}/{}", c.provider_kind, c.model) == row.group)
+            .collect();
+        assert_eq!(row.calls, mine.len() as i64);
+        let ok: Vec<&&NewLlmCall> = mine.iter().filter(|c| c.success).collect();
+        assert_eq!(row.failed_calls, (mine.len() - ok.len()) as i64);
+        assert!((row.success_rate - ok.len() as f64 / mine.len() as f64).abs() < 1e-12);
+        let mean = ok.iter().map(|c| c.latency_ms).sum::<i64>() as f64 / ok.len() as f64;
+        assert!((row.avg_latency_ms.unwrap() - mean).abs() < 1e-9);
+        let mut latencies: Vec<i64> = ok.iter().map(|c| c.latency_ms).collect();
+        latencies.sort_unstable();
+        for (p, got) in [
+            (0.5, row.p50_latency_ms),
+            (0.95, row.p95_latency_ms),
+            (0.99, row.p99_latency_ms),
+        ] {
+            let (truth, got) = (exact(&latencies, p), got.unwrap());
+            // The stated error: never below, at most 1.5× above (from 10 ms up).
+            assert!(
+                got >= truth && got as f64 <= (truth.max(10) as f64) * 1.5,
+                "p{p}: {got} vs {truth}"
+            );
+        }
+        let mut ttfts: Vec<i64> = ok.iter().filter_map(|c| c.ttft_ms).collect();
+        ttfts.sort_unstable();
+        assert_eq!(row.streamed_calls, ttfts.len() as i64);
+        let (truth, got) = (exact(&ttfts, 0.95), row.p95_ttft_ms.unwrap());
+        assert!(got >= truth && got as f64 <= (truth.max(10) as f64) * 1.5);
+        assert!(row.label.contains(" · "));
+    }
+    assert!(!report.percentile_error.is_empty());
+    // Outcome is not a grouping for speed.
+    assert!(
+        engine::analytics::performance::performance(&store, &ws, from, to, GroupBy::Outcome)
+            .await
+            .is_err()
+    );
+});

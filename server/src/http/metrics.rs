@@ -5,7 +5,7 @@ use axum::extract::State;
 use engine::analytics::costs::{self, CostQuery, Granularity, GroupBy};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use wire::analytics::CostReport;
+use wire::analytics::{CostReport, PerformanceReport};
 
 use super::AppState;
 use super::auth::Auth;
@@ -16,7 +16,9 @@ use super::openapi::ReadErrors;
 
 /// The routes under `/api/v1/metrics`.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(cost_report))
+    OpenApiRouter::new()
+        .routes(routes!(cost_report))
+        .routes(routes!(performance_report))
 }
 
 /// The range and shape of a report.
@@ -60,5 +62,50 @@ async fn cost_report(
     };
     Ok(Json(
         costs::costs(&state.store, &who.workspace_id, query).await?,
+    ))
+}
+
+/// The range of a report and its grouping.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct PerformanceQuery {
+    /// Range start, Unix ms (default: 30 days before `to`); rounded down to its hour.
+    #[param(value_type = Option<i64>)]
+    from: Option<String>,
+    /// Range end, Unix ms, exclusive (default: now); rounded up to its hour.
+    #[param(value_type = Option<i64>)]
+    to: Option<String>,
+    /// `model` (default: provider and model together), `provider`, `agent`, `role` or
+    /// `workflow`.
+    group_by: Option<String>,
+}
+
+/// Latency and time to first token (mean, p50/p95/p99 of successful calls) and success rate
+/// per group; the percentiles' bucket error is stated in the answer.
+#[utoipa::path(get, path = "/performance", tag = "metrics", params(PerformanceQuery),
+    responses((status = 200, description = "The report", body = PerformanceReport), ReadErrors))]
+async fn performance_report(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiQuery(q): ApiQuery<PerformanceQuery>,
+) -> Result<Json<PerformanceReport>, ApiError> {
+    let to = number("to", q.to.as_deref())?.unwrap_or_else(engine::now_ms);
+    let from = number("from", q.from.as_deref())?.unwrap_or(to - 30 * engine::analytics::DAY_MS);
+    let group_by = GroupBy::parse(
+        q.group_by
+            .as_deref()
+            .filter(|g| !g.is_empty())
+            .unwrap_or("model"),
+    )?;
+    Ok(Json(
+        engine::analytics::performance::performance(
+            &state.store,
+            &who.workspace_id,
+            from,
+            to,
+            group_by,
+        )
+        .await?,
     ))
 }
