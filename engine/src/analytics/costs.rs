@@ -317,6 +317,68 @@ pub async fn costs(store: &Store, workspace_id: &str, q: CostQuery) -> Result<Co
     })
 }
 
+/// Exact dollars for a CSV cell: micro-USD with six decimals, no rounding.
+fn dollars(micros: i64) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let abs = micros.unsigned_abs();
+    format!("{sign}{}.{:06}", abs / 1_000_000, abs % 1_000_000)
+}
+
+/// The report's points as CSV, one row per period and group, for spreadsheets: the period's
+/// start in RFC 3339 (UTC), exact dollars, and the unpriced calls beside the cost they are
+/// missing from.
+pub fn to_csv(report: &CostReport) -> Result<String> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let failed = |e: csv::Error| Error::Config(format!("writing CSV: {e}"));
+    out.write_record([
+        "period_start",
+        "group",
+        "label",
+        "calls",
+        "failed_calls",
+        "prompt_tokens",
+        "completion_tokens",
+        "cached_tokens",
+        "reasoning_tokens",
+        "cost_usd",
+        "unpriced_calls",
+    ])
+    .map_err(failed)?;
+    let labels: BTreeMap<&str, &str> = report
+        .groups
+        .iter()
+        .map(|g| (g.group.as_str(), g.label.as_str()))
+        .collect();
+    for p in &report.points {
+        let start = jiff::Timestamp::from_millisecond(p.start_ms)
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        let u = &p.usage;
+        out.write_record([
+            start,
+            p.group.clone(),
+            labels
+                .get(p.group.as_str())
+                .copied()
+                .unwrap_or("")
+                .to_owned(),
+            u.calls.to_string(),
+            u.failed_calls.to_string(),
+            u.prompt_tokens.to_string(),
+            u.completion_tokens.to_string(),
+            u.cached_tokens.to_string(),
+            u.reasoning_tokens.to_string(),
+            dollars(u.cost_micros),
+            u.unpriced_calls.to_string(),
+        ])
+        .map_err(failed)?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| Error::Config(format!("writing CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Config(format!("writing CSV: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,5 +393,45 @@ mod tests {
         assert_eq!(Granularity::Week.start_of(t), 1_794_787_200_000);
         // 2026-11-01.
         assert_eq!(Granularity::Month.start_of(t), 1_793_491_200_000);
+    }
+
+    #[test]
+    fn csv_cells_are_exact_and_quoted() {
+        let report = CostReport {
+            from_ms: 0,
+            to_ms: HOUR_MS,
+            granularity: "hour".into(),
+            group_by: Some("agent".into()),
+            points: vec![CostPoint {
+                start_ms: 1_795_006_800_000,
+                group: "a1".into(),
+                usage: Usage {
+                    calls: 3,
+                    cost_micros: 1_234_567,
+                    unpriced_calls: 1,
+                    ..Usage::default()
+                },
+            }],
+            groups: vec![CostGroup {
+                group: "a1".into(),
+                label: "Builder, senior".into(),
+                usage: Usage::default(),
+            }],
+            total: Usage::default(),
+            previous: Usage::default(),
+            cost_change_percent: None,
+        };
+        let csv = to_csv(&report).unwrap();
+        let mut lines = csv.lines();
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .starts_with("period_start,group,label,calls")
+        );
+        assert_eq!(
+            lines.next().unwrap(),
+            "2026-11-18T13:00:00Z,a1,\"Builder, senior\",3,0,0,0,0,0,1.234567,1"
+        );
     }
 }

@@ -2,6 +2,8 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use engine::analytics::costs::{self, CostQuery, Granularity, GroupBy};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -36,17 +38,25 @@ struct ReportQuery {
     granularity: Option<String>,
     /// `provider`, `model`, `agent`, `role`, `workflow` or `outcome`.
     group_by: Option<String>,
+    /// `json` (default) or `csv`: one row per period and group, for spreadsheets.
+    format: Option<String>,
 }
 
 /// Cost and usage per period (and group), the groups over the whole range most expensive
 /// first, the totals, and the change against the range of the same length just before.
 #[utoipa::path(get, path = "/costs", tag = "metrics", params(ReportQuery),
-    responses((status = 200, description = "The report", body = CostReport), ReadErrors))]
+    responses((status = 200, description = "The report (CSV with `format=csv`)",
+        content((CostReport = "application/json"), (String = "text/csv"))), ReadErrors))]
 async fn cost_report(
     State(state): State<AppState>,
     Auth(who): Auth,
     ApiQuery(q): ApiQuery<ReportQuery>,
-) -> Result<Json<CostReport>, ApiError> {
+) -> Result<Response, ApiError> {
+    let csv = match q.format.as_deref() {
+        None | Some("" | "json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(engine::Error::invalid("format", "must be json or csv").into()),
+    };
     let to = number("to", q.to.as_deref())?.unwrap_or_else(engine::now_ms);
     let from = number("from", q.from.as_deref())?.unwrap_or(to - 30 * engine::analytics::DAY_MS);
     let query = CostQuery {
@@ -60,9 +70,21 @@ async fn cost_report(
             .map(GroupBy::parse)
             .transpose()?,
     };
-    Ok(Json(
-        costs::costs(&state.store, &who.workspace_id, query).await?,
-    ))
+    let report = costs::costs(&state.store, &who.workspace_id, query).await?;
+    if !csv {
+        return Ok(Json(report).into_response());
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"fleetdeck-costs.csv\"",
+            ),
+        ],
+        costs::to_csv(&report)?,
+    )
+        .into_response())
 }
 
 /// The range of a report and its grouping.
