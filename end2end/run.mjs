@@ -329,6 +329,42 @@ try {
     await context.close();
   });
 
+  await test('Analytics breaks the cost down, keeps range and grouping in the URL and downloads CSV', async () => {
+    const { context, page } = await newPage({ acceptDownloads: true });
+    await hydrated(page, '/analytics?range=24h&by=role');
+    await page.waitForSelector('[data-testid="breakdown"] tbody tr');
+    const roles = await page.$$eval('[data-testid="breakdown"] tbody tr td:first-child', (tds) => tds.map((t) => t.textContent.trim()).sort());
+    assert(JSON.stringify(roles) === JSON.stringify(['ANALYST', 'BUILDER', 'PLANNER', 'REVIEWER', 'TESTER']), `roles: ${roles}`);
+    const calls = (await page.textContent('[data-testid="analytics-calls"] .stat-value')).trim();
+    assert(calls === sql('SELECT COUNT(*) FROM llm_calls'), `calls shown ${calls}`);
+    await page.waitForSelector('#chart-analytics-cost canvas');
+    await page.waitForSelector('[data-testid="speed"] >> text=simulator · sim-standard');
+    await page.screenshot({ path: join(shots, 'analytics-desktop.png'), fullPage: true });
+    // Grouping and range are links: the URL says what is shown.
+    await page.click('[data-testid="group-picker"] >> text=Model');
+    await page.waitForURL(/range=24h&by=model/);
+    await page.waitForSelector('[data-testid="breakdown"] >> text=sim-standard');
+    await page.click('[data-testid="range-picker"] >> text=7d');
+    await page.waitForURL(/range=7d&by=model/);
+    await page.waitForSelector('[data-testid="breakdown"] th >> text=Model');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-testid="download-csv"]'),
+    ]);
+    const csv = readFileSync(await download.path(), 'utf8').trim().split('\n');
+    assert(csv[0].startsWith('period_start,group,label,calls'), `csv header: ${csv[0]}`);
+    const total = csv.slice(1).reduce((n, line) => n + Number(line.split(',')[3]), 0);
+    assert(String(total) === sql('SELECT COUNT(*) FROM llm_calls'), `csv calls ${total}`);
+    await context.close();
+    const phone = await newPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+    await hydrated(phone.page, '/analytics?range=7d&by=agent');
+    await phone.page.waitForSelector('[data-testid="breakdown"] tbody tr');
+    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth);
+    assert(overflow <= 375, `analytics is ${overflow}px wide on a phone`);
+    await phone.page.screenshot({ path: join(shots, 'analytics-phone.png'), fullPage: true });
+    await phone.context.close();
+  });
+
   await test('an agent is created with a live prompt preview, edited and deleted', async () => {
     const { context, page } = await newPage();
     await hydrated(page, '/agents');

@@ -66,7 +66,7 @@ pub fn mark_hydrated() {
 }
 
 /// Bar values, each with its own colour when one is given.
-fn bars(values: &[i64], colors: &[String]) -> Vec<DataPoint> {
+fn bars(values: &[f64], colors: &[String]) -> Vec<DataPoint> {
     values
         .iter()
         .enumerate()
@@ -90,13 +90,18 @@ thread_local! {
 }
 
 /// Draws (or redraws) a bar chart into the element with `id`.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one call site, the chart component's props"
+)]
 pub fn render_bar_chart(
     id: &str,
     labels: &[String],
-    values: &[i64],
+    values: &[f64],
     series: &str,
     colors: &[String],
     all_labels: bool,
+    dollars: bool,
     dark: bool,
 ) {
     let Some(window) = web_sys::window() else {
@@ -131,12 +136,19 @@ pub fn render_bar_chart(
                     if all_labels { label.interval(0) } else { label }
                 }),
         )
-        .y_axis(
+        .y_axis(if dollars {
+            Axis::new().type_(AxisType::Value).axis_label(
+                charming::element::AxisLabel::new()
+                    .color(text)
+                    .formatter("${value}"),
+            )
+        } else {
+            // Counts: whole ticks only.
             Axis::new()
                 .type_(AxisType::Value)
                 .min_interval(1)
-                .axis_label(charming::element::AxisLabel::new().color(text)),
-        )
+                .axis_label(charming::element::AxisLabel::new().color(text))
+        })
         .series(
             Bar::new()
                 .name(series)

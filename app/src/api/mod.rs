@@ -1,8 +1,9 @@
 //! `#[server]` functions, one module per area. Each is a thin edge: find the server context,
-//! call one engine function, convert the result into a wire type from [`crate::model`].
+//! call the engine function the REST handler calls, answer the same `wire` type.
 
 pub mod access;
 pub mod agents;
+pub mod analytics;
 pub mod audit;
 pub mod dashboard;
 pub mod providers;

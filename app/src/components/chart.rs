@@ -16,7 +16,7 @@ pub fn BarChart(
     /// Category labels (x axis).
     labels: Vec<String>,
     /// One value per label.
-    values: Vec<i64>,
+    values: Vec<f64>,
     /// Series name shown in the tooltip.
     series: &'static str,
     /// One colour per bar (CSS colour strings); the theme's accent when empty.
@@ -25,6 +25,9 @@ pub fn BarChart(
     /// Show every category label (for a handful of categories).
     #[prop(optional)]
     all_labels: bool,
+    /// The values are dollars (the axis reads `$…`, fractions allowed).
+    #[prop(optional)]
+    dollars: bool,
 ) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
@@ -38,11 +41,11 @@ pub fn BarChart(
             redraw.track();
             let dark = use_theme() == Some(crate::components::theme::Theme::Dark);
             crate::browser::render_bar_chart(
-                id, &labels, &values, series, &colors, all_labels, dark,
+                id, &labels, &values, series, &colors, all_labels, dollars, dark,
             );
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (labels, values, series, colors, all_labels);
+    let _ = (labels, values, series, colors, all_labels, dollars);
     view! { <div id=id class="chart" role="img" aria-label=aria_label></div> }
 }

@@ -1,82 +1,356 @@
-//! Analytics: usage and cost over time, from the hourly rollups.
+//! Analytics: where the money and the time went, read from the hourly rollups.
+//!
+//! The range (`24h`, `7d`, `30d`, `90d`) and the breakdown's grouping live in the URL
+//! (`/analytics?range=30d&by=model`), so a view can be bookmarked and shared. Every chart has
+//! its numbers in a table beside it, and the breakdown downloads as CSV from the REST API.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
-use crate::api::dashboard::get_dashboard;
+use crate::api::analytics::{cost_report, performance_report};
 use crate::components::chart::BarChart;
 use crate::components::empty_state::EmptyState;
+use crate::components::stat_card::StatCard;
 use crate::pages::{PageHeader, loaded};
-use wire::dashboard::DashboardStats;
-use wire::format::{day_label, format_micros};
+use wire::analytics::{CostReport, PerformanceReport, Usage};
+use wire::format::{cost_label, day_label, timestamp};
+
+/// The ranges offered, with how they read in sentences.
+const RANGES: [(&str, &str); 4] = [
+    ("24h", "24 hours"),
+    ("7d", "7 days"),
+    ("30d", "30 days"),
+    ("90d", "90 days"),
+];
+
+/// The breakdowns offered.
+const GROUPINGS: [(&str, &str); 6] = [
+    ("model", "Model"),
+    ("provider", "Provider"),
+    ("agent", "Agent"),
+    ("role", "Role"),
+    ("workflow", "Workflow"),
+    ("outcome", "Outcome"),
+];
 
 /// `/analytics`.
 #[component]
 pub fn AnalyticsPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| get_dashboard());
+    let query = use_query_map();
+    let range = Memo::new(move |_| {
+        let r = query.read().get("range").unwrap_or_default();
+        if RANGES.iter().any(|(k, _)| *k == r) {
+            r
+        } else {
+            "30d".to_owned()
+        }
+    });
+    let by = Memo::new(move |_| {
+        let b = query.read().get("by").unwrap_or_default();
+        if GROUPINGS.iter().any(|(k, _)| *k == b) {
+            b
+        } else {
+            "model".to_owned()
+        }
+    });
+    let costs = Resource::new(
+        move || (range.get(), by.get()),
+        |(range, by)| cost_report(range, by),
+    );
+    let speed = Resource::new(move || range.get(), performance_report);
     view! {
         <Title text="Analytics" />
-        <PageHeader title="Analytics" subtitle="Cost, tokens and calls over time." />
-        {loaded(data, 2, |d| view! { <Usage view=d /> })}
+        <PageHeader title="Analytics" subtitle="Where the money and the time went, by model, agent, role and workflow." />
+        <nav class="segmented" aria-label="Time range" data-testid="range-picker">
+            {RANGES
+                .iter()
+                .map(|(key, name)| {
+                    let key = *key;
+                    view! {
+                        <a
+                            href=move || format!("/analytics?range={key}&by={}", by.get())
+                            class:active=move || range.get() == key
+                            aria-current=move || (range.get() == key).then_some("page")
+                            title=format!("The last {name}")
+                        >
+                            {key}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
+        {loaded(costs, 3, move |report| {
+            let range_name = RANGES
+                .iter()
+                .find(|(k, _)| *k == range.get_untracked())
+                .map_or("30 days", |(_, n)| *n);
+            view! { <Costs report range_name range=range.get_untracked() by=by.get_untracked() /> }
+        })}
+        <h2 class="section-title">"Speed and reliability by model"</h2>
+        {loaded(speed, 1, |report| view! { <Speed report /> })}
+    }
+}
+
+fn percent(part: i64, whole: i64) -> String {
+    if whole == 0 {
+        "—".to_owned()
+    } else {
+        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+fn per_1k(usage: &Usage) -> String {
+    match usage.cost_per_1k_tokens_micros() {
+        Some(micros) if usage.price_known() => wire::format::format_micros(micros.round() as i64),
+        Some(_) => "price unknown".to_owned(),
+        None => "—".to_owned(),
+    }
+}
+
+/// A period's label on the chart: hours as `13:00`, days and weeks as `Nov 16`, months as
+/// `Nov 2026`.
+fn period_label(granularity: &str, start_ms: i64) -> String {
+    let stamp = timestamp(start_ms);
+    match granularity {
+        "hour" => stamp.get(11..16).unwrap_or_default().to_owned(),
+        "month" => format!(
+            "{} {}",
+            day_label(start_ms).split(' ').next().unwrap_or_default(),
+            stamp.get(0..4).unwrap_or_default()
+        ),
+        _ => day_label(start_ms),
     }
 }
 
 #[component]
-fn Usage(view: DashboardStats) -> impl IntoView {
-    if view.calls_per_day.iter().all(|day| day.calls == 0) {
+fn Costs(report: CostReport, range_name: &'static str, range: String, by: String) -> impl IntoView {
+    let total = report.total.clone();
+    if total.calls == 0 {
         return view! {
             <EmptyState
-                title="No LLM calls recorded yet"
-                message="Once agents run, this page breaks their calls, tokens and cost down by day, provider, model and agent."
+                title="No LLM calls in this range"
+                message="Once agents run, this page breaks their cost, tokens and speed down by model, agent, role and workflow."
                 testid="analytics-empty"
             />
         }
-            .into_any();
+        .into_any();
     }
-    let rows = view.calls_per_day.clone();
-    let (labels, values): (Vec<_>, Vec<_>) = view
-        .calls_per_day
-        .into_iter()
-        .map(|day| (day_label(day.day_ms), day.calls))
-        .unzip();
+    let change = match report.cost_change_percent {
+        Some(p) => format!("{p:+.1}% vs the previous {range_name}"),
+        None => format!("nothing spent in the previous {range_name}"),
+    };
+    // The chart: cost per period, all groups together, in time order.
+    let mut periods: Vec<(i64, i64)> = Vec::new();
+    for p in &report.points {
+        match periods.last_mut() {
+            Some((start, cost)) if *start == p.start_ms => *cost += p.usage.cost_micros,
+            _ => periods.push((p.start_ms, p.usage.cost_micros)),
+        }
+    }
+    let labels: Vec<String> = periods
+        .iter()
+        .map(|(start, _)| period_label(&report.granularity, *start))
+        .collect();
+    let values: Vec<f64> = periods
+        .iter()
+        .map(|(_, cost)| (*cost as f64 / 10_000.0).round() / 100.0)
+        .collect();
+    let csv = format!(
+        "/api/v1/metrics/costs?from={}&to={}&granularity={}&group_by={by}&format=csv",
+        report.from_ms, report.to_ms, report.granularity
+    );
+    let grouping = GROUPINGS
+        .iter()
+        .find(|(k, _)| *k == by)
+        .map_or("Group", |(_, n)| *n);
+    let period_rows = periods.clone();
+    let granularity = report.granularity.clone();
     view! {
-        <div class="card">
-            <h2>"LLM calls per day"</h2>
+        <section class="stat-grid" aria-label="Totals">
+            <StatCard
+                label="Cost"
+                value=cost_label(total.cost_micros, total.price_known())
+                hint=change
+                testid="analytics-cost"
+            />
+            <StatCard
+                label="LLM calls"
+                value=total.calls.to_string()
+                hint=format!("{} failed ({})", total.failed_calls, percent(total.failed_calls, total.calls))
+                testid="analytics-calls"
+            />
+            <StatCard
+                label="Tokens"
+                value=total.tokens().to_string()
+                hint=format!("{} in · {} out · {} cached", total.prompt_tokens, total.completion_tokens, total.cached_tokens)
+                testid="analytics-tokens"
+            />
+            <StatCard
+                label="Cost per 1K tokens"
+                value=per_1k(&total)
+                hint="prompt + completion"
+                testid="analytics-per-1k"
+            />
+        </section>
+        <section class="card">
+            <h2>{format!("Cost per {}", report.granularity)}</h2>
             <BarChart
-                id="chart-analytics-calls"
-                aria_label="Bar chart of LLM calls per day".to_owned()
+                id="chart-analytics-cost"
+                aria_label=format!("Bar chart of cost per {}; the table below has the numbers", report.granularity)
                 labels
                 values
-                series="Calls"
+                series="Cost (USD)"
+                dollars=true
             />
-        </div>
-        <div class="card table-card">
-            <h2>"By day"</h2>
-            <table>
-                <thead>
-                    <tr>
-                        <th scope="col">"Day"</th>
-                        <th scope="col" class="num">"Calls"</th>
-                        <th scope="col" class="num">"Cost"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {rows
-                        .into_iter()
-                        .rev()
-                        .map(|day| {
-                            view! {
+            <details class="chart-table">
+                <summary class="small">"Show the numbers"</summary>
+                <table>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Period"</th>
+                            <th scope="col" class="num">"Cost"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {period_rows
+                            .into_iter()
+                            .map(|(start, cost)| view! {
                                 <tr>
-                                    <td>{day_label(day.day_ms)}</td>
-                                    <td class="num">{day.calls}</td>
-                                    <td class="num">{format_micros(day.cost_micros)}</td>
+                                    <td>{period_label(&granularity, start)}</td>
+                                    <td class="num">{wire::format::format_micros(cost)}</td>
                                 </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </details>
+        </section>
+        <section class="card table-card">
+            <div class="card-head">
+                <h2>"Breakdown"</h2>
+                <a class="button button-secondary button-small" href=csv download="fleetdeck-costs.csv" data-testid="download-csv">
+                    "Download CSV"
+                </a>
+            </div>
+            <nav class="segmented segmented-small" aria-label="Group by" data-testid="group-picker">
+                {GROUPINGS
+                    .iter()
+                    .map(|(key, name)| {
+                        let active = *key == by;
+                        view! {
+                            <a
+                                href=format!("/analytics?range={range}&by={key}")
+                                class:active=active
+                                aria-current=active.then_some("page")
+                            >
+                                {*name}
+                            </a>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+            <div class="table-scroll">
+                <table data-testid="breakdown">
+                    <thead>
+                        <tr>
+                            <th scope="col">{grouping}</th>
+                            <th scope="col" class="num">"Calls"</th>
+                            <th scope="col" class="num">"Failed"</th>
+                            <th scope="col" class="num">"Tokens"</th>
+                            <th scope="col" class="num">"Cost"</th>
+                            <th scope="col" class="num">"Share"</th>
+                            <th scope="col" class="num">"Per 1K tokens"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {report
+                            .groups
+                            .iter()
+                            .map(|g| {
+                                let u = &g.usage;
+                                view! {
+                                    <tr>
+                                        <td>{g.label.clone()}</td>
+                                        <td class="num">{u.calls}</td>
+                                        <td class="num">{percent(u.failed_calls, u.calls)}</td>
+                                        <td class="num">{u.tokens()}</td>
+                                        <td class="num">{cost_label(u.cost_micros, u.price_known())}</td>
+                                        <td class="num">{percent(u.cost_micros, total.cost_micros)}</td>
+                                        <td class="num">{per_1k(u)}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+fn ms(value: Option<i64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| format!("{v} ms"))
+}
+
+fn mean_ms(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| format!("{v:.0} ms"))
+}
+
+#[component]
+fn Speed(report: PerformanceReport) -> impl IntoView {
+    if report.rows.is_empty() {
+        return view! { <p class="small muted">"No calls in this range."</p> }.into_any();
+    }
+    view! {
+        <section class="card table-card">
+            <div class="table-scroll">
+                <table data-testid="speed">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Model"</th>
+                            <th scope="col" class="num">"Calls"</th>
+                            <th scope="col" class="num">"Success"</th>
+                            <th scope="col" class="num">"Mean latency"</th>
+                            <th scope="col" class="num">"p50"</th>
+                            <th scope="col" class="num">"p95"</th>
+                            <th scope="col" class="num">"TTFT p50"</th>
+                            <th scope="col" class="num">"TTFT p95"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {report
+                            .rows
+                            .into_iter()
+                            .map(|r| {
+                                let simulated = r.group.starts_with("simulator/");
+                                view! {
+                                    <tr>
+                                        <td>
+                                            {r.label}
+                                            {simulated.then(|| view! { " " <span class="badge badge-sim">"Simulated"</span> })}
+                                        </td>
+                                        <td class="num">{r.calls}</td>
+                                        <td class="num">{format!("{:.1}%", r.success_rate * 100.0)}</td>
+                                        <td class="num">{mean_ms(r.avg_latency_ms)}</td>
+                                        <td class="num">{ms(r.p50_latency_ms)}</td>
+                                        <td class="num">{ms(r.p95_latency_ms)}</td>
+                                        <td class="num">{ms(r.p50_ttft_ms)}</td>
+                                        <td class="num">{ms(r.p95_ttft_ms)}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <p class="small muted">
+                "Latencies are of successful calls. Percentiles come from the rollups' histograms: "
+                {report.percentile_error}
+                "."
+            </p>
+        </section>
     }
     .into_any()
 }

@@ -113,11 +113,11 @@ fn Dashboard(view: DashboardStats, live: RwSignal<LiveDelta>) -> impl IntoView {
         .collect();
     let (role_labels, role_values): (Vec<_>, Vec<_>) = agents_by_role
         .into_iter()
-        .map(|r| (r.role, r.count))
+        .map(|r| (r.role, r.count as f64))
         .unzip();
     let (day_labels, day_values): (Vec<_>, Vec<_>) = calls_per_day
         .into_iter()
-        .map(|d| (day_label(d.day_ms), d.calls))
+        .map(|d| (day_label(d.day_ms), d.calls as f64))
         .unzip();
     view! {
         <section class="stat-grid" aria-label="Totals">

@@ -144,6 +144,20 @@ pub struct CostQuery {
     pub group_by: Option<GroupBy>,
 }
 
+/// The Analytics page's ranges, ending now: `24h` by hour, `7d` and `30d` by day, `90d` by
+/// week. Returns (from, to, granularity).
+pub fn preset(range: &str, now_ms: i64) -> Result<(i64, i64, Granularity)> {
+    let (span, granularity) = match range {
+        "24h" => (DAY_MS, Granularity::Hour),
+        "7d" => (7 * DAY_MS, Granularity::Day),
+        "30d" => (30 * DAY_MS, Granularity::Day),
+        "90d" => (90 * DAY_MS, Granularity::Week),
+        _ => return Err(Error::invalid("range", "must be 24h, 7d, 30d or 90d")),
+    };
+    let to = now_ms + (HOUR_MS - now_ms.rem_euclid(HOUR_MS)) % HOUR_MS;
+    Ok((to - span, to, granularity))
+}
+
 /// The longest range a report covers (about 13 months).
 const MAX_RANGE_MS: i64 = 400 * DAY_MS;
 /// The longest range reported by the hour.
