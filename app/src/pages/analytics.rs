@@ -140,14 +140,19 @@ fn Costs(report: CostReport, range_name: &'static str, range: String, by: String
         Some(p) => format!("{p:+.1}% vs the previous {range_name}"),
         None => format!("nothing spent in the previous {range_name}"),
     };
-    // The chart: cost per period, all groups together, in time order.
-    let mut periods: Vec<(i64, i64)> = Vec::new();
+    // The chart: cost per period, all groups together, every period of the range (a quiet
+    // hour is a zero bar, not a missing one).
+    let mut periods: Vec<(i64, i64)> = period_starts(&report)
+        .into_iter()
+        .map(|start| (start, 0))
+        .collect();
     for p in &report.points {
-        match periods.last_mut() {
-            Some((start, cost)) if *start == p.start_ms => *cost += p.usage.cost_micros,
-            _ => periods.push((p.start_ms, p.usage.cost_micros)),
+        match periods.iter_mut().find(|(start, _)| *start == p.start_ms) {
+            Some((_, cost)) => *cost += p.usage.cost_micros,
+            None => periods.push((p.start_ms, p.usage.cost_micros)),
         }
     }
+    periods.sort_unstable();
     let labels: Vec<String> = periods
         .iter()
         .map(|(start, _)| period_label(&report.granularity, *start))
@@ -288,6 +293,27 @@ fn Costs(report: CostReport, range_name: &'static str, range: String, by: String
         </section>
     }
     .into_any()
+}
+
+/// Every period start of the report's range, for hours, days and weeks (months vary in
+/// length: their periods are the report's own points).
+fn period_starts(report: &CostReport) -> Vec<i64> {
+    const HOUR: i64 = 3_600_000;
+    const DAY: i64 = 24 * HOUR;
+    let (step, first) = match report.granularity.as_str() {
+        "hour" => (HOUR, report.from_ms - report.from_ms.rem_euclid(HOUR)),
+        "day" => (DAY, report.from_ms - report.from_ms.rem_euclid(DAY)),
+        "week" => {
+            let day = report.from_ms - report.from_ms.rem_euclid(DAY);
+            // 1970-01-01 was a Thursday: Monday is 3 days before.
+            (7 * DAY, day - (day / DAY + 3).rem_euclid(7) * DAY)
+        }
+        _ => return Vec::new(),
+    };
+    (0..)
+        .map(|i| first + i * step)
+        .take_while(|start| *start < report.to_ms)
+        .collect()
 }
 
 fn ms(value: Option<i64>) -> String {
