@@ -199,7 +199,7 @@ fn Costs(report: CostReport, range_name: &'static str, range: String, by: String
             />
         </section>
         <section class="card">
-            <h2>{format!("Cost per {}", report.granularity)}</h2>
+            <h2>{format!("Cost per {} (UTC)", report.granularity)}</h2>
             <BarChart
                 id="chart-analytics-cost"
                 aria_label=format!("Bar chart of cost per {}; the table below has the numbers", report.granularity)

@@ -70,3 +70,143 @@ pub async fn record(store: &Store, call: &NewLlmCall) -> Result<String> {
         .await?;
     Ok(recorded.id)
 }
+
+/// Filters of the calls explorer; every one optional.
+#[derive(Debug, Clone, Default)]
+pub struct CallFilter {
+    /// Started at or after (Unix ms).
+    pub from: Option<i64>,
+    /// Started before (Unix ms).
+    pub to: Option<i64>,
+    /// Provider kind.
+    pub provider: Option<String>,
+    /// Model.
+    pub model: Option<String>,
+    /// Agent id.
+    pub agent: Option<String>,
+    /// Task id.
+    pub task: Option<String>,
+    /// `success`, `failed` or `cancelled`.
+    pub outcome: Option<String>,
+    /// Error class.
+    pub error_class: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CallRow {
+    id: String,
+    task_id: Option<String>,
+    agent_run_id: Option<String>,
+    agent_id: Option<String>,
+    role: String,
+    workflow: String,
+    provider_id: Option<String>,
+    provider_kind: String,
+    model: String,
+    prompt_tokens: i64,
+    completion_tokens: i64,
+    cached_tokens: i64,
+    reasoning_tokens: i64,
+    usage_estimated: i64,
+    cost_micros: i64,
+    price_known: i64,
+    latency_ms: i64,
+    ttft_ms: Option<i64>,
+    success: i64,
+    error_class: Option<String>,
+    attempt: i64,
+    created_at: i64,
+}
+
+impl CallRow {
+    fn into_wire(self) -> wire::calls::Call {
+        let outcome = match (self.success, self.error_class.as_deref()) {
+            (1, _) => "success",
+            (_, Some("cancelled")) => "cancelled",
+            _ => "failed",
+        };
+        wire::calls::Call {
+            outcome: outcome.to_owned(),
+            id: self.id,
+            task_id: self.task_id,
+            agent_run_id: self.agent_run_id,
+            agent_id: self.agent_id,
+            role: self.role,
+            workflow: self.workflow,
+            provider_id: self.provider_id,
+            provider_kind: self.provider_kind,
+            model: self.model,
+            prompt_tokens: self.prompt_tokens,
+            completion_tokens: self.completion_tokens,
+            cached_tokens: self.cached_tokens,
+            reasoning_tokens: self.reasoning_tokens,
+            usage_estimated: self.usage_estimated != 0,
+            cost_micros: self.cost_micros,
+            price_known: self.price_known != 0,
+            latency_ms: self.latency_ms,
+            ttft_ms: self.ttft_ms,
+            error_class: self.error_class,
+            attempt: self.attempt,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// A workspace's calls, newest first, a keyset page at a time (`created_at`, then `id`): page
+/// 1,000 costs what page 1 does.
+pub async fn page(
+    store: &Store,
+    workspace_id: &str,
+    filter: &CallFilter,
+    request: &super::page::PageRequest,
+) -> Result<super::page::Page<wire::calls::Call>> {
+    if let Some(o) = &filter.outcome
+        && !["success", "failed", "cancelled"].contains(&o.as_str())
+    {
+        return Err(crate::Error::invalid(
+            "outcome",
+            "must be success, failed or cancelled",
+        ));
+    }
+    let (after_at, after_id) = match &request.after {
+        Some(key) => super::page::parse_time_id(key)?,
+        None => (i64::MAX, String::new()),
+    };
+    // Empty text means "any": one statement for every combination of filters.
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let rows: Vec<CallRow> = sqlx::query_as(
+        "SELECT id, task_id, agent_run_id, agent_id, role, workflow, provider_id, provider_kind, model, \
+         prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_micros, \
+         price_known, latency_ms, ttft_ms, success, error_class, attempt, created_at \
+         FROM llm_calls WHERE workspace_id = $1 AND created_at >= $2 AND created_at < $3 \
+         AND ($4 = '' OR provider_kind = $4) AND ($5 = '' OR model = $5) \
+         AND ($6 = '' OR agent_id = $6) AND ($7 = '' OR task_id = $7) \
+         AND ($8 = '' OR ($8 = 'success' AND success = 1) \
+              OR ($8 = 'cancelled' AND success = 0 AND error_class = 'cancelled') \
+              OR ($8 = 'failed' AND success = 0 AND COALESCE(error_class, '') <> 'cancelled')) \
+         AND ($9 = '' OR error_class = $9) \
+         AND (created_at < $10 OR (created_at = $10 AND $11 <> '' AND id < $11)) \
+         ORDER BY created_at DESC, id DESC LIMIT $12",
+    )
+    .bind(workspace_id)
+    .bind(filter.from.unwrap_or(0))
+    .bind(filter.to.unwrap_or(i64::MAX))
+    .bind(text(&filter.provider))
+    .bind(text(&filter.model))
+    .bind(text(&filter.agent))
+    .bind(text(&filter.task))
+    .bind(text(&filter.outcome))
+    .bind(text(&filter.error_class))
+    .bind(after_at)
+    .bind(&after_id)
+    .bind(request.limit + 1)
+    .fetch_all(store.pool())
+    .await?;
+    let page = super::page::from_rows(rows, request.limit, |c| {
+        super::page::time_id_key(c.created_at, &c.id)
+    });
+    Ok(super::page::Page {
+        items: page.items.into_iter().map(CallRow::into_wire).collect(),
+        next_cursor: page.next_cursor,
+    })
+}

@@ -325,3 +325,98 @@ store_test!(performance_percentiles_hold_their_stated_error, |store| {
             .is_err()
     );
 });
+
+store_test!(
+    the_calls_explorer_pages_through_filters_by_keyset,
+    |store| {
+        use engine::store::llm_calls::CallFilter;
+        use engine::store::page::PageRequest;
+        let ws = ensure_seeded(&store).await.unwrap().workspace_id;
+        let registry = agents::list(store.pool(), &ws).await.unwrap();
+        let agent_ids: Vec<String> = registry.iter().map(|a| a.id.clone()).collect();
+        let generated = calls(&ws, &agent_ids);
+        let ids =
+            futures_util::future::join_all(generated.iter().map(|c| llm_calls::record(&store, c)))
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap();
+        let filters = [
+            CallFilter::default(),
+            CallFilter {
+                provider: Some("openai".into()),
+                ..CallFilter::default()
+            },
+            CallFilter {
+                outcome: Some("failed".into()),
+                from: Some(START + DAY),
+                ..CallFilter::default()
+            },
+            CallFilter {
+                outcome: Some("cancelled".into()),
+                ..CallFilter::default()
+            },
+            CallFilter {
+                agent: Some(agent_ids[1].clone()),
+                to: Some(START + 6 * DAY),
+                ..CallFilter::default()
+            },
+            CallFilter {
+                error_class: Some("server_error".into()),
+                model: Some("gpt-4o".into()),
+                ..CallFilter::default()
+            },
+        ];
+        for filter in filters {
+            let keep = |c: &NewLlmCall| {
+                filter.from.is_none_or(|f| c.created_at >= f)
+                    && filter.to.is_none_or(|t| c.created_at < t)
+                    && filter
+                        .provider
+                        .as_ref()
+                        .is_none_or(|p| &c.provider_kind == p)
+                    && filter.model.as_ref().is_none_or(|m| &c.model == m)
+                    && filter
+                        .agent
+                        .as_ref()
+                        .is_none_or(|a| c.agent_id.as_ref() == Some(a))
+                    && filter
+                        .outcome
+                        .as_ref()
+                        .is_none_or(|o| rollups::outcome(c) == o)
+                    && filter
+                        .error_class
+                        .as_ref()
+                        .is_none_or(|e| c.error_class.as_ref() == Some(e))
+            };
+            let mut expected: Vec<(i64, String)> = generated
+                .iter()
+                .zip(&ids)
+                .filter(|(c, _)| keep(c))
+                .map(|(c, id)| (c.created_at, id.clone()))
+                .collect();
+            expected.sort_by(|a, b| b.cmp(a));
+            let mut seen = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let request = PageRequest::parse(Some("37"), cursor.as_deref()).unwrap();
+                let page = llm_calls::page(&store, &ws, &filter, &request)
+                    .await
+                    .unwrap();
+                assert!(page.items.len() <= 37);
+                seen.extend(page.items.iter().map(|c| (c.created_at, c.id.clone())));
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, expected, "{filter:?}");
+        }
+        let bad = CallFilter {
+            outcome: Some("maybe".into()),
+            ..CallFilter::default()
+        };
+        let request = PageRequest::parse(None, None).unwrap();
+        assert!(llm_calls::page(&store, &ws, &bad, &request).await.is_err());
+    }
+);

@@ -5,6 +5,7 @@ pub mod agents;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod calls;
 pub mod error;
 pub mod extract;
 pub mod list;
@@ -177,6 +178,7 @@ pub fn documented_routers() -> (
         .nest("/tasks", tasks::router())
         .nest("/agents", agents::router())
         .nest("/metrics", metrics::router())
+        .nest("/calls", calls::router())
         .routes(utoipa_axum::routes!(openapi::document))
         .split_for_parts();
     let (auth, auth_doc) = session::router().split_for_parts();

@@ -179,7 +179,56 @@ app_test!(
         for role in ["ANALYST", "PLANNER", "BUILDER", "TESTER", "REVIEWER"] {
             assert!(roles.contains(&role), "{roles:?}");
         }
+        let calls: Page<wire::calls::Call> = read(
+            &app,
+            &key,
+            &format!("/api/v1/calls?task={}&limit=3", task.id),
+        )
+        .await;
+        assert_eq!(calls.items.len(), 3);
+        assert!(calls.next_cursor.is_some());
+        assert!(
+            calls
+                .items
+                .iter()
+                .all(|c| c.task_id.as_deref() == Some(task.id.as_str())
+                    && c.outcome == "success"
+                    && c.provider_kind == "simulator")
+        );
+        let speed: wire::analytics::PerformanceReport =
+            read(&app, &key, "/api/v1/metrics/performance").await;
+        assert_eq!(speed.rows.len(), 1, "one model answered every call");
+        assert_eq!(speed.rows[0].group, "simulator/sim-standard");
+        assert_eq!(speed.rows[0].calls, report.total.calls);
+        assert!(speed.rows[0].p95_latency_ms.is_some());
+        let res = app
+            .client
+            .get(app.url("/api/v1/metrics/costs?group_by=role&format=csv"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv")
+        );
+        let csv = res.text().await.unwrap();
+        assert!(csv.starts_with("period_start,group,label,calls"));
+        // One row per role and day (two days if the task ran across midnight UTC).
+        let rows: Vec<&str> = csv.lines().skip(1).collect();
+        assert!((5..=10).contains(&rows.len()), "{csv}");
+        for role in ["ANALYST", "PLANNER", "BUILDER", "TESTER", "REVIEWER"] {
+            assert!(
+                rows.iter().any(|r| r.split(',').nth(1) == Some(role)),
+                "{role}: {csv}"
+            );
+        }
         for (query, field) in [
+            ("format=xml", "format"),
+            ("granularity=hour&from=0&to=4000000000", "granularity"),
             ("granularity=fortnight", "granularity"),
             ("group_by=colour", "group_by"),
             ("from=yesterday", "from"),
