@@ -167,7 +167,8 @@ app_test!(every_page_renders, |app| {
     for (path, marker) in [
         ("/agents", "Analyst"),
         ("/tasks", "No tasks yet"),
-        ("/analytics", "No LLM calls recorded yet"),
+        ("/analytics", "No LLM calls in this range"),
+        ("/calls", "No calls match"),
         ("/settings", "sim-standard"),
         ("/audit", "session.login"),
     ] {
