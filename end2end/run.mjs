@@ -340,6 +340,23 @@ try {
     await page.waitForSelector('#chart-analytics-cost canvas');
     await page.waitForSelector('[data-testid="speed"] >> text=simulator · sim-standard');
     await page.screenshot({ path: join(shots, 'analytics-desktop.png'), fullPage: true });
+    // Drill down: the calls behind the BUILDER row, each linking to its task.
+    await page.click('[data-testid="breakdown"] >> text=BUILDER');
+    await page.waitForURL(/\/calls\?.*role=BUILDER/);
+    await page.waitForSelector('[data-testid="call-row"]');
+    const builderCalls = await page.locator('[data-testid="call-row"]').count();
+    assert(String(builderCalls) === sql("SELECT COUNT(*) FROM llm_calls WHERE role = 'BUILDER'"), `builder calls ${builderCalls}`);
+    await page.selectOption('[data-testid="filter-outcome"]', 'failed');
+    await page.click('[data-testid="apply-filters"]');
+    await page.waitForSelector('[data-testid="calls-empty"]');
+    assert(/role=BUILDER/.test(page.url()) && /outcome=failed/.test(page.url()), `filters kept: ${page.url()}`);
+    await page.goto(`${base}/calls`);
+    await page.waitForSelector('[data-testid="call-row"]');
+    await page.screenshot({ path: join(shots, 'calls-desktop.png'), fullPage: true });
+    await page.click('[data-testid="call-row"] a');
+    await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
+    await page.goto(`${base}/analytics?range=24h&by=role`);
+    await page.waitForSelector('[data-testid="breakdown"] tbody tr');
     // Grouping and range are links: the URL says what is shown.
     await page.click('[data-testid="group-picker"] >> text=Model');
     await page.waitForURL(/range=24h&by=model/);

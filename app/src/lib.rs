@@ -27,6 +27,7 @@ use crate::pages::{
     agents::AgentsPage,
     analytics::AnalyticsPage,
     audit::AuditPage,
+    calls::CallsPage,
     dashboard::DashboardPage,
     login::{LoginPage, SetupPage},
     not_found::NotFound,
@@ -89,6 +90,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tasks") view=TasksPage />
                     <Route path=path!("tasks/:id") view=TaskDetailPage />
                     <Route path=path!("analytics") view=AnalyticsPage />
+                    <Route path=path!("calls") view=CallsPage />
                     <Route path=path!("settings") view=SettingsPage />
                     <Route path=path!("audit") view=AuditPage />
                     <Route path=path!("login") view=LoginPage />

@@ -9,9 +9,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::analytics::{cost_report, performance_report};
+use crate::api::calls::CallsQuery;
 use crate::components::chart::BarChart;
 use crate::components::empty_state::EmptyState;
 use crate::components::stat_card::StatCard;
+use crate::pages::calls::calls_url;
 use crate::pages::{PageHeader, loaded};
 use wire::analytics::{CostReport, PerformanceReport, Usage};
 use wire::format::{cost_label, day_label, timestamp};
@@ -234,9 +236,14 @@ fn Costs(report: CostReport, range_name: &'static str, range: String, by: String
         <section class="card table-card">
             <div class="card-head">
                 <h2>"Breakdown"</h2>
-                <a class="button button-secondary button-small" href=csv download="fleetdeck-costs.csv" data-testid="download-csv">
-                    "Download CSV"
-                </a>
+                <div class="card-actions">
+                    <a class="button button-secondary button-small" href=calls_url(&CallsQuery { from: report.from_ms.to_string(), ..CallsQuery::default() })>
+                        "Explore the calls"
+                    </a>
+                    <a class="button button-secondary button-small" href=csv download="fleetdeck-costs.csv" data-testid="download-csv">
+                        "Download CSV"
+                    </a>
+                </div>
             </div>
             <nav class="segmented segmented-small" aria-label="Group by" data-testid="group-picker">
                 {GROUPINGS
@@ -276,7 +283,19 @@ fn Costs(report: CostReport, range_name: &'static str, range: String, by: String
                                 let u = &g.usage;
                                 view! {
                                     <tr>
-                                        <td>{g.label.clone()}</td>
+                                        <td>
+                                            {if g.group.is_empty() {
+                                                // Calls with no agent (or role…) cannot be filtered for.
+                                                g.label.clone().into_any()
+                                            } else {
+                                                view! {
+                                                    <a href=drill(&by, &g.group, report.from_ms) title="The calls behind this row">
+                                                        {g.label.clone()}
+                                                    </a>
+                                                }
+                                                    .into_any()
+                                            }}
+                                        </td>
                                         <td class="num">{u.calls}</td>
                                         <td class="num">{percent(u.failed_calls, u.calls)}</td>
                                         <td class="num">{u.tokens()}</td>
@@ -314,6 +333,24 @@ fn period_starts(report: &CostReport) -> Vec<i64> {
         .map(|i| first + i * step)
         .take_while(|start| *start < report.to_ms)
         .collect()
+}
+
+/// The calls explorer showing the calls behind one breakdown row.
+fn drill(by: &str, group: &str, from_ms: i64) -> String {
+    let mut q = CallsQuery {
+        from: from_ms.to_string(),
+        ..CallsQuery::default()
+    };
+    let value = group.to_owned();
+    match by {
+        "provider" => q.provider = value,
+        "model" => q.model = value,
+        "agent" => q.agent = value,
+        "role" => q.role = value,
+        "workflow" => q.workflow = value,
+        _ => q.outcome = value,
+    }
+    calls_url(&q)
 }
 
 fn ms(value: Option<i64>) -> String {

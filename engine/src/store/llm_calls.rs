@@ -84,6 +84,10 @@ pub struct CallFilter {
     pub model: Option<String>,
     /// Agent id.
     pub agent: Option<String>,
+    /// Role of the step.
+    pub role: Option<String>,
+    /// Workflow of the task.
+    pub workflow: Option<String>,
     /// Task id.
     pub task: Option<String>,
     /// `success`, `failed` or `cancelled`.
@@ -186,6 +190,7 @@ pub async fn page(
               OR ($8 = 'failed' AND success = 0 AND COALESCE(error_class, '') <> 'cancelled')) \
          AND ($9 = '' OR error_class = $9) \
          AND (created_at < $10 OR (created_at = $10 AND $11 <> '' AND id < $11)) \
+         AND ($13 = '' OR role = $13) AND ($14 = '' OR workflow = $14) \
          ORDER BY created_at DESC, id DESC LIMIT $12",
     )
     .bind(workspace_id)
@@ -200,6 +205,8 @@ pub async fn page(
     .bind(after_at)
     .bind(&after_id)
     .bind(request.limit + 1)
+    .bind(text(&filter.role))
+    .bind(text(&filter.workflow))
     .fetch_all(store.pool())
     .await?;
     let page = super::page::from_rows(rows, request.limit, |c| {

@@ -366,6 +366,11 @@ store_test!(
                 model: Some("gpt-4o".into()),
                 ..CallFilter::default()
             },
+            CallFilter {
+                role: Some("BUILDER".into()),
+                workflow: Some("bug_fix".into()),
+                ..CallFilter::default()
+            },
         ];
         for filter in filters {
             let keep = |c: &NewLlmCall| {
@@ -388,6 +393,8 @@ store_test!(
                         .error_class
                         .as_ref()
                         .is_none_or(|e| c.error_class.as_ref() == Some(e))
+                    && filter.role.as_ref().is_none_or(|r| &c.role == r)
+                    && filter.workflow.as_ref().is_none_or(|w| &c.workflow == w)
             };
             let mut expected: Vec<(i64, String)> = generated
                 .iter()

@@ -38,6 +38,10 @@ struct CallQuery {
     model: Option<String>,
     /// Agent id.
     agent: Option<String>,
+    /// Role of the step, e.g. `BUILDER`.
+    role: Option<String>,
+    /// Workflow of the task, e.g. `bug_fix`.
+    workflow: Option<String>,
     /// Task id.
     task: Option<String>,
     /// `success`, `failed` or `cancelled`.
@@ -66,6 +70,8 @@ async fn list(
         provider: text(q.provider),
         model: text(q.model),
         agent: text(q.agent),
+        role: text(q.role),
+        workflow: text(q.workflow),
         task: text(q.task),
         outcome: text(q.outcome),
         error_class: text(q.error_class),

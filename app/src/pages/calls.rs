@@ -1,0 +1,205 @@
+//! The calls explorer (`/calls`): every recorded model call, newest first, filtered by what is
+//! in the URL (`provider`, `model`, `agent`, `role`, `workflow`, `task`, `outcome`,
+//! `error_class`), 50 at a time by keyset — page 1,000 loads as fast as page 1. A call links to
+//! its task, where its step shows the conversation.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::calls::{CallsQuery, list_calls};
+use crate::components::empty_state::EmptyState;
+use crate::pages::{PageHeader, loaded};
+use wire::Page;
+use wire::calls::Call;
+use wire::format::{cost_label, timestamp};
+
+/// The URL of the explorer for `query` (its cursor included when set).
+pub fn calls_url(query: &CallsQuery) -> String {
+    let mut url = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in [
+        ("provider", &query.provider),
+        ("model", &query.model),
+        ("agent", &query.agent),
+        ("role", &query.role),
+        ("workflow", &query.workflow),
+        ("task", &query.task),
+        ("outcome", &query.outcome),
+        ("error_class", &query.error_class),
+        ("from", &query.from),
+        ("cursor", &query.cursor),
+    ] {
+        if !value.is_empty() {
+            url.append_pair(name, value);
+        }
+    }
+    let params = url.finish();
+    if params.is_empty() {
+        "/calls".to_owned()
+    } else {
+        format!("/calls?{params}")
+    }
+}
+
+/// `/calls`.
+#[component]
+pub fn CallsPage() -> impl IntoView {
+    let params = use_query_map();
+    let query = Memo::new(move |_| {
+        let p = params.read();
+        let get = |name: &str| p.get(name).unwrap_or_default();
+        CallsQuery {
+            provider: get("provider"),
+            model: get("model"),
+            agent: get("agent"),
+            role: get("role"),
+            workflow: get("workflow"),
+            task: get("task"),
+            outcome: get("outcome"),
+            error_class: get("error_class"),
+            from: get("from"),
+            cursor: get("cursor"),
+        }
+    });
+    let calls = Resource::new(move || query.get(), list_calls);
+    view! {
+        <Title text="Calls" />
+        <PageHeader title="Calls" subtitle="Every model call, newest first: what answered, what it cost, how long it took." />
+        {move || view! { <Filters query=query.get() /> }}
+        {loaded(calls, 2, move |page| view! { <CallTable page query=query.get_untracked() /> })}
+    }
+}
+
+#[component]
+fn Filters(query: CallsQuery) -> impl IntoView {
+    let outcome = query.outcome.clone();
+    let option = move |value: &'static str, label: &'static str| {
+        let selected = outcome == value;
+        view! { <option value=value selected=selected>{label}</option> }
+    };
+    view! {
+        <form class="card filter-bar" method="get" action="/calls" data-testid="call-filters">
+            <label>"Provider" <input name="provider" value=query.provider placeholder="openai" /></label>
+            <label>"Model" <input name="model" value=query.model placeholder="gpt-4o" /></label>
+            <label>"Role" <input name="role" value=query.role placeholder="BUILDER" /></label>
+            <label>
+                "Outcome"
+                <select name="outcome" data-testid="filter-outcome">
+                    {option("", "Any")}
+                    {option("success", "Succeeded")}
+                    {option("failed", "Failed")}
+                    {option("cancelled", "Cancelled")}
+                </select>
+            </label>
+            <label>"Error" <input name="error_class" value=query.error_class placeholder="rate_limited" /></label>
+            // Filters from a drill-down that have no field here ride along.
+            <input type="hidden" name="agent" value=query.agent />
+            <input type="hidden" name="workflow" value=query.workflow />
+            <input type="hidden" name="task" value=query.task />
+            <input type="hidden" name="from" value=query.from />
+            <div class="filter-actions">
+                <button class="button" type="submit" data-testid="apply-filters">"Filter"</button>
+                <a class="button button-secondary" href="/calls">"Clear"</a>
+            </div>
+        </form>
+    }
+}
+
+fn ms(value: Option<i64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| format!("{v} ms"))
+}
+
+#[component]
+fn CallTable(page: Page<Call>, query: CallsQuery) -> impl IntoView {
+    if page.items.is_empty() {
+        return view! {
+            <EmptyState
+                title="No calls match"
+                message="Calls appear here as agents run. Clear the filters to see every call."
+                testid="calls-empty"
+            />
+        }
+        .into_any();
+    }
+    let older = page.next_cursor.map(|cursor| {
+        calls_url(&CallsQuery {
+            cursor,
+            ..query.clone()
+        })
+    });
+    let newest = (!query.cursor.is_empty()).then(|| {
+        calls_url(&CallsQuery {
+            cursor: String::new(),
+            ..query.clone()
+        })
+    });
+    view! {
+        <section class="card table-card">
+            <div class="table-scroll">
+                <table data-testid="call-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"When (UTC)"</th>
+                            <th scope="col">"Task"</th>
+                            <th scope="col">"Role"</th>
+                            <th scope="col">"Answered by"</th>
+                            <th scope="col">"Outcome"</th>
+                            <th scope="col" class="num">"Tokens"</th>
+                            <th scope="col" class="num">"Cost"</th>
+                            <th scope="col" class="num">"Latency"</th>
+                            <th scope="col" class="num">"TTFT"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {page
+                            .items
+                            .into_iter()
+                            .map(|c| {
+                                let simulated = c.provider_kind == "simulator";
+                                let outcome_class = format!("status status-{}", match c.outcome.as_str() {
+                                    "success" => "completed",
+                                    "cancelled" => "cancelled",
+                                    _ => "failed",
+                                });
+                                let outcome = match &c.error_class {
+                                    Some(class) if c.outcome != "success" => format!("{} · {class}", c.outcome),
+                                    _ => c.outcome.clone(),
+                                };
+                                view! {
+                                    <tr data-testid="call-row">
+                                        <td class="small">{timestamp(c.created_at)}</td>
+                                        <td>
+                                            {match c.task_id.clone() {
+                                                Some(id) => view! { <a href=format!("/tasks/{id}")>{id.chars().take(8).collect::<String>()}</a> }.into_any(),
+                                                None => view! { <span class="muted">"—"</span> }.into_any(),
+                                            }}
+                                        </td>
+                                        <td>{c.role.clone()}</td>
+                                        <td>
+                                            {format!("{} · {}", c.provider_kind, c.model)}
+                                            {simulated.then(|| view! { " " <span class="badge badge-sim">"Simulated"</span> })}
+                                            {(c.attempt > 1).then(|| view! { <span class="small muted">{format!(" (attempt {})", c.attempt)}</span> })}
+                                        </td>
+                                        <td><span class=outcome_class>{outcome}</span></td>
+                                        <td class="num">
+                                            {c.prompt_tokens + c.completion_tokens}
+                                            {c.usage_estimated.then(|| view! { <span class="small muted" title="The provider sent no usage: estimated">" est."</span> })}
+                                        </td>
+                                        <td class="num">{cost_label(c.cost_micros, c.price_known)}</td>
+                                        <td class="num">{ms(Some(c.latency_ms))}</td>
+                                        <td class="num">{ms(c.ttft_ms)}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+        <nav class="pager" aria-label="Pages">
+            {newest.map(|href| view! { <a class="button button-secondary" href=href>"← Newest"</a> })}
+            {older.map(|href| view! { <a class="button button-secondary" href=href data-testid="older-calls">"Older calls →"</a> })}
+        </nav>
+    }
+    .into_any()
+}
