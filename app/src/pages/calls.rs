@@ -105,6 +105,16 @@ fn Filters(query: CallsQuery) -> impl IntoView {
     }
 }
 
+/// `Nov 23 09:26:07` (UTC): the full timestamp is the cell's title.
+fn when(ms: i64) -> String {
+    let stamp = timestamp(ms);
+    format!(
+        "{} {}",
+        wire::format::day_label(ms),
+        stamp.get(11..19).unwrap_or_default()
+    )
+}
+
 fn ms(value: Option<i64>) -> String {
     value.map_or_else(|| "—".to_owned(), |v| format!("{v} ms"))
 }
@@ -146,8 +156,7 @@ fn CallTable(page: Page<Call>, query: CallsQuery) -> impl IntoView {
                             <th scope="col">"Outcome"</th>
                             <th scope="col" class="num">"Tokens"</th>
                             <th scope="col" class="num">"Cost"</th>
-                            <th scope="col" class="num">"Latency"</th>
-                            <th scope="col" class="num">"TTFT"</th>
+                            <th scope="col" class="num">"Latency · TTFT"</th>
                         </tr>
                     </thead>
                     <tbody>
@@ -167,7 +176,7 @@ fn CallTable(page: Page<Call>, query: CallsQuery) -> impl IntoView {
                                 };
                                 view! {
                                     <tr data-testid="call-row">
-                                        <td class="small">{timestamp(c.created_at)}</td>
+                                        <td class="small" title=timestamp(c.created_at)>{when(c.created_at)}</td>
                                         <td>
                                             {match c.task_id.clone() {
                                                 Some(id) => view! { <a href=format!("/tasks/{id}")>{id.chars().take(8).collect::<String>()}</a> }.into_any(),
@@ -186,8 +195,7 @@ fn CallTable(page: Page<Call>, query: CallsQuery) -> impl IntoView {
                                             {c.usage_estimated.then(|| view! { <span class="small muted" title="The provider sent no usage: estimated">" est."</span> })}
                                         </td>
                                         <td class="num">{cost_label(c.cost_micros, c.price_known)}</td>
-                                        <td class="num">{ms(Some(c.latency_ms))}</td>
-                                        <td class="num">{ms(c.ttft_ms)}</td>
+                                        <td class="num">{format!("{} · {}", ms(Some(c.latency_ms)), ms(c.ttft_ms))}</td>
                                     </tr>
                                 }
                             })
