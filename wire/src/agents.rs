@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// An agent as lists and cards show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct AgentSummary {
     /// UUIDv7.
     pub id: String,

@@ -91,34 +91,6 @@ impl NewAgent {
     }
 }
 
-/// A row of [`list`]: an [`AgentSummary`].
-#[derive(FromRow)]
-struct SummaryRow {
-    /// UUIDv7.
-    pub id: String,
-    /// Unique name within the workspace.
-    pub name: String,
-    /// Upper-case role name.
-    pub role: String,
-    /// Free text.
-    pub description: String,
-    /// Provider display name (none when the provider was deleted).
-    pub provider_name: Option<String>,
-    /// Provider kind, e.g. `simulator`.
-    pub provider_kind: Option<String>,
-    /// Model name.
-    pub model: String,
-    /// Sampling temperature.
-    pub temperature: f64,
-    /// `active` while one of its runs is working on a running task, else `idle`.
-    pub status: String,
-    /// Unix milliseconds.
-    pub created_at: i64,
-    /// Cost of all its calls, micro-USD (from the hourly rollups).
-    pub cost_micros: i64,
-    /// Prompt + completion tokens of all its calls.
-    pub tokens: i64,
-}
 
 /// Creates an agent and its prompt version 1 (active), atomically when `conn` is a transaction.
 #[tracing::instrument(skip(conn, agent), fields(agent.name = %agent.name))]
@@ -177,7 +149,7 @@ pub async fn list<'e>(
     db: impl Executor<'e, Database = Any>,
     workspace_id: &str,
 ) -> Result<Vec<AgentSummary>> {
-    Ok(sqlx::query_as::<_, SummaryRow>(
+    Ok(sqlx::query_as(
         "SELECT a.id, a.name, a.role, a.description, p.name AS provider_name, p.kind AS provider_kind, \
          a.model, a.temperature, CASE WHEN EXISTS (SELECT 1 FROM agent_runs r JOIN tasks t ON t.id = r.task_id \
          WHERE r.agent_id = a.id AND r.status = 'active' AND t.status = 'running') \
@@ -192,23 +164,7 @@ pub async fn list<'e>(
     )
     .bind(workspace_id)
     .fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r: SummaryRow| AgentSummary {
-        id: r.id,
-        name: r.name,
-        role: r.role,
-        description: r.description,
-        provider_name: r.provider_name,
-        provider_kind: r.provider_kind,
-        model: r.model,
-        temperature: r.temperature,
-        status: r.status,
-        created_at: r.created_at,
-        cost_micros: r.cost_micros,
-        tokens: r.tokens,
-    })
-    .collect())
+    .await?)
 }
 
 /// How many prompt versions an agent has.
