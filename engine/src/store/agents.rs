@@ -91,7 +91,6 @@ impl NewAgent {
     }
 }
 
-
 /// Creates an agent and its prompt version 1 (active), atomically when `conn` is a transaction.
 #[tracing::instrument(skip(conn, agent), fields(agent.name = %agent.name))]
 pub async fn create(
