@@ -8,6 +8,7 @@ use charming::element::{AxisType, ItemStyle, Tooltip, Trigger};
 use charming::series::Bar;
 use charming::theme::Theme as ChartTheme;
 use charming::{Chart, WasmRenderer};
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::components::theme::Theme;
@@ -19,6 +20,28 @@ extern "C" {
     /// `echarts.dispose(element)`: frees the chart drawn in an element before drawing anew.
     #[wasm_bindgen(catch, js_namespace = echarts, js_name = dispose)]
     fn echarts_dispose(element: &web_sys::Element) -> Result<(), JsValue>;
+
+    /// What ECharts passes to a click handler (only the bar's index is read).
+    type ClickParams;
+    #[wasm_bindgen(method, getter, js_name = dataIndex)]
+    fn data_index(this: &ClickParams) -> Option<u32>;
+
+    /// `Intl.DateTimeFormat`, for the browser's time zone.
+    #[wasm_bindgen(js_namespace = Intl)]
+    type DateTimeFormat;
+    #[wasm_bindgen(constructor, js_namespace = Intl)]
+    fn new() -> DateTimeFormat;
+    #[wasm_bindgen(method, js_name = resolvedOptions)]
+    fn resolved_options(this: &DateTimeFormat) -> ResolvedOptions;
+    type ResolvedOptions;
+    #[wasm_bindgen(method, getter, js_name = timeZone)]
+    fn time_zone(this: &ResolvedOptions) -> Option<String>;
+
+    /// A drawn chart, seen for what charming does not bind: event handlers.
+    type EchartsInstance;
+    /// `chart.on(event, handler)`.
+    #[wasm_bindgen(method, js_name = on)]
+    fn on(this: &EchartsInstance, event: &str, handler: &Closure<dyn FnMut(ClickParams)>);
 }
 
 fn root() -> Option<web_sys::Element> {
@@ -103,6 +126,7 @@ pub fn render_bar_chart(
     all_labels: bool,
     dollars: bool,
     dark: bool,
+    links: &[String],
 ) {
     let Some(window) = web_sys::window() else {
         return;
@@ -160,11 +184,26 @@ pub fn render_bar_chart(
     } else {
         ChartTheme::Default
     };
-    if let Err(e) = WasmRenderer::new_opt(None, None)
+    match WasmRenderer::new_opt(None, None)
         .theme(theme)
         .render(id, &chart)
     {
-        leptos::logging::warn!("chart {id} could not be drawn: {e:?}");
+        Ok(drawn) if !links.is_empty() => {
+            let links = links.to_vec();
+            let open = Closure::<dyn FnMut(ClickParams)>::new(move |params: ClickParams| {
+                if let Some(link) = params.data_index().and_then(|i| links.get(i as usize)) {
+                    go_to(link);
+                }
+            });
+            drawn
+                .unchecked_ref::<EchartsInstance>()
+                .on("click", &open);
+            // The chart lives until it is disposed; so does its handler.
+            open.forget();
+            let _ = element.set_attribute("data-clickable", "true");
+        }
+        Ok(_) => {}
+        Err(e) => leptos::logging::warn!("chart {id} could not be drawn: {e:?}"),
     }
 }
 
@@ -180,4 +219,12 @@ pub fn confirm(message: &str) -> bool {
     web_sys::window()
         .and_then(|w| w.confirm_with_message(message).ok())
         .unwrap_or(false)
+}
+
+/// The browser's IANA time zone (`Europe/Paris`), if it says.
+pub fn time_zone() -> Option<String> {
+    DateTimeFormat::new()
+        .resolved_options()
+        .time_zone()
+        .filter(|tz| !tz.is_empty())
 }

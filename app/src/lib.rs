@@ -25,10 +25,11 @@ use crate::components::theme::provide_theme;
 use crate::components::toast::provide_toasts;
 use crate::pages::{
     agents::AgentsPage,
-    analytics::AnalyticsPage,
+    analytics::{AnalyticsPage, RoiPage, TrendsPage},
     audit::AuditPage,
     calls::CallsPage,
     dashboard::DashboardPage,
+    health::HealthPage,
     login::{LoginPage, SetupPage},
     not_found::NotFound,
     settings::SettingsPage,
@@ -90,6 +91,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tasks") view=TasksPage />
                     <Route path=path!("tasks/:id") view=TaskDetailPage />
                     <Route path=path!("analytics") view=AnalyticsPage />
+                    <Route path=path!("analytics/trends") view=TrendsPage />
+                    <Route path=path!("analytics/roi") view=RoiPage />
+                    <Route path=path!("health") view=HealthPage />
                     <Route path=path!("calls") view=CallsPage />
                     <Route path=path!("settings") view=SettingsPage />
                     <Route path=path!("audit") view=AuditPage />

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod health;
 pub mod providers;
 pub mod runner;
 pub mod seed;

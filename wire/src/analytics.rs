@@ -154,3 +154,225 @@ pub struct PerformanceReport {
     /// histograms.
     pub percentile_error: String,
 }
+
+/// Calls and cost in one hour of one weekday (in the viewer's time zone), summed over a range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HeatCell {
+    /// 0 = Monday … 6 = Sunday.
+    pub weekday: u8,
+    /// 0–23, local hour.
+    pub hour: u8,
+    /// Calls started in that local hour.
+    pub calls: i64,
+    /// Their cost, micro-USD.
+    pub cost_micros: i64,
+}
+
+/// How many tasks ended each way in one period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TaskPoint {
+    /// Start of the period, Unix ms.
+    pub start_ms: i64,
+    /// Tasks completed.
+    pub completed: i64,
+    /// Tasks failed.
+    pub failed: i64,
+    /// Tasks cancelled.
+    pub cancelled: i64,
+}
+
+/// A count in one period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CountPoint {
+    /// Start of the period, Unix ms.
+    pub start_ms: i64,
+    /// How many.
+    pub count: i64,
+}
+
+/// Finished tasks of one kind (a workflow, or a workflow at one complexity): how they ended,
+/// what they cost and how long they took.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TaskStats {
+    /// Tasks that finished (any way).
+    pub tasks: i64,
+    /// Completed.
+    pub completed: i64,
+    /// Failed.
+    pub failed: i64,
+    /// Cancelled.
+    pub cancelled: i64,
+    /// Cost of all of them, micro-USD.
+    pub cost_micros: i64,
+    /// Tasks with an unpriced call: when not 0, costs are lower bounds.
+    pub unpriced_tasks: i64,
+    /// Sum of their durations (finish − start), ms.
+    pub duration_ms_sum: i64,
+}
+
+impl TaskStats {
+    /// Completed share of the tasks that finished, 0–1; none without tasks.
+    pub fn success_rate(&self) -> Option<f64> {
+        (self.tasks > 0).then(|| self.completed as f64 / self.tasks as f64)
+    }
+
+    /// Mean cost per task, micro-USD.
+    pub fn avg_cost_micros(&self) -> Option<f64> {
+        (self.tasks > 0).then(|| self.cost_micros as f64 / self.tasks as f64)
+    }
+
+    /// Cost of every task divided by the completed ones: what one success costs, failures
+    /// included. None without a completed task.
+    pub fn cost_per_success_micros(&self) -> Option<f64> {
+        (self.completed > 0).then(|| self.cost_micros as f64 / self.completed as f64)
+    }
+
+    /// Mean duration, ms.
+    pub fn avg_duration_ms(&self) -> Option<f64> {
+        (self.tasks > 0).then(|| self.duration_ms_sum as f64 / self.tasks as f64)
+    }
+
+    /// Adds another slice.
+    pub fn add(&mut self, other: &TaskStats) {
+        self.tasks += other.tasks;
+        self.completed += other.completed;
+        self.failed += other.failed;
+        self.cancelled += other.cancelled;
+        self.cost_micros += other.cost_micros;
+        self.unpriced_tasks += other.unpriced_tasks;
+        self.duration_ms_sum += other.duration_ms_sum;
+    }
+}
+
+/// One kind of task: a workflow (`complexity` empty) or a workflow at one complexity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TaskKindRow {
+    /// The workflow.
+    pub workflow: String,
+    /// `simple`, `medium` or `complex`; empty for a whole workflow.
+    pub complexity: String,
+    /// The numbers.
+    #[serde(flatten)]
+    pub stats: TaskStats,
+}
+
+/// One bar of the completion-time histogram.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DurationBucket {
+    /// Lower bound, ms (exclusive; 0 for the first).
+    pub above_ms: i64,
+    /// Upper bound, ms (inclusive); none for the last bucket.
+    pub up_to_ms: Option<i64>,
+    /// Completed tasks that took that long.
+    pub tasks: i64,
+}
+
+/// One of the most expensive tasks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TopTask {
+    /// Task id.
+    pub id: String,
+    /// What was asked.
+    pub description: String,
+    /// Its workflow.
+    pub workflow: String,
+    /// How it ended.
+    pub status: String,
+    /// What it cost, micro-USD.
+    pub cost_micros: i64,
+    /// Whether every call it made was priced (else the cost is a lower bound).
+    pub price_known: bool,
+    /// When it finished, Unix ms.
+    pub finished_at: i64,
+}
+
+/// An agent's record over the range, from its calls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentScore {
+    /// Agent id.
+    pub agent_id: String,
+    /// Its name.
+    pub label: String,
+    /// Calls it made.
+    pub calls: i64,
+    /// Share of them that succeeded, 0–1.
+    pub success_rate: f64,
+    /// Their cost, micro-USD.
+    pub cost_micros: i64,
+    /// Calls without a price (cost is then a lower bound).
+    pub unpriced_calls: i64,
+    /// Mean latency of its successful calls, ms.
+    pub avg_latency_ms: Option<f64>,
+}
+
+/// `GET /api/v1/metrics/trends`: when the fleet works, how tasks end and how long they take,
+/// which workflows and agents do best, and the most expensive tasks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrendsReport {
+    /// Range start, Unix ms (hour-aligned).
+    pub from_ms: i64,
+    /// Range end, Unix ms (exclusive, hour-aligned).
+    pub to_ms: i64,
+    /// `hour`, `day`, `week` or `month` (UTC periods).
+    pub granularity: String,
+    /// The IANA time zone of the heatmap.
+    pub time_zone: String,
+    /// 168 cells, Monday 00:00 first, in `time_zone`.
+    pub heatmap: Vec<HeatCell>,
+    /// Tasks finished per period, by how they ended (periods without any are absent).
+    pub tasks: Vec<TaskPoint>,
+    /// Agents created per period (periods without any are absent).
+    pub agents_created: Vec<CountPoint>,
+    /// Per workflow, most tasks first ("workflow efficiency").
+    pub workflows: Vec<TaskKindRow>,
+    /// Per workflow and complexity ("success and failure by task type").
+    pub task_types: Vec<TaskKindRow>,
+    /// How long completed tasks took.
+    pub completion_times: Vec<DurationBucket>,
+    /// The ten most expensive tasks that finished in the range.
+    pub top_tasks: Vec<TopTask>,
+    /// Agents with the best success rate (at least five calls), then most calls.
+    pub top_agents: Vec<AgentScore>,
+}
+
+/// Comparable tasks (one workflow, one complexity) with and without an ANALYST step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoiRow {
+    /// The workflow.
+    pub workflow: String,
+    /// The complexity.
+    pub complexity: String,
+    /// Tasks that ran an ANALYST step.
+    pub with_analyst: TaskStats,
+    /// Tasks that did not.
+    pub without_analyst: TaskStats,
+}
+
+/// `GET /api/v1/metrics/analyst-roi`: does the ANALYST pay for itself? Cost, duration and
+/// success of comparable tasks with and without it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnalystRoi {
+    /// Range start, Unix ms (hour-aligned).
+    pub from_ms: i64,
+    /// Range end, Unix ms (exclusive, hour-aligned).
+    pub to_ms: i64,
+    /// Each workflow and complexity with finished tasks, most tasks first.
+    pub rows: Vec<RoiRow>,
+    /// Summed over the rows that have tasks on both sides (the comparable ones).
+    pub with_analyst: TaskStats,
+    /// Summed over the same rows.
+    pub without_analyst: TaskStats,
+    /// Comparable rows (tasks on both sides).
+    pub comparable_kinds: i64,
+}

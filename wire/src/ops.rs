@@ -54,3 +54,117 @@ impl MigrationStatus {
         self.applied == self.expected && self.unknown == 0
     }
 }
+
+/// `GET /api/v1/system/health`: how the deployment is doing, as a workspace sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SystemHealth {
+    /// `ok`, or `degraded` when `problems` is not empty.
+    pub status: String,
+    /// What is wrong, one sentence each.
+    pub problems: Vec<String>,
+    /// The server's version.
+    pub version: String,
+    /// Seconds since this process started.
+    pub uptime_secs: i64,
+    /// `sqlite` or `postgres`.
+    pub database: String,
+    /// One round trip to the database, ms.
+    pub database_latency_ms: f64,
+    /// Tasks waiting in this workspace's queue.
+    pub queued_tasks: i64,
+    /// Tasks running now.
+    pub running_tasks: i64,
+    /// When the oldest queued task was submitted, Unix ms.
+    pub oldest_queued_at: Option<i64>,
+    /// Tasks that failed in the last 24 hours.
+    pub failed_tasks_24h: i64,
+    /// LLM calls in the last 24 hours.
+    pub calls_24h: i64,
+    /// Of those, how many failed.
+    pub failed_calls_24h: i64,
+    /// Processes that run tasks, most recent heartbeat first.
+    pub workers: Vec<WorkerStatus>,
+    /// The workspace's providers and how their last calls went.
+    pub providers: Vec<ProviderHealth>,
+    /// The last failed tasks, newest first.
+    pub recent_failures: Vec<RecentFailure>,
+    /// The last recorded check.
+    pub last_check: Option<SystemCheck>,
+}
+
+/// A process that runs tasks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkerStatus {
+    /// Its id.
+    pub id: String,
+    /// Host name.
+    pub host: String,
+    /// Process id.
+    pub pid: i64,
+    /// Tasks it runs at once.
+    pub slots: i64,
+    /// Its version.
+    pub version: String,
+    /// When it started, Unix ms.
+    pub started_at: i64,
+    /// Its last heartbeat, Unix ms.
+    pub heartbeat_at: i64,
+    /// Whether it beat recently (within 30 s).
+    pub alive: bool,
+}
+
+/// A provider's recent record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProviderHealth {
+    /// Provider id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its kind.
+    pub kind: String,
+    /// Whether it is enabled.
+    pub enabled: bool,
+    /// Its last successful call, Unix ms.
+    pub last_success_at: Option<i64>,
+    /// Its last failed call, Unix ms.
+    pub last_failure_at: Option<i64>,
+    /// The class of that failure (`rate_limited`, `timeout`, …).
+    pub last_error: Option<String>,
+    /// Whether its last call failed (and it failed within 24 hours).
+    pub failing: bool,
+}
+
+/// A task that failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecentFailure {
+    /// Task id.
+    pub task_id: String,
+    /// What was asked.
+    pub description: String,
+    /// Its workflow.
+    pub workflow: String,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// When, Unix ms.
+    pub finished_at: i64,
+}
+
+/// A recorded health check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SystemCheck {
+    /// Check id.
+    pub id: String,
+    /// `ok` or `degraded`.
+    pub status: String,
+    /// The problems found, one per line (empty when ok).
+    pub detail: String,
+    /// Who recorded it (an e-mail address).
+    pub checked_by: Option<String>,
+    /// When, Unix ms.
+    pub created_at: i64,
+}

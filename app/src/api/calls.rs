@@ -25,6 +25,8 @@ pub struct CallsQuery {
     pub error_class: String,
     /// Started at or after (Unix ms), as text.
     pub from: String,
+    /// Started before (Unix ms), as text.
+    pub to: String,
     /// The page to continue after.
     pub cursor: String,
 }
@@ -36,16 +38,17 @@ pub async fn list_calls(query: CallsQuery) -> Result<wire::Page<wire::calls::Cal
     let cx = crate::ssr::context()?;
     let who = crate::ssr::principal().await?;
     let text = |v: String| Some(v).filter(|s| !s.trim().is_empty());
-    let from =
-        match text(query.from) {
-            Some(raw) => Some(raw.trim().parse::<i64>().map_err(|_| {
-                AppError::Invalid("from: must be a time in Unix milliseconds".into())
-            })?),
-            None => None,
-        };
+    let time = |field: &str, raw: String| -> Result<Option<i64>, AppError> {
+        match text(raw) {
+            Some(raw) => raw.trim().parse::<i64>().map(Some).map_err(|_| {
+                AppError::Invalid(format!("{field}: must be a time in Unix milliseconds"))
+            }),
+            None => Ok(None),
+        }
+    };
     let filter = CallFilter {
-        from,
-        to: None,
+        from: time("from", query.from)?,
+        to: time("to", query.to)?,
         provider: text(query.provider),
         model: text(query.model),
         agent: text(query.agent),

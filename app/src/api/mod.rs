@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod audit;
 pub mod calls;
 pub mod dashboard;
+pub mod health;
 pub mod providers;
 pub mod session;
 pub mod settings;

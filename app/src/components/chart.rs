@@ -28,6 +28,9 @@ pub fn BarChart(
     /// The values are dollars (the axis reads `$…`, fractions allowed).
     #[prop(optional)]
     dollars: bool,
+    /// One address per bar: clicking a bar opens what is behind it (the calls of that period).
+    #[prop(optional)]
+    links: Vec<String>,
 ) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
@@ -41,11 +44,11 @@ pub fn BarChart(
             redraw.track();
             let dark = use_theme() == Some(crate::components::theme::Theme::Dark);
             crate::browser::render_bar_chart(
-                id, &labels, &values, series, &colors, all_labels, dollars, dark,
+                id, &labels, &values, series, &colors, all_labels, dollars, dark, &links,
             );
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (labels, values, series, colors, all_labels, dollars);
+    let _ = (labels, values, series, colors, all_labels, dollars, links);
     view! { <div id=id class="chart" role="img" aria-label=aria_label></div> }
 }

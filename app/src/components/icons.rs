@@ -19,6 +19,8 @@ pub enum IconName {
     Refresh,
     /// Audit (a shield).
     Audit,
+    /// Health (a pulse).
+    Health,
 }
 
 fn paths(name: IconName) -> &'static str {
@@ -30,6 +32,7 @@ fn paths(name: IconName) -> &'static str {
         IconName::Settings => "M4 6h10M18 6h2M4 12h4M12 12h8M4 18h12M20 18h0M14 4v4M8 10v4M16 16v4",
         IconName::Refresh => "M20 11A8 8 0 1 0 18 17M20 4v7h-7",
         IconName::Audit => "M12 3l8 3v6c0 4.5-3.4 8.3-8 9-4.6-.7-8-4.5-8-9V6zM9 12l2 2 4-4",
+        IconName::Health => "M3 12h4l2-5 4 10 2-5h6",
     }
 }
 

@@ -11,13 +11,14 @@ use crate::components::icons::{Icon, IconName};
 use crate::components::theme::ThemeToggle;
 use crate::components::toast::ToastRegion;
 
-const NAV: [(&str, &str, IconName); 6] = [
+const NAV: [(&str, &str, IconName); 7] = [
     ("/", "Dashboard", IconName::Dashboard),
     ("/agents", "Agents", IconName::Agents),
     ("/tasks", "Tasks", IconName::Tasks),
     ("/analytics", "Analytics", IconName::Analytics),
     ("/settings", "Settings", IconName::Settings),
     ("/audit", "Audit", IconName::Audit),
+    ("/health", "Health", IconName::Health),
 ];
 
 /// Wraps the routed page; the sign-in and setup pages get no navigation.

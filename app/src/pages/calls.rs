@@ -27,6 +27,7 @@ pub fn calls_url(query: &CallsQuery) -> String {
         ("outcome", &query.outcome),
         ("error_class", &query.error_class),
         ("from", &query.from),
+        ("to", &query.to),
         ("cursor", &query.cursor),
     ] {
         if !value.is_empty() {
@@ -58,6 +59,7 @@ pub fn CallsPage() -> impl IntoView {
             outcome: get("outcome"),
             error_class: get("error_class"),
             from: get("from"),
+            to: get("to"),
             cursor: get("cursor"),
         }
     });
@@ -73,6 +75,7 @@ pub fn CallsPage() -> impl IntoView {
 #[component]
 fn Filters(query: CallsQuery) -> impl IntoView {
     let outcome = query.outcome.clone();
+    let time_window = window(&query);
     let option = move |value: &'static str, label: &'static str| {
         let selected = outcome == value;
         view! { <option value=value selected=selected>{label}</option> }
@@ -96,13 +99,41 @@ fn Filters(query: CallsQuery) -> impl IntoView {
             <input type="hidden" name="agent" value=query.agent />
             <input type="hidden" name="workflow" value=query.workflow />
             <input type="hidden" name="task" value=query.task />
-            <input type="hidden" name="from" value=query.from />
+            <input type="hidden" name="from" value=query.from.clone() />
+            <input type="hidden" name="to" value=query.to.clone() />
+            {time_window}
             <div class="filter-actions">
                 <button class="button" type="submit" data-testid="apply-filters">"Filter"</button>
                 <a class="button button-secondary" href="/calls">"Clear"</a>
             </div>
         </form>
     }
+}
+
+/// The time window a drill-down set, with a link that clears it (keeping the other filters).
+fn window(query: &CallsQuery) -> Option<impl IntoView + use<>> {
+    let at = |raw: &str| raw.parse::<i64>().ok().map(|ms| format!("{} UTC", timestamp(ms).get(0..16).unwrap_or_default()));
+    let (from, to) = (at(&query.from), at(&query.to));
+    if from.is_none() && to.is_none() {
+        return None;
+    }
+    let text = match (from, to) {
+        (Some(f), Some(t)) => format!("{f} – {t}"),
+        (Some(f), None) => format!("since {f}"),
+        (None, Some(t)) => format!("before {t}"),
+        (None, None) => String::new(),
+    };
+    let clear = calls_url(&CallsQuery {
+        from: String::new(),
+        to: String::new(),
+        cursor: String::new(),
+        ..query.clone()
+    });
+    Some(view! {
+        <p class="filter-window small" data-testid="call-window">
+            "Time: " <strong>{text}</strong> " " <a href=clear>"any time"</a>
+        </p>
+    })
 }
 
 /// `Nov 23 09:26:07` (UTC): the full timestamp is the cell's title.

@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod audit;
 pub mod calls;
 pub mod dashboard;
+pub mod health;
 pub mod login;
 pub mod not_found;
 pub mod settings;

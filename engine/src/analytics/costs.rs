@@ -41,7 +41,7 @@ impl Granularity {
         })
     }
 
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Granularity::Hour => "hour",
             Granularity::Day => "day",
@@ -51,7 +51,7 @@ impl Granularity {
     }
 
     /// The start of the period holding `ms` (an hour or a UTC midnight, as grouped in SQL).
-    fn start_of(self, ms: i64) -> i64 {
+    pub(crate) fn start_of(self, ms: i64) -> i64 {
         match self {
             Granularity::Hour => ms - ms.rem_euclid(HOUR_MS),
             Granularity::Day => ms - ms.rem_euclid(DAY_MS),
@@ -158,10 +158,47 @@ pub fn preset(range: &str, now_ms: i64) -> Result<(i64, i64, Granularity)> {
     Ok((to - span, to, granularity))
 }
 
+/// A range the Analytics pages offer: a preset (see [`preset`]) or `custom` from the first
+/// day `from` (`YYYY-MM-DD`) to the last day `to`, both UTC and included, by hour up to two
+/// days, by day up to 62, by week up to 200, else by month. Returns (from, to, granularity).
+pub fn page_range(
+    range: &str,
+    from: &str,
+    to: &str,
+    now_ms: i64,
+) -> Result<(i64, i64, Granularity)> {
+    if range != "custom" {
+        return preset(range, now_ms);
+    }
+    let day = |field: &'static str, raw: &str| -> Result<i64> {
+        let date: jiff::civil::Date = raw
+            .parse()
+            .map_err(|_| Error::invalid(field, "must be a date like 2026-11-23"))?;
+        date.to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp().as_millisecond())
+            .map_err(|_| Error::invalid(field, "is out of range"))
+    };
+    let (first, last) = (day("from", from)?, day("to", to)?);
+    if last < first {
+        return Err(Error::invalid("to", "must not be before from"));
+    }
+    let end = last + DAY_MS;
+    if end - first > MAX_RANGE_MS {
+        return Err(Error::invalid("from", "the range is at most 400 days"));
+    }
+    let granularity = match (end - first) / DAY_MS {
+        0..=2 => Granularity::Hour,
+        3..=62 => Granularity::Day,
+        63..=200 => Granularity::Week,
+        _ => Granularity::Month,
+    };
+    Ok((first, end, granularity))
+}
+
 /// The longest range a report covers (about 13 months).
-const MAX_RANGE_MS: i64 = 400 * DAY_MS;
+pub(crate) const MAX_RANGE_MS: i64 = 400 * DAY_MS;
 /// The longest range reported by the hour.
-const MAX_HOURLY_RANGE_MS: i64 = 35 * DAY_MS;
+pub(crate) const MAX_HOURLY_RANGE_MS: i64 = 35 * DAY_MS;
 
 type Row = (i64, String, i64, i64, i64, i64, i64, i64, i64, i64);
 

@@ -4,6 +4,7 @@
 
 pub mod costs;
 pub mod performance;
+pub mod tasks;
 
 use crate::store::llm_calls::HOUR_MS;
 use crate::{Result, Store};

@@ -138,6 +138,7 @@ pub struct Runner {
     running: Mutex<HashMap<String, watch::Sender<Stop>>>,
     shutdown: watch::Sender<bool>,
     totals: Arc<totals::Totals>,
+    started_at_ms: i64,
 }
 
 impl std::fmt::Debug for Runner {
@@ -167,6 +168,7 @@ impl Runner {
             running: Mutex::new(HashMap::new()),
             shutdown: watch::channel(false).0,
             totals: Arc::new(totals::Totals::default()),
+            started_at_ms: crate::now_ms(),
         })
     }
 
@@ -180,17 +182,45 @@ impl Runner {
         &self.store
     }
 
-    /// Starts the background workers.
+    /// When this runner (and so its process) started, Unix ms.
+    pub fn started_at_ms(&self) -> i64 {
+        self.started_at_ms
+    }
+
+    /// Starts the background workers, and their heartbeat into the `workers` table (Health).
     pub fn start(self: &Arc<Self>) -> Vec<tokio::task::JoinHandle<()>> {
         let mut handles: Vec<_> = (0..self.config.workers.max(1))
             .map(|n| tokio::spawn(self.clone().worker(n)))
             .collect();
+        handles.push(tokio::spawn(self.clone().heartbeat()));
         handles.push(tokio::spawn(
             self.totals
                 .clone()
                 .run(self.bus.clone(), self.shutdown.subscribe()),
         ));
         handles
+    }
+
+    /// Beats every few seconds while the workers run, and leaves the list when they stop. A
+    /// failed beat is logged and retried at the next tick: Health then shows the gap.
+    async fn heartbeat(self: Arc<Self>) {
+        let mut stopped = self.shutdown.subscribe();
+        let slots = self.config.workers.max(1) as i64;
+        loop {
+            if let Err(e) =
+                crate::health::heartbeat(&self.store, &self.worker_prefix, slots, self.started_at_ms)
+                    .await
+            {
+                tracing::warn!(error = %e, "worker heartbeat failed");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+                _ = stopped.wait_for(|s| *s) => break,
+            }
+        }
+        if let Err(e) = crate::health::worker_stopped(&self.store, &self.worker_prefix).await {
+            tracing::warn!(error = %e, "could not remove the worker from the list");
+        }
     }
 
     /// Becomes true when [`Runner::shutdown`] is called, for background jobs to stop with it.

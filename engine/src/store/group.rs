@@ -243,6 +243,7 @@ async fn commit(writer: &AnyPool, records: &[CallRecord], works: &mut [Work]) ->
     let calls: Vec<&NewLlmCall> = kept.iter().map(|&i| &records[i].call).collect();
     insert_calls(&mut tx, &ids, &calls).await?;
     super::rollups::add(&mut tx, &calls).await?;
+    mark_providers(&mut tx, &calls).await?;
     let steps: Vec<(&StepFacts, &NewLlmCall)> = kept
         .iter()
         .filter_map(|&i| records[i].step.as_ref().map(|s| (s, &records[i].call)))
@@ -421,6 +422,50 @@ async fn insert_calls(
             .bind(&call.workflow);
     }
     query.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Keeps each provider's last success and last failure (with its class) for Health: merged per
+/// provider first, so a batch costs one statement per provider it touched, and only moved
+/// forward (batches from several processes may commit out of order). A cancelled call says
+/// nothing about the provider.
+async fn mark_providers(conn: &mut AnyConnection, calls: &[&NewLlmCall]) -> Result<()> {
+    let mut last: BTreeMap<&str, (Option<i64>, Option<(i64, &str)>)> = BTreeMap::new();
+    for call in calls {
+        let Some(provider) = call.provider_id.as_deref() else {
+            continue;
+        };
+        let (ok, failed) = last.entry(provider).or_default();
+        let class = call.error_class.as_deref().unwrap_or("error");
+        if call.success {
+            *ok = (*ok).max(Some(call.created_at));
+        } else if class != "cancelled" && failed.is_none_or(|(at, _)| at < call.created_at) {
+            *failed = Some((call.created_at, class));
+        }
+    }
+    for (provider, (ok, failed)) in last {
+        if let Some(at) = ok {
+            sqlx::query(
+                "UPDATE providers SET last_success_at = $2 WHERE id = $1 \
+                 AND (last_success_at IS NULL OR last_success_at < $2)",
+            )
+            .bind(provider)
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
+        }
+        if let Some((at, class)) = failed {
+            sqlx::query(
+                "UPDATE providers SET last_failure_at = $2, last_error = $3 WHERE id = $1 \
+                 AND (last_failure_at IS NULL OR last_failure_at < $2)",
+            )
+            .bind(provider)
+            .bind(at)
+            .bind(class)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
     Ok(())
 }
 

@@ -17,6 +17,7 @@ pub mod prices;
 pub mod providers;
 pub mod session;
 pub mod settings;
+pub mod system;
 pub mod tasks;
 pub mod users;
 pub mod ws;
@@ -179,6 +180,7 @@ pub fn documented_routers() -> (
         .nest("/agents", agents::router())
         .nest("/metrics", metrics::router())
         .nest("/calls", calls::router())
+        .nest("/system", system::router())
         .routes(utoipa_axum::routes!(openapi::document))
         .split_for_parts();
     let (auth, auth_doc) = session::router().split_for_parts();

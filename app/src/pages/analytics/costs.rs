@@ -1,100 +1,19 @@
-//! Analytics: where the money and the time went, read from the hourly rollups.
-//!
-//! The range (`24h`, `7d`, `30d`, `90d`) and the breakdown's grouping live in the URL
-//! (`/analytics?range=30d&by=model`), so a view can be bookmarked and shared. Every chart has
-//! its numbers in a table beside it, and the breakdown downloads as CSV from the REST API.
+//! The Costs view: totals with the trend, cost per period (each bar opens its calls), the
+//! breakdown by a dimension (each row opens its calls; CSV from the REST API) and speed per
+//! model.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
-use crate::api::analytics::{cost_report, performance_report};
+use super::{GROUPINGS, RangeParams};
 use crate::api::calls::CallsQuery;
 use crate::components::chart::BarChart;
 use crate::components::empty_state::EmptyState;
 use crate::components::stat_card::StatCard;
 use crate::pages::calls::calls_url;
-use crate::pages::{PageHeader, loaded};
 use wire::analytics::{CostReport, PerformanceReport, Usage};
 use wire::format::{cost_label, day_label, timestamp};
 
-/// The ranges offered, with how they read in sentences.
-const RANGES: [(&str, &str); 4] = [
-    ("24h", "24 hours"),
-    ("7d", "7 days"),
-    ("30d", "30 days"),
-    ("90d", "90 days"),
-];
-
-/// The breakdowns offered.
-const GROUPINGS: [(&str, &str); 6] = [
-    ("model", "Model"),
-    ("provider", "Provider"),
-    ("agent", "Agent"),
-    ("role", "Role"),
-    ("workflow", "Workflow"),
-    ("outcome", "Outcome"),
-];
-
-/// `/analytics`.
-#[component]
-pub fn AnalyticsPage() -> impl IntoView {
-    let query = use_query_map();
-    let range = Memo::new(move |_| {
-        let r = query.read().get("range").unwrap_or_default();
-        if RANGES.iter().any(|(k, _)| *k == r) {
-            r
-        } else {
-            "30d".to_owned()
-        }
-    });
-    let by = Memo::new(move |_| {
-        let b = query.read().get("by").unwrap_or_default();
-        if GROUPINGS.iter().any(|(k, _)| *k == b) {
-            b
-        } else {
-            "model".to_owned()
-        }
-    });
-    let costs = Resource::new(
-        move || (range.get(), by.get()),
-        |(range, by)| cost_report(range, by),
-    );
-    let speed = Resource::new(move || range.get(), performance_report);
-    view! {
-        <Title text="Analytics" />
-        <PageHeader title="Analytics" subtitle="Where the money and the time went, by model, agent, role and workflow." />
-        <nav class="segmented" aria-label="Time range" data-testid="range-picker">
-            {RANGES
-                .iter()
-                .map(|(key, name)| {
-                    let key = *key;
-                    view! {
-                        <a
-                            href=move || format!("/analytics?range={key}&by={}", by.get())
-                            class:active=move || range.get() == key
-                            aria-current=move || (range.get() == key).then_some("page")
-                            title=format!("The last {name}")
-                        >
-                            {key}
-                        </a>
-                    }
-                })
-                .collect_view()}
-        </nav>
-        {loaded(costs, 3, move |report| {
-            let range_name = RANGES
-                .iter()
-                .find(|(k, _)| *k == range.get_untracked())
-                .map_or("30 days", |(_, n)| *n);
-            view! { <Costs report range_name range=range.get_untracked() by=by.get_untracked() /> }
-        })}
-        <h2 class="section-title">"Speed and reliability by model"</h2>
-        {loaded(speed, 1, |report| view! { <Speed report /> })}
-    }
-}
-
-fn percent(part: i64, whole: i64) -> String {
+pub(super) fn percent(part: i64, whole: i64) -> String {
     if whole == 0 {
         "—".to_owned()
     } else {
@@ -112,7 +31,7 @@ fn per_1k(usage: &Usage) -> String {
 
 /// A period's label on the chart: hours as `13:00`, days and weeks as `Nov 16`, months as
 /// `Nov 2026`.
-fn period_label(granularity: &str, start_ms: i64) -> String {
+pub(super) fn period_label(granularity: &str, start_ms: i64) -> String {
     let stamp = timestamp(start_ms);
     match granularity {
         "hour" => stamp.get(11..16).unwrap_or_default().to_owned(),
@@ -126,7 +45,7 @@ fn period_label(granularity: &str, start_ms: i64) -> String {
 }
 
 #[component]
-fn Costs(report: CostReport, range_name: &'static str, range: String, by: String) -> impl IntoView {
+pub(super) fn Costs(report: CostReport, range_name: String, params: RangeParams, by: String) -> impl IntoView {
     let total = report.total.clone();
     if total.calls == 0 {
         return view! {
@@ -159,6 +78,19 @@ fn Costs(report: CostReport, range_name: &'static str, range: String, by: String
         .iter()
         .map(|(start, _)| period_label(&report.granularity, *start))
         .collect();
+    // Each bar opens the calls of its period (the next period's start ends it).
+    let links: Vec<String> = periods
+        .iter()
+        .enumerate()
+        .map(|(i, (start, _))| {
+            let end = periods.get(i + 1).map_or(report.to_ms, |(next, _)| *next);
+            calls_url(&CallsQuery {
+                from: start.to_string(),
+                to: end.to_string(),
+                ..CallsQuery::default()
+            })
+        })
+        .collect();
     let values: Vec<f64> = periods
         .iter()
         .map(|(_, cost)| (*cost as f64 / 10_000.0).round() / 100.0)
@@ -171,7 +103,11 @@ fn Costs(report: CostReport, range_name: &'static str, range: String, by: String
         .iter()
         .find(|(k, _)| *k == by)
         .map_or("Group", |(_, n)| *n);
-    let period_rows = periods.clone();
+    let period_rows: Vec<(i64, i64, String)> = periods
+        .iter()
+        .zip(&links)
+        .map(|((start, cost), link)| (*start, *cost, link.clone()))
+        .collect();
     let granularity = report.granularity.clone();
     view! {
         <section class="stat-grid" aria-label="Totals">
@@ -209,7 +145,9 @@ fn Costs(report: CostReport, range_name: &'static str, range: String, by: String
                 values
                 series="Cost (USD)"
                 dollars=true
+                links
             />
+            <p class="small muted chart-hint">"Click a bar to see its calls."</p>
             <details class="chart-table">
                 <summary class="small">"Show the numbers"</summary>
                 <table>
@@ -222,9 +160,9 @@ fn Costs(report: CostReport, range_name: &'static str, range: String, by: String
                     <tbody>
                         {period_rows
                             .into_iter()
-                            .map(|(start, cost)| view! {
+                            .map(|(start, cost, link)| view! {
                                 <tr>
-                                    <td>{period_label(&granularity, start)}</td>
+                                    <td><a href=link>{period_label(&granularity, start)}</a></td>
                                     <td class="num">{wire::format::format_micros(cost)}</td>
                                 </tr>
                             })
@@ -237,7 +175,7 @@ fn Costs(report: CostReport, range_name: &'static str, range: String, by: String
             <div class="card-head">
                 <h2>"Breakdown"</h2>
                 <div class="card-actions">
-                    <a class="button button-secondary button-small" href=calls_url(&CallsQuery { from: report.from_ms.to_string(), ..CallsQuery::default() })>
+                    <a class="button button-secondary button-small" href=calls_url(&CallsQuery { from: report.from_ms.to_string(), to: report.to_ms.to_string(), ..CallsQuery::default() })>
                         "Explore the calls"
                     </a>
                     <a class="button button-secondary button-small" href=csv download="fleetdeck-costs.csv" data-testid="download-csv">
@@ -252,7 +190,7 @@ fn Costs(report: CostReport, range_name: &'static str, range: String, by: String
                         let active = *key == by;
                         view! {
                             <a
-                                href=format!("/analytics?range={range}&by={key}")
+                                href=format!("/analytics?{}&by={key}", params.query())
                                 class:active=active
                                 aria-current=active.then_some("page")
                             >
@@ -289,7 +227,7 @@ fn Costs(report: CostReport, range_name: &'static str, range: String, by: String
                                                 g.label.clone().into_any()
                                             } else {
                                                 view! {
-                                                    <a href=drill(&by, &g.group, report.from_ms) title="The calls behind this row">
+                                                    <a href=drill(&by, &g.group, report.from_ms, report.to_ms) title="The calls behind this row">
                                                         {g.label.clone()}
                                                     </a>
                                                 }
@@ -316,7 +254,7 @@ fn Costs(report: CostReport, range_name: &'static str, range: String, by: String
 
 /// Every period start of the report's range, for hours, days and weeks (months vary in
 /// length: their periods are the report's own points).
-fn period_starts(report: &CostReport) -> Vec<i64> {
+pub(super) fn period_starts(report: &CostReport) -> Vec<i64> {
     const HOUR: i64 = 3_600_000;
     const DAY: i64 = 24 * HOUR;
     let (step, first) = match report.granularity.as_str() {
@@ -336,9 +274,10 @@ fn period_starts(report: &CostReport) -> Vec<i64> {
 }
 
 /// The calls explorer showing the calls behind one breakdown row.
-fn drill(by: &str, group: &str, from_ms: i64) -> String {
+fn drill(by: &str, group: &str, from_ms: i64, to_ms: i64) -> String {
     let mut q = CallsQuery {
         from: from_ms.to_string(),
+        to: to_ms.to_string(),
         ..CallsQuery::default()
     };
     let value = group.to_owned();
@@ -353,16 +292,16 @@ fn drill(by: &str, group: &str, from_ms: i64) -> String {
     calls_url(&q)
 }
 
-fn ms(value: Option<i64>) -> String {
+pub(super) fn ms(value: Option<i64>) -> String {
     value.map_or_else(|| "—".to_owned(), |v| format!("{v} ms"))
 }
 
-fn mean_ms(value: Option<f64>) -> String {
+pub(super) fn mean_ms(value: Option<f64>) -> String {
     value.map_or_else(|| "—".to_owned(), |v| format!("{v:.0} ms"))
 }
 
 #[component]
-fn Speed(report: PerformanceReport) -> impl IntoView {
+pub(super) fn Speed(report: PerformanceReport) -> impl IntoView {
     if report.rows.is_empty() {
         return view! { <p class="small muted">"No calls in this range."</p> }.into_any();
     }

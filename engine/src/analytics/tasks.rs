@@ -1,0 +1,431 @@
+//! `GET /api/v1/metrics/trends` and `/analyst-roi`: task outcomes, durations and costs from
+//! `task_rollups_hourly` (written by a trigger when a task reaches a final state, migration
+//! 0007), when the fleet works from the call rollups' hours, and the most expensive tasks from
+//! `task_top_hourly`. Nothing here scans tasks or calls.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use sqlx::Row;
+use wire::analytics::{
+    AgentScore, AnalystRoi, CountPoint, DurationBucket, HeatCell, RoiRow, TaskKindRow, TaskPoint,
+    TaskStats, TopTask, TrendsReport,
+};
+
+use super::costs::{Granularity, MAX_HOURLY_RANGE_MS, MAX_RANGE_MS};
+use crate::store::llm_calls::HOUR_MS;
+use crate::{Error, Result, Store};
+
+/// Upper bounds of the completion-time buckets (as migration 0007 writes them): up to 10 s,
+/// 30 s, 1 min, 2 min, 5 min, 10 min, 30 min, 1 h, 2 h, 6 h, 24 h, then everything longer.
+pub const DURATION_BOUNDS_MS: [i64; 11] = [
+    10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000, 7_200_000,
+    21_600_000, 86_400_000,
+];
+/// Number of duration buckets.
+pub const DURATION_BUCKETS: usize = DURATION_BOUNDS_MS.len() + 1;
+
+/// An agent needs this many calls in the range to be ranked among the top performers (one
+/// lucky call is not a record).
+pub const MIN_CALLS_TO_RANK: i64 = 5;
+
+/// The bucket a duration falls into.
+pub fn duration_bucket(ms: i64) -> usize {
+    DURATION_BOUNDS_MS
+        .iter()
+        .position(|b| ms <= *b)
+        .unwrap_or(DURATION_BOUNDS_MS.len())
+}
+
+/// Rounds a range out to whole hours and checks it.
+fn hours(from_ms: i64, to_ms: i64) -> Result<(i64, i64)> {
+    if to_ms <= from_ms {
+        return Err(Error::invalid("to", "must be after from"));
+    }
+    let from = from_ms - from_ms.rem_euclid(HOUR_MS);
+    let to = to_ms + (HOUR_MS - to_ms.rem_euclid(HOUR_MS)) % HOUR_MS;
+    if to - from > MAX_RANGE_MS {
+        return Err(Error::invalid("from", "the range is at most 400 days"));
+    }
+    Ok((from, to))
+}
+
+/// Parses an IANA time zone name (`Europe/Paris`); empty means UTC.
+pub fn time_zone(name: &str) -> Result<TimeZone> {
+    if name.is_empty() || name == "UTC" {
+        return Ok(TimeZone::UTC);
+    }
+    TimeZone::get(name).map_err(|_| Error::invalid("tz", "must be an IANA time zone name"))
+}
+
+/// One row of the task rollups, summed over the range.
+struct KindRow {
+    workflow: String,
+    complexity: String,
+    analyst: bool,
+    status: String,
+    stats: TaskStats,
+    durations: [i64; DURATION_BUCKETS],
+}
+
+/// The task rollups over `[from, to)`, summed per workflow, complexity, analyst and status.
+async fn kinds(store: &Store, workspace_id: &str, from: i64, to: i64) -> Result<Vec<KindRow>> {
+    let durations: Vec<String> = (0..DURATION_BUCKETS)
+        .map(|k| format!("CAST(SUM(dur_{k}) AS BIGINT)"))
+        .collect();
+    // Only fixed column names are formatted into the statement.
+    let sql = format!(
+        "SELECT workflow, complexity, CAST(analyst AS BIGINT), status, CAST(SUM(tasks) AS BIGINT), \
+         CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(unpriced_tasks) AS BIGINT), \
+         CAST(SUM(duration_ms_sum) AS BIGINT), {} \
+         FROM task_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3 \
+         GROUP BY workflow, complexity, analyst, status",
+        durations.join(", ")
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(workspace_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let status: String = row.try_get(3)?;
+            let tasks: i64 = row.try_get(4)?;
+            let mut durations = [0; DURATION_BUCKETS];
+            for (k, d) in durations.iter_mut().enumerate() {
+                *d = row.try_get(8 + k)?;
+            }
+            Ok(KindRow {
+                workflow: row.try_get(0)?,
+                complexity: row.try_get(1)?,
+                analyst: row.try_get::<i64, _>(2)? != 0,
+                stats: TaskStats {
+                    tasks,
+                    completed: if status == "completed" { tasks } else { 0 },
+                    failed: if status == "failed" { tasks } else { 0 },
+                    cancelled: if status == "cancelled" { tasks } else { 0 },
+                    cost_micros: row.try_get(5)?,
+                    unpriced_tasks: row.try_get(6)?,
+                    duration_ms_sum: row.try_get(7)?,
+                },
+                status,
+                durations,
+            })
+        })
+        .collect()
+}
+
+/// Sums rows per key, most tasks first (then by key).
+fn summed<K: Ord + Clone>(
+    rows: &[KindRow],
+    key: impl Fn(&KindRow) -> K,
+) -> Vec<(K, TaskStats)> {
+    let mut by: BTreeMap<K, TaskStats> = BTreeMap::new();
+    for row in rows {
+        by.entry(key(row)).or_default().add(&row.stats);
+    }
+    let mut out: Vec<(K, TaskStats)> = by.into_iter().collect();
+    out.sort_by(|a, b| b.1.tasks.cmp(&a.1.tasks).then(a.0.cmp(&b.0)));
+    out
+}
+
+/// Calls and cost per hour of the week in `tz`, from the hourly call rollups. An hour of a
+/// zone with a half-hour offset is counted in the local hour it starts in.
+async fn heatmap(
+    store: &Store,
+    workspace_id: &str,
+    from: i64,
+    to: i64,
+    tz: &TimeZone,
+) -> Result<Vec<HeatCell>> {
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT hour_ms, CAST(SUM(calls) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT) \
+         FROM call_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3 \
+         GROUP BY hour_ms",
+    )
+    .bind(workspace_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(store.pool())
+    .await?;
+    let mut cells: Vec<HeatCell> = (0..168)
+        .map(|i| HeatCell {
+            weekday: (i / 24) as u8,
+            hour: (i % 24) as u8,
+            calls: 0,
+            cost_micros: 0,
+        })
+        .collect();
+    for (hour_ms, calls, cost) in rows {
+        let Ok(at) = Timestamp::from_millisecond(hour_ms) else {
+            continue;
+        };
+        let local = at.to_zoned(tz.clone());
+        let weekday = local.weekday().to_monday_zero_offset() as usize;
+        let hour = local.hour().clamp(0, 23) as usize;
+        if let Some(cell) = cells.get_mut(weekday * 24 + hour) {
+            cell.calls += calls;
+            cell.cost_micros += cost;
+        }
+    }
+    Ok(cells)
+}
+
+/// Trends over `[from_ms, to_ms)` by `granularity`, the heatmap in `tz`.
+#[tracing::instrument(skip(store, tz))]
+pub async fn trends(
+    store: &Store,
+    workspace_id: &str,
+    from_ms: i64,
+    to_ms: i64,
+    granularity: Granularity,
+    tz: &TimeZone,
+) -> Result<TrendsReport> {
+    let (from, to) = hours(from_ms, to_ms)?;
+    if granularity == Granularity::Hour && to - from > MAX_HOURLY_RANGE_MS {
+        return Err(Error::invalid(
+            "granularity",
+            "hour needs a range of at most 35 days: use day, week or month",
+        ));
+    }
+    let kinds = kinds(store, workspace_id, from, to).await?;
+
+    let per_hour: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT hour_ms, status, CAST(SUM(tasks) AS BIGINT) FROM task_rollups_hourly \
+         WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3 GROUP BY hour_ms, status",
+    )
+    .bind(workspace_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(store.pool())
+    .await?;
+    let mut periods: BTreeMap<i64, TaskPoint> = BTreeMap::new();
+    for (hour, status, n) in per_hour {
+        let start_ms = granularity.start_of(hour);
+        let point = periods.entry(start_ms).or_insert(TaskPoint {
+            start_ms,
+            completed: 0,
+            failed: 0,
+            cancelled: 0,
+        });
+        match status.as_str() {
+            "completed" => point.completed += n,
+            "failed" => point.failed += n,
+            _ => point.cancelled += n,
+        }
+    }
+
+    // Agents are few (a fleet, not a log): their creation times are read directly.
+    let created: Vec<(i64,)> = sqlx::query_as(
+        "SELECT created_at FROM agents WHERE workspace_id = $1 AND created_at >= $2 \
+         AND created_at < $3",
+    )
+    .bind(workspace_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(store.pool())
+    .await?;
+    let mut agents_created: BTreeMap<i64, i64> = BTreeMap::new();
+    for (at,) in created {
+        *agents_created.entry(granularity.start_of(at)).or_default() += 1;
+    }
+
+    let mut completion_times: Vec<DurationBucket> = (0..DURATION_BUCKETS)
+        .map(|k| DurationBucket {
+            above_ms: if k == 0 { 0 } else { DURATION_BOUNDS_MS[k - 1] },
+            up_to_ms: DURATION_BOUNDS_MS.get(k).copied(),
+            tasks: 0,
+        })
+        .collect();
+    for row in kinds.iter().filter(|r| r.status == "completed") {
+        for (bucket, n) in completion_times.iter_mut().zip(row.durations) {
+            bucket.tasks += n;
+        }
+    }
+
+    let top_tasks: Vec<(String, String, String, String, i64, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT t.id, t.description, t.workflow, t.status, h.cost_micros, t.unpriced_calls, \
+         t.finished_at FROM task_top_hourly h JOIN tasks t ON t.id = h.task_id \
+         WHERE h.workspace_id = $1 AND h.hour_ms >= $2 AND h.hour_ms < $3 \
+         ORDER BY h.cost_micros DESC, h.task_id LIMIT 10",
+    )
+    .bind(workspace_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(store.pool())
+    .await?;
+
+    Ok(TrendsReport {
+        from_ms: from,
+        to_ms: to,
+        granularity: granularity.as_str().to_owned(),
+        time_zone: tz.iana_name().unwrap_or("UTC").to_owned(),
+        heatmap: heatmap(store, workspace_id, from, to, tz).await?,
+        tasks: periods.into_values().collect(),
+        agents_created: agents_created
+            .into_iter()
+            .map(|(start_ms, count)| CountPoint { start_ms, count })
+            .collect(),
+        workflows: summed(&kinds, |r| r.workflow.clone())
+            .into_iter()
+            .map(|(workflow, stats)| TaskKindRow {
+                workflow,
+                complexity: String::new(),
+                stats,
+            })
+            .collect(),
+        task_types: summed(&kinds, |r| (r.workflow.clone(), r.complexity.clone()))
+            .into_iter()
+            .map(|((workflow, complexity), stats)| TaskKindRow {
+                workflow,
+                complexity,
+                stats,
+            })
+            .collect(),
+        completion_times,
+        top_tasks: top_tasks
+            .into_iter()
+            .map(
+                |(id, description, workflow, status, cost_micros, unpriced, finished)| TopTask {
+                    id,
+                    description,
+                    workflow,
+                    status,
+                    cost_micros,
+                    price_known: unpriced == 0,
+                    finished_at: finished.unwrap_or_default(),
+                },
+            )
+            .collect(),
+        top_agents: top_agents(store, workspace_id, from, to).await?,
+    })
+}
+
+/// The agents with the best success rate over their calls (at least [`MIN_CALLS_TO_RANK`]),
+/// then the most calls: ten at most.
+async fn top_agents(
+    store: &Store,
+    workspace_id: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<AgentScore>> {
+    let rows: Vec<(String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT agent_id, CAST(SUM(calls) AS BIGINT), \
+         CAST(SUM(CASE WHEN outcome = 'success' THEN calls ELSE 0 END) AS BIGINT), \
+         CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(unpriced_calls) AS BIGINT), \
+         CAST(SUM(CASE WHEN outcome = 'success' THEN latency_ms_sum ELSE 0 END) AS BIGINT) \
+         FROM call_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3 \
+         AND agent_id <> '' GROUP BY agent_id",
+    )
+    .bind(workspace_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(store.pool())
+    .await?;
+    let names = super::costs::agent_names(store, workspace_id, super::costs::GroupBy::Agent).await?;
+    let mut scores: Vec<AgentScore> = rows
+        .into_iter()
+        .filter(|r| r.1 >= MIN_CALLS_TO_RANK)
+        .map(
+            |(agent_id, calls, ok, cost_micros, unpriced_calls, latency)| AgentScore {
+                label: super::costs::label(super::costs::GroupBy::Agent, &names, &agent_id),
+                agent_id,
+                calls,
+                success_rate: ok as f64 / calls as f64,
+                cost_micros,
+                unpriced_calls,
+                avg_latency_ms: (ok > 0).then(|| latency as f64 / ok as f64),
+            },
+        )
+        .collect();
+    scores.sort_by(|a, b| {
+        b.success_rate
+            .total_cmp(&a.success_rate)
+            .then(b.calls.cmp(&a.calls))
+            .then(a.agent_id.cmp(&b.agent_id))
+    });
+    scores.truncate(10);
+    Ok(scores)
+}
+
+/// Comparable tasks with and without an ANALYST step over `[from_ms, to_ms)`.
+#[tracing::instrument(skip(store))]
+pub async fn analyst_roi(
+    store: &Store,
+    workspace_id: &str,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<AnalystRoi> {
+    let (from, to) = hours(from_ms, to_ms)?;
+    let kinds = kinds(store, workspace_id, from, to).await?;
+    let mut by: BTreeMap<(String, String), (TaskStats, TaskStats)> = BTreeMap::new();
+    for row in &kinds {
+        let sides = by
+            .entry((row.workflow.clone(), row.complexity.clone()))
+            .or_default();
+        if row.analyst {
+            sides.0.add(&row.stats);
+        } else {
+            sides.1.add(&row.stats);
+        }
+    }
+    let (mut with_analyst, mut without_analyst, mut comparable_kinds) =
+        (TaskStats::default(), TaskStats::default(), 0);
+    let mut rows: Vec<RoiRow> = by
+        .into_iter()
+        .map(|((workflow, complexity), (with, without))| {
+            if with.tasks > 0 && without.tasks > 0 {
+                with_analyst.add(&with);
+                without_analyst.add(&without);
+                comparable_kinds += 1;
+            }
+            RoiRow {
+                workflow,
+                complexity,
+                with_analyst: with,
+                without_analyst: without,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (b.with_analyst.tasks + b.without_analyst.tasks)
+            .cmp(&(a.with_analyst.tasks + a.without_analyst.tasks))
+            .then(a.workflow.cmp(&b.workflow))
+            .then(a.complexity.cmp(&b.complexity))
+    });
+    Ok(AnalystRoi {
+        from_ms: from,
+        to_ms: to,
+        rows,
+        with_analyst,
+        without_analyst,
+        comparable_kinds,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_match_the_migration() {
+        assert_eq!(duration_bucket(0), 0);
+        assert_eq!(duration_bucket(10_000), 0);
+        assert_eq!(duration_bucket(10_001), 1);
+        assert_eq!(duration_bucket(86_400_000), 10);
+        assert_eq!(duration_bucket(86_400_001), 11);
+        let migration = include_str!("../../../migrations/sqlite/0007_task_rollups_and_health.sql");
+        for bound in DURATION_BOUNDS_MS {
+            assert!(migration.contains(&format!("<= {bound} THEN")), "{bound}");
+        }
+    }
+
+    #[test]
+    fn time_zones_parse_or_are_refused() {
+        assert!(time_zone("Europe/Paris").is_ok());
+        assert!(time_zone("").is_ok());
+        assert!(time_zone("Mars/Olympus").is_err());
+    }
+}
