@@ -195,9 +195,7 @@ pub fn render_bar_chart(
                     go_to(link);
                 }
             });
-            drawn
-                .unchecked_ref::<EchartsInstance>()
-                .on("click", &open);
+            drawn.unchecked_ref::<EchartsInstance>().on("click", &open);
             // The chart lives until it is disposed; so does its handler.
             open.forget();
             let _ = element.set_attribute("data-clickable", "true");

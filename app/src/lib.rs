@@ -93,7 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("analytics") view=AnalyticsPage />
                     <Route path=path!("analytics/trends") view=TrendsPage />
                     <Route path=path!("analytics/roi") view=RoiPage />
-                    <Route path=path!("health") view=HealthPage />
+                    <Route path=path!("system") view=HealthPage />
                     <Route path=path!("calls") view=CallsPage />
                     <Route path=path!("settings") view=SettingsPage />
                     <Route path=path!("audit") view=AuditPage />

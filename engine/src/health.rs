@@ -22,7 +22,7 @@ type ProviderRow = (
     String,
     String,
     String,
-    bool,
+    i64,
     Option<i64>,
     Option<i64>,
     Option<String>,
@@ -74,7 +74,7 @@ pub async fn snapshot(
     .fetch_all(db)
     .await?;
     let providers: Vec<ProviderRow> = sqlx::query_as(
-        "SELECT id, name, kind, enabled <> 0, last_success_at, last_failure_at, last_error \
+        "SELECT id, name, kind, CAST(enabled AS BIGINT), last_success_at, last_failure_at, last_error \
          FROM providers WHERE workspace_id = $1 ORDER BY name",
     )
     .bind(workspace_id)
@@ -106,16 +106,18 @@ pub async fn snapshot(
         .collect();
     let providers: Vec<ProviderHealth> = providers
         .into_iter()
-        .map(|(id, name, kind, enabled, ok, failed, error)| ProviderHealth {
-            failing: failed.is_some_and(|f| f >= since && ok.is_none_or(|s| s < f)),
-            id,
-            name,
-            kind,
-            enabled,
-            last_success_at: ok,
-            last_failure_at: failed,
-            last_error: error,
-        })
+        .map(
+            |(id, name, kind, enabled, ok, failed, error)| ProviderHealth {
+                failing: failed.is_some_and(|f| f >= since && ok.is_none_or(|s| s < f)),
+                id,
+                name,
+                kind,
+                enabled: enabled != 0,
+                last_success_at: ok,
+                last_failure_at: failed,
+                last_error: error,
+            },
+        )
         .collect();
 
     let mut problems = Vec::new();
@@ -136,7 +138,12 @@ pub async fn snapshot(
         ));
     }
     Ok(SystemHealth {
-        status: if problems.is_empty() { "ok" } else { "degraded" }.to_owned(),
+        status: if problems.is_empty() {
+            "ok"
+        } else {
+            "degraded"
+        }
+        .to_owned(),
         problems,
         version: env!("CARGO_PKG_VERSION").to_owned(),
         uptime_secs: ((now - started_at_ms) / 1000).max(0),
@@ -174,15 +181,15 @@ async fn last_check(store: &Store, workspace_id: &str) -> Result<Option<SystemCh
     .bind(workspace_id)
     .fetch_optional(store.pool())
     .await?;
-    Ok(row.map(
-        |(id, status, detail, checked_by, created_at)| SystemCheck {
+    Ok(
+        row.map(|(id, status, detail, checked_by, created_at)| SystemCheck {
             id,
             status,
             detail,
             checked_by,
             created_at,
-        },
-    ))
+        }),
+    )
 }
 
 /// Takes a snapshot and records it as a check (developers and admins; a cron job uses an API

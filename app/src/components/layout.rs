@@ -18,7 +18,7 @@ const NAV: [(&str, &str, IconName); 7] = [
     ("/analytics", "Analytics", IconName::Analytics),
     ("/settings", "Settings", IconName::Settings),
     ("/audit", "Audit", IconName::Audit),
-    ("/health", "Health", IconName::Health),
+    ("/system", "Health", IconName::Health),
 ];
 
 /// Wraps the routed page; the sign-in and setup pages get no navigation.

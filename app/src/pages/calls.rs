@@ -112,7 +112,11 @@ fn Filters(query: CallsQuery) -> impl IntoView {
 
 /// The time window a drill-down set, with a link that clears it (keeping the other filters).
 fn window(query: &CallsQuery) -> Option<impl IntoView + use<>> {
-    let at = |raw: &str| raw.parse::<i64>().ok().map(|ms| format!("{} UTC", timestamp(ms).get(0..16).unwrap_or_default()));
+    let at = |raw: &str| {
+        raw.parse::<i64>()
+            .ok()
+            .map(|ms| format!("{} UTC", timestamp(ms).get(0..16).unwrap_or_default()))
+    };
     let (from, to) = (at(&query.from), at(&query.to));
     if from.is_none() && to.is_none() {
         return None;

@@ -1,4 +1,4 @@
-//! Health (`/health`, SPEC F-09): is the deployment working? Status with its problems, uptime,
+//! Health (`/system`, SPEC F-09; `/health` is the liveness probe): is the deployment working? Status with its problems, uptime,
 //! failures of the last 24 hours, the last recorded check, queue, workers with their heartbeat,
 //! providers' last success and failure, and the last failed tasks. It reloads when a task ends
 //! (the `fleet` topic) and every 15 seconds, so a failure shows within seconds.
@@ -17,7 +17,7 @@ use wire::ops::SystemHealth;
 #[cfg(feature = "hydrate")]
 const POLL_MS: u64 = 15_000;
 
-/// `/health`.
+/// `/system`.
 #[component]
 pub fn HealthPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| system_health());
@@ -48,13 +48,13 @@ pub fn HealthPage() -> impl IntoView {
         Some(Ok(h)) => {
             if let Some(t) = toasts {
                 t.show(
-                if h.status == "ok" {
-                    ToastKind::Success
-                } else {
-                    ToastKind::Error
-                },
-                format!("Check recorded: {}", h.status),
-            );
+                    if h.status == "ok" {
+                        ToastKind::Success
+                    } else {
+                        ToastKind::Error
+                    },
+                    format!("Check recorded: {}", h.status),
+                );
             }
             data.refetch();
         }
@@ -94,7 +94,10 @@ fn uptime(secs: i64) -> String {
 }
 
 fn at(ms: Option<i64>) -> String {
-    ms.map_or_else(|| "never".to_owned(), |ms| format!("{} UTC", timestamp(ms).get(0..19).unwrap_or_default()))
+    ms.map_or_else(
+        || "never".to_owned(),
+        |ms| format!("{} UTC", timestamp(ms).get(0..19).unwrap_or_default()),
+    )
 }
 
 #[component]

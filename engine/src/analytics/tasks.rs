@@ -20,8 +20,8 @@ use crate::{Error, Result, Store};
 /// Upper bounds of the completion-time buckets (as migration 0007 writes them): up to 10 s,
 /// 30 s, 1 min, 2 min, 5 min, 10 min, 30 min, 1 h, 2 h, 6 h, 24 h, then everything longer.
 pub const DURATION_BOUNDS_MS: [i64; 11] = [
-    10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000, 7_200_000,
-    21_600_000, 86_400_000,
+    10_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000,
+    86_400_000,
 ];
 /// Number of duration buckets.
 pub const DURATION_BUCKETS: usize = DURATION_BOUNDS_MS.len() + 1;
@@ -118,10 +118,7 @@ async fn kinds(store: &Store, workspace_id: &str, from: i64, to: i64) -> Result<
 }
 
 /// Sums rows per key, most tasks first (then by key).
-fn summed<K: Ord + Clone>(
-    rows: &[KindRow],
-    key: impl Fn(&KindRow) -> K,
-) -> Vec<(K, TaskStats)> {
+fn summed<K: Ord + Clone>(rows: &[KindRow], key: impl Fn(&KindRow) -> K) -> Vec<(K, TaskStats)> {
     let mut by: BTreeMap<K, TaskStats> = BTreeMap::new();
     for row in rows {
         by.entry(key(row)).or_default().add(&row.stats);
@@ -324,7 +321,8 @@ async fn top_agents(
     .bind(to)
     .fetch_all(store.pool())
     .await?;
-    let names = super::costs::agent_names(store, workspace_id, super::costs::GroupBy::Agent).await?;
+    let names =
+        super::costs::agent_names(store, workspace_id, super::costs::GroupBy::Agent).await?;
     let mut scores: Vec<AgentScore> = rows
         .into_iter()
         .filter(|r| r.1 >= MIN_CALLS_TO_RANK)

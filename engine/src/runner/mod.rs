@@ -207,9 +207,13 @@ impl Runner {
         let mut stopped = self.shutdown.subscribe();
         let slots = self.config.workers.max(1) as i64;
         loop {
-            if let Err(e) =
-                crate::health::heartbeat(&self.store, &self.worker_prefix, slots, self.started_at_ms)
-                    .await
+            if let Err(e) = crate::health::heartbeat(
+                &self.store,
+                &self.worker_prefix,
+                slots,
+                self.started_at_ms,
+            )
+            .await
             {
                 tracing::warn!(error = %e, "worker heartbeat failed");
             }

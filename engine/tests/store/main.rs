@@ -15,3 +15,4 @@ mod recording;
 mod runner;
 mod seed;
 mod task_list;
+mod trends;

@@ -11,6 +11,7 @@ mod contract;
 mod crash;
 mod edges;
 mod events;
+mod health;
 mod helpers;
 mod identity;
 mod openapi;

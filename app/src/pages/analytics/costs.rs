@@ -45,7 +45,12 @@ pub(super) fn period_label(granularity: &str, start_ms: i64) -> String {
 }
 
 #[component]
-pub(super) fn Costs(report: CostReport, range_name: String, params: RangeParams, by: String) -> impl IntoView {
+pub(super) fn Costs(
+    report: CostReport,
+    range_name: String,
+    params: RangeParams,
+    by: String,
+) -> impl IntoView {
     let total = report.total.clone();
     if total.calls == 0 {
         return view! {

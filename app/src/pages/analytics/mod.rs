@@ -119,7 +119,12 @@ pub fn RangeBar(
     let extra = move || {
         keep.get()
             .iter()
-            .map(|(k, v)| format!("&{k}={}", form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()))
+            .map(|(k, v)| {
+                format!(
+                    "&{k}={}",
+                    form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+                )
+            })
             .collect::<String>()
     };
     view! {

@@ -17,10 +17,7 @@ use wire::format::cost_label;
 #[component]
 pub fn RoiPage() -> impl IntoView {
     let range = use_range();
-    let report = Resource::new(
-        move || range.get(),
-        |r| analyst_roi(r.range, r.from, r.to),
-    );
+    let report = Resource::new(move || range.get(), |r| analyst_roi(r.range, r.from, r.to));
     view! {
         <Title text="ANALYST ROI · Analytics" />
         <PageHeader title="Analytics" subtitle="Does the ANALYST pay for itself? Comparable tasks with and without it." />
@@ -69,7 +66,11 @@ fn Roi(report: AnalystRoi) -> impl IntoView {
         format!(
             "Over {} comparable kind{} of task: {} with the ANALYST, {} without.",
             report.comparable_kinds,
-            if report.comparable_kinds == 1 { "" } else { "s" },
+            if report.comparable_kinds == 1 {
+                ""
+            } else {
+                "s"
+            },
             w.tasks,
             o.tasks
         )

@@ -34,7 +34,10 @@ pub fn TrendsPage() -> impl IntoView {
             {
                 let tz: String = form_urlencoded::byte_serialize(local.as_bytes()).collect();
                 navigate(
-                    &format!("/analytics/trends?{}&tz={tz}", range.get_untracked().query()),
+                    &format!(
+                        "/analytics/trends?{}&tz={tz}",
+                        range.get_untracked().query()
+                    ),
                     leptos_router::NavigateOptions {
                         replace: true,
                         scroll: false,
@@ -93,7 +96,11 @@ fn bound(ms: i64) -> String {
     }
 }
 
-fn kind_table(rows: Vec<TaskKindRow>, with_complexity: bool, testid: &'static str) -> impl IntoView {
+fn kind_table(
+    rows: Vec<TaskKindRow>,
+    with_complexity: bool,
+    testid: &'static str,
+) -> impl IntoView {
     view! {
         <div class="table-scroll">
             <table data-testid=testid>
@@ -144,7 +151,13 @@ fn Trends(report: TrendsReport) -> impl IntoView {
     for w in &report.workflows {
         total.add(&w.stats);
     }
-    let max = report.heatmap.iter().map(|c| c.calls).max().unwrap_or(0).max(1);
+    let max = report
+        .heatmap
+        .iter()
+        .map(|c| c.calls)
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let tz = report.time_zone.clone();
     let histogram_labels: Vec<String> = report
         .completion_times
