@@ -1,5 +1,9 @@
 //! `fleetdeck doctor`: checks a configured instance and prints one ✅/❌ line per check.
 //!
+//! With `--url` it checks a running instance instead, through `GET /api/v1/system/health`
+//! (authenticated with `FLEETDECK_API_KEY`): the instance's own view of its database, workers,
+//! queue and providers.
+//!
 //! It never changes anything (no migrations, no files created) and never prints a stack trace;
 //! the exit code is 0 only when every check passes.
 
@@ -50,6 +54,103 @@ pub async fn run(overrides: &Overrides) -> ExitCode {
     check_database(&config, &mut report).await;
     check_site(&config, &mut report);
 
+    if report.failures == 0 {
+        println!("All checks passed.");
+        ExitCode::SUCCESS
+    } else {
+        println!(
+            "{} check{} failed.",
+            report.failures,
+            if report.failures == 1 { "" } else { "s" }
+        );
+        ExitCode::FAILURE
+    }
+}
+
+/// Checks a running instance at `url` through its health endpoint.
+pub async fn run_remote(url: &str, api_key: Option<&str>) -> ExitCode {
+    let mut report = Report { failures: 0 };
+    let Some(key) = api_key.filter(|k| !k.is_empty()) else {
+        report.fail(
+            "API key",
+            "set FLEETDECK_API_KEY to a key of the instance (Settings → API keys)",
+        );
+        return ExitCode::FAILURE;
+    };
+    let endpoint = format!("{}/api/v1/system/health", url.trim_end_matches('/'));
+    // The engine's client: the same TLS set-up as provider calls.
+    let client = engine::providers::http_client();
+    let request = client
+        .get(&endpoint)
+        .bearer_auth(key)
+        .timeout(Duration::from_secs(10));
+    let response = match request.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            report.fail("instance", format!("{url} does not answer: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    let status = response.status();
+    if !status.is_success() {
+        let why = match status.as_u16() {
+            401 => "the API key was refused".to_owned(),
+            404 => {
+                "no health endpoint there: is it a Fleetdeck instance of this version?".to_owned()
+            }
+            code => format!("answered HTTP {code}"),
+        };
+        report.fail("instance", why);
+        return ExitCode::FAILURE;
+    }
+    let health: wire::ops::SystemHealth = match response.json().await {
+        Ok(h) => h,
+        Err(e) => {
+            report.fail("instance", format!("unreadable health answer: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    report.pass(
+        "instance",
+        format!(
+            "{url}: version {}, up {} s",
+            health.version, health.uptime_secs
+        ),
+    );
+    report.pass(
+        "database",
+        format!(
+            "{} answers in {:.1} ms",
+            health.database, health.database_latency_ms
+        ),
+    );
+    let alive = health.workers.iter().filter(|w| w.alive).count();
+    if alive > 0 {
+        report.pass("workers", format!("{alive} alive"));
+    } else {
+        report.fail("workers", "none alive: queued tasks will wait");
+    }
+    report.pass(
+        "queue",
+        format!(
+            "{} queued, {} running",
+            health.queued_tasks, health.running_tasks
+        ),
+    );
+    report.pass(
+        "last 24 hours",
+        format!(
+            "{} failed tasks, {} of {} calls failed",
+            health.failed_tasks_24h, health.failed_calls_24h, health.calls_24h
+        ),
+    );
+    for problem in health
+        .problems
+        .iter()
+        .filter(|p| !p.starts_with("no worker"))
+    {
+        report.fail("health", problem);
+    }
     if report.failures == 0 {
         println!("All checks passed.");
         ExitCode::SUCCESS

@@ -32,7 +32,13 @@ enum Command {
     /// Apply pending database migrations and exit.
     Migrate,
     /// Check configuration, database, migrations and site assets; exit 0 only if all pass.
-    Doctor,
+    /// With `--url`, check a running instance through its health endpoint instead (an API key
+    /// in FLEETDECK_API_KEY).
+    Doctor {
+        /// A running instance, e.g. http://127.0.0.1:3000.
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -115,7 +121,11 @@ fn main() -> ExitCode {
         }
     };
     match cli.command.unwrap_or(Command::Serve { addr: None }) {
-        Command::Doctor => runtime.block_on(server::doctor::run(&overrides)),
+        Command::Doctor { url: None } => runtime.block_on(server::doctor::run(&overrides)),
+        Command::Doctor { url: Some(url) } => runtime.block_on(server::doctor::run_remote(
+            &url,
+            std::env::var("FLEETDECK_API_KEY").ok().as_deref(),
+        )),
         Command::Serve { .. } => report(runtime.block_on(serve(&overrides))),
         Command::Migrate => report(runtime.block_on(migrate(&overrides))),
         Command::User { command } => report(runtime.block_on(async {

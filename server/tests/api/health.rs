@@ -41,10 +41,35 @@ async fn read<T: serde::de::DeserializeOwned>(
     res.json().await.unwrap()
 }
 
+/// Runs `fleetdeck doctor --url` against the app (off the test's runtime thread, which serves
+/// the app): (exit code, stdout).
+async fn doctor(app: &crate::helpers::TestApp, key: &str) -> (Option<i32>, String) {
+    let (url, key) = (app.url(""), key.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck"))
+            .env("FLEETDECK_API_KEY", key)
+            .args(["doctor", "--url", &url])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
 app_test!(trends_roi_and_health_follow_real_tasks, |app| {
     let key = setup(&app, false).await;
     let done = submit(&app, &key, COMPLEX).await;
     wait_finished(&app, &key, &done).await;
+    let (code, out) = doctor(&app, &key).await;
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("✅ workers: 1 alive"), "{out}");
+    let (code, out) = doctor(&app, "fd_not-a-key").await;
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("the API key was refused"), "{out}");
 
     // Now every call fails: the next task fails.
     let providers = get(&app, &key, "/api/v1/providers").await;
@@ -121,6 +146,12 @@ app_test!(trends_roi_and_health_follow_real_tasks, |app| {
         health.problems
     );
     assert!(health.last_check.is_none());
+    let (code, out) = doctor(&app, &key).await;
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("❌ health: provider") && out.contains("is failing"),
+        "{out}"
+    );
 
     // Recording a check: developers and admins; viewers are refused before anything is written.
     let ws = default_ws(&app).await;
