@@ -372,6 +372,46 @@ try {
     assert(csv[0].startsWith('period_start,group,label,calls'), `csv header: ${csv[0]}`);
     const total = csv.slice(1).reduce((n, line) => n + Number(line.split(',')[3]), 0);
     assert(String(total) === sql('SELECT COUNT(*) FROM llm_calls'), `csv calls ${total}`);
+    // A bar of the cost chart opens the calls of its period.
+    await page.goto(`${base}/analytics?range=24h&by=model`);
+    await page.waitForSelector('#chart-analytics-cost[data-clickable] canvas');
+    const point = await page.evaluate(() => {
+      const el = document.getElementById('chart-analytics-cost');
+      const chart = echarts.getInstanceByDom(el);
+      const data = chart.getOption().series[0].data;
+      const values = data.map((d) => (typeof d === 'object' ? d.value : d));
+      const i = values.findIndex((v) => v > 0);
+      const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, [i, values[i] / 2]);
+      const box = el.getBoundingClientRect();
+      return { x: box.left + x, y: box.top + y };
+    });
+    await page.mouse.click(point.x, point.y);
+    await page.waitForURL(/\/calls\?from=\d+&to=\d+/);
+    await page.waitForSelector('[data-testid="call-window"]');
+    const periodCalls = await page.locator('[data-testid="call-row"]').count();
+    assert(periodCalls > 0, 'the bar opened its calls');
+    // A custom range of days, kept in the URL.
+    const today = new Date().toISOString().slice(0, 10);
+    await page.goto(`${base}/analytics?range=7d&by=model`);
+    await page.click('.custom-range summary');
+    await page.fill('[data-testid="custom-range"] input[name="from"]', today);
+    await page.fill('[data-testid="custom-range"] input[name="to"]', today);
+    await page.click('[data-testid="custom-range"] button[type="submit"]');
+    await page.waitForURL(/range=custom.*from=\d{4}-\d{2}-\d{2}/);
+    await page.waitForSelector('[data-testid="breakdown"] >> text=sim-standard');
+    // Trends: the heatmap in the browser's time zone, tasks by workflow, the costliest tasks.
+    await page.click('nav.tabs >> text=Trends');
+    await page.waitForURL(/\/analytics\/trends\?.*tz=/);
+    await page.waitForSelector('[data-testid="heatmap"]');
+    await page.waitForSelector('[data-testid="workflows"] >> text=feature implementation');
+    await page.waitForSelector('[data-testid="top-tasks"] tbody tr a');
+    const busy = await page.$$eval('[data-testid="heatmap"] td', (tds) => tds.filter((td) => Number(td.textContent.trim()) > 0).length);
+    assert(busy >= 1, 'the heatmap shows when calls happened');
+    await page.screenshot({ path: join(shots, 'trends-desktop.png'), fullPage: true });
+    await page.click('nav.tabs >> text=ANALYST ROI');
+    await page.waitForURL(/\/analytics\/roi\?/);
+    await page.waitForSelector('[data-testid="roi-table"] tbody tr');
+    await page.screenshot({ path: join(shots, 'roi-desktop.png'), fullPage: true });
     await context.close();
     const phone = await newPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
     await hydrated(phone.page, '/analytics?range=7d&by=agent');
@@ -379,6 +419,49 @@ try {
     const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth);
     assert(overflow <= 375, `analytics is ${overflow}px wide on a phone`);
     await phone.page.screenshot({ path: join(shots, 'analytics-phone.png'), fullPage: true });
+    await hydrated(phone.page, '/analytics/trends?range=7d');
+    await phone.page.waitForSelector('[data-testid="heatmap"]');
+    const trendsWidth = await phone.page.evaluate(() => document.documentElement.scrollWidth);
+    assert(trendsWidth <= 375, `trends is ${trendsWidth}px wide on a phone`);
+    await phone.page.screenshot({ path: join(shots, 'trends-phone.png'), fullPage: true });
+    await phone.context.close();
+  });
+
+  await test('Health shows a failed run within seconds of it failing', async () => {
+    const { context, page } = await newPage();
+    await hydrated(page, '/system');
+    await page.waitForSelector('[data-testid="health-workers"] >> text=1 alive');
+    await page.waitForSelector('[data-testid="no-failures"]');
+    // From now on every simulated call fails.
+    const before = sql("SELECT base_url FROM providers WHERE kind = 'simulator'");
+    sql("UPDATE providers SET base_url = 'sim://local?failure_rate=1&token_delay_ms=0&ttft_ms=0' WHERE kind = 'simulator'");
+    try {
+      const tasks = await context.newPage();
+      await hydrated(tasks, '/tasks');
+      await tasks.fill('[data-testid="task-description"]', 'Fix the typo in the CHANGELOG');
+      await tasks.waitForSelector('[data-testid="complexity-message"]');
+      await tasks.click('[data-testid="submit-task"]');
+      await tasks.waitForURL(/\/tasks\/[0-9a-f-]{36}$/, { timeout: 15_000 });
+      const id = tasks.url().split('/').pop();
+      await tasks.close();
+      // The Health page, left open, shows it without a reload.
+      await page.waitForSelector(`[data-testid="recent-failures"] a[href="/tasks/${id}"]`, { timeout: 30_000 });
+      await page.waitForSelector('[data-testid="health-status"] >> text=Degraded');
+      const failed = (await page.textContent('[data-testid="health-failures"] .stat-value')).trim();
+      assert(failed === sql("SELECT COUNT(*) FROM tasks WHERE status = 'failed'"), `failed shown ${failed}`);
+      await page.click('[data-testid="record-check"]');
+      await page.waitForSelector('[data-testid="health-last-check"] >> text=Degraded');
+      await page.screenshot({ path: join(shots, 'health-desktop.png'), fullPage: true });
+    } finally {
+      sql(`UPDATE providers SET base_url = ${before ? `'${before}'` : 'NULL'} WHERE kind = 'simulator'`);
+    }
+    await context.close();
+    const phone = await newPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+    await hydrated(phone.page, '/system');
+    await phone.page.waitForSelector('[data-testid="recent-failures"]');
+    const width = await phone.page.evaluate(() => document.documentElement.scrollWidth);
+    assert(width <= 375, `health is ${width}px wide on a phone`);
+    await phone.page.screenshot({ path: join(shots, 'health-phone.png'), fullPage: true });
     await phone.context.close();
   });
 

@@ -105,7 +105,8 @@ fn Health(health: SystemHealth) -> impl IntoView {
     let ok = health.status == "ok";
     let alive = health.workers.iter().filter(|w| w.alive).count();
     let last_check = health.last_check.clone();
-    view! {
+    // Type-erased pieces: one view type for the whole page is too deep for the compiler.
+    let banner = view! {
         <section
             class=if ok { "status-banner status-ok" } else { "status-banner status-degraded" }
             role="status"
@@ -116,6 +117,9 @@ fn Health(health: SystemHealth) -> impl IntoView {
                 <ul>{health.problems.iter().map(|p| view! { <li>{p.clone()}</li> }).collect_view()}</ul>
             })}
         </section>
+    }
+    .into_any();
+    let cards = view! {
         <section class="stat-grid" aria-label="Health">
             <StatCard
                 label="Uptime"
@@ -148,6 +152,9 @@ fn Health(health: SystemHealth) -> impl IntoView {
                 testid="health-workers"
             />
         </section>
+    }
+    .into_any();
+    let failures = view! {
         <section class="card table-card">
             <h2>"Recent failures"</h2>
             {if health.recent_failures.is_empty() {
@@ -182,6 +189,9 @@ fn Health(health: SystemHealth) -> impl IntoView {
                     .into_any()
             }}
         </section>
+    }
+    .into_any();
+    let details = view! {
         <div class="grid-2">
             <section class="card table-card">
                 <h2>"Providers"</h2>
@@ -253,4 +263,6 @@ fn Health(health: SystemHealth) -> impl IntoView {
             </section>
         </div>
     }
+    .into_any();
+    view! { {banner} {cards} {failures} {details} }
 }

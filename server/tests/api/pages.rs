@@ -169,6 +169,12 @@ app_test!(every_page_renders, |app| {
         ("/tasks", "No tasks yet"),
         ("/analytics", "No LLM calls in this range"),
         ("/calls", "No calls match"),
+        ("/analytics/trends", "Nothing happened in this range"),
+        (
+            "/analytics/roi?range=custom&from=2026-11-01&to=2026-11-20",
+            "No finished tasks in this range",
+        ),
+        ("/system", "Recent failures"),
         ("/settings", "sim-standard"),
         ("/audit", "session.login"),
     ] {

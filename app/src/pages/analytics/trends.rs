@@ -173,7 +173,8 @@ fn Trends(report: TrendsReport) -> impl IntoView {
         .map(|b| b.tasks as f64)
         .collect();
     let granularity = report.granularity.clone();
-    view! {
+    // Type-erased pieces: one view type for the whole page is too deep for the compiler.
+    let cards = view! {
         <section class="stat-grid" aria-label="Tasks">
             <crate::components::stat_card::StatCard
                 label="Tasks finished"
@@ -200,6 +201,9 @@ fn Trends(report: TrendsReport) -> impl IntoView {
                 testid="trends-duration"
             />
         </section>
+    }
+    .into_any();
+    let heat = view! {
         <section class="card">
             <h2>{format!("When the fleet works ({tz})")}</h2>
             <div class="table-scroll">
@@ -246,6 +250,9 @@ fn Trends(report: TrendsReport) -> impl IntoView {
             </div>
             <p class="small muted">"Darker is busier; hover a cell for its calls and cost."</p>
         </section>
+    }
+    .into_any();
+    let charts = view! {
         <div class="grid-2">
             <section class="card">
                 <h2>"How long completed tasks took"</h2>
@@ -302,14 +309,23 @@ fn Trends(report: TrendsReport) -> impl IntoView {
                 </div>
             </section>
         </div>
+    }
+    .into_any();
+    let workflows = view! {
         <section class="card table-card">
             <h2>"Workflow efficiency"</h2>
             {kind_table(report.workflows.clone(), false, "workflows")}
         </section>
+    }
+    .into_any();
+    let types = view! {
         <section class="card table-card">
             <h2>"Success and failure by task type"</h2>
             {kind_table(report.task_types.clone(), true, "task-types")}
         </section>
+    }
+    .into_any();
+    let tops = view! {
         <div class="grid-2">
             <section class="card table-card">
                 <h2>"Most expensive tasks"</h2>
@@ -374,7 +390,8 @@ fn Trends(report: TrendsReport) -> impl IntoView {
             </section>
         </div>
     }
-    .into_any()
+    .into_any();
+    view! { {cards} {heat} {charts} {workflows} {types} {tops} }.into_any()
 }
 
 /// Periods with finished tasks or new agents: (start, completed, failed, cancelled, agents).
