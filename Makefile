@@ -133,7 +133,7 @@ e2e: test-tools node-modules
 ## ---------------------------------------------------------------- bench
 
 bench:
-	$(CARGO) bench --locked -p engine --bench store --bench runner
+	$(CARGO) bench --locked -p engine --bench store --bench runner --bench analytics
 	$(CARGO) bench --locked -p server --features app/ssr --bench fanout --bench api
 
 clean:

@@ -375,6 +375,8 @@ try {
     // A bar of the cost chart opens the calls of its period.
     await page.goto(`${base}/analytics?range=24h&by=model`);
     await page.waitForSelector('#chart-analytics-cost[data-clickable] canvas');
+    await page.locator('#chart-analytics-cost').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(800); // the bars grow in
     const point = await page.evaluate(() => {
       const el = document.getElementById('chart-analytics-cost');
       const chart = echarts.getInstanceByDom(el);
@@ -422,7 +424,10 @@ try {
     await hydrated(phone.page, '/analytics/trends?range=7d');
     await phone.page.waitForSelector('[data-testid="heatmap"]');
     const trendsWidth = await phone.page.evaluate(() => document.documentElement.scrollWidth);
-    assert(trendsWidth <= 375, `trends is ${trendsWidth}px wide on a phone`);
+    const wide = await phone.page.evaluate(() => [...document.querySelectorAll('main *')]
+      .filter((e) => e.getBoundingClientRect().width > 380)
+      .slice(0, 6).map((e) => `${e.tagName}.${e.className}`).join(' '));
+    assert(trendsWidth <= 375, `trends is ${trendsWidth}px wide on a phone: ${wide}`);
     await phone.page.screenshot({ path: join(shots, 'trends-phone.png'), fullPage: true });
     await phone.context.close();
   });
@@ -450,7 +455,7 @@ try {
       const failed = (await page.textContent('[data-testid="health-failures"] .stat-value')).trim();
       assert(failed === sql("SELECT COUNT(*) FROM tasks WHERE status = 'failed'"), `failed shown ${failed}`);
       await page.click('[data-testid="record-check"]');
-      await page.waitForSelector('[data-testid="health-last-check"] >> text=Degraded');
+      await page.waitForSelector('[data-testid="health-last-check"] >> text=1 issue');
       await page.screenshot({ path: join(shots, 'health-desktop.png'), fullPage: true });
     } finally {
       sql(`UPDATE providers SET base_url = ${before ? `'${before}'` : 'NULL'} WHERE kind = 'simulator'`);

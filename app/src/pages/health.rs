@@ -135,14 +135,25 @@ fn Health(health: SystemHealth) -> impl IntoView {
             />
             <StatCard
                 label="Last check"
-                value=last_check.as_ref().map_or_else(|| "none yet".to_owned(), |c| if c.status == "ok" { "OK".to_owned() } else { "Degraded".to_owned() })
+                value=last_check.as_ref().map_or_else(|| "none yet".to_owned(), |c| {
+                    let issues = c.detail.lines().filter(|l| !l.trim().is_empty()).count();
+                    match issues {
+                        0 => "OK".to_owned(),
+                        1 => "1 issue".to_owned(),
+                        n => format!("{n} issues"),
+                    }
+                })
                 hint=last_check.as_ref().map_or_else(|| "POST /api/v1/system/health records one".to_owned(), |c| at(Some(c.created_at)))
                 testid="health-last-check"
             />
             <StatCard
-                label="Queue"
-                value=format!("{} queued · {} running", health.queued_tasks, health.running_tasks)
-                hint=health.oldest_queued_at.map_or_else(|| "nothing waiting".to_owned(), |t| format!("oldest since {}", at(Some(t))))
+                label="Queued tasks"
+                value=health.queued_tasks.to_string()
+                hint=format!(
+                    "{} running · {}",
+                    health.running_tasks,
+                    health.oldest_queued_at.map_or_else(|| "nothing waiting".to_owned(), |t| format!("oldest since {}", at(Some(t))))
+                )
                 testid="health-queue"
             />
             <StatCard

@@ -217,6 +217,23 @@ pub(crate) async fn commit_call(writer: &AnyPool, record: &CallRecord) -> Result
         .unwrap_or(Err(Error::Db(sqlx::Error::WorkerCrashed)))
 }
 
+/// Writes many calls outside any task (an import, a benchmark's data set) in one transaction:
+/// multi-row inserts of 128 calls, their rollup deltas merged in memory across the whole slice
+/// first, providers' last success and failure. Returns how many were written.
+pub(crate) async fn commit_bulk(writer: &AnyPool, calls: &[NewLlmCall]) -> Result<usize> {
+    let mut tx = writer.begin().await?;
+    for chunk in calls.chunks(MAX_BATCH) {
+        let ids: Vec<String> = chunk.iter().map(|_| new_id()).collect();
+        let refs: Vec<&NewLlmCall> = chunk.iter().collect();
+        insert_calls(&mut tx, &ids, &refs).await?;
+    }
+    let refs: Vec<&NewLlmCall> = calls.iter().collect();
+    super::rollups::add(&mut tx, &refs).await?;
+    mark_providers(&mut tx, &refs).await?;
+    tx.commit().await?;
+    Ok(calls.len())
+}
+
 /// Runs one write alone, in its own transaction.
 pub(crate) async fn commit_work(writer: &AnyPool, work: &mut Work) -> Result<Done> {
     let (_, mut done) = commit(writer, &[], std::slice::from_mut(work)).await?;

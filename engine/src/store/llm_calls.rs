@@ -71,6 +71,13 @@ pub async fn record(store: &Store, call: &NewLlmCall) -> Result<String> {
     Ok(recorded.id)
 }
 
+/// Records many calls outside any task in one transaction, rollups merged first (imports and
+/// benchmarks; not for live traffic, which goes through [`record`] and shares transactions
+/// with concurrent writers). Publishes no events.
+pub async fn record_bulk(store: &Store, calls: &[NewLlmCall]) -> Result<usize> {
+    crate::store::group::commit_bulk(store.writer(), calls).await
+}
+
 /// Filters of the calls explorer; every one optional.
 #[derive(Debug, Clone, Default)]
 pub struct CallFilter {

@@ -142,6 +142,17 @@ pub(crate) async fn add(conn: &mut AnyConnection, calls: &[&NewLlmCall]) -> Resu
             d[SUMS.len() + BUCKETS + bucket(ttft)] += 1;
         }
     }
+    let rows: Vec<(Key<'_>, Vec<i64>)> = rows.into_iter().collect();
+    // A bulk load merges thousands of rows: statements of at most 128 rows keep every
+    // statement under both backends' bind limits.
+    for chunk in rows.chunks(128) {
+        upsert(conn, chunk).await?;
+    }
+    Ok(())
+}
+
+/// One upsert statement for merged rows.
+async fn upsert(conn: &mut AnyConnection, rows: &[(Key<'_>, Vec<i64>)]) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -173,7 +184,7 @@ pub(crate) async fn add(conn: &mut AnyConnection, calls: &[&NewLlmCall]) -> Resu
         updates.join(", ")
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for ((ws, hour, kind, model, agent, role, workflow, outcome), d) in &rows {
+    for ((ws, hour, kind, model, agent, role, workflow, outcome), d) in rows {
         query = query
             .bind(*ws)
             .bind(*hour)

@@ -75,8 +75,9 @@ fn Roi(report: AnalystRoi) -> impl IntoView {
             o.tasks
         )
     };
-    view! {
-        <p class="lead" data-testid="roi-summary">{summary}</p>
+    // Totals only mean something over kinds with tasks on both sides.
+    let cards = (report.comparable_kinds > 0).then(|| {
+        view! {
         <section class="stat-grid" aria-label="With and without the ANALYST">
             <StatCard
                 label="Success with / without"
@@ -97,6 +98,11 @@ fn Roi(report: AnalystRoi) -> impl IntoView {
                 testid="roi-duration"
             />
         </section>
+        }
+    });
+    view! {
+        <p class="lead" data-testid="roi-summary">{summary}</p>
+{cards}
         <section class="card table-card">
             <h2>"By workflow and complexity"</h2>
             <div class="table-scroll">

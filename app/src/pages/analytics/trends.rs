@@ -88,11 +88,12 @@ pub(super) fn duration(ms: Option<f64>) -> String {
     }
 }
 
+/// A bucket bound as an axis label: `10s`, `5m`, `24h`.
 fn bound(ms: i64) -> String {
     match ms {
-        ms if ms < 60_000 => format!("{} s", ms / 1000),
-        ms if ms < 3_600_000 => format!("{} min", ms / 60_000),
-        ms => format!("{} h", ms / 3_600_000),
+        ms if ms < 60_000 => format!("{}s", ms / 1000),
+        ms if ms < 3_600_000 => format!("{}m", ms / 60_000),
+        ms => format!("{}h", ms / 3_600_000),
     }
 }
 
@@ -163,8 +164,8 @@ fn Trends(report: TrendsReport) -> impl IntoView {
         .completion_times
         .iter()
         .map(|b| match b.up_to_ms {
-            Some(up) => format!("≤ {}", bound(up)),
-            None => format!("> {}", bound(b.above_ms)),
+            Some(up) => format!("≤{}", bound(up)),
+            None => format!(">{}", bound(b.above_ms)),
         })
         .collect();
     let histogram_values: Vec<f64> = report
@@ -334,7 +335,7 @@ fn Trends(report: TrendsReport) -> impl IntoView {
                         <thead>
                             <tr>
                                 <th scope="col">"Task"</th>
-                                <th scope="col">"Ended"</th>
+                                <th scope="col">"Outcome"</th>
                                 <th scope="col" class="num">"Cost"</th>
                             </tr>
                         </thead>
@@ -386,7 +387,13 @@ fn Trends(report: TrendsReport) -> impl IntoView {
                         </tbody>
                     </table>
                 </div>
-                <p class="small muted">{format!("Agents with at least {} calls, best success rate first.", 5)}</p>
+                <p class="small muted">
+                    {if report.top_agents.is_empty() {
+                        "No agent has made 5 calls in this range yet."
+                    } else {
+                        "Agents with at least 5 calls, best success rate first."
+                    }}
+                </p>
             </section>
         </div>
     }
