@@ -78,14 +78,16 @@ async fn load(store: &Store, n: usize, now: i64) -> (String, f64) {
     let span = 90 * DAY_MS as u64;
     let mut batch = Vec::with_capacity(20_000);
     for i in 0..n {
-        let (kind, model) = MODELS[r.next(6) as usize];
+        // An agent has one role and one model; the task's workflow and the outcome vary.
+        let agent = r.next(50) as usize;
+        let (kind, model) = MODELS[agent % MODELS.len()];
         let outcome = r.next(100);
         let success = outcome < 93;
         let latency = 200 + r.next(4_000) as i64 + if r.next(20) == 0 { 20_000 } else { 0 };
         batch.push(NewLlmCall {
             workspace_id: ws.clone(),
-            agent_id: Some(agents[r.next(50) as usize].clone()),
-            role: ROLES[r.next(5) as usize].into(),
+            agent_id: Some(agents[agent].clone()),
+            role: ROLES[agent % ROLES.len()].into(),
             workflow: WORKFLOWS[r.next(4) as usize].into(),
             provider_kind: kind.into(),
             model: model.into(),
@@ -115,6 +117,8 @@ async fn load(store: &Store, n: usize, now: i64) -> (String, f64) {
             batch.clear();
         }
     }
+    let calls_secs = started.elapsed().as_secs_f64();
+    println!("    calls written in {calls_secs:.1} s");
     // Finished tasks, one per 20 calls: inserted running, then finished by one UPDATE, so the
     // trigger writes their rollups as it does for the runner.
     let tasks = (n / 20).max(1);

@@ -392,7 +392,20 @@ async fn fence_tasks(
     Ok(query.fetch_all(&mut *conn).await?.into_iter().collect())
 }
 
+/// Inserts calls in multi-row statements (see [`super::statement_rows`]).
 async fn insert_calls(
+    conn: &mut AnyConnection,
+    ids: &[String],
+    calls: &[&NewLlmCall],
+) -> Result<()> {
+    let rows = super::statement_rows(conn, 16, 128);
+    for (ids, calls) in ids.chunks(rows).zip(calls.chunks(rows)) {
+        insert_call_rows(conn, ids, calls).await?;
+    }
+    Ok(())
+}
+
+async fn insert_call_rows(
     conn: &mut AnyConnection,
     ids: &[String],
     calls: &[&NewLlmCall],

@@ -263,3 +263,14 @@ impl Store {
         self.writer.close().await;
     }
 }
+
+/// Rows per multi-row statement: `sqlite` on SQLite (where preparing a statement grows
+/// quadratically with its parameters), `postgres` on Postgres (where each statement is a round
+/// trip).
+pub(crate) fn statement_rows(conn: &sqlx::AnyConnection, sqlite: usize, postgres: usize) -> usize {
+    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+        sqlite
+    } else {
+        postgres
+    }
+}

