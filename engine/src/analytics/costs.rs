@@ -234,6 +234,17 @@ async fn read(
         // Postgres refuses a constant in GROUP BY.
         None => ("''", period.to_owned()),
     };
+    // By the hour, hourly rows only; otherwise whole days from the daily rollup.
+    let (source, binds) = if by_hour {
+        (
+            "(SELECT * FROM call_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 \
+             AND hour_ms < $3) r",
+            vec![from, to],
+        )
+    } else {
+        let (sql, binds) = crate::store::rollups::source(from, to);
+        (sql, binds.to_vec())
+    };
     // Only fixed column names and expressions are formatted into the statement.
     let sql = format!(
         "SELECT {period} AS p, {group} AS g, CAST(SUM(calls) AS BIGINT), \
@@ -241,15 +252,13 @@ async fn read(
          CAST(SUM(prompt_tokens) AS BIGINT), CAST(SUM(completion_tokens) AS BIGINT), \
          CAST(SUM(cached_tokens) AS BIGINT), CAST(SUM(reasoning_tokens) AS BIGINT), \
          CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(unpriced_calls) AS BIGINT) \
-         FROM call_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3 \
-         GROUP BY {grouped} ORDER BY p, g"
+         FROM {source} GROUP BY {grouped} ORDER BY p, g"
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(workspace_id)
-        .bind(from)
-        .bind(to)
-        .fetch_all(store.pool())
-        .await?)
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
+    for v in binds {
+        query = query.bind(v);
+    }
+    Ok(query.fetch_all(store.pool()).await?)
 }
 
 /// The names of a workspace's agents by id, when grouping by agent (else empty).

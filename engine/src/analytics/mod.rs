@@ -53,11 +53,11 @@ pub async fn dashboard(
     let today = now_ms - now_ms.rem_euclid(DAY_MS);
     let first_day = today - (days.max(1) - 1) * DAY_MS;
     let rows: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT hour_ms - (hour_ms % 86400000) AS day_ms, CAST(SUM(calls) AS BIGINT), \
+        "SELECT day_ms, CAST(SUM(calls) AS BIGINT), \
          CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(prompt_tokens + completion_tokens) AS BIGINT), \
          CAST(SUM(unpriced_calls) AS BIGINT) \
-         FROM call_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 \
-         GROUP BY hour_ms - (hour_ms % 86400000) ORDER BY day_ms",
+         FROM call_rollups_daily WHERE workspace_id = $1 AND day_ms >= $2 \
+         GROUP BY day_ms ORDER BY day_ms",
     )
     .bind(workspace_id)
     .bind(first_day)

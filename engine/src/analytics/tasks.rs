@@ -138,9 +138,8 @@ async fn heatmap(
     tz: &TimeZone,
 ) -> Result<Vec<HeatCell>> {
     let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT hour_ms, CAST(SUM(calls) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT) \
-         FROM call_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3 \
-         GROUP BY hour_ms",
+        "SELECT hour_ms, calls, cost_micros FROM call_totals_hourly \
+         WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3",
     )
     .bind(workspace_id)
     .bind(from)
@@ -308,19 +307,20 @@ async fn top_agents(
     from: i64,
     to: i64,
 ) -> Result<Vec<AgentScore>> {
-    let rows: Vec<(String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+    let (source, binds) = crate::store::rollups::source(from, to);
+    // Only a fixed table expression is formatted into the statement.
+    let sql = format!(
         "SELECT agent_id, CAST(SUM(calls) AS BIGINT), \
          CAST(SUM(CASE WHEN outcome = 'success' THEN calls ELSE 0 END) AS BIGINT), \
          CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(unpriced_calls) AS BIGINT), \
          CAST(SUM(CASE WHEN outcome = 'success' THEN latency_ms_sum ELSE 0 END) AS BIGINT) \
-         FROM call_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3 \
-         AND agent_id <> '' GROUP BY agent_id",
-    )
-    .bind(workspace_id)
-    .bind(from)
-    .bind(to)
-    .fetch_all(store.pool())
-    .await?;
+         FROM {source} WHERE agent_id <> '' GROUP BY agent_id"
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
+    for v in binds {
+        query = query.bind(v);
+    }
+    let rows: Vec<(String, i64, i64, i64, i64, i64)> = query.fetch_all(store.pool()).await?;
     let names =
         super::costs::agent_names(store, workspace_id, super::costs::GroupBy::Agent).await?;
     let mut scores: Vec<AgentScore> = rows

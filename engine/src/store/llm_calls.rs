@@ -184,6 +184,8 @@ pub async fn page(
         None => (i64::MAX, String::new()),
     };
     // Empty text means "any": one statement for every combination of filters.
+    // The cursor is a row comparison, `(created_at, id) < (…)`, so that both databases seek
+    // the `(workspace_id, created_at, id)` index to it: page 1,000 costs what page 1 does.
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let rows: Vec<CallRow> = sqlx::query_as(
         "SELECT id, task_id, agent_run_id, agent_id, role, workflow, provider_id, provider_kind, model, \
@@ -196,7 +198,7 @@ pub async fn page(
               OR ($8 = 'cancelled' AND success = 0 AND error_class = 'cancelled') \
               OR ($8 = 'failed' AND success = 0 AND COALESCE(error_class, '') <> 'cancelled')) \
          AND ($9 = '' OR error_class = $9) \
-         AND (created_at < $10 OR (created_at = $10 AND $11 <> '' AND id < $11)) \
+         AND (created_at, id) < ($10, $11) \
          AND ($13 = '' OR role = $13) AND ($14 = '' OR workflow = $14) \
          ORDER BY created_at DESC, id DESC LIMIT $12",
     )

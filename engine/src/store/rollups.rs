@@ -1,5 +1,8 @@
-//! The hourly call rollup (`call_rollups_hourly`): what every dashboard reads, written with each
-//! call in the call's transaction (by the group-commit writer, [`super::group`]).
+//! The call rollups: what every dashboard reads, written with each call in the call's
+//! transaction (by the group-commit writer, [`super::group`]): `call_rollups_hourly`, the same
+//! rows per UTC day in `call_rollups_daily` (migration 0008; reports read whole days there),
+//! and each hour's calls and cost in `call_totals_hourly` (the heatmap). [`source`] reads a
+//! range from the hourly and daily tables as one.
 //!
 //! One row per (workspace, hour, provider kind, model, agent, role, workflow, outcome) with
 //! calls, tokens, cost, unpriced calls, latency and time-to-first-token sums, and fixed
@@ -142,22 +145,86 @@ pub(crate) async fn add(conn: &mut AnyConnection, calls: &[&NewLlmCall]) -> Resu
             d[SUMS.len() + BUCKETS + bucket(ttft)] += 1;
         }
     }
+    // The same rows per UTC day, and the calls and cost of each hour (the heatmap).
+    let mut daily: BTreeMap<Key<'_>, Vec<i64>> = BTreeMap::new();
+    let mut totals: BTreeMap<(&str, i64), (i64, i64)> = BTreeMap::new();
+    for (key, d) in &rows {
+        let total = totals.entry((key.0, key.1)).or_default();
+        total.0 += d[0];
+        total.1 += d[5];
+        let day = (
+            key.0,
+            key.1 - key.1.rem_euclid(24 * HOUR_MS),
+            key.2,
+            key.3,
+            key.4,
+            key.5,
+            key.6,
+            key.7,
+        );
+        let sum = daily.entry(day).or_insert_with(|| vec![0; d.len()]);
+        for (s, v) in sum.iter_mut().zip(d) {
+            *s += v;
+        }
+    }
     let rows: Vec<(Key<'_>, Vec<i64>)> = rows.into_iter().collect();
+    let daily: Vec<(Key<'_>, Vec<i64>)> = daily.into_iter().collect();
     // A bulk load merges thousands of rows: statements are cut to keep under both backends'
     // bind limits and, on SQLite, short: preparing a statement costs it time quadratic in its
     // numbered parameters (measured: 40,000 calls' rollups took 27.6 s in statements of 128
     // rows, 6.2 s in statements of 8), while Postgres prefers fewer round trips.
-    for chunk in rows.chunks(super::statement_rows(conn, 8, 128)) {
-        upsert(conn, chunk).await?;
+    let per_statement = super::statement_rows(conn, 8, 128);
+    for chunk in rows.chunks(per_statement) {
+        upsert(conn, "call_rollups_hourly", "hour_ms", chunk).await?;
+    }
+    for chunk in daily.chunks(per_statement) {
+        upsert(conn, "call_rollups_daily", "day_ms", chunk).await?;
+    }
+    let totals: Vec<((&str, i64), (i64, i64))> = totals.into_iter().collect();
+    for chunk in totals.chunks(per_statement) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "(${}, ${}, ${}, ${})",
+                    4 * i + 1,
+                    4 * i + 2,
+                    4 * i + 3,
+                    4 * i + 4
+                )
+            })
+            .collect();
+        // Only placeholders are formatted into the statement.
+        let sql = format!(
+            "INSERT INTO call_totals_hourly (workspace_id, hour_ms, calls, cost_micros) VALUES {} \
+             ON CONFLICT (workspace_id, hour_ms) DO UPDATE SET \
+             calls = call_totals_hourly.calls + excluded.calls, \
+             cost_micros = call_totals_hourly.cost_micros + excluded.cost_micros",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for ((ws, hour), (calls, cost)) in chunk {
+            query = query.bind(*ws).bind(*hour).bind(*calls).bind(*cost);
+        }
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
-/// One upsert statement for merged rows.
-async fn upsert(conn: &mut AnyConnection, rows: &[(Key<'_>, Vec<i64>)]) -> Result<()> {
+/// One upsert statement for merged rows into `table` (hourly or daily; `period` names its time
+/// column).
+async fn upsert(
+    conn: &mut AnyConnection,
+    table: &str,
+    period: &str,
+    rows: &[(Key<'_>, Vec<i64>)],
+) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
+    let keys: Vec<&str> = KEYS
+        .iter()
+        .map(|k| if *k == "hour_ms" { period } else { k })
+        .collect();
     let buckets = bucket_columns();
     let counted: Vec<&str> = SUMS
         .iter()
@@ -174,15 +241,15 @@ async fn upsert(conn: &mut AnyConnection, rows: &[(Key<'_>, Vec<i64>)]) -> Resul
         .collect();
     let updates: Vec<String> = counted
         .iter()
-        .map(|c| format!("{c} = call_rollups_hourly.{c} + excluded.{c}"))
+        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
         .collect();
     // Only fixed column names and placeholders are formatted into the statement.
     let sql = format!(
-        "INSERT INTO call_rollups_hourly ({}, {}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
-        KEYS.join(", "),
+        "INSERT INTO {table} ({}, {}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
+        keys.join(", "),
         counted.join(", "),
         values.join(", "),
-        KEYS.join(", "),
+        keys.join(", "),
         updates.join(", ")
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -239,5 +306,28 @@ mod tests {
             );
         }
         assert_eq!(percentile(&[0; BUCKETS], 0.5), None);
+    }
+}
+
+/// A range of rollup rows as one table expression: whole UTC days from `call_rollups_daily`,
+/// the partial days at either end from `call_rollups_hourly` (both with every column, the
+/// period start named `hour_ms`). Binds `$1` the workspace and `$2`…`$7` the values returned, in
+/// that order. A 30-day report reads 30 days of daily rows and at most 46 hours of hourly ones
+/// instead of 720 hours.
+pub(crate) fn source(from: i64, to: i64) -> (&'static str, [i64; 6]) {
+    const DAY: i64 = 24 * HOUR_MS;
+    let first_day = from + (DAY - from.rem_euclid(DAY)) % DAY;
+    let last_day = to - to.rem_euclid(DAY);
+    let sql = "(SELECT * FROM call_rollups_hourly WHERE workspace_id = $1 \
+         AND hour_ms >= $2 AND hour_ms < $3 \
+         UNION ALL SELECT * FROM call_rollups_daily WHERE workspace_id = $1 \
+         AND day_ms >= $4 AND day_ms < $5 \
+         UNION ALL SELECT * FROM call_rollups_hourly WHERE workspace_id = $1 \
+         AND hour_ms >= $6 AND hour_ms < $7) r";
+    if first_day < last_day {
+        (sql, [from, first_day, first_day, last_day, last_day, to])
+    } else {
+        // No whole day in the range: hours only.
+        (sql, [from, to, 0, 0, 0, 0])
     }
 }
