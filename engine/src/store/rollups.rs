@@ -1,8 +1,9 @@
 //! The call rollups: what every dashboard reads, written with each call in the call's
-//! transaction (by the group-commit writer, [`super::group`]): `call_rollups_hourly`, the same
-//! rows per UTC day in `call_rollups_daily` (migration 0008; reports read whole days there),
-//! and each hour's calls and cost in `call_totals_hourly` (the heatmap). [`source`] reads a
-//! range from the hourly and daily tables as one.
+//! transaction (by the group-commit writer, [`super::group`]): `call_rollups_hourly`, and from
+//! it, by triggers in the same transaction (migration 0008), the same rows per UTC day in
+//! `call_rollups_daily` (reports read whole days there) and each hour's calls and cost in
+//! `call_totals_hourly` (the heatmap). [`source`] reads a range from the hourly and daily
+//! tables as one.
 //!
 //! One row per (workspace, hour, provider kind, model, agent, role, workflow, outcome) with
 //! calls, tokens, cost, unpriced calls, latency and time-to-first-token sums, and fixed
@@ -145,30 +146,7 @@ pub(crate) async fn add(conn: &mut AnyConnection, calls: &[&NewLlmCall]) -> Resu
             d[SUMS.len() + BUCKETS + bucket(ttft)] += 1;
         }
     }
-    // The same rows per UTC day, and the calls and cost of each hour (the heatmap).
-    let mut daily: BTreeMap<Key<'_>, Vec<i64>> = BTreeMap::new();
-    let mut totals: BTreeMap<(&str, i64), (i64, i64)> = BTreeMap::new();
-    for (key, d) in &rows {
-        let total = totals.entry((key.0, key.1)).or_default();
-        total.0 += d[0];
-        total.1 += d[5];
-        let day = (
-            key.0,
-            key.1 - key.1.rem_euclid(24 * HOUR_MS),
-            key.2,
-            key.3,
-            key.4,
-            key.5,
-            key.6,
-            key.7,
-        );
-        let sum = daily.entry(day).or_insert_with(|| vec![0; d.len()]);
-        for (s, v) in sum.iter_mut().zip(d) {
-            *s += v;
-        }
-    }
     let rows: Vec<(Key<'_>, Vec<i64>)> = rows.into_iter().collect();
-    let daily: Vec<(Key<'_>, Vec<i64>)> = daily.into_iter().collect();
     // A bulk load merges thousands of rows: statements are cut to keep under both backends'
     // bind limits and, on SQLite, short: preparing a statement costs it time quadratic in its
     // numbered parameters (measured: 40,000 calls' rollups took 27.6 s in statements of 128
@@ -176,36 +154,6 @@ pub(crate) async fn add(conn: &mut AnyConnection, calls: &[&NewLlmCall]) -> Resu
     let per_statement = super::statement_rows(conn, 8, 128);
     for chunk in rows.chunks(per_statement) {
         upsert(conn, "call_rollups_hourly", "hour_ms", chunk).await?;
-    }
-    for chunk in daily.chunks(per_statement) {
-        upsert(conn, "call_rollups_daily", "day_ms", chunk).await?;
-    }
-    let totals: Vec<((&str, i64), (i64, i64))> = totals.into_iter().collect();
-    for chunk in totals.chunks(per_statement) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                format!(
-                    "(${}, ${}, ${}, ${})",
-                    4 * i + 1,
-                    4 * i + 2,
-                    4 * i + 3,
-                    4 * i + 4
-                )
-            })
-            .collect();
-        // Only placeholders are formatted into the statement.
-        let sql = format!(
-            "INSERT INTO call_totals_hourly (workspace_id, hour_ms, calls, cost_micros) VALUES {} \
-             ON CONFLICT (workspace_id, hour_ms) DO UPDATE SET \
-             calls = call_totals_hourly.calls + excluded.calls, \
-             cost_micros = call_totals_hourly.cost_micros + excluded.cost_micros",
-            values.join(", ")
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for ((ws, hour), (calls, cost)) in chunk {
-            query = query.bind(*ws).bind(*hour).bind(*calls).bind(*cost);
-        }
-        query.execute(&mut *conn).await?;
     }
     Ok(())
 }
