@@ -98,7 +98,7 @@ async fn load(store: &Store, n: usize, now: i64) -> (String, f64) {
             cost_micros: 100 + r.next(30_000) as i64,
             price_known: kind != "openai_compatible" || model != "qwen-2.5-72b",
             latency_ms: latency,
-            ttft_ms: (r.next(10) < 7).then(|| latency / 5),
+            ttft_ms: (r.next(10) < 7).then_some(latency / 5),
             success,
             error_class: (!success).then(|| {
                 if outcome >= 98 {

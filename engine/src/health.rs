@@ -17,6 +17,8 @@ pub const WORKER_TIMEOUT_MS: i64 = 30_000;
 /// A queued task older than this makes the deployment `degraded` (nobody is taking work).
 pub const STUCK_QUEUE_MS: i64 = 5 * 60_000;
 
+/// Task id, description, workflow, error, finished at.
+type FailureRow = (String, String, String, Option<String>, Option<i64>);
 type WorkerRow = (String, String, i64, i64, String, i64, i64);
 type ProviderRow = (
     String,
@@ -80,7 +82,7 @@ pub async fn snapshot(
     .bind(workspace_id)
     .fetch_all(db)
     .await?;
-    let failures: Vec<(String, String, String, Option<String>, Option<i64>)> = sqlx::query_as(
+    let failures: Vec<FailureRow> = sqlx::query_as(
         "SELECT id, description, workflow, error, finished_at FROM tasks \
          WHERE workspace_id = $1 AND status = 'failed' ORDER BY finished_at DESC LIMIT 10",
     )

@@ -59,6 +59,9 @@ pub fn time_zone(name: &str) -> Result<TimeZone> {
     TimeZone::get(name).map_err(|_| Error::invalid("tz", "must be an IANA time zone name"))
 }
 
+/// id, description, workflow, status, cost, unpriced calls, finished at.
+type TopTaskRow = (String, String, String, String, i64, i64, Option<i64>);
+
 /// One row of the task rollups, summed over the range.
 struct KindRow {
     workflow: String,
@@ -241,7 +244,7 @@ pub async fn trends(
         }
     }
 
-    let top_tasks: Vec<(String, String, String, String, i64, i64, Option<i64>)> = sqlx::query_as(
+    let top_tasks: Vec<TopTaskRow> = sqlx::query_as(
         "SELECT t.id, t.description, t.workflow, t.status, h.cost_micros, t.unpriced_calls, \
          t.finished_at FROM task_top_hourly h JOIN tasks t ON t.id = h.task_id \
          WHERE h.workspace_id = $1 AND h.hour_ms >= $2 AND h.hour_ms < $3 \

@@ -460,7 +460,9 @@ async fn insert_call_rows(
 /// forward (batches from several processes may commit out of order). A cancelled call says
 /// nothing about the provider.
 async fn mark_providers(conn: &mut AnyConnection, calls: &[&NewLlmCall]) -> Result<()> {
-    let mut last: BTreeMap<&str, (Option<i64>, Option<(i64, &str)>)> = BTreeMap::new();
+    // Per provider: the last success, and the last failure with its class.
+    type Last<'a> = (Option<i64>, Option<(i64, &'a str)>);
+    let mut last: BTreeMap<&str, Last<'_>> = BTreeMap::new();
     for call in calls {
         let Some(provider) = call.provider_id.as_deref() else {
             continue;

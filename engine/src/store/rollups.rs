@@ -219,6 +219,29 @@ async fn upsert(
     Ok(())
 }
 
+/// A range of rollup rows as one table expression: whole UTC days from `call_rollups_daily`,
+/// the partial days at either end from `call_rollups_hourly` (both with every column, the
+/// period start named `hour_ms`). Binds `$1` the workspace and `$2`…`$7` the values returned, in
+/// that order. A 30-day report reads 30 days of daily rows and at most 46 hours of hourly ones
+/// instead of 720 hours.
+pub(crate) fn source(from: i64, to: i64) -> (&'static str, [i64; 6]) {
+    const DAY: i64 = 24 * HOUR_MS;
+    let first_day = from + (DAY - from.rem_euclid(DAY)) % DAY;
+    let last_day = to - to.rem_euclid(DAY);
+    let sql = "(SELECT * FROM call_rollups_hourly WHERE workspace_id = $1 \
+         AND hour_ms >= $2 AND hour_ms < $3 \
+         UNION ALL SELECT * FROM call_rollups_daily WHERE workspace_id = $1 \
+         AND day_ms >= $4 AND day_ms < $5 \
+         UNION ALL SELECT * FROM call_rollups_hourly WHERE workspace_id = $1 \
+         AND hour_ms >= $6 AND hour_ms < $7) r";
+    if first_day < last_day {
+        (sql, [from, first_day, first_day, last_day, last_day, to])
+    } else {
+        // No whole day in the range: hours only.
+        (sql, [from, to, 0, 0, 0, 0])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,28 +277,5 @@ mod tests {
             );
         }
         assert_eq!(percentile(&[0; BUCKETS], 0.5), None);
-    }
-}
-
-/// A range of rollup rows as one table expression: whole UTC days from `call_rollups_daily`,
-/// the partial days at either end from `call_rollups_hourly` (both with every column, the
-/// period start named `hour_ms`). Binds `$1` the workspace and `$2`…`$7` the values returned, in
-/// that order. A 30-day report reads 30 days of daily rows and at most 46 hours of hourly ones
-/// instead of 720 hours.
-pub(crate) fn source(from: i64, to: i64) -> (&'static str, [i64; 6]) {
-    const DAY: i64 = 24 * HOUR_MS;
-    let first_day = from + (DAY - from.rem_euclid(DAY)) % DAY;
-    let last_day = to - to.rem_euclid(DAY);
-    let sql = "(SELECT * FROM call_rollups_hourly WHERE workspace_id = $1 \
-         AND hour_ms >= $2 AND hour_ms < $3 \
-         UNION ALL SELECT * FROM call_rollups_daily WHERE workspace_id = $1 \
-         AND day_ms >= $4 AND day_ms < $5 \
-         UNION ALL SELECT * FROM call_rollups_hourly WHERE workspace_id = $1 \
-         AND hour_ms >= $6 AND hour_ms < $7) r";
-    if first_day < last_day {
-        (sql, [from, first_day, first_day, last_day, last_day, to])
-    } else {
-        // No whole day in the range: hours only.
-        (sql, [from, to, 0, 0, 0, 0])
     }
 }
