@@ -24,12 +24,14 @@
 use std::any::Any;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
+use std::time::Instant;
 
 use futures_util::future::BoxFuture;
 use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::events::{self, Event, Outgoing};
+use crate::store::batch::{Batch, Value};
 use crate::store::llm_calls::NewLlmCall;
 use crate::store::queue::Lease;
 use crate::{Error, Result, new_id};
@@ -158,7 +160,29 @@ fn answered<T>(answer: std::result::Result<Result<T>, oneshot::error::RecvError>
 
 async fn run(writer: AnyPool, mut rx: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    let mut marks = Marks::default();
+    loop {
+        // Marks held back are written within a second even when no other write comes.
+        let received = match marks.deadline() {
+            Some(at) => {
+                match tokio::time::timeout_at(at.into(), rx.recv_many(&mut batch, MAX_BATCH)).await
+                {
+                    Ok(n) => n,
+                    Err(_) => {
+                        let due = marks.take(Instant::now(), true);
+                        if let Err(e) = commit_marks(&writer, &due).await {
+                            tracing::warn!(error = %e, "providers' last success and failure not written");
+                            marks.restore(due);
+                        }
+                        continue;
+                    }
+                }
+            }
+            None => rx.recv_many(&mut batch, MAX_BATCH).await,
+        };
+        if received == 0 {
+            break;
+        }
         // One yield lets writers that are ready to send join this batch, at no cost to a lone
         // writer, which is never waited for.
         tokio::task::yield_now().await;
@@ -184,7 +208,9 @@ async fn run(writer: AnyPool, mut rx: mpsc::Receiver<Job>) {
                 }
             }
         }
-        match commit(&writer, &calls, &mut works).await {
+        marks.note(calls.iter().map(|r| &r.call));
+        let due = marks.take(Instant::now(), false);
+        match commit(&writer, &calls, &mut works, &due).await {
             Ok((recorded, done)) => {
                 for (reply, result) in call_replies.into_iter().zip(recorded) {
                     let _ = reply.send(result);
@@ -194,6 +220,7 @@ async fn run(writer: AnyPool, mut rx: mpsc::Receiver<Job>) {
                 }
             }
             Err(e) => {
+                marks.restore(due);
                 if calls.len() + works.len() > 1 {
                     tracing::warn!(error = %e, writes = calls.len() + works.len(),
                         "a batch of writes failed; writing them one by one");
@@ -211,7 +238,7 @@ async fn run(writer: AnyPool, mut rx: mpsc::Receiver<Job>) {
 
 /// Records one call alone, in its own transaction.
 pub(crate) async fn commit_call(writer: &AnyPool, record: &CallRecord) -> Result<Recorded> {
-    let (mut recorded, _) = commit(writer, std::slice::from_ref(record), &mut []).await?;
+    let (mut recorded, _) = commit(writer, std::slice::from_ref(record), &mut [], &[]).await?;
     recorded
         .pop()
         .unwrap_or(Err(Error::Db(sqlx::Error::WorkerCrashed)))
@@ -222,21 +249,27 @@ pub(crate) async fn commit_call(writer: &AnyPool, record: &CallRecord) -> Result
 /// first, providers' last success and failure. Returns how many were written.
 pub(crate) async fn commit_bulk(writer: &AnyPool, calls: &[NewLlmCall]) -> Result<usize> {
     let mut tx = writer.begin().await?;
-    for chunk in calls.chunks(MAX_BATCH) {
-        let ids: Vec<String> = chunk.iter().map(|_| new_id()).collect();
-        let refs: Vec<&NewLlmCall> = chunk.iter().collect();
-        insert_calls(&mut tx, &ids, &refs).await?;
-    }
+    let ids: Vec<String> = calls.iter().map(|_| new_id()).collect();
     let refs: Vec<&NewLlmCall> = calls.iter().collect();
-    super::rollups::add(&mut tx, &refs).await?;
-    mark_providers(&mut tx, &refs).await?;
+    for (ids, calls) in ids.chunks(MAX_BATCH).zip(refs.chunks(MAX_BATCH)) {
+        let mut batch = Batch::new(&tx);
+        insert_calls(&mut batch, ids, calls);
+        batch.execute(&mut tx).await?;
+    }
+    let mut marks = Marks::default();
+    marks.note(calls.iter());
+    let due = marks.take(Instant::now(), true);
+    let mut batch = Batch::new(&tx);
+    super::rollups::add(&mut batch, &refs);
+    mark_providers(&mut batch, &due);
+    batch.execute(&mut tx).await?;
     tx.commit().await?;
     Ok(calls.len())
 }
 
 /// Runs one write alone, in its own transaction.
 pub(crate) async fn commit_work(writer: &AnyPool, work: &mut Work) -> Result<Done> {
-    let (_, mut done) = commit(writer, &[], std::slice::from_mut(work)).await?;
+    let (_, mut done) = commit(writer, &[], std::slice::from_mut(work), &[]).await?;
     done.pop()
         .unwrap_or(Err(Error::Db(sqlx::Error::WorkerCrashed)))
 }
@@ -245,7 +278,12 @@ type Answers = (Vec<Result<Recorded>>, Vec<Result<Done>>);
 
 /// Writes a batch in one transaction. The outer error fails the whole batch (nothing was
 /// committed); the inner ones are per write (a lost lease).
-async fn commit(writer: &AnyPool, records: &[CallRecord], works: &mut [Work]) -> Result<Answers> {
+async fn commit(
+    writer: &AnyPool,
+    records: &[CallRecord],
+    works: &mut [Work],
+    marks: &[(String, Mark)],
+) -> Result<Answers> {
     let mut tx = writer.begin().await?;
     let fenced = fence_tasks(&mut tx, records).await?;
     let kept: Vec<usize> = (0..records.len())
@@ -258,14 +296,17 @@ async fn commit(writer: &AnyPool, records: &[CallRecord], works: &mut [Work]) ->
         .collect();
     let ids: Vec<String> = kept.iter().map(|_| new_id()).collect();
     let calls: Vec<&NewLlmCall> = kept.iter().map(|&i| &records[i].call).collect();
-    insert_calls(&mut tx, &ids, &calls).await?;
-    super::rollups::add(&mut tx, &calls).await?;
-    mark_providers(&mut tx, &calls).await?;
     let steps: Vec<(&StepFacts, &NewLlmCall)> = kept
         .iter()
         .filter_map(|&i| records[i].step.as_ref().map(|s| (s, &records[i].call)))
         .collect();
-    add_to_steps(&mut tx, &steps).await?;
+    // The calls' writes read nothing back: one round trip on SQLite.
+    let mut batch = Batch::new(&tx);
+    insert_calls(&mut batch, &ids, &calls);
+    super::rollups::add(&mut batch, &calls);
+    add_to_steps(&mut batch, &steps);
+    mark_providers(&mut batch, marks);
+    batch.execute(&mut tx).await?;
 
     // Other writes, in arrival order; their events join the calls'.
     let mut values: Vec<Result<Box<dyn Any + Send>>> = Vec::with_capacity(works.len());
@@ -323,24 +364,16 @@ async fn commit(writer: &AnyPool, records: &[CallRecord], works: &mut [Work]) ->
     Ok((recorded, done))
 }
 
-/// `$a, $b, …` for `n` values starting at placeholder `from`.
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|p| format!("${p}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `SELECT $1 AS a, $2 AS b … UNION ALL SELECT …`: a portable derived table of bound rows
+/// `SELECT p AS a, p AS b … UNION ALL SELECT …`: a portable derived table of bound rows
 /// (SQLite's `VALUES` cannot name its columns). Only placeholders and the fixed names are
 /// formatted into the statement.
-fn rows_table(names: &[&str], rows: usize) -> String {
+fn rows_table(batch: &Batch<'_>, names: &[&str], rows: usize) -> String {
     (0..rows)
         .map(|r| {
             let cols: Vec<String> = names
                 .iter()
                 .enumerate()
-                .map(|(c, name)| format!("${} AS {name}", r * names.len() + c + 1))
+                .map(|(c, name)| format!("{} AS {name}", batch.mark(r * names.len() + c + 1)))
                 .collect();
             format!("SELECT {}", cols.join(", "))
         })
@@ -378,6 +411,7 @@ async fn fence_tasks(
          FROM ({}) AS v WHERE tasks.id = v.vid AND tasks.lease_epoch = v.vepoch \
          RETURNING id, lease_epoch",
         rows_table(
+            &Batch::new(conn),
             &["vid", "vepoch", "dp", "dc", "dca", "dcost", "dun"],
             deltas.len()
         )
@@ -392,118 +426,219 @@ async fn fence_tasks(
     Ok(query.fetch_all(&mut *conn).await?.into_iter().collect())
 }
 
-/// Inserts calls in multi-row statements (see [`super::statement_rows`]).
-async fn insert_calls(
-    conn: &mut AnyConnection,
-    ids: &[String],
-    calls: &[&NewLlmCall],
-) -> Result<()> {
-    let rows = super::statement_rows(conn, 16, 128);
+/// Inserts calls in multi-row statements of at most 16 rows on SQLite (see [`Batch`]) and 128 on
+/// Postgres.
+fn insert_calls<'a>(batch: &mut Batch<'a>, ids: &'a [String], calls: &[&'a NewLlmCall]) {
+    const COLUMNS: usize = 23;
+    let rows = if batch.is_sqlite() { 16 } else { 128 };
     for (ids, calls) in ids.chunks(rows).zip(calls.chunks(rows)) {
-        insert_call_rows(conn, ids, calls).await?;
+        let sql = format!(
+            "INSERT INTO llm_calls (id, workspace_id, task_id, agent_run_id, agent_id, provider_kind, model, \
+             prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_micros, \
+             latency_ms, ttft_ms, success, error_class, attempt, created_at, provider_id, price_known, role, workflow) \
+             VALUES {}",
+            batch.rows(calls.len(), COLUMNS)
+        );
+        let mut values: Vec<Value<'a>> = Vec::with_capacity(calls.len() * COLUMNS);
+        for (id, call) in ids.iter().zip(calls) {
+            values.extend([
+                Value::from(id),
+                Value::from(&call.workspace_id),
+                Value::from(&call.task_id),
+                Value::from(&call.agent_run_id),
+                Value::from(&call.agent_id),
+                Value::from(&call.provider_kind),
+                Value::from(&call.model),
+                Value::Int(call.prompt_tokens),
+                Value::Int(call.completion_tokens),
+                Value::Int(call.cached_tokens),
+                Value::Int(call.reasoning_tokens),
+                Value::Int(i64::from(call.usage_estimated)),
+                Value::Int(call.cost_micros),
+                Value::Int(call.latency_ms),
+                Value::OptInt(call.ttft_ms),
+                Value::Int(i64::from(call.success)),
+                Value::from(&call.error_class),
+                Value::Int(call.attempt),
+                Value::Int(call.created_at),
+                Value::from(&call.provider_id),
+                Value::Int(i64::from(call.price_known)),
+                Value::from(&call.role),
+                Value::from(&call.workflow),
+            ]);
+        }
+        batch.push(sql, values);
     }
-    Ok(())
 }
 
-async fn insert_call_rows(
-    conn: &mut AnyConnection,
-    ids: &[String],
-    calls: &[&NewLlmCall],
-) -> Result<()> {
-    const COLUMNS: usize = 23;
-    if calls.is_empty() {
+/// What the calls of a provider said about it and is not written yet: its last success, and
+/// its last failure with the failure's class.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Mark {
+    ok: Option<i64>,
+    failed: Option<(i64, String)>,
+}
+
+impl Mark {
+    fn merge(&mut self, other: Mark) {
+        self.ok = self.ok.max(other.ok);
+        if let Some((at, class)) = other.failed
+            && self.failed.as_ref().is_none_or(|(mine, _)| *mine < at)
+        {
+            self.failed = Some((at, class));
+        }
+    }
+
+    /// Whether the provider is failing by these calls: its last failure is later than its
+    /// last success.
+    fn failing(&self) -> bool {
+        self.failed.as_ref().map(|(at, _)| *at) > self.ok
+    }
+}
+
+/// Providers' last success and last failure for Health, kept by the writer task. A busy
+/// provider answers hundreds of calls a second and one row per provider would serialise every
+/// batch on it (a statement per batch on SQLite, a row lock on Postgres), so a mark is written
+/// at once only when it changes what Health says (a provider starts or stops failing, or is
+/// seen for the first time by this process) and otherwise at most once a second; a crash loses
+/// at most that second of timestamps, never a call.
+#[derive(Default)]
+struct Marks {
+    pending: BTreeMap<String, Mark>,
+    /// Per provider: whether it was failing by the last mark written, and when that was.
+    written: std::collections::HashMap<String, (bool, Instant)>,
+}
+
+/// How long a mark that changes nothing on Health may wait.
+const MARK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Marks {
+    fn note<'a>(&mut self, calls: impl Iterator<Item = &'a NewLlmCall>) {
+        for call in calls {
+            let Some(provider) = call.provider_id.as_deref() else {
+                continue;
+            };
+            let class = call.error_class.as_deref().unwrap_or("error");
+            let mark = if call.success {
+                Mark {
+                    ok: Some(call.created_at),
+                    failed: None,
+                }
+            } else if class == "cancelled" {
+                // A cancelled call says nothing about the provider.
+                continue;
+            } else {
+                Mark {
+                    ok: None,
+                    failed: Some((call.created_at, class.to_owned())),
+                }
+            };
+            match self.pending.get_mut(provider) {
+                Some(pending) => pending.merge(mark),
+                None => {
+                    self.pending.insert(provider.to_owned(), mark);
+                }
+            }
+        }
+    }
+
+    /// Takes the marks to write now (`all`: every pending one).
+    fn take(&mut self, now: Instant, all: bool) -> Vec<(String, Mark)> {
+        let due: Vec<String> = self
+            .pending
+            .iter()
+            .filter(|(provider, mark)| {
+                all || self.written.get(*provider).is_none_or(|(failing, at)| {
+                    *failing != mark.failing() || now.duration_since(*at) >= MARK_EVERY
+                })
+            })
+            .map(|(provider, _)| provider.clone())
+            .collect();
+        due.into_iter()
+            .filter_map(|provider| {
+                let mark = self.pending.remove(&provider)?;
+                self.written.insert(provider.clone(), (mark.failing(), now));
+                Some((provider, mark))
+            })
+            .collect()
+    }
+
+    /// Puts back marks whose batch failed.
+    fn restore(&mut self, marks: Vec<(String, Mark)>) {
+        for (provider, mark) in marks {
+            self.written.remove(&provider);
+            self.pending.entry(provider).or_default().merge(mark);
+        }
+    }
+
+    /// When the oldest held-back mark must be written.
+    fn deadline(&self) -> Option<Instant> {
+        self.pending
+            .keys()
+            .map(|p| {
+                self.written
+                    .get(p)
+                    .map_or_else(Instant::now, |(_, at)| *at + MARK_EVERY)
+            })
+            .min()
+    }
+}
+
+/// Keeps each provider's last success and last failure (with its class), only moved forward
+/// (batches from several processes may commit out of order).
+fn mark_providers<'a>(batch: &mut Batch<'a>, marks: &'a [(String, Mark)]) {
+    for (provider, mark) in marks {
+        if let Some(at) = mark.ok {
+            let sql = format!(
+                "UPDATE providers SET last_success_at = {at} WHERE id = {id} \
+                 AND (last_success_at IS NULL OR last_success_at < {at2})",
+                at = batch.mark(1),
+                id = batch.mark(2),
+                at2 = batch.mark(3),
+            );
+            batch.push(
+                sql,
+                vec![Value::Int(at), Value::from(provider), Value::Int(at)],
+            );
+        }
+        if let Some((at, class)) = &mark.failed {
+            let sql = format!(
+                "UPDATE providers SET last_failure_at = {at}, last_error = {class} WHERE id = {id} \
+                 AND (last_failure_at IS NULL OR last_failure_at < {at2})",
+                at = batch.mark(1),
+                class = batch.mark(2),
+                id = batch.mark(3),
+                at2 = batch.mark(4),
+            );
+            batch.push(
+                sql,
+                vec![
+                    Value::Int(*at),
+                    Value::from(class),
+                    Value::from(provider),
+                    Value::Int(*at),
+                ],
+            );
+        }
+    }
+}
+
+/// Writes held-back marks in a transaction of their own (nothing else came within a second).
+async fn commit_marks(writer: &AnyPool, marks: &[(String, Mark)]) -> Result<()> {
+    if marks.is_empty() {
         return Ok(());
     }
-    let rows: Vec<String> = (0..calls.len())
-        .map(|i| format!("({})", placeholders(i * COLUMNS + 1, COLUMNS)))
-        .collect();
-    let sql = format!(
-        "INSERT INTO llm_calls (id, workspace_id, task_id, agent_run_id, agent_id, provider_kind, model, \
-         prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_micros, \
-         latency_ms, ttft_ms, success, error_class, attempt, created_at, provider_id, price_known, role, workflow) \
-         VALUES {}",
-        rows.join(", ")
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (id, call) in ids.iter().zip(calls) {
-        query = query
-            .bind(id)
-            .bind(&call.workspace_id)
-            .bind(&call.task_id)
-            .bind(&call.agent_run_id)
-            .bind(&call.agent_id)
-            .bind(&call.provider_kind)
-            .bind(&call.model)
-            .bind(call.prompt_tokens)
-            .bind(call.completion_tokens)
-            .bind(call.cached_tokens)
-            .bind(call.reasoning_tokens)
-            .bind(i64::from(call.usage_estimated))
-            .bind(call.cost_micros)
-            .bind(call.latency_ms)
-            .bind(call.ttft_ms)
-            .bind(i64::from(call.success))
-            .bind(&call.error_class)
-            .bind(call.attempt)
-            .bind(call.created_at)
-            .bind(&call.provider_id)
-            .bind(i64::from(call.price_known))
-            .bind(&call.role)
-            .bind(&call.workflow);
-    }
-    query.execute(&mut *conn).await?;
-    Ok(())
-}
-
-/// Keeps each provider's last success and last failure (with its class) for Health: merged per
-/// provider first, so a batch costs one statement per provider it touched, and only moved
-/// forward (batches from several processes may commit out of order). A cancelled call says
-/// nothing about the provider.
-async fn mark_providers(conn: &mut AnyConnection, calls: &[&NewLlmCall]) -> Result<()> {
-    // Per provider: the last success, and the last failure with its class.
-    type Last<'a> = (Option<i64>, Option<(i64, &'a str)>);
-    let mut last: BTreeMap<&str, Last<'_>> = BTreeMap::new();
-    for call in calls {
-        let Some(provider) = call.provider_id.as_deref() else {
-            continue;
-        };
-        let (ok, failed) = last.entry(provider).or_default();
-        let class = call.error_class.as_deref().unwrap_or("error");
-        if call.success {
-            *ok = (*ok).max(Some(call.created_at));
-        } else if class != "cancelled" && failed.is_none_or(|(at, _)| at < call.created_at) {
-            *failed = Some((call.created_at, class));
-        }
-    }
-    for (provider, (ok, failed)) in last {
-        if let Some(at) = ok {
-            sqlx::query(
-                "UPDATE providers SET last_success_at = $2 WHERE id = $1 \
-                 AND (last_success_at IS NULL OR last_success_at < $2)",
-            )
-            .bind(provider)
-            .bind(at)
-            .execute(&mut *conn)
-            .await?;
-        }
-        if let Some((at, class)) = failed {
-            sqlx::query(
-                "UPDATE providers SET last_failure_at = $2, last_error = $3 WHERE id = $1 \
-                 AND (last_failure_at IS NULL OR last_failure_at < $2)",
-            )
-            .bind(provider)
-            .bind(at)
-            .bind(class)
-            .execute(&mut *conn)
-            .await?;
-        }
-    }
+    let mut tx = writer.begin().await?;
+    let mut batch = Batch::new(&tx);
+    mark_providers(&mut batch, marks);
+    batch.execute(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Adds the calls to their steps' counters; the call that answered a step also records which
 /// provider and model did. One statement for the batch.
-async fn add_to_steps(conn: &mut AnyConnection, steps: &[(&StepFacts, &NewLlmCall)]) -> Result<()> {
+fn add_to_steps<'a>(batch: &mut Batch<'a>, steps: &[(&'a StepFacts, &'a NewLlmCall)]) {
     #[derive(Default)]
     struct Merged<'a> {
         d: [i64; 5],
@@ -532,8 +667,12 @@ async fn add_to_steps(conn: &mut AnyConnection, steps: &[(&StepFacts, &NewLlmCal
         }
     }
     if runs.is_empty() {
-        return Ok(());
+        return;
     }
+    let names = [
+        "vid", "dp", "dc", "dca", "dcost", "dun", "vctx", "vans", "vkind", "vmodel", "vpid",
+        "vnote",
+    ];
     let sql = format!(
         "UPDATE agent_runs SET prompt_tokens = prompt_tokens + v.dp, completion_tokens = completion_tokens + v.dc, \
          cached_tokens = cached_tokens + v.dca, cost_micros = cost_micros + v.dcost, \
@@ -544,31 +683,23 @@ async fn add_to_steps(conn: &mut AnyConnection, steps: &[(&StepFacts, &NewLlmCal
          provider_id = CASE WHEN v.vans = 1 THEN v.vpid ELSE provider_id END, \
          fallback_note = CASE WHEN v.vans = 1 THEN v.vnote ELSE fallback_note END \
          FROM ({}) AS v WHERE agent_runs.id = v.vid",
-        rows_table(
-            &[
-                "vid", "dp", "dc", "dca", "dcost", "dun", "vctx", "vans", "vkind", "vmodel",
-                "vpid", "vnote",
-            ],
-            runs.len()
-        )
+        rows_table(batch, &names, runs.len())
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut values: Vec<Value<'a>> = Vec::with_capacity(runs.len() * names.len());
     for (run_id, m) in &runs {
-        query = query.bind(*run_id);
-        for v in m.d {
-            query = query.bind(v);
-        }
+        values.push(Value::Text(run_id));
+        values.extend(m.d.iter().map(|v| Value::Int(*v)));
         let (kind, model, pid, note) = m.answered.unwrap_or(("", "", None, None));
-        query = query
-            .bind(m.context)
-            .bind(i64::from(m.answered.is_some()))
-            .bind(kind)
-            .bind(model)
-            .bind(pid)
-            .bind(note);
+        values.extend([
+            Value::Int(m.context),
+            Value::Int(i64::from(m.answered.is_some())),
+            Value::Text(kind),
+            Value::Text(model),
+            Value::OptText(pid),
+            Value::OptText(note),
+        ]);
     }
-    query.execute(&mut *conn).await?;
-    Ok(())
+    batch.push(sql, values);
 }
 
 /// Numbers and stores each write's events, per workspace (one [`events::stage`] each), and

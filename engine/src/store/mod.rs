@@ -10,6 +10,7 @@ pub mod agents;
 pub mod api_keys;
 pub mod audit;
 pub mod backend;
+mod batch;
 pub mod credits;
 pub mod group;
 mod list_cache;
@@ -261,16 +262,5 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;
-    }
-}
-
-/// Rows per multi-row statement: `sqlite` on SQLite (where preparing a statement grows
-/// quadratically with its parameters), `postgres` on Postgres (where each statement is a round
-/// trip).
-pub(crate) fn statement_rows(conn: &sqlx::AnyConnection, sqlite: usize, postgres: usize) -> usize {
-    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
-        sqlite
-    } else {
-        postgres
     }
 }

@@ -13,10 +13,8 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::AnyConnection;
-
+use super::batch::{Batch, Value};
 use super::llm_calls::{HOUR_MS, NewLlmCall};
-use crate::Result;
 
 /// Upper bounds (inclusive, ms) of the histogram buckets: `floor(10 · 1.5^k)`. Bucket 0 holds
 /// 0–10 ms, bucket k holds `(BOUNDS_MS[k-1], BOUNDS_MS[k]]`, and the last bucket everything
@@ -114,9 +112,9 @@ type Key<'a> = (
 );
 
 /// Adds the calls to their rollup rows: deltas merged per row first (an upsert may not touch one
-/// row twice in one statement on Postgres), then one statement for the batch.
-pub(crate) async fn add(conn: &mut AnyConnection, calls: &[&NewLlmCall]) -> Result<()> {
-    let mut rows: BTreeMap<Key<'_>, Vec<i64>> = BTreeMap::new();
+/// row twice in one statement on Postgres), then as few statements as the batch's backend likes.
+pub(crate) fn add<'a>(batch: &mut Batch<'a>, calls: &[&'a NewLlmCall]) {
+    let mut rows: BTreeMap<Key<'a>, Vec<i64>> = BTreeMap::new();
     for call in calls {
         let key = (
             call.workspace_id.as_str(),
@@ -146,77 +144,72 @@ pub(crate) async fn add(conn: &mut AnyConnection, calls: &[&NewLlmCall]) -> Resu
             d[SUMS.len() + BUCKETS + bucket(ttft)] += 1;
         }
     }
-    let rows: Vec<(Key<'_>, Vec<i64>)> = rows.into_iter().collect();
+    let rows: Vec<(Key<'a>, Vec<i64>)> = rows.into_iter().collect();
     // A bulk load merges thousands of rows: statements are cut to keep under both backends'
-    // bind limits and, on SQLite, short: preparing a statement costs it time quadratic in its
-    // numbered parameters (measured: 40,000 calls' rollups took 27.6 s in statements of 128
-    // rows, 6.2 s in statements of 8), while Postgres prefers fewer round trips.
-    let per_statement = super::statement_rows(conn, 8, 128);
+    // bind limits and, on SQLite, short (its statements are prepared per shape and its
+    // multi-row inserts slow down as they grow), while Postgres prefers fewer round trips.
+    let per_statement = if batch.is_sqlite() { 16 } else { 128 };
     for chunk in rows.chunks(per_statement) {
-        upsert(conn, "call_rollups_hourly", "hour_ms", chunk).await?;
+        upsert(batch, chunk);
     }
-    Ok(())
 }
 
-/// One upsert statement for merged rows into `table` (hourly or daily; `period` names its time
-/// column).
-async fn upsert(
-    conn: &mut AnyConnection,
-    table: &str,
-    period: &str,
-    rows: &[(Key<'_>, Vec<i64>)],
-) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let keys: Vec<&str> = KEYS
-        .iter()
-        .map(|k| if *k == "hour_ms" { period } else { k })
-        .collect();
+/// The upsert statement of `rows` rows, built once per row count (it is long: 66 columns).
+fn upsert_sql(batch: &Batch<'_>, rows: usize) -> String {
     let buckets = bucket_columns();
     let counted: Vec<&str> = SUMS
         .iter()
         .copied()
         .chain(buckets.iter().map(String::as_str))
         .collect();
-    let width = KEYS.len() + counted.len();
-    let values: Vec<String> = (0..rows.len())
-        .map(|i| {
-            let from = i * width + 1;
-            let marks: Vec<String> = (from..from + width).map(|p| format!("${p}")).collect();
-            format!("({})", marks.join(", "))
-        })
-        .collect();
     let updates: Vec<String> = counted
         .iter()
-        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+        .map(|c| format!("{c} = call_rollups_hourly.{c} + excluded.{c}"))
         .collect();
     // Only fixed column names and placeholders are formatted into the statement.
-    let sql = format!(
-        "INSERT INTO {table} ({}, {}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
-        keys.join(", "),
+    format!(
+        "INSERT INTO call_rollups_hourly ({}, {}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
+        KEYS.join(", "),
         counted.join(", "),
-        values.join(", "),
-        keys.join(", "),
+        batch.rows(rows, KEYS.len() + counted.len()),
+        KEYS.join(", "),
         updates.join(", ")
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for ((ws, hour, kind, model, agent, role, workflow, outcome), d) in rows {
-        query = query
-            .bind(*ws)
-            .bind(*hour)
-            .bind(*kind)
-            .bind(*model)
-            .bind(*agent)
-            .bind(*role)
-            .bind(*workflow)
-            .bind(*outcome);
-        for v in d {
-            query = query.bind(*v);
-        }
+    )
+}
+
+/// One upsert statement for merged rows.
+fn upsert<'a>(batch: &mut Batch<'a>, rows: &[(Key<'a>, Vec<i64>)]) {
+    if rows.is_empty() {
+        return;
     }
-    query.execute(&mut *conn).await?;
-    Ok(())
+    // The statements per backend and row count, built once.
+    static SQL: std::sync::Mutex<BTreeMap<(bool, usize), String>> =
+        std::sync::Mutex::new(BTreeMap::new());
+    let key = (batch.is_sqlite(), rows.len());
+    let sql = {
+        let mut cache = SQL
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .entry(key)
+            .or_insert_with(|| upsert_sql(batch, rows.len()))
+            .clone()
+    };
+    let mut values: Vec<Value<'a>> = Vec::with_capacity(rows.len() * 66);
+    for ((ws, hour, kind, model, agent, role, workflow, outcome), d) in rows {
+        values.extend([
+            Value::Text(ws),
+            Value::Int(*hour),
+            Value::Text(kind),
+            Value::Text(model),
+            Value::Text(agent),
+            Value::Text(role),
+            Value::Text(workflow),
+            Value::Text(outcome),
+        ]);
+        values.extend(d.iter().map(|v| Value::Int(*v)));
+    }
+    batch.push(sql, values);
 }
 
 /// A range of rollup rows as one table expression: whole UTC days from `call_rollups_daily`,
