@@ -10,7 +10,8 @@
 //! statement's parameters). Postgres refuses several statements in one prepared query, so there
 //! each is sent on its own with `$N` parameters, as before.
 
-use sqlx::AnyConnection;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection};
 
 /// A value to bind.
 #[derive(Debug, Clone, Copy)]
@@ -135,6 +136,83 @@ impl<'a> Batch<'a> {
     }
 }
 
+impl Batch<'_> {
+    /// Sends the statements as one transaction of their own on a connection that is in none,
+    /// in one round trip: on SQLite as one query, `BEGIN IMMEDIATE` and `COMMIT` included (a
+    /// transaction begun and committed through sqlx is two more hand-overs), after a failure
+    /// rolled back, and a connection that cannot say it was is closed, never handed back to the
+    /// pool inside a transaction; on Postgres as one statement (below), atomic by itself.
+    pub(crate) async fn execute_atomic(self, conn: &mut PoolConnection<Any>) -> crate::Result<()> {
+        if self.statements.is_empty() {
+            return Ok(());
+        }
+        if !self.sqlite {
+            return self.execute_as_one(conn).await;
+        }
+        let mut sql = String::from("BEGIN IMMEDIATE;\n");
+        for (statement, _) in &self.statements {
+            sql.push_str(statement);
+            sql.push_str(";\n");
+        }
+        sql.push_str("COMMIT");
+        let values: Vec<Value<'_>> = self.statements.into_iter().flat_map(|(_, v)| v).collect();
+        let result = run(conn, sql, values).await;
+        if result.is_err() && sqlx::query("ROLLBACK").execute(&mut **conn).await.is_err() {
+            // Nothing open to roll back (BEGIN itself failed), or a connection in an unknown
+            // state: it is not reused either way.
+            conn.close_on_drop();
+        }
+        result
+    }
+}
+
+impl Batch<'_> {
+    /// Postgres: the statements as the parts of one statement, `WITH s1 AS (…), s2 AS (…)
+    /// SELECT 1` (data-modifying `WITH` parts all run, in one snapshot: none may read what
+    /// another writes, and none does here), each one's `$N` moved past the parameters of the
+    /// parts before it.
+    async fn execute_as_one(self, conn: &mut AnyConnection) -> crate::Result<()> {
+        let mut sql = String::from("WITH ");
+        let mut offset = 0;
+        for (i, (statement, values)) in self.statements.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("s{i} AS ("));
+            sql.push_str(&shift_placeholders(statement, offset));
+            sql.push(')');
+            offset += values.len();
+        }
+        sql.push_str(" SELECT 1");
+        let values: Vec<Value<'_>> = self.statements.into_iter().flat_map(|(_, v)| v).collect();
+        run(conn, sql, values).await
+    }
+}
+
+/// `sql` with each `$N` made `$(N + offset)`. Batched statements hold only fixed names and
+/// placeholders, so every `$` is a placeholder's.
+fn shift_placeholders(sql: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + sql.len() / 8);
+    let mut chars = sql.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        out.push(c);
+        if c != '$' {
+            continue;
+        }
+        let mut n: usize = 0;
+        let mut digits = false;
+        while let Some((_, d)) = chars.peek().copied().filter(|(_, d)| d.is_ascii_digit()) {
+            n = n * 10 + (d as usize - '0' as usize);
+            digits = true;
+            chars.next();
+        }
+        if digits {
+            out.push_str(&(n + offset).to_string());
+        }
+    }
+    out
+}
+
 async fn run(conn: &mut AnyConnection, sql: String, values: Vec<Value<'_>>) -> crate::Result<()> {
     // Only placeholders and fixed names are ever formatted into batched statements.
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -148,4 +226,18 @@ async fn run(conn: &mut AnyConnection, sql: String, values: Vec<Value<'_>>) -> c
     }
     query.execute(&mut *conn).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shift_placeholders;
+
+    #[test]
+    fn placeholders_move_past_the_earlier_parts() {
+        assert_eq!(
+            shift_placeholders("UPDATE t SET a = $1, b = $12 WHERE id = $2", 30),
+            "UPDATE t SET a = $31, b = $42 WHERE id = $32"
+        );
+        assert_eq!(shift_placeholders("SELECT 1", 5), "SELECT 1");
+    }
 }

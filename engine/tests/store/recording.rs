@@ -229,3 +229,89 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    calls_outside_tasks_commit_in_one_transaction_and_one_bad_one_fails_alone,
+    |store| {
+        // The gateway's path: calls with no task, no step and no event, one round trip per batch
+        // on SQLite with its own BEGIN and COMMIT.
+        let ws = engine::seed::ensure_seeded(&store)
+            .await
+            .unwrap()
+            .workspace_id;
+        let (provider,): (String,) =
+            sqlx::query_as("SELECT id FROM providers WHERE workspace_id = $1 LIMIT 1")
+                .bind(&ws)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        let base = engine::now_ms();
+        let call = |i: i64| NewLlmCall {
+            workspace_id: ws.clone(),
+            provider_kind: "simulator".into(),
+            provider_id: Some(provider.clone()),
+            model: "sim-fast".into(),
+            prompt_tokens: 10,
+            completion_tokens: i,
+            cost_micros: i,
+            price_known: true,
+            latency_ms: 5,
+            success: i % 4 != 0,
+            error_class: (i % 4 == 0).then(|| "timeout".to_owned()),
+            attempt: 1,
+            created_at: base + i,
+            ..NewLlmCall::default()
+        };
+        let mut jobs = Vec::new();
+        for i in 1..=40 {
+            let (store, c) = (store.clone(), call(i));
+            jobs.push(tokio::spawn(async move {
+                engine::store::llm_calls::record(&store, &c).await
+            }));
+        }
+        let bad = NewLlmCall {
+            agent_id: Some("no-such-agent".into()),
+            ..call(1000)
+        };
+        let store_ = store.clone();
+        let bad =
+            tokio::spawn(async move { engine::store::llm_calls::record(&store_, &bad).await });
+        for job in join_all(jobs).await {
+            job.unwrap().unwrap();
+        }
+        assert!(matches!(bad.await.unwrap(), Err(Error::Db(_))));
+
+        // The writer's connection is not left inside a transaction: the next call commits.
+        engine::store::llm_calls::record(&store, &call(41))
+            .await
+            .unwrap();
+        let expected: i64 = (1..=41).sum();
+        for table in ["llm_calls", "call_rollups_hourly", "call_rollups_daily"] {
+            let column = if table == "llm_calls" {
+                "COUNT(*), CAST(SUM(cost_micros) AS BIGINT)"
+            } else {
+                "CAST(SUM(calls) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT)"
+            };
+            let got: (i64, i64) =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {column} FROM {table}")))
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap();
+            assert_eq!(got, (41, expected), "{table}");
+        }
+
+        // Providers' marks: written within a second, the latest of each kind.
+        tokio::time::sleep(Duration::from_millis(1300)).await;
+        let marks: (Option<i64>, Option<i64>, Option<String>) = sqlx::query_as(
+            "SELECT last_success_at, last_failure_at, last_error FROM providers WHERE id = $1",
+        )
+        .bind(&provider)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            marks,
+            (Some(base + 41), Some(base + 40), Some("timeout".to_owned()))
+        );
+    }
+);
