@@ -57,46 +57,71 @@ pub async fn performance(
     };
     let from = from_ms - from_ms.rem_euclid(HOUR_MS);
     let to = to_ms + (HOUR_MS - to_ms.rem_euclid(HOUR_MS)) % HOUR_MS;
-    // Plain sums per group and outcome (cheaper than a CASE per column and row); the latencies
-    // of the successful ones are kept below.
+    // Calls per group and outcome, and the 51 latency columns of the successful calls only
+    // (failed and cancelled calls are a third of the rollup rows: each outcome has rows of its
+    // own). Each part of the range (partial days from the hourly rollup, whole ones from the
+    // daily) is read at once on a connection of its own and merged here, so the sums spread
+    // over the machine's cores.
     let sum = |column: String| format!("CAST(SUM({column}) AS BIGINT)");
     let mut columns = vec![
-        sum("calls".into()),
-        "outcome".to_owned(),
         sum("latency_ms_sum".into()),
         sum("ttft_ms_sum".into()),
         sum("ttft_calls".into()),
     ];
     columns.extend((0..BUCKETS).map(|k| sum(format!("lat_{k}"))));
     columns.extend((0..BUCKETS).map(|k| sum(format!("ttft_{k}"))));
-    let (source, binds) = crate::store::rollups::source(from, to);
-    // Only fixed expressions are formatted into the statement.
-    let sql = format!(
-        "SELECT {key} AS g, {} FROM {source} GROUP BY {key}, outcome",
-        columns.join(", ")
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
-    for v in binds {
-        query = query.bind(v);
-    }
-    let rows = query.fetch_all(store.pool()).await?;
+    let columns = columns.join(", ");
+    let parts = crate::store::rollups::parts(from, to);
+    let read = |sql: String, lo: i64, hi: i64| {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(workspace_id)
+            .bind(lo)
+            .bind(hi)
+            .fetch_all(store.pool())
+    };
+    // Only fixed expressions are formatted into the statements.
+    let counts = parts.iter().map(|(source, [lo, hi])| {
+        read(
+            format!(
+                "SELECT {key} AS g, outcome, CAST(SUM(calls) AS BIGINT) FROM {source} \
+                 GROUP BY {key}, outcome"
+            ),
+            *lo,
+            *hi,
+        )
+    });
+    let latencies = parts.iter().map(|(source, [lo, hi])| {
+        read(
+            format!(
+                "SELECT {key} AS g, {columns} FROM {source} WHERE outcome = 'success' GROUP BY {key}"
+            ),
+            *lo,
+            *hi,
+        )
+    });
+    let (counts, latencies) = tokio::try_join!(
+        futures_util::future::try_join_all(counts),
+        futures_util::future::try_join_all(latencies)
+    )?;
     let mut groups: BTreeMap<String, Acc> = BTreeMap::new();
-    for row in &rows {
+    for row in counts.iter().flatten() {
         use sqlx::Row;
-        let group: String = row.try_get(0)?;
-        let acc = groups.entry(group).or_default();
-        let calls = row.try_get::<i64, _>(1)?;
+        let acc = groups.entry(row.try_get(0)?).or_default();
+        let calls = row.try_get::<i64, _>(2)?;
         acc.calls += calls;
-        if row.try_get::<String, _>(2)? != "success" {
+        if row.try_get::<String, _>(1)? != "success" {
             acc.failed += calls;
-            continue;
         }
-        acc.latency_sum += row.try_get::<i64, _>(3)?;
-        acc.ttft_sum += row.try_get::<i64, _>(4)?;
-        acc.ttft_calls += row.try_get::<i64, _>(5)?;
+    }
+    for row in latencies.iter().flatten() {
+        use sqlx::Row;
+        let acc = groups.entry(row.try_get(0)?).or_default();
+        acc.latency_sum += row.try_get::<i64, _>(1)?;
+        acc.ttft_sum += row.try_get::<i64, _>(2)?;
+        acc.ttft_calls += row.try_get::<i64, _>(3)?;
         for k in 0..BUCKETS {
-            acc.latency[k] += row.try_get::<i64, _>(6 + k)?;
-            acc.ttft[k] += row.try_get::<i64, _>(6 + BUCKETS + k)?;
+            acc.latency[k] += row.try_get::<i64, _>(4 + k)?;
+            acc.ttft[k] += row.try_get::<i64, _>(4 + BUCKETS + k)?;
         }
     }
     let names = super::costs::agent_names(store, workspace_id, group_by).await?;

@@ -189,17 +189,55 @@ pub async fn trends(
             "hour needs a range of at most 35 days: use day, week or month",
         ));
     }
-    let kinds = kinds(store, workspace_id, from, to).await?;
+    // The report's reads are independent: made at once, on as many connections.
+    let per_hour = async {
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT hour_ms, status, CAST(SUM(tasks) AS BIGINT) FROM task_rollups_hourly \
+             WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3 GROUP BY hour_ms, status",
+        )
+        .bind(workspace_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(store.pool())
+        .await?;
+        Ok::<_, Error>(rows)
+    };
+    // Agents are few (a fleet, not a log): their creation times are read directly.
+    let created = async {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT created_at FROM agents WHERE workspace_id = $1 AND created_at >= $2 \
+             AND created_at < $3",
+        )
+        .bind(workspace_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(store.pool())
+        .await?;
+        Ok::<_, Error>(rows)
+    };
+    let top_tasks = async {
+        let rows: Vec<TopTaskRow> = sqlx::query_as(
+            "SELECT t.id, t.description, t.workflow, t.status, h.cost_micros, t.unpriced_calls, \
+             t.finished_at FROM task_top_hourly h JOIN tasks t ON t.id = h.task_id \
+             WHERE h.workspace_id = $1 AND h.hour_ms >= $2 AND h.hour_ms < $3 \
+             ORDER BY h.cost_micros DESC, h.task_id LIMIT 10",
+        )
+        .bind(workspace_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(store.pool())
+        .await?;
+        Ok::<_, Error>(rows)
+    };
+    let (kinds, per_hour, created, top_tasks, heatmap, top_agents) = tokio::try_join!(
+        kinds(store, workspace_id, from, to),
+        per_hour,
+        created,
+        top_tasks,
+        heatmap(store, workspace_id, from, to, tz),
+        top_agents(store, workspace_id, from, to),
+    )?;
 
-    let per_hour: Vec<(i64, String, i64)> = sqlx::query_as(
-        "SELECT hour_ms, status, CAST(SUM(tasks) AS BIGINT) FROM task_rollups_hourly \
-         WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3 GROUP BY hour_ms, status",
-    )
-    .bind(workspace_id)
-    .bind(from)
-    .bind(to)
-    .fetch_all(store.pool())
-    .await?;
     let mut periods: BTreeMap<i64, TaskPoint> = BTreeMap::new();
     for (hour, status, n) in per_hour {
         let start_ms = granularity.start_of(hour);
@@ -216,16 +254,6 @@ pub async fn trends(
         }
     }
 
-    // Agents are few (a fleet, not a log): their creation times are read directly.
-    let created: Vec<(i64,)> = sqlx::query_as(
-        "SELECT created_at FROM agents WHERE workspace_id = $1 AND created_at >= $2 \
-         AND created_at < $3",
-    )
-    .bind(workspace_id)
-    .bind(from)
-    .bind(to)
-    .fetch_all(store.pool())
-    .await?;
     let mut agents_created: BTreeMap<i64, i64> = BTreeMap::new();
     for (at,) in created {
         *agents_created.entry(granularity.start_of(at)).or_default() += 1;
@@ -244,24 +272,12 @@ pub async fn trends(
         }
     }
 
-    let top_tasks: Vec<TopTaskRow> = sqlx::query_as(
-        "SELECT t.id, t.description, t.workflow, t.status, h.cost_micros, t.unpriced_calls, \
-         t.finished_at FROM task_top_hourly h JOIN tasks t ON t.id = h.task_id \
-         WHERE h.workspace_id = $1 AND h.hour_ms >= $2 AND h.hour_ms < $3 \
-         ORDER BY h.cost_micros DESC, h.task_id LIMIT 10",
-    )
-    .bind(workspace_id)
-    .bind(from)
-    .bind(to)
-    .fetch_all(store.pool())
-    .await?;
-
     Ok(TrendsReport {
         from_ms: from,
         to_ms: to,
         granularity: granularity.as_str().to_owned(),
         time_zone: tz.iana_name().unwrap_or("UTC").to_owned(),
-        heatmap: heatmap(store, workspace_id, from, to, tz).await?,
+        heatmap,
         tasks: periods.into_values().collect(),
         agents_created: agents_created
             .into_iter()
@@ -298,7 +314,7 @@ pub async fn trends(
                 },
             )
             .collect(),
-        top_agents: top_agents(store, workspace_id, from, to).await?,
+        top_agents,
     })
 }
 
@@ -310,20 +326,40 @@ async fn top_agents(
     from: i64,
     to: i64,
 ) -> Result<Vec<AgentScore>> {
-    let (source, binds) = crate::store::rollups::source(from, to);
-    // Only a fixed table expression is formatted into the statement.
-    let sql = format!(
-        "SELECT agent_id, CAST(SUM(calls) AS BIGINT), \
-         CAST(SUM(CASE WHEN outcome = 'success' THEN calls ELSE 0 END) AS BIGINT), \
-         CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(unpriced_calls) AS BIGINT), \
-         CAST(SUM(CASE WHEN outcome = 'success' THEN latency_ms_sum ELSE 0 END) AS BIGINT) \
-         FROM {source} WHERE agent_id <> '' GROUP BY agent_id"
-    );
-    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
-    for v in binds {
-        query = query.bind(v);
+    // Each part of the range (partial days hourly, whole days daily) at once, merged below.
+    let parts = crate::store::rollups::parts(from, to);
+    let reads = parts.iter().map(|(source, [lo, hi])| {
+        // Only a fixed table expression is formatted into the statement.
+        let sql = format!(
+            "SELECT agent_id, CAST(SUM(calls) AS BIGINT), \
+             CAST(SUM(CASE WHEN outcome = 'success' THEN calls ELSE 0 END) AS BIGINT), \
+             CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(unpriced_calls) AS BIGINT), \
+             CAST(SUM(CASE WHEN outcome = 'success' THEN latency_ms_sum ELSE 0 END) AS BIGINT) \
+             FROM {source} WHERE agent_id <> '' GROUP BY agent_id"
+        );
+        sqlx::query_as::<_, (String, i64, i64, i64, i64, i64)>(sqlx::AssertSqlSafe(sql))
+            .bind(workspace_id)
+            .bind(*lo)
+            .bind(*hi)
+            .fetch_all(store.pool())
+    });
+    let mut merged: BTreeMap<String, [i64; 5]> = BTreeMap::new();
+    for (agent, calls, ok, cost, unpriced, latency) in futures_util::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .flatten()
+    {
+        let m = merged.entry(agent).or_default();
+        for (sum, v) in m.iter_mut().zip([calls, ok, cost, unpriced, latency]) {
+            *sum += v;
+        }
     }
-    let rows: Vec<(String, i64, i64, i64, i64, i64)> = query.fetch_all(store.pool()).await?;
+    let rows: Vec<(String, i64, i64, i64, i64, i64)> = merged
+        .into_iter()
+        .map(|(agent, [calls, ok, cost, unpriced, latency])| {
+            (agent, calls, ok, cost, unpriced, latency)
+        })
+        .collect();
     let names =
         super::costs::agent_names(store, workspace_id, super::costs::GroupBy::Agent).await?;
     let mut scores: Vec<AgentScore> = rows

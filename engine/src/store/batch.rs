@@ -113,6 +113,16 @@ impl<'a> Batch<'a> {
         out
     }
 
+    /// Sends the statements one by one, on both backends: for bulk loads of many statements
+    /// of one shape, each prepared once and reused from the connection's statement cache (a
+    /// query of a thousand statements would be prepared whole, every time).
+    pub(crate) async fn execute_each(self, conn: &mut AnyConnection) -> crate::Result<()> {
+        for (sql, values) in self.statements {
+            run(conn, sql, values).await?;
+        }
+        Ok(())
+    }
+
     /// Sends the statements: as one query on SQLite, one by one on Postgres.
     pub(crate) async fn execute(self, conn: &mut AnyConnection) -> crate::Result<()> {
         if self.statements.is_empty() {

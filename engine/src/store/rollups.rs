@@ -235,9 +235,42 @@ pub(crate) fn source(from: i64, to: i64) -> (&'static str, [i64; 6]) {
     }
 }
 
+/// The same range as [`source`], as the parts to read separately (and at once, on several
+/// connections): each a table expression `(SELECT * FROM … WHERE workspace_id = $1 AND period
+/// >= $2 AND period < $3) r` with its two bounds. Empty parts are left out.
+pub(crate) fn parts(from: i64, to: i64) -> Vec<(&'static str, [i64; 2])> {
+    const HOURLY: &str = "(SELECT * FROM call_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3) r";
+    const DAILY: &str = "(SELECT * FROM call_rollups_daily WHERE workspace_id = $1 AND day_ms >= $2 AND day_ms < $3) r";
+    let (_, [a, b, c, d, e, f]) = source(from, to);
+    [(HOURLY, [a, b]), (DAILY, [c, d]), (HOURLY, [e, f])]
+        .into_iter()
+        .filter(|(_, [lo, hi])| lo < hi)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parts_cover_the_range_once() {
+        const DAY: i64 = 24 * HOUR_MS;
+        // Two partial days around 28 whole ones.
+        let (from, to) = (10 * DAY + 5 * HOUR_MS, 39 * DAY + 7 * HOUR_MS);
+        let parts = parts(from, to);
+        let bounds: Vec<[i64; 2]> = parts.iter().map(|(_, b)| *b).collect();
+        assert_eq!(
+            bounds,
+            vec![[from, 11 * DAY], [11 * DAY, 39 * DAY], [39 * DAY, to]]
+        );
+        assert!(parts[1].0.contains("call_rollups_daily"));
+        // Within one day: hours only, one part.
+        let parts = super::parts(DAY + HOUR_MS, DAY + 5 * HOUR_MS);
+        assert_eq!(parts.len(), 1);
+        assert!(parts[0].0.contains("call_rollups_hourly"));
+        // Whole days exactly: the daily part only.
+        assert_eq!(super::parts(DAY, 3 * DAY).len(), 1);
+    }
 
     #[test]
     fn buckets_match_the_migration() {

@@ -283,7 +283,7 @@ pub(crate) async fn commit_bulk(writer: &AnyPool, calls: &[NewLlmCall]) -> Resul
     let mut batch = Batch::new(&tx);
     super::rollups::add(&mut batch, &refs);
     mark_providers(&mut batch, &due);
-    batch.execute(&mut tx).await?;
+    batch.execute_each(&mut tx).await?;
     tx.commit().await?;
     Ok(calls.len())
 }
