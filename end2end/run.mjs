@@ -50,6 +50,12 @@ const server = spawn(join(root, 'target/release/fleetdeck'),
   { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
 
 const sql = (query) => execFileSync('sqlite3', [join(dataDir, 'fleetdeck.db'), query]).toString().trim();
+// What `query` reads once the write the page just sent has landed (or, after 5 s, whatever it
+// reads then): a form that posts to the page it is on gives no navigation to wait for.
+const sqlSettled = async (query, expected) => {
+  for (let i = 0; i < 50 && sql(query) !== expected; i++) await new Promise((r) => setTimeout(r, 100));
+  return sql(query);
+};
 
 const results = [];
 let browser;
@@ -259,7 +265,7 @@ try {
     await page.click('[data-testid="defaults-submit"]');
     await page.waitForURL(`${base}/settings`);
     await page.waitForSelector('body[data-hydrated="true"]');
-    assert(sql("SELECT value FROM system_settings WHERE key = 'default_model'") === '"sim-fast"', 'default model saved');
+    assert(await sqlSettled("SELECT value FROM system_settings WHERE key = 'default_model'", '"sim-fast"') === '"sim-fast"', 'default model saved');
     await page.click('[data-testid="edit-prices"]');
     await page.fill('[data-testid="price-model"]', 'llama-3.1-70b');
     await page.selectOption('select[name="provider_kind"]', 'openai_compatible');
@@ -410,6 +416,37 @@ try {
     const busy = await page.$$eval('[data-testid="heatmap"] td', (tds) => tds.filter((td) => Number(td.textContent.trim()) > 0).length);
     assert(busy >= 1, 'the heatmap shows when calls happened');
     await page.screenshot({ path: join(shots, 'trends-desktop.png'), fullPage: true });
+    // A bar of the completion-time chart opens the completed tasks that took that long.
+    const trendsUrl = page.url();
+    await page.waitForSelector('#chart-completion-times[data-clickable] canvas');
+    await page.locator('#chart-completion-times').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(800); // the bars grow in
+    const bar = await page.evaluate(() => {
+      const el = document.getElementById('chart-completion-times');
+      const chart = echarts.getInstanceByDom(el);
+      const data = chart.getOption().series[0].data;
+      const values = data.map((d) => (typeof d === 'object' ? d.value : d));
+      const i = values.findIndex((v) => v > 0);
+      const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, [i, values[i] / 2]);
+      const box = el.getBoundingClientRect();
+      return { x: box.left + x, y: box.top + y, n: values[i] };
+    });
+    await page.mouse.click(bar.x, bar.y);
+    await page.waitForURL(/\/tasks\?status=completed&finished_from=\d+&finished_to=\d+/);
+    await page.waitForSelector('[data-testid="task-filters"] >> text=completed');
+    await page.waitForSelector('[data-testid="task-table"]');
+    const behind = await page.locator('[data-testid="task-table"] tbody tr').count();
+    assert(behind === bar.n, `the bar said ${bar.n} tasks, the list shows ${behind}`);
+    await page.screenshot({ path: join(shots, 'tasks-drilldown-desktop.png'), fullPage: true });
+    // A workflow of the efficiency table opens its tasks.
+    await page.goto(trendsUrl);
+    await page.click('[data-testid="workflows"] >> text=feature implementation');
+    await page.waitForURL(/\/tasks\?workflow=feature_implementation/);
+    await page.waitForSelector('[data-testid="task-table"] tbody tr');
+    await page.click('[data-testid="task-filters"] >> text=All tasks');
+    await page.waitForURL(/\/tasks$/);
+    await page.waitForSelector('[data-testid="task-table"] tbody tr');
+    await page.goto(trendsUrl);
     await page.click('nav.tabs >> text=ANALYST ROI');
     await page.waitForURL(/\/analytics\/roi\?/);
     await page.waitForSelector('[data-testid="roi-table"] tbody tr');

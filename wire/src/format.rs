@@ -83,6 +83,16 @@ fn rfc3339(ms: i64) -> String {
     humantime::format_rfc3339_seconds(when).to_string()
 }
 
+/// A duration in milliseconds as `42 s`, `3.5 min` or `1.2 h`; unknown as `—`.
+pub fn duration(ms: Option<f64>) -> String {
+    match ms {
+        None => "—".to_owned(),
+        Some(ms) if ms < 60_000.0 => format!("{:.0} s", ms / 1000.0),
+        Some(ms) if ms < 3_600_000.0 => format!("{:.1} min", ms / 60_000.0),
+        Some(ms) => format!("{:.1} h", ms / 3_600_000.0),
+    }
+}
+
 /// `2026-11-22 14:03:07 UTC` for Unix milliseconds.
 pub fn timestamp(ms: i64) -> String {
     rfc3339(ms).replace('T', " ").replace('Z', " UTC")

@@ -67,17 +67,100 @@ pub async fn submit_task(
     Ok(task.id)
 }
 
-/// The newest tasks.
-#[server(prefix = "/api", endpoint = "list_tasks")]
-pub async fn list_tasks() -> Result<Vec<Task>, AppError> {
+/// Filters of the tasks list, as the page's URL carries them (empty means any): the ones
+/// Analytics links with to show the tasks behind a bar.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TasksQuery {
+    /// `queued`, `running`, `completed`, `failed` or `cancelled`.
+    pub status: String,
+    /// Workflow.
+    pub workflow: String,
+    /// `simple`, `medium` or `complex`.
+    pub complexity: String,
+    /// Finished at or after (Unix ms), as text.
+    pub finished_from: String,
+    /// Finished before (Unix ms), as text.
+    pub finished_to: String,
+    /// Took longer than (ms), as text.
+    pub min_duration_ms: String,
+    /// Took at most (ms), as text.
+    pub max_duration_ms: String,
+    /// The page to continue after.
+    pub cursor: String,
+}
+
+impl TasksQuery {
+    /// Whether any filter is set (the page then says so and offers to clear them).
+    pub fn is_filtered(&self) -> bool {
+        [
+            &self.status,
+            &self.workflow,
+            &self.complexity,
+            &self.finished_from,
+            &self.finished_to,
+            &self.min_duration_ms,
+            &self.max_duration_ms,
+        ]
+        .iter()
+        .any(|v| !v.is_empty())
+    }
+
+    /// The page's address for these filters (and cursor).
+    pub fn url(&self) -> String {
+        let mut url = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [
+            ("status", &self.status),
+            ("workflow", &self.workflow),
+            ("complexity", &self.complexity),
+            ("finished_from", &self.finished_from),
+            ("finished_to", &self.finished_to),
+            ("min_duration_ms", &self.min_duration_ms),
+            ("max_duration_ms", &self.max_duration_ms),
+            ("cursor", &self.cursor),
+        ] {
+            if !value.is_empty() {
+                url.append_pair(name, value);
+            }
+        }
+        let params = url.finish();
+        if params.is_empty() {
+            "/tasks".to_owned()
+        } else {
+            format!("/tasks?{params}")
+        }
+    }
+}
+
+/// A page of tasks, newest first: 100 unfiltered, 50 at a time when filtered.
+#[server(prefix = "/api", endpoint = "list_tasks", input = leptos::server_fn::codec::Json)]
+pub async fn list_tasks(query: TasksQuery) -> Result<wire::Page<Task>, AppError> {
     let cx = crate::ssr::context()?;
     let who = crate::ssr::principal().await?;
+    let text = |v: String| Some(v).filter(|s| !s.trim().is_empty());
+    let number = |field: &str, raw: String| -> Result<Option<i64>, AppError> {
+        match text(raw) {
+            Some(raw) => raw
+                .trim()
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| AppError::Invalid(format!("{field}: must be a whole number"))),
+            None => Ok(None),
+        }
+    };
+    let filtered = query.is_filtered();
     let filter = engine::store::tasks::TaskFilter {
-        limit: Some(100),
+        status: text(query.status),
+        workflow: text(query.workflow),
+        complexity: text(query.complexity),
+        finished_from: number("finished_from", query.finished_from)?,
+        finished_to: number("finished_to", query.finished_to)?,
+        min_duration_ms: number("min_duration_ms", query.min_duration_ms)?,
+        max_duration_ms: number("max_duration_ms", query.max_duration_ms)?,
+        limit: Some(if filtered { 50 } else { 100 }),
+        cursor: text(query.cursor),
         ..Default::default()
     };
-    let page = engine::store::tasks::list(&cx.store, &who.workspace_id, &filter).await?;
-    Ok(page.items)
+    Ok(engine::store::tasks::list(&cx.store, &who.workspace_id, &filter).await?)
 }
 
 /// One task with its steps.

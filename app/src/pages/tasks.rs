@@ -2,13 +2,14 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::tasks::{SubmitTask, estimate_task, list_tasks};
+use crate::api::tasks::{SubmitTask, TasksQuery, estimate_task, list_tasks};
 use crate::components::empty_state::EmptyState;
 use crate::components::live::use_live;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::pages::{PageHeader, loaded};
+use wire::Page;
 use wire::format::{cost_label, timestamp};
 use wire::tasks::{Estimate, Task};
 
@@ -33,10 +34,26 @@ const WORKFLOWS: [(&str, &str, &str); 5] = [
     ("custom", "Custom", "the roles you list"),
 ];
 
-/// `/tasks`.
+/// `/tasks`: the form and the newest tasks; with filters in the URL (Analytics links here
+/// with the tasks behind a bar), those tasks, 50 at a time.
 #[component]
 pub fn TasksPage() -> impl IntoView {
-    let tasks = Resource::new(|| (), |_| list_tasks());
+    let params = use_query_map();
+    let query = Memo::new(move |_| {
+        let p = params.read();
+        let get = |name: &str| p.get(name).unwrap_or_default();
+        TasksQuery {
+            status: get("status"),
+            workflow: get("workflow"),
+            complexity: get("complexity"),
+            finished_from: get("finished_from"),
+            finished_to: get("finished_to"),
+            min_duration_ms: get("min_duration_ms"),
+            max_duration_ms: get("max_duration_ms"),
+            cursor: get("cursor"),
+        }
+    });
+    let tasks = Resource::new(move || query.get(), list_tasks);
     use_live(vec!["fleet".into()], move |event| {
         // A task's own events, or a (re)connection or reset after which the list reloads.
         if event
@@ -49,9 +66,58 @@ pub fn TasksPage() -> impl IntoView {
     view! {
         <Title text="Tasks" />
         <PageHeader title="Tasks" subtitle="Requests run as workflows of agents, live." />
-        <NewTask />
-        <h2 class="section-title">"Recent tasks"</h2>
-        {loaded(tasks, 2, |rows| view! { <TaskTable rows /> })}
+        {move || {
+            let q = query.get();
+            if q.is_filtered() {
+                view! { <FilterSummary query=q /> }.into_any()
+            } else {
+                view! {
+                    <NewTask />
+                    <h2 class="section-title">"Recent tasks"</h2>
+                }
+                    .into_any()
+            }
+        }}
+        {loaded(tasks, 2, move |page| view! { <TaskTable page query=query.get_untracked() /> })}
+    }
+}
+
+/// What the list is filtered by, in words, with a way back to every task.
+#[component]
+fn FilterSummary(query: TasksQuery) -> impl IntoView {
+    let number = |raw: &str| raw.parse::<i64>().ok();
+    let mut parts: Vec<String> = Vec::new();
+    if !query.status.is_empty() {
+        parts.push(query.status.clone());
+    }
+    if !query.workflow.is_empty() {
+        parts.push(query.workflow.replace('_', " "));
+    }
+    if !query.complexity.is_empty() {
+        parts.push(query.complexity.clone());
+    }
+    let at = |ms: i64| format!("{} UTC", timestamp(ms).get(0..16).unwrap_or_default());
+    match (number(&query.finished_from), number(&query.finished_to)) {
+        (Some(f), Some(t)) => parts.push(format!("finished {} – {}", at(f), at(t))),
+        (Some(f), None) => parts.push(format!("finished since {}", at(f))),
+        (None, Some(t)) => parts.push(format!("finished before {}", at(t))),
+        (None, None) => {}
+    }
+    let took = |ms: i64| wire::format::duration(Some(ms as f64));
+    match (
+        number(&query.min_duration_ms),
+        number(&query.max_duration_ms),
+    ) {
+        (Some(lo), Some(hi)) => parts.push(format!("took {} – {}", took(lo), took(hi))),
+        (Some(lo), None) => parts.push(format!("took over {}", took(lo))),
+        (None, Some(hi)) => parts.push(format!("took up to {}", took(hi))),
+        (None, None) => {}
+    }
+    view! {
+        <p class="card task-filters" data-testid="task-filters">
+            "Showing tasks: " <strong>{parts.join(" · ")}</strong> " "
+            <a href="/tasks">"All tasks"</a>
+        </p>
     }
 }
 
@@ -232,17 +298,43 @@ fn EstimatePanel(estimate: Estimate) -> impl IntoView {
 }
 
 #[component]
-fn TaskTable(rows: Vec<Task>) -> impl IntoView {
-    if rows.is_empty() {
-        return view! {
-            <EmptyState
-                title="No tasks yet"
-                message="Submit a task above: it runs as a workflow of agents and appears here with its live status, tokens and cost."
-                testid="tasks-empty"
-            />
-        }
-            .into_any();
+fn TaskTable(page: Page<Task>, query: TasksQuery) -> impl IntoView {
+    if page.items.is_empty() {
+        return if query.is_filtered() {
+            view! {
+                <EmptyState
+                    title="No tasks match"
+                    message="No task matches these filters (yet): tasks appear here as they finish."
+                    testid="tasks-empty"
+                />
+            }
+            .into_any()
+        } else {
+            view! {
+                <EmptyState
+                    title="No tasks yet"
+                    message="Submit a task above: it runs as a workflow of agents and appears here with its live status, tokens and cost."
+                    testid="tasks-empty"
+                />
+            }
+            .into_any()
+        };
     }
+    let older = page.next_cursor.clone().map(|cursor| {
+        TasksQuery {
+            cursor,
+            ..query.clone()
+        }
+        .url()
+    });
+    let newest = (!query.cursor.is_empty()).then(|| {
+        TasksQuery {
+            cursor: String::new(),
+            ..query.clone()
+        }
+        .url()
+    });
+    let rows = page.items;
     view! {
         <div class="card table-scroll">
             <table class="task-table" data-testid="task-table">
@@ -281,6 +373,10 @@ fn TaskTable(rows: Vec<Task>) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+        <nav class="pager" aria-label="Pages">
+            {newest.map(|href| view! { <a class="button button-secondary" href=href>"← Newest"</a> })}
+            {older.map(|href| view! { <a class="button button-secondary" href=href data-testid="older-tasks">"Older tasks →"</a> })}
+        </nav>
     }
         .into_any()
 }

@@ -19,15 +19,8 @@ use crate::{Result, Store};
 /// that matter are the first pages of a few workspaces and filters).
 const MAX_PAGES: usize = 512;
 
-/// One list request: workspace, status, from, to, limit, cursor.
-pub(crate) type Key = (
-    String,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    i64,
-    Option<String>,
-);
+/// One list request: workspace, filter (with its limit and cursor).
+pub(crate) type Key = (String, super::tasks::TaskFilter);
 
 type Cached = (i64, Arc<Page<wire::tasks::Task>>);
 

@@ -10,6 +10,7 @@ use engine::analytics::tasks::{analyst_roi, time_zone, trends};
 use engine::seed::ensure_seeded;
 use engine::store::agents;
 use engine::store::llm_calls::{self, NewLlmCall};
+use engine::store::tasks::{self, TaskFilter};
 use engine::store_test;
 use wire::analytics::TaskStats;
 
@@ -154,6 +155,23 @@ fn bucket(ms: i64) -> usize {
     BOUNDS.iter().position(|b| ms <= *b).unwrap_or(BOUNDS.len())
 }
 
+/// How many tasks the list shows with `filter`, page after page.
+async fn listed(store: &engine::Store, ws: &str, filter: TaskFilter) -> i64 {
+    let mut filter = TaskFilter {
+        limit: Some(200),
+        ..filter
+    };
+    let mut n = 0;
+    loop {
+        let page = tasks::list(store, ws, &filter).await.unwrap();
+        n += page.items.len() as i64;
+        match page.next_cursor {
+            Some(cursor) => filter.cursor = Some(cursor),
+            None => return n,
+        }
+    }
+}
+
 store_test!(trends_and_roi_match_the_raw_rows, |store| {
     let ws = ensure_seeded(&store).await.unwrap().workspace_id;
     let generated = generate();
@@ -257,6 +275,47 @@ store_test!(trends_and_roi_match_the_raw_rows, |store| {
     assert_eq!(got, histogram.to_vec());
     assert_eq!(report.completion_times[11].up_to_ms, None);
     assert_eq!(report.completion_times[1].above_ms, 10_000);
+
+    // Drill-downs: the tasks list with the filters a chart links lists exactly its tasks.
+    let finished = TaskFilter {
+        finished_from: Some(report.from_ms),
+        finished_to: Some(report.to_ms),
+        ..TaskFilter::default()
+    };
+    for (k, b) in report.completion_times.iter().enumerate() {
+        let filter = TaskFilter {
+            status: Some("completed".into()),
+            min_duration_ms: (k > 0).then_some(b.above_ms),
+            max_duration_ms: b.up_to_ms,
+            ..finished.clone()
+        };
+        assert_eq!(listed(&store, &ws, filter).await, b.tasks, "bucket {k}");
+    }
+    for kind in &report.task_types {
+        let filter = TaskFilter {
+            workflow: Some(kind.workflow.clone()),
+            complexity: Some(kind.complexity.clone()),
+            ..finished.clone()
+        };
+        assert_eq!(listed(&store, &ws, filter).await, kind.stats.tasks);
+    }
+    for point in &report.tasks {
+        let end = (point.start_ms + DAY).min(report.to_ms);
+        for (status, n) in [("completed", point.completed), ("failed", point.failed)] {
+            let filter = TaskFilter {
+                status: Some(status.into()),
+                finished_from: Some(point.start_ms.max(report.from_ms)),
+                finished_to: Some(end),
+                ..TaskFilter::default()
+            };
+            assert_eq!(listed(&store, &ws, filter).await, n);
+        }
+    }
+    let bad = TaskFilter {
+        complexity: Some("huge".into()),
+        ..TaskFilter::default()
+    };
+    assert!(tasks::list(&store, &ws, &bad).await.is_err());
 
     // Tasks per day by outcome.
     let mut per_day: BTreeMap<i64, (i64, i64, i64)> = BTreeMap::new();

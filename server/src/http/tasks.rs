@@ -51,6 +51,22 @@ struct TaskQuery {
     /// Created before (Unix ms).
     #[param(value_type = Option<i64>)]
     to: Option<String>,
+    /// Only this workflow.
+    workflow: Option<String>,
+    /// Only this complexity: `simple`, `medium` or `complex`.
+    complexity: Option<String>,
+    /// Finished at or after (Unix ms): only finished tasks.
+    #[param(value_type = Option<i64>)]
+    finished_from: Option<String>,
+    /// Finished before (Unix ms): only finished tasks.
+    #[param(value_type = Option<i64>)]
+    finished_to: Option<String>,
+    /// Took longer than this many ms from start to end: only finished tasks.
+    #[param(value_type = Option<i64>, minimum = 0)]
+    min_duration_ms: Option<String>,
+    /// Took at most this many ms: only finished tasks.
+    #[param(value_type = Option<i64>, minimum = 0)]
+    max_duration_ms: Option<String>,
     /// Items per page, 1–200 (default 50).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     limit: Option<String>,
@@ -97,6 +113,12 @@ async fn list(
         status: q.status.filter(|s| !s.is_empty()),
         from: number("from", q.from.as_deref())?,
         to: number("to", q.to.as_deref())?,
+        workflow: q.workflow.filter(|s| !s.is_empty()),
+        complexity: q.complexity.filter(|s| !s.is_empty()),
+        finished_from: number("finished_from", q.finished_from.as_deref())?,
+        finished_to: number("finished_to", q.finished_to.as_deref())?,
+        min_duration_ms: number("min_duration_ms", q.min_duration_ms.as_deref())?,
+        max_duration_ms: number("max_duration_ms", q.max_duration_ms.as_deref())?,
         limit: Some(engine::store::page::PageRequest::parse(q.limit.as_deref(), None)?.limit),
         cursor: q.cursor.filter(|c| !c.is_empty()),
     };

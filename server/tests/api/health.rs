@@ -115,6 +115,53 @@ app_test!(trends_roi_and_health_follow_real_tasks, |app| {
     let calls: i64 = trends.heatmap.iter().map(|c| c.calls).sum();
     assert!(calls >= 5, "the completed task's calls are in the heatmap");
 
+    // The tasks behind Trends' figures: the list with the filters its links carry.
+    let behind = |query: String| {
+        let (app, key) = (&app, &key);
+        async move {
+            let page: wire::Page<wire::tasks::Task> =
+                read(app, key, &format!("/api/v1/tasks?{query}")).await;
+            page.items
+        }
+    };
+    let finished = format!(
+        "finished_from={}&finished_to={}",
+        trends.from_ms, trends.to_ms
+    );
+    let completed_tasks = behind(format!("status=completed&{finished}")).await;
+    assert_eq!(completed_tasks.len(), 1);
+    let failed_tasks = behind(format!("status=failed&{finished}")).await;
+    assert_eq!(failed_tasks.len(), 1);
+    assert_eq!(failed_tasks[0].id, failed);
+    let bucket = trends
+        .completion_times
+        .iter()
+        .position(|b| b.tasks == 1)
+        .unwrap();
+    let b = &trends.completion_times[bucket];
+    let min = if bucket == 0 {
+        String::new()
+    } else {
+        format!("&min_duration_ms={}", b.above_ms)
+    };
+    let max = b
+        .up_to_ms
+        .map(|ms| format!("&max_duration_ms={ms}"))
+        .unwrap_or_default();
+    assert_eq!(
+        behind(format!("status=completed&{finished}{min}{max}"))
+            .await
+            .len(),
+        1
+    );
+    let workflow = &trends.workflows[0].workflow;
+    assert_eq!(
+        behind(format!("workflow={workflow}&{finished}"))
+            .await
+            .len() as i64,
+        trends.workflows[0].stats.tasks
+    );
+
     let roi: wire::analytics::AnalystRoi = read(
         &app,
         &key,

@@ -227,6 +227,9 @@ app_test!(lists_page_with_a_cursor_and_name_bad_parameters, |app| {
         ("/api/v1/tasks?cursor=bm9wZQ", "cursor"),
         ("/api/v1/tasks?from=yesterday", "from"),
         ("/api/v1/tasks?status=lost", "status"),
+        ("/api/v1/tasks?complexity=huge", "complexity"),
+        ("/api/v1/tasks?finished_from=monday", "finished_from"),
+        ("/api/v1/tasks?min_duration_ms=-5", "min_duration_ms"),
         ("/api/v1/audit?since=now", "since"),
         ("/api/v1/credits/ledger?limit=-1", "limit"),
     ] {

@@ -4,7 +4,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::trends::duration;
 use super::{RangeBar, use_range};
 use crate::api::analytics::analyst_roi;
 use crate::components::empty_state::EmptyState;
@@ -12,6 +11,7 @@ use crate::components::stat_card::StatCard;
 use crate::pages::{PageHeader, loaded};
 use wire::analytics::{AnalystRoi, TaskStats};
 use wire::format::cost_label;
+use wire::format::duration;
 
 /// `/analytics/roi`.
 #[component]

@@ -9,11 +9,14 @@ use leptos_router::hooks::use_query_map;
 use super::costs::{mean_ms, percent, period_label};
 use super::{RangeBar, use_range};
 use crate::api::analytics::trends_report;
+use crate::api::calls::CallsQuery;
+use crate::api::tasks::TasksQuery;
 use crate::components::chart::BarChart;
 use crate::components::empty_state::EmptyState;
+use crate::pages::calls::calls_url;
 use crate::pages::{PageHeader, loaded};
 use wire::analytics::{TaskKindRow, TaskStats, TrendsReport};
-use wire::format::{cost_label, format_micros, timestamp};
+use wire::format::{cost_label, duration, format_micros, timestamp};
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
@@ -78,14 +81,15 @@ fn stats_cells(s: &TaskStats) -> impl IntoView + use<> {
     }
 }
 
-/// `42 s`, `3.5 min`, `1.2 h`.
-pub(super) fn duration(ms: Option<f64>) -> String {
-    match ms {
-        None => "—".to_owned(),
-        Some(ms) if ms < 60_000.0 => format!("{:.0} s", ms / 1000.0),
-        Some(ms) if ms < 3_600_000.0 => format!("{:.1} min", ms / 60_000.0),
-        Some(ms) => format!("{:.1} h", ms / 3_600_000.0),
+/// The tasks list showing the tasks behind a figure: those that finished in `[from, to)`, with
+/// the other filters given.
+fn tasks_link(from: i64, to: i64, filters: TasksQuery) -> String {
+    TasksQuery {
+        finished_from: from.to_string(),
+        finished_to: to.to_string(),
+        ..filters
     }
+    .url()
 }
 
 /// A bucket bound as an axis label: `10s`, `5m`, `24h`.
@@ -101,6 +105,7 @@ fn kind_table(
     rows: Vec<TaskKindRow>,
     with_complexity: bool,
     testid: &'static str,
+    (from, to): (i64, i64),
 ) -> impl IntoView {
     view! {
         <div class="table-scroll">
@@ -122,7 +127,15 @@ fn kind_table(
                         .into_iter()
                         .map(|r| view! {
                             <tr>
-                                <td>{r.workflow.replace('_', " ")}</td>
+                                <td>
+                                    <a href=tasks_link(from, to, TasksQuery {
+                                        workflow: r.workflow.clone(),
+                                        complexity: if with_complexity { r.complexity.clone() } else { String::new() },
+                                        ..TasksQuery::default()
+                                    })>
+                                        {r.workflow.replace('_', " ")}
+                                    </a>
+                                </td>
                                 {with_complexity.then(|| view! { <td>{r.complexity.clone()}</td> })}
                                 {stats_cells(&r.stats)}
                             </tr>
@@ -174,6 +187,29 @@ fn Trends(report: TrendsReport) -> impl IntoView {
         .map(|b| b.tasks as f64)
         .collect();
     let granularity = report.granularity.clone();
+    let range = (report.from_ms, report.to_ms);
+    // Each duration bar opens the completed tasks that took that long.
+    let histogram_links: Vec<String> = report
+        .completion_times
+        .iter()
+        .enumerate()
+        .map(|(k, b)| {
+            tasks_link(
+                range.0,
+                range.1,
+                TasksQuery {
+                    status: "completed".into(),
+                    min_duration_ms: if k == 0 {
+                        String::new()
+                    } else {
+                        b.above_ms.to_string()
+                    },
+                    max_duration_ms: b.up_to_ms.map(|ms| ms.to_string()).unwrap_or_default(),
+                    ..TasksQuery::default()
+                },
+            )
+        })
+        .collect();
     // Type-erased pieces: one view type for the whole page is too deep for the compiler.
     let cards = view! {
         <section class="stat-grid" aria-label="Tasks">
@@ -264,6 +300,7 @@ fn Trends(report: TrendsReport) -> impl IntoView {
                     values=histogram_values
                     series="Tasks"
                     all_labels=true
+                    links=histogram_links.clone()
                 />
                 <details class="chart-table">
                     <summary class="small">"Show the numbers"</summary>
@@ -273,7 +310,8 @@ fn Trends(report: TrendsReport) -> impl IntoView {
                             {histogram_labels
                                 .into_iter()
                                 .zip(report.completion_times.iter().map(|b| b.tasks))
-                                .map(|(label, n)| view! { <tr><td>{label}</td><td class="num">{n}</td></tr> })
+                                .zip(histogram_links)
+                                .map(|((label, n), href)| view! { <tr><td><a href=href>{label}</a></td><td class="num">{n}</td></tr> })
                                 .collect_view()}
                         </tbody>
                     </table>
@@ -293,18 +331,42 @@ fn Trends(report: TrendsReport) -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
-                            {periods(&report)
-                                .into_iter()
-                                .map(|(start, c, f, x, a)| view! {
-                                    <tr>
-                                        <td>{period_label(&granularity, start)}</td>
-                                        <td class="num">{c}</td>
-                                        <td class="num">{f}</td>
-                                        <td class="num">{x}</td>
-                                        <td class="num">{a}</td>
-                                    </tr>
-                                })
-                                .collect_view()}
+                            {
+                                let rows = periods(&report);
+                                // A period ends where the next listed one starts (periods in
+                                // between finished no task).
+                                let ends: Vec<i64> = rows
+                                    .iter()
+                                    .skip(1)
+                                    .map(|r| r.0)
+                                    .chain(std::iter::once(range.1))
+                                    .collect();
+                                rows.into_iter()
+                                    .zip(ends)
+                                    .map(|((start, c, f, x, a), end)| {
+                                        let count = move |n: i64, status: &str| {
+                                            if n == 0 {
+                                                view! { <span>{n}</span> }.into_any()
+                                            } else {
+                                                let href = tasks_link(start.max(range.0), end, TasksQuery {
+                                                    status: status.to_owned(),
+                                                    ..TasksQuery::default()
+                                                });
+                                                view! { <a href=href>{n}</a> }.into_any()
+                                            }
+                                        };
+                                        view! {
+                                            <tr>
+                                                <td>{period_label(&granularity, start)}</td>
+                                                <td class="num">{count(c, "completed")}</td>
+                                                <td class="num">{count(f, "failed")}</td>
+                                                <td class="num">{count(x, "cancelled")}</td>
+                                                <td class="num">{a}</td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()
+                            }
                         </tbody>
                     </table>
                 </div>
@@ -315,14 +377,14 @@ fn Trends(report: TrendsReport) -> impl IntoView {
     let workflows = view! {
         <section class="card table-card">
             <h2>"Workflow efficiency"</h2>
-            {kind_table(report.workflows.clone(), false, "workflows")}
+            {kind_table(report.workflows.clone(), false, "workflows", range)}
         </section>
     }
     .into_any();
     let types = view! {
         <section class="card table-card">
             <h2>"Success and failure by task type"</h2>
-            {kind_table(report.task_types.clone(), true, "task-types")}
+            {kind_table(report.task_types.clone(), true, "task-types", range)}
         </section>
     }
     .into_any();
@@ -376,7 +438,14 @@ fn Trends(report: TrendsReport) -> impl IntoView {
                                 .iter()
                                 .map(|a| view! {
                                     <tr>
-                                        <td>{a.label.clone()}</td>
+                                        <td>
+                                            <a href=calls_url(&CallsQuery {
+                                                agent: a.agent_id.clone(),
+                                                from: range.0.to_string(),
+                                                to: range.1.to_string(),
+                                                ..CallsQuery::default()
+                                            })>{a.label.clone()}</a>
+                                        </td>
                                         <td class="num">{a.calls}</td>
                                         <td class="num">{percent((a.success_rate * 10_000.0).round() as i64, 10_000)}</td>
                                         <td class="num">{mean_ms(a.avg_latency_ms)}</td>
