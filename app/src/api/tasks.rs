@@ -70,6 +70,7 @@ pub async fn submit_task(
 /// Filters of the tasks list, as the page's URL carries them (empty means any): the ones
 /// Analytics links with to show the tasks behind a bar.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct TasksQuery {
     /// `queued`, `running`, `completed`, `failed` or `cancelled`.
     pub status: String,
@@ -132,8 +133,10 @@ impl TasksQuery {
 }
 
 /// A page of tasks, newest first: 100 unfiltered, 50 at a time when filtered.
-#[server(prefix = "/api", endpoint = "list_tasks", input = leptos::server_fn::codec::Json)]
-pub async fn list_tasks(query: TasksQuery) -> Result<wire::Page<Task>, AppError> {
+#[server(prefix = "/api", endpoint = "list_tasks")]
+pub async fn list_tasks(
+    #[server(default)] query: TasksQuery,
+) -> Result<wire::Page<Task>, AppError> {
     let cx = crate::ssr::context()?;
     let who = crate::ssr::principal().await?;
     let text = |v: String| Some(v).filter(|s| !s.trim().is_empty());
