@@ -446,6 +446,16 @@ try {
     await page.click('[data-testid="task-filters"] >> text=All tasks');
     await page.waitForURL(/\/tasks$/);
     await page.waitForSelector('[data-testid="task-table"] tbody tr');
+    // A busy cell of the heatmap opens the calls of that hour of the week.
+    await page.goto(trendsUrl);
+    const cellTitle = await page.getAttribute('[data-testid="heatmap"] td a', 'aria-label');
+    const cellCalls = Number(/— (\d+) calls/.exec(cellTitle)[1]);
+    await page.click('[data-testid="heatmap"] td a');
+    await page.waitForURL(/\/calls\?from=\d+&to=\d+&weekday=\d&hour=\d+&tz=/);
+    await page.waitForSelector('[data-testid="call-window"] >> text=/(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)days/');
+    await page.waitForSelector('[data-testid="call-row"]');
+    const cellRows = await page.locator('[data-testid="call-row"]').count();
+    assert(cellRows === Math.min(cellCalls, 50), `the cell said ${cellCalls} calls, the list shows ${cellRows}`);
     await page.goto(trendsUrl);
     await page.click('nav.tabs >> text=ANALYST ROI');
     await page.waitForURL(/\/analytics\/roi\?/);

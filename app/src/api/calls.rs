@@ -27,6 +27,12 @@ pub struct CallsQuery {
     pub from: String,
     /// Started before (Unix ms), as text.
     pub to: String,
+    /// Weekday (0 = Monday) of an hour of the week, as text (with `hour` and `tz`).
+    pub weekday: String,
+    /// Hour (0–23) of an hour of the week, as text.
+    pub hour: String,
+    /// IANA time zone of the hour of the week.
+    pub tz: String,
     /// The page to continue after.
     pub cursor: String,
 }
@@ -57,6 +63,18 @@ pub async fn list_calls(query: CallsQuery) -> Result<wire::Page<wire::calls::Cal
         task: text(query.task),
         outcome: text(query.outcome),
         error_class: text(query.error_class),
+        hour_of_week: match (text(query.weekday), text(query.hour)) {
+            (Some(d), Some(h)) => Some((
+                d.trim()
+                    .parse()
+                    .map_err(|_| AppError::Invalid("weekday: must be 0 to 6".into()))?,
+                h.trim()
+                    .parse()
+                    .map_err(|_| AppError::Invalid("hour: must be 0 to 23".into()))?,
+                query.tz,
+            )),
+            _ => None,
+        },
     };
     let cursor = text(query.cursor);
     let request = engine::store::page::PageRequest::parse(None, cursor.as_deref())?;

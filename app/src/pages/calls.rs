@@ -28,6 +28,9 @@ pub fn calls_url(query: &CallsQuery) -> String {
         ("error_class", &query.error_class),
         ("from", &query.from),
         ("to", &query.to),
+        ("weekday", &query.weekday),
+        ("hour", &query.hour),
+        ("tz", &query.tz),
         ("cursor", &query.cursor),
     ] {
         if !value.is_empty() {
@@ -60,6 +63,9 @@ pub fn CallsPage() -> impl IntoView {
             error_class: get("error_class"),
             from: get("from"),
             to: get("to"),
+            weekday: get("weekday"),
+            hour: get("hour"),
+            tz: get("tz"),
             cursor: get("cursor"),
         }
     });
@@ -101,6 +107,9 @@ fn Filters(query: CallsQuery) -> impl IntoView {
             <input type="hidden" name="task" value=query.task />
             <input type="hidden" name="from" value=query.from.clone() />
             <input type="hidden" name="to" value=query.to.clone() />
+            <input type="hidden" name="weekday" value=query.weekday.clone() />
+            <input type="hidden" name="hour" value=query.hour.clone() />
+            <input type="hidden" name="tz" value=query.tz.clone() />
             {time_window}
             <div class="filter-actions">
                 <button class="button" type="submit" data-testid="apply-filters">"Filter"</button>
@@ -109,6 +118,16 @@ fn Filters(query: CallsQuery) -> impl IntoView {
         </form>
     }
 }
+
+const WEEKDAYS: [&str; 7] = [
+    "Mondays",
+    "Tuesdays",
+    "Wednesdays",
+    "Thursdays",
+    "Fridays",
+    "Saturdays",
+    "Sundays",
+];
 
 /// The time window a drill-down set, with a link that clears it (keeping the other filters).
 fn window(query: &CallsQuery) -> Option<impl IntoView + use<>> {
@@ -121,15 +140,32 @@ fn window(query: &CallsQuery) -> Option<impl IntoView + use<>> {
     if from.is_none() && to.is_none() {
         return None;
     }
-    let text = match (from, to) {
+    let mut text = match (from, to) {
         (Some(f), Some(t)) => format!("{f} – {t}"),
         (Some(f), None) => format!("since {f}"),
         (None, Some(t)) => format!("before {t}"),
         (None, None) => String::new(),
     };
+    // An hour of the week (a heatmap cell): `Mondays 14:00–15:00 (Europe/Paris)`.
+    if let (Ok(day), Ok(hour)) = (query.weekday.parse::<usize>(), query.hour.parse::<u32>())
+        && let Some(name) = WEEKDAYS.get(day)
+    {
+        let tz = if query.tz.is_empty() {
+            "UTC"
+        } else {
+            query.tz.as_str()
+        };
+        text = format!(
+            "{name} {hour:02}:00–{:02}:00 ({tz}), {text}",
+            (hour + 1) % 24
+        );
+    }
     let clear = calls_url(&CallsQuery {
         from: String::new(),
         to: String::new(),
+        weekday: String::new(),
+        hour: String::new(),
+        tz: String::new(),
         cursor: String::new(),
         ..query.clone()
     });

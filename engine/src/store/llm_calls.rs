@@ -101,6 +101,57 @@ pub struct CallFilter {
     pub outcome: Option<String>,
     /// Error class.
     pub error_class: Option<String>,
+    /// Only calls made in this hour of the week — weekday (0 = Monday), hour (0–23), IANA time
+    /// zone — within `from`–`to` (both required with it): the calls behind a cell of Trends'
+    /// heatmap, which counts each UTC hour in the local hour it starts in.
+    pub hour_of_week: Option<(u8, u8, String)>,
+}
+
+/// Hours of the week per range at most: 400 days.
+const MAX_WEEKS_MS: i64 = 400 * 24 * HOUR_MS;
+
+/// The UTC hours within `[from, to)` that start in `weekday`/`hour` of `tz`, as windows (hours
+/// that follow each other merged: a zone's autumn change repeats a local hour).
+fn hour_of_week_windows(
+    from: i64,
+    to: i64,
+    weekday: u8,
+    hour: u8,
+    tz: &str,
+) -> Result<Vec<(i64, i64)>> {
+    use crate::Error;
+    if weekday > 6 {
+        return Err(Error::invalid(
+            "weekday",
+            "must be 0 (Monday) to 6 (Sunday)",
+        ));
+    }
+    if hour > 23 {
+        return Err(Error::invalid("hour", "must be 0 to 23"));
+    }
+    if to <= from || to - from > MAX_WEEKS_MS {
+        return Err(Error::invalid(
+            "to",
+            "an hour of the week needs from and to, at most 400 days apart",
+        ));
+    }
+    let zone = crate::analytics::tasks::time_zone(tz)?;
+    let mut windows: Vec<(i64, i64)> = Vec::new();
+    let mut start = from - from.rem_euclid(HOUR_MS);
+    while start < to {
+        let local = jiff::Timestamp::from_millisecond(start)
+            .map_err(|_| Error::invalid("from", "is out of range"))?
+            .to_zoned(zone.clone());
+        if local.weekday().to_monday_zero_offset() as u8 == weekday && local.hour() as u8 == hour {
+            let (lo, hi) = (start.max(from), (start + HOUR_MS).min(to));
+            match windows.last_mut() {
+                Some(last) if last.1 == lo => last.1 = hi,
+                _ => windows.push((lo, hi)),
+            }
+        }
+        start += HOUR_MS;
+    }
+    Ok(windows)
 }
 
 #[derive(sqlx::FromRow)]
@@ -183,11 +234,40 @@ pub async fn page(
         Some(key) => super::page::parse_time_id(key)?,
         None => (i64::MAX, String::new()),
     };
+    let windows = match &filter.hour_of_week {
+        Some((weekday, hour, tz)) => {
+            let (Some(from), Some(to)) = (filter.from, filter.to) else {
+                return Err(crate::Error::invalid(
+                    "from",
+                    "an hour of the week needs from and to",
+                ));
+            };
+            Some(hour_of_week_windows(from, to, *weekday, *hour, tz)?)
+        }
+        None => None,
+    };
+    // The hour of the week as time windows on the indexed column; none in range matches nothing.
+    let hours = match &windows {
+        None => String::new(),
+        Some(w) if w.is_empty() => " AND 1 = 0".to_owned(),
+        Some(w) => format!(
+            " AND ({})",
+            (0..w.len())
+                .map(|i| format!(
+                    "(created_at >= ${} AND created_at < ${})",
+                    15 + 2 * i,
+                    16 + 2 * i
+                ))
+                .collect::<Vec<_>>()
+                .join(" OR ")
+        ),
+    };
     // Empty text means "any": one statement for every combination of filters.
     // The cursor is a row comparison, `(created_at, id) < (…)`, so that both databases seek
     // the `(workspace_id, created_at, id)` index to it: page 1,000 costs what page 1 does.
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let rows: Vec<CallRow> = sqlx::query_as(
+    // Only placeholders are formatted into the statement.
+    let mut query = sqlx::query_as::<_, CallRow>(sqlx::AssertSqlSafe(format!(
         "SELECT id, task_id, agent_run_id, agent_id, role, workflow, provider_id, provider_kind, model, \
          prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_micros, \
          price_known, latency_ms, ttft_ms, success, error_class, attempt, created_at \
@@ -199,9 +279,9 @@ pub async fn page(
               OR ($8 = 'failed' AND success = 0 AND COALESCE(error_class, '') <> 'cancelled')) \
          AND ($9 = '' OR error_class = $9) \
          AND (created_at, id) < ($10, $11) \
-         AND ($13 = '' OR role = $13) AND ($14 = '' OR workflow = $14) \
+         AND ($13 = '' OR role = $13) AND ($14 = '' OR workflow = $14){hours} \
          ORDER BY created_at DESC, id DESC LIMIT $12",
-    )
+    )))
     .bind(workspace_id)
     .bind(filter.from.unwrap_or(0))
     .bind(filter.to.unwrap_or(i64::MAX))
@@ -215,9 +295,11 @@ pub async fn page(
     .bind(&after_id)
     .bind(request.limit + 1)
     .bind(text(&filter.role))
-    .bind(text(&filter.workflow))
-    .fetch_all(store.pool())
-    .await?;
+    .bind(text(&filter.workflow));
+    for (lo, hi) in windows.iter().flatten() {
+        query = query.bind(*lo).bind(*hi);
+    }
+    let rows: Vec<CallRow> = query.fetch_all(store.pool()).await?;
     let page = super::page::from_rows(rows, request.limit, |c| {
         super::page::time_id_key(c.created_at, &c.id)
     });
@@ -225,4 +307,48 @@ pub async fn page(
         items: page.items.into_iter().map(CallRow::into_wire).collect(),
         next_cursor: page.next_cursor,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_hour_of_the_week_is_each_matching_utc_hour_in_the_range() {
+        // 2026-11-02 is a Monday. Two weeks of Mondays 14:00 UTC.
+        let monday = 1_793_577_600_000;
+        let windows =
+            hour_of_week_windows(monday, monday + 14 * 24 * HOUR_MS, 0, 14, "UTC").unwrap();
+        assert_eq!(
+            windows,
+            vec![
+                (monday + 14 * HOUR_MS, monday + 15 * HOUR_MS),
+                (
+                    monday + (7 * 24 + 14) * HOUR_MS,
+                    monday + (7 * 24 + 15) * HOUR_MS
+                )
+            ]
+        );
+        // Paris is UTC+1 in November: 14:00 there is 13:00 UTC.
+        let paris =
+            hour_of_week_windows(monday, monday + 7 * 24 * HOUR_MS, 0, 14, "Europe/Paris").unwrap();
+        assert_eq!(paris, vec![(monday + 13 * HOUR_MS, monday + 14 * HOUR_MS)]);
+        // The range cuts an hour at its edges.
+        let cut = hour_of_week_windows(
+            monday + 14 * HOUR_MS + 5,
+            monday + 15 * HOUR_MS - 5,
+            0,
+            14,
+            "UTC",
+        )
+        .unwrap();
+        assert_eq!(
+            cut,
+            vec![(monday + 14 * HOUR_MS + 5, monday + 15 * HOUR_MS - 5)]
+        );
+        assert!(hour_of_week_windows(monday, monday + HOUR_MS, 7, 0, "UTC").is_err());
+        assert!(hour_of_week_windows(monday, monday + HOUR_MS, 0, 24, "UTC").is_err());
+        assert!(hour_of_week_windows(monday, monday + HOUR_MS, 0, 0, "Mars/Olympus").is_err());
+        assert!(hour_of_week_windows(monday, monday + 500 * 24 * HOUR_MS, 0, 0, "UTC").is_err());
+    }
 }

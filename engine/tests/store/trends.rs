@@ -375,6 +375,31 @@ store_test!(trends_and_roi_match_the_raw_rows, |store| {
         .map(|c| (c.calls, c.cost_micros))
         .collect();
     assert_eq!(got, cells);
+    // Each busy cell drills down to exactly its calls.
+    for cell in report.heatmap.iter().filter(|c| c.calls > 0) {
+        let filter = llm_calls::CallFilter {
+            from: Some(report.from_ms),
+            to: Some(report.to_ms),
+            hour_of_week: Some((cell.weekday, cell.hour, tz_name.to_owned())),
+            ..llm_calls::CallFilter::default()
+        };
+        let mut request = engine::store::page::PageRequest::parse(Some("200"), None).unwrap();
+        let mut n = 0;
+        loop {
+            let page = llm_calls::page(&store, &ws, &filter, &request)
+                .await
+                .unwrap();
+            n += page.items.len() as i64;
+            match page.next_cursor {
+                Some(cursor) => {
+                    request =
+                        engine::store::page::PageRequest::parse(Some("200"), Some(&cursor)).unwrap()
+                }
+                None => break,
+            }
+        }
+        assert_eq!(n, cell.calls, "{} {}:00", cell.weekday, cell.hour);
+    }
 
     // Top agents: success rate over at least five calls, then most calls.
     let mut agents: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();

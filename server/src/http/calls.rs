@@ -48,6 +48,14 @@ struct CallQuery {
     outcome: Option<String>,
     /// Error class, e.g. `rate_limited`.
     error_class: Option<String>,
+    /// With `hour` (and `from`, `to`): only calls made on this weekday, 0 (Monday) to 6, in `tz`.
+    #[param(value_type = Option<u8>, minimum = 0, maximum = 6)]
+    weekday: Option<String>,
+    /// With `weekday`: only calls made in this hour, 0–23, in `tz`.
+    #[param(value_type = Option<u8>, minimum = 0, maximum = 23)]
+    hour: Option<String>,
+    /// The IANA time zone of `weekday` and `hour` (default UTC).
+    tz: Option<String>,
     /// Items per page, 1–200 (default 50).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     limit: Option<String>,
@@ -75,9 +83,33 @@ async fn list(
         task: text(q.task),
         outcome: text(q.outcome),
         error_class: text(q.error_class),
+        hour_of_week: hour_of_week(q.weekday, q.hour, q.tz)?,
     };
     let request = engine::store::page::PageRequest::parse(q.limit.as_deref(), q.cursor.as_deref())?;
     Ok(Json(
         llm_calls::page(&state.store, &who.workspace_id, &filter, &request).await?,
     ))
+}
+
+/// `weekday` and `hour` together, or neither.
+fn hour_of_week(
+    weekday: Option<String>,
+    hour: Option<String>,
+    tz: Option<String>,
+) -> Result<Option<(u8, u8, String)>, ApiError> {
+    let small = |field: &'static str, raw: Option<String>| -> Result<Option<u8>, ApiError> {
+        match raw.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(raw) => raw
+                .parse::<u8>()
+                .map(Some)
+                .map_err(|_| engine::Error::invalid(field, "must be a small whole number").into()),
+        }
+    };
+    match (small("weekday", weekday)?, small("hour", hour)?) {
+        (Some(d), Some(h)) => Ok(Some((d, h, tz.unwrap_or_default()))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(engine::Error::invalid("hour", "goes with weekday").into()),
+        (None, Some(_)) => Err(engine::Error::invalid("weekday", "goes with hour").into()),
+    }
 }

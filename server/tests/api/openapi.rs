@@ -230,6 +230,16 @@ app_test!(lists_page_with_a_cursor_and_name_bad_parameters, |app| {
         ("/api/v1/tasks?complexity=huge", "complexity"),
         ("/api/v1/tasks?finished_from=monday", "finished_from"),
         ("/api/v1/tasks?min_duration_ms=-5", "min_duration_ms"),
+        ("/api/v1/calls?weekday=1", "hour"),
+        (
+            "/api/v1/calls?weekday=9&hour=1&from=0&to=3600000",
+            "weekday",
+        ),
+        ("/api/v1/calls?weekday=1&hour=1", "from"),
+        (
+            "/api/v1/calls?weekday=1&hour=1&from=0&to=3600000&tz=Mars/Olympus",
+            "tz",
+        ),
         ("/api/v1/audit?since=now", "since"),
         ("/api/v1/credits/ledger?limit=-1", "limit"),
     ] {

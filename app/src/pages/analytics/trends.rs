@@ -271,9 +271,24 @@ fn Trends(report: TrendsReport) -> impl IntoView {
                                                     "{} {:02}:00 — {} calls, {}",
                                                     WEEKDAYS[d], c.hour, c.calls, format_micros(c.cost_micros)
                                                 );
+                                                // A busy cell opens its calls: that hour of
+                                                // each of those weekdays in the range.
+                                                let inner = if c.calls > 0 {
+                                                    let href = calls_url(&CallsQuery {
+                                                        from: range.0.to_string(),
+                                                        to: range.1.to_string(),
+                                                        weekday: d.to_string(),
+                                                        hour: c.hour.to_string(),
+                                                        tz: tz.clone(),
+                                                        ..CallsQuery::default()
+                                                    });
+                                                    view! { <a href=href aria-label=title.clone()><span class="sr-only">{c.calls}</span></a> }.into_any()
+                                                } else {
+                                                    view! { <span class="sr-only">{c.calls}</span> }.into_any()
+                                                };
                                                 view! {
                                                     <td style=format!("--heat: {heat:.3}") title=title>
-                                                        <span class="sr-only">{c.calls}</span>
+                                                        {inner}
                                                     </td>
                                                 }
                                             })
@@ -285,7 +300,7 @@ fn Trends(report: TrendsReport) -> impl IntoView {
                     </tbody>
                 </table>
             </div>
-            <p class="small muted">"Darker is busier; hover a cell for its calls and cost."</p>
+            <p class="small muted">"Darker is busier; hover a cell for its calls and cost, click it for the calls."</p>
         </section>
     }
     .into_any();
