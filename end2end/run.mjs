@@ -57,6 +57,26 @@ const sqlSettled = async (query, expected) => {
   return sql(query);
 };
 
+// Clicks the middle of the first non-empty bar of the ECharts chart in `#id` (once its bars
+// have grown in); returns the bar's value.
+const clickFirstBar = async (page, id) => {
+  await page.waitForSelector(`#${id}[data-clickable] canvas`);
+  await page.locator(`#${id}`).scrollIntoViewIfNeeded();
+  await page.waitForTimeout(800);
+  const bar = await page.evaluate((id) => {
+    const el = document.getElementById(id);
+    const chart = echarts.getInstanceByDom(el);
+    const data = chart.getOption().series[0].data;
+    const values = data.map((d) => (typeof d === 'object' ? d.value : d));
+    const i = values.findIndex((v) => v > 0);
+    const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, [i, values[i] / 2]);
+    const box = el.getBoundingClientRect();
+    return { x: box.left + x, y: box.top + y, n: values[i] };
+  }, id);
+  await page.mouse.click(bar.x, bar.y);
+  return bar;
+};
+
 const results = [];
 let browser;
 let session; // storage state (cookies, localStorage) of the signed-in admin
@@ -380,20 +400,7 @@ try {
     assert(String(total) === sql('SELECT COUNT(*) FROM llm_calls'), `csv calls ${total}`);
     // A bar of the cost chart opens the calls of its period.
     await page.goto(`${base}/analytics?range=24h&by=model`);
-    await page.waitForSelector('#chart-analytics-cost[data-clickable] canvas');
-    await page.locator('#chart-analytics-cost').scrollIntoViewIfNeeded();
-    await page.waitForTimeout(800); // the bars grow in
-    const point = await page.evaluate(() => {
-      const el = document.getElementById('chart-analytics-cost');
-      const chart = echarts.getInstanceByDom(el);
-      const data = chart.getOption().series[0].data;
-      const values = data.map((d) => (typeof d === 'object' ? d.value : d));
-      const i = values.findIndex((v) => v > 0);
-      const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, [i, values[i] / 2]);
-      const box = el.getBoundingClientRect();
-      return { x: box.left + x, y: box.top + y };
-    });
-    await page.mouse.click(point.x, point.y);
+    await clickFirstBar(page, 'chart-analytics-cost');
     await page.waitForURL(/\/calls\?from=\d+&to=\d+/);
     await page.waitForSelector('[data-testid="call-window"]');
     const periodCalls = await page.locator('[data-testid="call-row"]').count();
@@ -418,20 +425,7 @@ try {
     await page.screenshot({ path: join(shots, 'trends-desktop.png'), fullPage: true });
     // A bar of the completion-time chart opens the completed tasks that took that long.
     const trendsUrl = page.url();
-    await page.waitForSelector('#chart-completion-times[data-clickable] canvas');
-    await page.locator('#chart-completion-times').scrollIntoViewIfNeeded();
-    await page.waitForTimeout(800); // the bars grow in
-    const bar = await page.evaluate(() => {
-      const el = document.getElementById('chart-completion-times');
-      const chart = echarts.getInstanceByDom(el);
-      const data = chart.getOption().series[0].data;
-      const values = data.map((d) => (typeof d === 'object' ? d.value : d));
-      const i = values.findIndex((v) => v > 0);
-      const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, [i, values[i] / 2]);
-      const box = el.getBoundingClientRect();
-      return { x: box.left + x, y: box.top + y, n: values[i] };
-    });
-    await page.mouse.click(bar.x, bar.y);
+    const bar = await clickFirstBar(page, 'chart-completion-times');
     await page.waitForURL(/\/tasks\?status=completed&finished_from=\d+&finished_to=\d+/);
     await page.waitForSelector('[data-testid="task-filters"] >> text=completed');
     await page.waitForSelector('[data-testid="task-table"]');

@@ -172,6 +172,24 @@ async fn heatmap(
     Ok(cells)
 }
 
+/// The rows of `sql`, whose `$1` is the workspace and `$2`, `$3` a range.
+async fn in_range<T>(
+    store: &Store,
+    sql: &'static str,
+    workspace_id: &str,
+    (from, to): (i64, i64),
+) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    Ok(sqlx::query_as::<_, T>(sql)
+        .bind(workspace_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(store.pool())
+        .await?)
+}
+
 /// Trends over `[from_ms, to_ms)` by `granularity`, the heatmap in `tz`.
 #[tracing::instrument(skip(store, tz))]
 pub async fn trends(
@@ -190,45 +208,30 @@ pub async fn trends(
         ));
     }
     // The report's reads are independent: made at once, on as many connections.
-    let per_hour = async {
-        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
-            "SELECT hour_ms, status, CAST(SUM(tasks) AS BIGINT) FROM task_rollups_hourly \
-             WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3 GROUP BY hour_ms, status",
-        )
-        .bind(workspace_id)
-        .bind(from)
-        .bind(to)
-        .fetch_all(store.pool())
-        .await?;
-        Ok::<_, Error>(rows)
-    };
+    let per_hour = in_range::<(i64, String, i64)>(
+        store,
+        "SELECT hour_ms, status, CAST(SUM(tasks) AS BIGINT) FROM task_rollups_hourly \
+         WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3 GROUP BY hour_ms, status",
+        workspace_id,
+        (from, to),
+    );
     // Agents are few (a fleet, not a log): their creation times are read directly.
-    let created = async {
-        let rows: Vec<(i64,)> = sqlx::query_as(
-            "SELECT created_at FROM agents WHERE workspace_id = $1 AND created_at >= $2 \
-             AND created_at < $3",
-        )
-        .bind(workspace_id)
-        .bind(from)
-        .bind(to)
-        .fetch_all(store.pool())
-        .await?;
-        Ok::<_, Error>(rows)
-    };
-    let top_tasks = async {
-        let rows: Vec<TopTaskRow> = sqlx::query_as(
-            "SELECT t.id, t.description, t.workflow, t.status, h.cost_micros, t.unpriced_calls, \
-             t.finished_at FROM task_top_hourly h JOIN tasks t ON t.id = h.task_id \
-             WHERE h.workspace_id = $1 AND h.hour_ms >= $2 AND h.hour_ms < $3 \
-             ORDER BY h.cost_micros DESC, h.task_id LIMIT 10",
-        )
-        .bind(workspace_id)
-        .bind(from)
-        .bind(to)
-        .fetch_all(store.pool())
-        .await?;
-        Ok::<_, Error>(rows)
-    };
+    let created = in_range::<(i64,)>(
+        store,
+        "SELECT created_at FROM agents WHERE workspace_id = $1 AND created_at >= $2 \
+         AND created_at < $3",
+        workspace_id,
+        (from, to),
+    );
+    let top_tasks = in_range::<TopTaskRow>(
+        store,
+        "SELECT t.id, t.description, t.workflow, t.status, h.cost_micros, t.unpriced_calls, \
+         t.finished_at FROM task_top_hourly h JOIN tasks t ON t.id = h.task_id \
+         WHERE h.workspace_id = $1 AND h.hour_ms >= $2 AND h.hour_ms < $3 \
+         ORDER BY h.cost_micros DESC, h.task_id LIMIT 10",
+        workspace_id,
+        (from, to),
+    );
     let (kinds, per_hour, created, top_tasks, heatmap, top_agents) = tokio::try_join!(
         kinds(store, workspace_id, from, to),
         per_hour,
