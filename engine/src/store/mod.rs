@@ -23,6 +23,7 @@ pub mod rollups;
 pub mod runs;
 pub mod sessions;
 pub mod settings;
+mod task_list;
 pub mod tasks;
 pub mod users;
 pub mod workspaces;
