@@ -6,7 +6,7 @@
 //! SQLite and Postgres side by side, and prints each database's size. Goal: p95 < 50 ms.
 //!
 //! Run with `cargo bench -p engine --bench analytics`. `FLEETDECK_BENCH_ANALYTICS_CALLS` sets
-//! the number of calls (default 10,000,000).
+//! the number of calls (default 10,000,000); `FLEETDECK_BENCH_KEEP=1` keeps the databases.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -268,11 +268,26 @@ async fn main() {
         "analytics on {n} calls over 90 days (+ {} tasks): p50 / p95 over {RUNS} runs, goal p95 < {GOAL_MS} ms",
         n / 20
     );
+    // `FLEETDECK_BENCH_KEEP=1` leaves both databases in place (their URLs printed), to study
+    // the queries on the loaded data with `sqlite3` or `psql` afterwards.
+    let keep = std::env::var("FLEETDECK_BENCH_KEEP").is_ok_and(|v| v == "1");
     let sqlite = TestDb::sqlite().await;
     let (load_s, size_s, lite) = measure(&sqlite.store, n).await;
-    drop(sqlite);
+    if keep {
+        println!("  kept: {}", sqlite.url);
+        std::mem::forget(sqlite);
+    } else {
+        drop(sqlite);
+    }
     let pg = match TestDb::postgres().await {
-        Some(pg) => Some(measure(&pg.store, n).await),
+        Some(pg) => {
+            let measured = measure(&pg.store, n).await;
+            if keep {
+                println!("  kept: {}", pg.url);
+                std::mem::forget(pg);
+            }
+            Some(measured)
+        }
         None => None,
     };
     println!(

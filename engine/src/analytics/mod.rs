@@ -40,11 +40,18 @@ pub async fn dashboard(
             .bind(workspace_id)
             .fetch_one(db)
             .await?;
-    let (tasks_total, tasks_running, tasks_queued): (i64, i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), \
-         CAST(COALESCE(SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+    // The total from the counter the task triggers keep (migration 0009); the open tasks, few,
+    // counted through the (workspace, status) index.
+    let (tasks_total,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(tasks), 0) AS BIGINT) FROM task_totals WHERE workspace_id = $1",
+    )
+    .bind(workspace_id)
+    .fetch_one(db)
+    .await?;
+    let (tasks_running, tasks_queued): (i64, i64) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END), 0) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END), 0) AS BIGINT) \
-         FROM tasks WHERE workspace_id = $1",
+         FROM tasks WHERE workspace_id = $1 AND status IN ('queued', 'running')",
     )
     .bind(workspace_id)
     .fetch_one(db)

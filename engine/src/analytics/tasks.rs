@@ -1,7 +1,8 @@
 //! `GET /api/v1/metrics/trends` and `/analyst-roi`: task outcomes, durations and costs from
-//! `task_rollups_hourly` (written by a trigger when a task reaches a final state, migration
-//! 0007), when the fleet works from the call rollups' hours, and the most expensive tasks from
-//! `task_top_hourly`. Nothing here scans tasks or calls.
+//! the task rollups (written by a trigger when a task reaches a final state, migration 0007:
+//! `task_rollups_hourly`, and from it per UTC day `task_rollups_daily`, migration 0009; whole
+//! days are read from the daily table), when the fleet works from the call rollups' hours, and
+//! the most expensive tasks from `task_top_hourly`. Nothing here scans tasks or calls.
 
 use std::collections::BTreeMap;
 
@@ -72,52 +73,122 @@ struct KindRow {
     durations: [i64; DURATION_BUCKETS],
 }
 
-/// The task rollups over `[from, to)`, summed per workflow, complexity, analyst and status.
+/// The task rollups over `[from, to)`, summed per workflow, complexity, analyst and status:
+/// whole days from the daily table, the partial days at the edges from the hourly one, each
+/// part read at once on its own connection and merged here.
 async fn kinds(store: &Store, workspace_id: &str, from: i64, to: i64) -> Result<Vec<KindRow>> {
     let durations: Vec<String> = (0..DURATION_BUCKETS)
         .map(|k| format!("CAST(SUM(dur_{k}) AS BIGINT)"))
         .collect();
-    // Only fixed column names are formatted into the statement.
-    let sql = format!(
-        "SELECT workflow, complexity, CAST(analyst AS BIGINT), status, CAST(SUM(tasks) AS BIGINT), \
-         CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(unpriced_tasks) AS BIGINT), \
-         CAST(SUM(duration_ms_sum) AS BIGINT), {} \
-         FROM task_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3 \
-         GROUP BY workflow, complexity, analyst, status",
-        durations.join(", ")
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(workspace_id)
-        .bind(from)
-        .bind(to)
-        .fetch_all(store.pool())
-        .await?;
-    rows.iter()
-        .map(|row| {
-            let status: String = row.try_get(3)?;
-            let tasks: i64 = row.try_get(4)?;
-            let mut durations = [0; DURATION_BUCKETS];
-            for (k, d) in durations.iter_mut().enumerate() {
-                *d = row.try_get(8 + k)?;
+    let durations = durations.join(", ");
+    let reads =
+        crate::store::rollups::task_parts(from, to)
+            .into_iter()
+            .map(|(table, period, [lo, hi])| {
+                // Only fixed table and column names are formatted into the statement.
+                let sql = format!(
+                    "SELECT workflow, complexity, CAST(analyst AS BIGINT), status, \
+                 CAST(SUM(tasks) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT), \
+                 CAST(SUM(unpriced_tasks) AS BIGINT), CAST(SUM(duration_ms_sum) AS BIGINT), \
+                 {durations} FROM {table} \
+                 WHERE workspace_id = $1 AND {period} >= $2 AND {period} < $3 \
+                 GROUP BY workflow, complexity, analyst, status"
+                );
+                async move {
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(workspace_id)
+                        .bind(lo)
+                        .bind(hi)
+                        .fetch_all(store.pool())
+                        .await?;
+                    rows.iter().map(kind_row).collect::<Result<Vec<KindRow>>>()
+                }
+            });
+    let mut merged: BTreeMap<(String, String, bool, String), KindRow> = BTreeMap::new();
+    for row in futures_util::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .flatten()
+    {
+        let key = (
+            row.workflow.clone(),
+            row.complexity.clone(),
+            row.analyst,
+            row.status.clone(),
+        );
+        match merged.get_mut(&key) {
+            Some(sum) => {
+                sum.stats.add(&row.stats);
+                for (d, n) in sum.durations.iter_mut().zip(row.durations) {
+                    *d += n;
+                }
             }
-            Ok(KindRow {
-                workflow: row.try_get(0)?,
-                complexity: row.try_get(1)?,
-                analyst: row.try_get::<i64, _>(2)? != 0,
-                stats: TaskStats {
-                    tasks,
-                    completed: if status == "completed" { tasks } else { 0 },
-                    failed: if status == "failed" { tasks } else { 0 },
-                    cancelled: if status == "cancelled" { tasks } else { 0 },
-                    cost_micros: row.try_get(5)?,
-                    unpriced_tasks: row.try_get(6)?,
-                    duration_ms_sum: row.try_get(7)?,
-                },
-                status,
-                durations,
-            })
-        })
-        .collect()
+            None => {
+                merged.insert(key, row);
+            }
+        }
+    }
+    Ok(merged.into_values().collect())
+}
+
+/// One row of [`kinds`]' statement.
+fn kind_row(row: &sqlx::any::AnyRow) -> Result<KindRow> {
+    let status: String = row.try_get(3)?;
+    let tasks: i64 = row.try_get(4)?;
+    let mut durations = [0; DURATION_BUCKETS];
+    for (k, d) in durations.iter_mut().enumerate() {
+        *d = row.try_get(8 + k)?;
+    }
+    Ok(KindRow {
+        workflow: row.try_get(0)?,
+        complexity: row.try_get(1)?,
+        analyst: row.try_get::<i64, _>(2)? != 0,
+        stats: TaskStats {
+            tasks,
+            completed: if status == "completed" { tasks } else { 0 },
+            failed: if status == "failed" { tasks } else { 0 },
+            cancelled: if status == "cancelled" { tasks } else { 0 },
+            cost_micros: row.try_get(5)?,
+            unpriced_tasks: row.try_get(6)?,
+            duration_ms_sum: row.try_get(7)?,
+        },
+        status,
+        durations,
+    })
+}
+
+/// Finished tasks per period start (hours, or days where the granularity is coarser) and
+/// status over `[from, to)`.
+async fn per_period(
+    store: &Store,
+    workspace_id: &str,
+    from: i64,
+    to: i64,
+    granularity: Granularity,
+) -> Result<Vec<(i64, String, i64)>> {
+    let parts = if granularity == Granularity::Hour {
+        vec![("task_rollups_hourly", "hour_ms", [from, to])]
+    } else {
+        crate::store::rollups::task_parts(from, to)
+    };
+    let reads = parts.into_iter().map(|(table, period, [lo, hi])| {
+        // Only fixed table and column names are formatted into the statement.
+        let sql = format!(
+            "SELECT {period}, status, CAST(SUM(tasks) AS BIGINT) FROM {table} \
+             WHERE workspace_id = $1 AND {period} >= $2 AND {period} < $3 \
+             GROUP BY {period}, status"
+        );
+        sqlx::query_as::<_, (i64, String, i64)>(sqlx::AssertSqlSafe(sql))
+            .bind(workspace_id)
+            .bind(lo)
+            .bind(hi)
+            .fetch_all(store.pool())
+    });
+    Ok(futures_util::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 /// Sums rows per key, most tasks first (then by key).
@@ -208,13 +279,6 @@ pub async fn trends(
         ));
     }
     // The report's reads are independent: made at once, on as many connections.
-    let per_hour = in_range::<(i64, String, i64)>(
-        store,
-        "SELECT hour_ms, status, CAST(SUM(tasks) AS BIGINT) FROM task_rollups_hourly \
-         WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3 GROUP BY hour_ms, status",
-        workspace_id,
-        (from, to),
-    );
     // Agents are few (a fleet, not a log): their creation times are read directly.
     let created = in_range::<(i64,)>(
         store,
@@ -234,7 +298,7 @@ pub async fn trends(
     );
     let (kinds, per_hour, created, top_tasks, heatmap, top_agents) = tokio::try_join!(
         kinds(store, workspace_id, from, to),
-        per_hour,
+        per_period(store, workspace_id, from, to, granularity),
         created,
         top_tasks,
         heatmap(store, workspace_id, from, to, tz),

@@ -241,8 +241,33 @@ pub(crate) fn source(from: i64, to: i64) -> (&'static str, [i64; 6]) {
 pub(crate) fn parts(from: i64, to: i64) -> Vec<(&'static str, [i64; 2])> {
     const HOURLY: &str = "(SELECT * FROM call_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3) r";
     const DAILY: &str = "(SELECT * FROM call_rollups_daily WHERE workspace_id = $1 AND day_ms >= $2 AND day_ms < $3) r";
+    split(from, to)
+        .into_iter()
+        .map(|(daily, bounds)| (if daily { DAILY } else { HOURLY }, bounds))
+        .collect()
+}
+
+/// The same parts of a range over the task rollups (migrations 0007 and 0009): each the table
+/// (`task_rollups_hourly` or `task_rollups_daily`), its period column (`hour_ms` or `day_ms`)
+/// and the part's bounds.
+pub(crate) fn task_parts(from: i64, to: i64) -> Vec<(&'static str, &'static str, [i64; 2])> {
+    split(from, to)
+        .into_iter()
+        .map(|(daily, bounds)| {
+            if daily {
+                ("task_rollups_daily", "day_ms", bounds)
+            } else {
+                ("task_rollups_hourly", "hour_ms", bounds)
+            }
+        })
+        .collect()
+}
+
+/// The non-empty parts of `[from, to)`: whole UTC days (`true`) and the hours of the partial
+/// days at either end (`false`).
+fn split(from: i64, to: i64) -> Vec<(bool, [i64; 2])> {
     let (_, [a, b, c, d, e, f]) = source(from, to);
-    [(HOURLY, [a, b]), (DAILY, [c, d]), (HOURLY, [e, f])]
+    [(false, [a, b]), (true, [c, d]), (false, [e, f])]
         .into_iter()
         .filter(|(_, [lo, hi])| lo < hi)
         .collect()

@@ -79,10 +79,58 @@ store_test!(dashboard_counts_come_from_calls_and_rollups, |store| {
         .unwrap();
     assert_eq!(raw, 4);
 
+    // Task counts: the total from the counter the triggers keep (insert adds, delete takes
+    // back, a status change moves nothing), open tasks by status; checked against COUNT(*).
+    for (i, status) in [
+        "queued",
+        "queued",
+        "running",
+        "completed",
+        "failed",
+        "queued",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sqlx::query(
+            "INSERT INTO tasks (id, workspace_id, description, workflow, status, created_at) \
+             VALUES ($1, $2, 'counted', 'bug_fix', $3, $4)",
+        )
+        .bind(format!("count-{i}"))
+        .bind(&ws)
+        .bind(status)
+        .bind(now)
+        .execute(store.writer())
+        .await
+        .unwrap();
+    }
+    sqlx::query("UPDATE tasks SET status = 'running' WHERE id = 'count-0'")
+        .execute(store.writer())
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM tasks WHERE id IN ('count-1', 'count-4')")
+        .execute(store.writer())
+        .await
+        .unwrap();
+    let (counted,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tasks WHERE workspace_id = $1")
+        .bind(&ws)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    let stats = dashboard(&store, &ws, now, 14).await.unwrap();
+    assert_eq!(
+        (stats.tasks_total, stats.tasks_running, stats.tasks_queued),
+        (counted, 2, 1)
+    );
+    assert_eq!(counted, 4);
+
     // Another workspace sees none of it.
     let other = engine::store::workspaces::create(store.pool(), "Other", "other")
         .await
         .unwrap();
     let theirs = dashboard(&store, &other.id, now, 14).await.unwrap();
-    assert_eq!((theirs.calls_today, theirs.agents), (0, 0));
+    assert_eq!(
+        (theirs.calls_today, theirs.agents, theirs.tasks_total),
+        (0, 0, 0)
+    );
 });

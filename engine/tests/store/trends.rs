@@ -15,6 +15,7 @@ use engine::store_test;
 use wire::analytics::TaskStats;
 
 const DAY: i64 = 86_400_000;
+const HOUR: i64 = 3_600_000;
 /// 2026-10-28 00:00 UTC.
 const START: i64 = 1_793_145_600_000;
 /// Written out here rather than taken from the engine: 10 s, 30 s, 1, 2, 5, 10, 30 min,
@@ -481,6 +482,66 @@ store_test!(trends_and_roi_match_the_raw_rows, |store| {
         (with, without, comparable)
     );
     assert!(comparable > 0);
+
+    // A range with partial days at both ends: their hours come from the hourly task rollup,
+    // the whole days between from the daily one (migration 0009); the same answers as the raw
+    // rows, by the hour and by the day.
+    let (from, to) = (from + 5 * HOUR, to - 7 * HOUR);
+    let inside: Vec<&GenTask> = generated
+        .iter()
+        .filter(|t| t.finished - t.finished % HOUR >= from && t.finished < to)
+        .collect();
+    let mut workflows: BTreeMap<String, TaskStats> = BTreeMap::new();
+    let mut sides: BTreeMap<(String, String), (TaskStats, TaskStats)> = BTreeMap::new();
+    for t in &inside {
+        workflows
+            .entry(t.workflow.into())
+            .or_default()
+            .add(&t.stats());
+        let s = sides
+            .entry((t.workflow.into(), t.complexity.into()))
+            .or_default();
+        if t.analyst { &mut s.0 } else { &mut s.1 }.add(&t.stats());
+    }
+    for (granularity, period) in [(Granularity::Hour, HOUR), (Granularity::Day, DAY)] {
+        let report = trends(&store, &ws, from, to, granularity, &jiff::tz::TimeZone::UTC)
+            .await
+            .unwrap();
+        let got: BTreeMap<String, TaskStats> = report
+            .workflows
+            .iter()
+            .map(|w| (w.workflow.clone(), w.stats.clone()))
+            .collect();
+        assert_eq!(got, workflows, "{granularity:?}");
+        let mut per: BTreeMap<i64, (i64, i64, i64)> = BTreeMap::new();
+        for t in &inside {
+            let p = per.entry(t.finished - t.finished % period).or_default();
+            match t.status {
+                "completed" => p.0 += 1,
+                "failed" => p.1 += 1,
+                _ => p.2 += 1,
+            }
+        }
+        let got: BTreeMap<i64, (i64, i64, i64)> = report
+            .tasks
+            .iter()
+            .map(|p| (p.start_ms, (p.completed, p.failed, p.cancelled)))
+            .collect();
+        assert_eq!(got, per, "{granularity:?}");
+    }
+    let roi = analyst_roi(&store, &ws, from, to).await.unwrap();
+    let got: BTreeMap<(String, String), (TaskStats, TaskStats)> = roi
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                (r.workflow.clone(), r.complexity.clone()),
+                (r.with_analyst.clone(), r.without_analyst.clone()),
+            )
+        })
+        .collect();
+    assert_eq!(got, sides);
+    let (from, to) = (from - 5 * HOUR, to + 7 * HOUR);
 
     // Bad input changes nothing and says what is wrong.
     assert!(
