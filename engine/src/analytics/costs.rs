@@ -215,7 +215,9 @@ fn usage(r: &Row) -> Usage {
     }
 }
 
-/// Reads a range's rollups, summed per (hour or day, group).
+/// Reads a range's rollups, summed per (hour or day, group), ordered by both: by the hour from
+/// the hourly rows only; otherwise in the parts [`crate::store::rollups::parts`] makes (whole
+/// days from the daily rollup), read at once and merged with their signs.
 async fn read(
     store: &Store,
     workspace_id: &str,
@@ -224,41 +226,64 @@ async fn read(
     by_hour: bool,
     group: Option<GroupBy>,
 ) -> Result<Vec<Row>> {
-    let period = if by_hour {
-        "hour_ms"
+    use crate::store::rollups::{Part, parts};
+    let parts = if by_hour {
+        vec![Part {
+            source: "(SELECT * FROM call_rollups_hourly WHERE workspace_id = $1 \
+                     AND hour_ms >= $2 AND hour_ms < $3) r",
+            period: "hour_ms",
+            bounds: [from, to],
+            sign: 1,
+        }]
     } else {
-        "hour_ms - (hour_ms % 86400000)"
+        parts(from, to)
     };
-    let (group, grouped) = match group {
-        Some(g) => (g.column(), format!("{period}, {}", g.column())),
-        // Postgres refuses a constant in GROUP BY.
-        None => ("''", period.to_owned()),
-    };
-    // By the hour, hourly rows only; otherwise whole days from the daily rollup.
-    let (source, binds) = if by_hour {
-        (
-            "(SELECT * FROM call_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 \
-             AND hour_ms < $3) r",
-            vec![from, to],
-        )
-    } else {
-        let (sql, binds) = crate::store::rollups::source(from, to);
-        (sql, binds.to_vec())
-    };
-    // Only fixed column names and expressions are formatted into the statement.
-    let sql = format!(
-        "SELECT {period} AS p, {group} AS g, CAST(SUM(calls) AS BIGINT), \
-         CAST(SUM(CASE WHEN outcome = 'success' THEN 0 ELSE calls END) AS BIGINT), \
-         CAST(SUM(prompt_tokens) AS BIGINT), CAST(SUM(completion_tokens) AS BIGINT), \
-         CAST(SUM(cached_tokens) AS BIGINT), CAST(SUM(reasoning_tokens) AS BIGINT), \
-         CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(unpriced_calls) AS BIGINT) \
-         FROM {source} GROUP BY {grouped} ORDER BY p, g"
-    );
-    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
-    for v in binds {
-        query = query.bind(v);
+    let reads = parts.iter().map(|part| {
+        let column = part.period;
+        let period = if by_hour {
+            column.to_owned()
+        } else {
+            format!("{column} - ({column} % 86400000)")
+        };
+        let (group, grouped) = match group {
+            Some(g) => (g.column(), format!("{period}, {}", g.column())),
+            // Postgres refuses a constant in GROUP BY.
+            None => ("''", period.clone()),
+        };
+        // Only fixed column names and expressions are formatted into the statement.
+        let sql = format!(
+            "SELECT {period} AS p, {group} AS g, CAST(SUM(calls) AS BIGINT), \
+             CAST(SUM(CASE WHEN outcome = 'success' THEN 0 ELSE calls END) AS BIGINT), \
+             CAST(SUM(prompt_tokens) AS BIGINT), CAST(SUM(completion_tokens) AS BIGINT), \
+             CAST(SUM(cached_tokens) AS BIGINT), CAST(SUM(reasoning_tokens) AS BIGINT), \
+             CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(unpriced_calls) AS BIGINT) \
+             FROM {} GROUP BY {grouped}",
+            part.source
+        );
+        sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
+            .bind(workspace_id)
+            .bind(part.bounds[0])
+            .bind(part.bounds[1])
+            .fetch_all(store.pool())
+    });
+    let mut merged: BTreeMap<(i64, String), [i64; 8]> = BTreeMap::new();
+    for (part, rows) in parts
+        .iter()
+        .zip(futures_util::future::try_join_all(reads).await?)
+    {
+        for (p, g, a, b, c, d, e, f, h, i) in rows {
+            let sums = merged.entry((p, g)).or_default();
+            for (sum, v) in sums.iter_mut().zip([a, b, c, d, e, f, h, i]) {
+                *sum += part.sign * v;
+            }
+        }
     }
-    Ok(query.fetch_all(store.pool()).await?)
+    // A group whose calls were all outside the range adds up to nothing: left out.
+    Ok(merged
+        .into_iter()
+        .filter(|(_, sums)| sums.iter().any(|v| *v != 0))
+        .map(|((p, g), [a, b, c, d, e, f, h, i])| (p, g, a, b, c, d, e, f, h, i))
+        .collect())
 }
 
 /// The names of a workspace's agents by id, when grouping by agent (else empty).
@@ -311,15 +336,19 @@ pub async fn costs(store: &Store, workspace_id: &str, q: CostQuery) -> Result<Co
             "hour needs a range of at most 35 days: use day, week or month",
         ));
     }
-    let rows = read(
-        store,
-        workspace_id,
-        from,
-        to,
-        q.granularity == Granularity::Hour,
-        q.group_by,
-    )
-    .await?;
+    // The range and the one before it (for the trend), read at once.
+    let span = to - from;
+    let (rows, before) = tokio::try_join!(
+        read(
+            store,
+            workspace_id,
+            from,
+            to,
+            q.granularity == Granularity::Hour,
+            q.group_by,
+        ),
+        read(store, workspace_id, from - span, from, false, None)
+    )?;
     let mut points: BTreeMap<(i64, String), Usage> = BTreeMap::new();
     let mut groups: BTreeMap<String, Usage> = BTreeMap::new();
     let mut total = Usage::default();
@@ -332,9 +361,8 @@ pub async fn costs(store: &Store, workspace_id: &str, q: CostQuery) -> Result<Co
         groups.entry(row.1.clone()).or_default().add(&u);
         total.add(&u);
     }
-    let span = to - from;
     let mut previous = Usage::default();
-    for row in read(store, workspace_id, from - span, from, false, None).await? {
+    for row in before {
         previous.add(&usage(&row));
     }
     let names = agent_names(store, workspace_id, q.group_by.unwrap_or(GroupBy::Provider)).await?;

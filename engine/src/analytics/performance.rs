@@ -80,23 +80,25 @@ pub async fn performance(
             .fetch_all(store.pool())
     };
     // Only fixed expressions are formatted into the statements.
-    let counts = parts.iter().map(|(source, [lo, hi])| {
+    let counts = parts.iter().map(|part| {
         read(
             format!(
-                "SELECT {key} AS g, outcome, CAST(SUM(calls) AS BIGINT) FROM {source} \
-                 GROUP BY {key}, outcome"
+                "SELECT {key} AS g, outcome, CAST(SUM(calls) AS BIGINT) FROM {} \
+                 GROUP BY {key}, outcome",
+                part.source
             ),
-            *lo,
-            *hi,
+            part.bounds[0],
+            part.bounds[1],
         )
     });
-    let latencies = parts.iter().map(|(source, [lo, hi])| {
+    let latencies = parts.iter().map(|part| {
         read(
             format!(
-                "SELECT {key} AS g, {columns} FROM {source} WHERE outcome = 'success' GROUP BY {key}"
+                "SELECT {key} AS g, {columns} FROM {} WHERE outcome = 'success' GROUP BY {key}",
+                part.source
             ),
-            *lo,
-            *hi,
+            part.bounds[0],
+            part.bounds[1],
         )
     });
     let (counts, latencies) = tokio::try_join!(
@@ -104,26 +106,37 @@ pub async fn performance(
         futures_util::future::try_join_all(latencies)
     )?;
     let mut groups: BTreeMap<String, Acc> = BTreeMap::new();
-    for row in counts.iter().flatten() {
+    // Each part's rows with its sign (a part may take away the hours of a day outside the range).
+    for (row, sign) in counts
+        .iter()
+        .zip(&parts)
+        .flat_map(|(rows, part)| rows.iter().map(move |row| (row, part.sign)))
+    {
         use sqlx::Row;
         let acc = groups.entry(row.try_get(0)?).or_default();
-        let calls = row.try_get::<i64, _>(2)?;
+        let calls = sign * row.try_get::<i64, _>(2)?;
         acc.calls += calls;
         if row.try_get::<String, _>(1)? != "success" {
             acc.failed += calls;
         }
     }
-    for row in latencies.iter().flatten() {
+    for (row, sign) in latencies
+        .iter()
+        .zip(&parts)
+        .flat_map(|(rows, part)| rows.iter().map(move |row| (row, part.sign)))
+    {
         use sqlx::Row;
         let acc = groups.entry(row.try_get(0)?).or_default();
-        acc.latency_sum += row.try_get::<i64, _>(1)?;
-        acc.ttft_sum += row.try_get::<i64, _>(2)?;
-        acc.ttft_calls += row.try_get::<i64, _>(3)?;
+        acc.latency_sum += sign * row.try_get::<i64, _>(1)?;
+        acc.ttft_sum += sign * row.try_get::<i64, _>(2)?;
+        acc.ttft_calls += sign * row.try_get::<i64, _>(3)?;
         for k in 0..BUCKETS {
-            acc.latency[k] += row.try_get::<i64, _>(4 + k)?;
-            acc.ttft[k] += row.try_get::<i64, _>(4 + BUCKETS + k)?;
+            acc.latency[k] += sign * row.try_get::<i64, _>(4 + k)?;
+            acc.ttft[k] += sign * row.try_get::<i64, _>(4 + BUCKETS + k)?;
         }
     }
+    // A group whose calls were all outside the range adds up to none: left out.
+    groups.retain(|_, a| a.calls != 0);
     let names = super::costs::agent_names(store, workspace_id, group_by).await?;
     let mut out: Vec<PerformanceRow> = groups
         .into_iter()

@@ -81,35 +81,36 @@ async fn kinds(store: &Store, workspace_id: &str, from: i64, to: i64) -> Result<
         .map(|k| format!("CAST(SUM(dur_{k}) AS BIGINT)"))
         .collect();
     let durations = durations.join(", ");
-    let reads =
-        crate::store::rollups::task_parts(from, to)
-            .into_iter()
-            .map(|(table, period, [lo, hi])| {
-                // Only fixed table and column names are formatted into the statement.
-                let sql = format!(
-                    "SELECT workflow, complexity, CAST(analyst AS BIGINT), status, \
-                 CAST(SUM(tasks) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT), \
-                 CAST(SUM(unpriced_tasks) AS BIGINT), CAST(SUM(duration_ms_sum) AS BIGINT), \
-                 {durations} FROM {table} \
-                 WHERE workspace_id = $1 AND {period} >= $2 AND {period} < $3 \
-                 GROUP BY workflow, complexity, analyst, status"
-                );
-                async move {
-                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(workspace_id)
-                        .bind(lo)
-                        .bind(hi)
-                        .fetch_all(store.pool())
-                        .await?;
-                    rows.iter().map(kind_row).collect::<Result<Vec<KindRow>>>()
-                }
-            });
+    let parts = crate::store::rollups::task_parts(from, to);
+    let reads = parts.iter().map(|part| {
+        let (table, period, [lo, hi]) = (part.source, part.period, part.bounds);
+        // Only fixed table and column names are formatted into the statement.
+        let sql = format!(
+            "SELECT workflow, complexity, CAST(analyst AS BIGINT), status, \
+             CAST(SUM(tasks) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT), \
+             CAST(SUM(unpriced_tasks) AS BIGINT), CAST(SUM(duration_ms_sum) AS BIGINT), \
+             {durations} FROM {table} \
+             WHERE workspace_id = $1 AND {period} >= $2 AND {period} < $3 \
+             GROUP BY workflow, complexity, analyst, status"
+        );
+        async move {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(workspace_id)
+                .bind(lo)
+                .bind(hi)
+                .fetch_all(store.pool())
+                .await?;
+            rows.iter().map(kind_row).collect::<Result<Vec<KindRow>>>()
+        }
+    });
     let mut merged: BTreeMap<(String, String, bool, String), KindRow> = BTreeMap::new();
-    for row in futures_util::future::try_join_all(reads)
-        .await?
+    let parts_rows = futures_util::future::try_join_all(reads).await?;
+    for (mut row, sign) in parts_rows
         .into_iter()
-        .flatten()
+        .zip(&parts)
+        .flat_map(|(rows, part)| rows.into_iter().map(move |row| (row, part.sign)))
     {
+        row.scale(sign);
         let key = (
             row.workflow.clone(),
             row.complexity.clone(),
@@ -128,7 +129,11 @@ async fn kinds(store: &Store, workspace_id: &str, from: i64, to: i64) -> Result<
             }
         }
     }
-    Ok(merged.into_values().collect())
+    // A kind whose tasks all finished outside the range adds up to none: left out.
+    Ok(merged
+        .into_values()
+        .filter(|k| k.stats.tasks != 0)
+        .collect())
 }
 
 /// One row of [`kinds`]' statement.
@@ -167,11 +172,17 @@ async fn per_period(
     granularity: Granularity,
 ) -> Result<Vec<(i64, String, i64)>> {
     let parts = if granularity == Granularity::Hour {
-        vec![("task_rollups_hourly", "hour_ms", [from, to])]
+        vec![crate::store::rollups::Part {
+            source: "task_rollups_hourly",
+            period: "hour_ms",
+            bounds: [from, to],
+            sign: 1,
+        }]
     } else {
         crate::store::rollups::task_parts(from, to)
     };
-    let reads = parts.into_iter().map(|(table, period, [lo, hi])| {
+    let reads = parts.iter().map(|part| {
+        let (table, period, [lo, hi]) = (part.source, part.period, part.bounds);
         // Only fixed table and column names are formatted into the statement.
         let sql = format!(
             "SELECT {period}, status, CAST(SUM(tasks) AS BIGINT) FROM {table} \
@@ -184,11 +195,48 @@ async fn per_period(
             .bind(hi)
             .fetch_all(store.pool())
     });
-    Ok(futures_util::future::try_join_all(reads)
-        .await?
+    // Hours taken away (a part may be a day minus its hours outside the range) count in the
+    // day they are taken from.
+    let mut merged: BTreeMap<(i64, String), i64> = BTreeMap::new();
+    for (part, rows) in parts
+        .iter()
+        .zip(futures_util::future::try_join_all(reads).await?)
+    {
+        for (start, status, n) in rows {
+            let start = if granularity == Granularity::Hour {
+                start
+            } else {
+                start - start.rem_euclid(24 * HOUR_MS)
+            };
+            *merged.entry((start, status)).or_default() += part.sign * n;
+        }
+    }
+    Ok(merged
         .into_iter()
-        .flatten()
+        .filter(|(_, n)| *n != 0)
+        .map(|((start, status), n)| (start, status, n))
         .collect())
+}
+
+impl KindRow {
+    /// Multiplies every count and sum by `sign` (1 or −1).
+    fn scale(&mut self, sign: i64) {
+        let s = &mut self.stats;
+        for v in [
+            &mut s.tasks,
+            &mut s.completed,
+            &mut s.failed,
+            &mut s.cancelled,
+            &mut s.cost_micros,
+            &mut s.unpriced_tasks,
+            &mut s.duration_ms_sum,
+        ] {
+            *v *= sign;
+        }
+        for d in &mut self.durations {
+            *d *= sign;
+        }
+    }
 }
 
 /// Sums rows per key, most tasks first (then by key).
@@ -395,30 +443,32 @@ async fn top_agents(
 ) -> Result<Vec<AgentScore>> {
     // Each part of the range (partial days hourly, whole days daily) at once, merged below.
     let parts = crate::store::rollups::parts(from, to);
-    let reads = parts.iter().map(|(source, [lo, hi])| {
+    let reads = parts.iter().map(|part| {
         // Only a fixed table expression is formatted into the statement.
         let sql = format!(
             "SELECT agent_id, CAST(SUM(calls) AS BIGINT), \
              CAST(SUM(CASE WHEN outcome = 'success' THEN calls ELSE 0 END) AS BIGINT), \
              CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(unpriced_calls) AS BIGINT), \
              CAST(SUM(CASE WHEN outcome = 'success' THEN latency_ms_sum ELSE 0 END) AS BIGINT) \
-             FROM {source} WHERE agent_id <> '' GROUP BY agent_id"
+             FROM {} WHERE agent_id <> '' GROUP BY agent_id",
+            part.source
         );
         sqlx::query_as::<_, (String, i64, i64, i64, i64, i64)>(sqlx::AssertSqlSafe(sql))
             .bind(workspace_id)
-            .bind(*lo)
-            .bind(*hi)
+            .bind(part.bounds[0])
+            .bind(part.bounds[1])
             .fetch_all(store.pool())
     });
     let mut merged: BTreeMap<String, [i64; 5]> = BTreeMap::new();
-    for (agent, calls, ok, cost, unpriced, latency) in futures_util::future::try_join_all(reads)
-        .await?
-        .into_iter()
-        .flatten()
+    for (part, rows) in parts
+        .iter()
+        .zip(futures_util::future::try_join_all(reads).await?)
     {
-        let m = merged.entry(agent).or_default();
-        for (sum, v) in m.iter_mut().zip([calls, ok, cost, unpriced, latency]) {
-            *sum += v;
+        for (agent, calls, ok, cost, unpriced, latency) in rows {
+            let m = merged.entry(agent).or_default();
+            for (sum, v) in m.iter_mut().zip([calls, ok, cost, unpriced, latency]) {
+                *sum += part.sign * v;
+            }
         }
     }
     let rows: Vec<(String, i64, i64, i64, i64, i64)> = merged

@@ -2,8 +2,8 @@
 //! transaction (by the group-commit writer, [`super::group`]): `call_rollups_hourly`, and from
 //! it, by triggers in the same transaction (migration 0008), the same rows per UTC day in
 //! `call_rollups_daily` (reports read whole days there) and each hour's calls and cost in
-//! `call_totals_hourly` (the heatmap). [`source`] reads a range from the hourly and daily
-//! tables as one.
+//! `call_totals_hourly` (the heatmap). [`parts`] splits a range between the hourly and daily
+//! tables.
 //!
 //! One row per (workspace, hour, provider kind, model, agent, role, workflow, outcome) with
 //! calls, tokens, cost, unpriced calls, latency and time-to-first-token sums, and fixed
@@ -212,89 +212,165 @@ fn upsert<'a>(batch: &mut Batch<'a>, rows: &[(Key<'a>, Vec<i64>)]) {
     batch.push(sql, values);
 }
 
-/// A range of rollup rows as one table expression: whole UTC days from `call_rollups_daily`,
-/// the partial days at either end from `call_rollups_hourly` (both with every column, the
-/// period start named `hour_ms`). Binds `$1` the workspace and `$2`…`$7` the values returned, in
-/// that order. A 30-day report reads 30 days of daily rows and at most 46 hours of hourly ones
-/// instead of 720 hours.
-pub(crate) fn source(from: i64, to: i64) -> (&'static str, [i64; 6]) {
-    const DAY: i64 = 24 * HOUR_MS;
-    let first_day = from + (DAY - from.rem_euclid(DAY)) % DAY;
-    let last_day = to - to.rem_euclid(DAY);
-    let sql = "(SELECT * FROM call_rollups_hourly WHERE workspace_id = $1 \
-         AND hour_ms >= $2 AND hour_ms < $3 \
-         UNION ALL SELECT * FROM call_rollups_daily WHERE workspace_id = $1 \
-         AND day_ms >= $4 AND day_ms < $5 \
-         UNION ALL SELECT * FROM call_rollups_hourly WHERE workspace_id = $1 \
-         AND hour_ms >= $6 AND hour_ms < $7) r";
-    if first_day < last_day {
-        (sql, [from, first_day, first_day, last_day, last_day, to])
-    } else {
-        // No whole day in the range: hours only.
-        (sql, [from, to, 0, 0, 0, 0])
-    }
+/// One part of a range to read from a rollup: the rows of `[bounds)` of one table, added to the
+/// answer (`sign` 1) or taken from it (−1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Part {
+    /// A table expression `(SELECT * FROM … WHERE workspace_id = $1 AND period >= $2 AND
+    /// period < $3) r` (for [`parts`]), or the table's name (for [`task_parts`]).
+    pub source: &'static str,
+    /// The table's period column: `hour_ms` or `day_ms`.
+    pub period: &'static str,
+    /// `[from, to)` of the period column.
+    pub bounds: [i64; 2],
+    /// 1 to add the rows, −1 to take them away.
+    pub sign: i64,
 }
 
-/// The same range as [`source`], as the parts to read separately (and at once, on several
-/// connections): each a table expression `(SELECT * FROM … WHERE workspace_id = $1 AND period
-/// >= $2 AND period < $3) r` with its two bounds. Empty parts are left out.
-pub(crate) fn parts(from: i64, to: i64) -> Vec<(&'static str, [i64; 2])> {
+/// A range of the call rollups as parts to read separately (and at once, on several
+/// connections) and merge with their signs: see [`split`].
+pub(crate) fn parts(from: i64, to: i64) -> Vec<Part> {
     const HOURLY: &str = "(SELECT * FROM call_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3) r";
     const DAILY: &str = "(SELECT * FROM call_rollups_daily WHERE workspace_id = $1 AND day_ms >= $2 AND day_ms < $3) r";
-    split(from, to)
-        .into_iter()
-        .map(|(daily, bounds)| (if daily { DAILY } else { HOURLY }, bounds))
-        .collect()
+    split(from, to, [HOURLY, DAILY])
 }
 
-/// The same parts of a range over the task rollups (migrations 0007 and 0009): each the table
-/// (`task_rollups_hourly` or `task_rollups_daily`), its period column (`hour_ms` or `day_ms`)
-/// and the part's bounds.
-pub(crate) fn task_parts(from: i64, to: i64) -> Vec<(&'static str, &'static str, [i64; 2])> {
-    split(from, to)
-        .into_iter()
-        .map(|(daily, bounds)| {
-            if daily {
-                ("task_rollups_daily", "day_ms", bounds)
-            } else {
-                ("task_rollups_hourly", "hour_ms", bounds)
-            }
-        })
-        .collect()
+/// The same parts over the task rollups (migrations 0007 and 0009); `source` is the table.
+pub(crate) fn task_parts(from: i64, to: i64) -> Vec<Part> {
+    split(from, to, ["task_rollups_hourly", "task_rollups_daily"])
 }
 
-/// The non-empty parts of `[from, to)`: whole UTC days (`true`) and the hours of the partial
-/// days at either end (`false`).
-fn split(from: i64, to: i64) -> Vec<(bool, [i64; 2])> {
-    let (_, [a, b, c, d, e, f]) = source(from, to);
-    [(false, [a, b]), (true, [c, d]), (false, [e, f])]
-        .into_iter()
-        .filter(|(_, [lo, hi])| lo < hi)
-        .collect()
+/// Splits `[from, to)` (whole hours) into the fewest rollup rows: whole UTC days from the daily
+/// table; a partial day at either end from the hourly table when it has at most 12 of its
+/// hours in the range, else as the whole day minus the hours outside the range (the daily row
+/// is the exact sum of its hours, both written in one transaction). A range ending now thus
+/// reads today's daily rows and no hours at all (the hours after now are empty). A range
+/// within one day is read by the hour. Daily parts that touch are merged into one.
+fn split(from: i64, to: i64, [hourly, daily]: [&'static str; 2]) -> Vec<Part> {
+    const DAY: i64 = 24 * HOUR_MS;
+    const HALF: i64 = 12 * HOUR_MS;
+    let hours = |bounds: [i64; 2], sign: i64| Part {
+        source: hourly,
+        period: "hour_ms",
+        bounds,
+        sign,
+    };
+    let first_day = from + (DAY - from.rem_euclid(DAY)) % DAY;
+    let last_day = to - to.rem_euclid(DAY);
+    if first_day > last_day {
+        // Within one day.
+        return if from < to {
+            vec![hours([from, to], 1)]
+        } else {
+            Vec::new()
+        };
+    }
+    let mut out = Vec::new();
+    let (mut days_from, mut days_to) = (first_day, last_day);
+    if first_day > from {
+        if first_day - from <= HALF {
+            out.push(hours([from, first_day], 1));
+        } else {
+            days_from = first_day - DAY;
+            out.push(hours([days_from, from], -1));
+        }
+    }
+    if to > last_day {
+        if to - last_day <= HALF {
+            out.push(hours([last_day, to], 1));
+        } else {
+            days_to = last_day + DAY;
+            out.push(hours([to, days_to], -1));
+        }
+    }
+    if days_from < days_to {
+        out.push(Part {
+            source: daily,
+            period: "day_ms",
+            bounds: [days_from, days_to],
+            sign: 1,
+        });
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The hours each part adds (negative where it takes away), summed per hour.
+    fn coverage(parts: &[Part]) -> BTreeMap<i64, i64> {
+        let mut hours = BTreeMap::new();
+        for part in parts {
+            let mut h = part.bounds[0];
+            while h < part.bounds[1] {
+                *hours.entry(h).or_insert(0) += part.sign;
+                h += HOUR_MS;
+            }
+        }
+        hours.retain(|_, n| *n != 0);
+        hours
+    }
+
     #[test]
     fn parts_cover_the_range_once() {
         const DAY: i64 = 24 * HOUR_MS;
-        // Two partial days around 28 whole ones.
-        let (from, to) = (10 * DAY + 5 * HOUR_MS, 39 * DAY + 7 * HOUR_MS);
-        let parts = parts(from, to);
-        let bounds: Vec<[i64; 2]> = parts.iter().map(|(_, b)| *b).collect();
+        let hours = |from: i64, to: i64| -> BTreeMap<i64, i64> {
+            (0..(to - from) / HOUR_MS)
+                .map(|k| (from + k * HOUR_MS, 1))
+                .collect()
+        };
+        // Every hour of the range counted once, none outside it, for edges of every length.
+        for lead in 0..24 {
+            for trail in 0..24 {
+                let (from, to) = (10 * DAY - lead * HOUR_MS, 40 * DAY + trail * HOUR_MS);
+                assert_eq!(
+                    coverage(&parts(from, to)),
+                    hours(from, to),
+                    "{lead} {trail}"
+                );
+            }
+        }
+        // Short edges by the hour around the whole days.
+        let (from, to) = (10 * DAY + 15 * HOUR_MS, 39 * DAY + 7 * HOUR_MS);
+        let bounds: Vec<([i64; 2], i64)> =
+            parts(from, to).iter().map(|p| (p.bounds, p.sign)).collect();
         assert_eq!(
             bounds,
-            vec![[from, 11 * DAY], [11 * DAY, 39 * DAY], [39 * DAY, to]]
+            vec![
+                ([from, 11 * DAY], 1),
+                ([39 * DAY, to], 1),
+                ([11 * DAY, 39 * DAY], 1)
+            ]
         );
-        assert!(parts[1].0.contains("call_rollups_daily"));
+        // A range ending at 20:00: today's daily rows minus its four hours to come; a range
+        // starting at 02:00: that day's rows minus its first two hours.
+        let (from, to) = (10 * DAY + 2 * HOUR_MS, 39 * DAY + 20 * HOUR_MS);
+        let got: Vec<(&str, [i64; 2], i64)> = parts(from, to)
+            .iter()
+            .map(|p| (p.period, p.bounds, p.sign))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("hour_ms", [10 * DAY, from], -1),
+                ("hour_ms", [to, 40 * DAY], -1),
+                ("day_ms", [10 * DAY, 40 * DAY], 1)
+            ]
+        );
+        assert!(parts(from, to)[2].source.contains("call_rollups_daily"));
+        assert_eq!(task_parts(from, to)[2].source, "task_rollups_daily");
+        // Two long partial days and no whole one between: both days minus the hours outside.
+        let (from, to) = (10 * DAY + 2 * HOUR_MS, 11 * DAY + 22 * HOUR_MS);
+        assert_eq!(coverage(&parts(from, to)), hours(from, to));
+        assert_eq!(parts(from, to).len(), 3);
         // Within one day: hours only, one part.
         let parts = super::parts(DAY + HOUR_MS, DAY + 5 * HOUR_MS);
         assert_eq!(parts.len(), 1);
-        assert!(parts[0].0.contains("call_rollups_hourly"));
-        // Whole days exactly: the daily part only.
+        assert!(parts[0].source.contains("call_rollups_hourly"));
+        // Whole days exactly: the daily part only; nothing for an empty range.
         assert_eq!(super::parts(DAY, 3 * DAY).len(), 1);
+        assert!(super::parts(DAY, DAY).is_empty());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use engine::store_test;
 use wire::analytics::Usage;
 
 const DAY: i64 = 86_400_000;
+const HOUR: i64 = 3_600_000;
 /// 2026-10-28 00:00 UTC, a Wednesday: the generated calls run into November.
 const START: i64 = 1_793_145_600_000;
 
@@ -169,6 +170,20 @@ store_test!(the_cost_report_matches_the_raw_calls, |store| {
             Granularity::Week,
             None,
         ),
+        // Long partial days at both ends (read as whole days minus the hours outside), then
+        // short ones (read by the hour).
+        (
+            START + 2 * DAY + 3 * HOUR,
+            START + 9 * DAY + 20 * HOUR,
+            Granularity::Day,
+            Some(GroupBy::Agent),
+        ),
+        (
+            START + DAY + 14 * HOUR,
+            START + 8 * DAY + 5 * HOUR,
+            Granularity::Week,
+            Some(GroupBy::Model),
+        ),
     ];
     for (from, to, granularity, by) in cases {
         let report = costs(
@@ -280,44 +295,53 @@ store_test!(performance_percentiles_hold_their_stated_error, |store| {
         futures_util::future::join_all(generated.iter().map(|c| llm_calls::record(&store, c)))
             .await;
     assert!(results.iter().all(Result::is_ok));
-    let (from, to) = (START, START + 12 * DAY);
-    let report = engine::analytics::performance::performance(&store, &ws, from, to, GroupBy::Model)
-        .await
-        .unwrap();
-    assert_eq!(report.rows.len(), 3);
-    for row in &report.rows {
-        let mine: Vec<&NewLlmCall> = generated
-            .iter()
-            .filter(|c| format!("{}/{}", c.provider_kind, c.model) == row.group)
-            .collect();
-        assert_eq!(row.calls, mine.len() as i64);
-        let ok: Vec<&&NewLlmCall> = mine.iter().filter(|c| c.success).collect();
-        assert_eq!(row.failed_calls, (mine.len() - ok.len()) as i64);
-        assert!((row.success_rate - ok.len() as f64 / mine.len() as f64).abs() < 1e-12);
-        let mean = ok.iter().map(|c| c.latency_ms).sum::<i64>() as f64 / ok.len() as f64;
-        assert!((row.avg_latency_ms.unwrap() - mean).abs() < 1e-9);
-        let mut latencies: Vec<i64> = ok.iter().map(|c| c.latency_ms).collect();
-        latencies.sort_unstable();
-        for (p, got) in [
-            (0.5, row.p50_latency_ms),
-            (0.95, row.p95_latency_ms),
-            (0.99, row.p99_latency_ms),
-        ] {
-            let (truth, got) = (exact(&latencies, p), got.unwrap());
-            // The stated error: never below, at most 1.5× above (from 10 ms up).
-            assert!(
-                got >= truth && got as f64 <= (truth.max(10) as f64) * 1.5,
-                "p{p}: {got} vs {truth}"
-            );
+    // The whole data set, then ranges with long and with short partial days at the ends.
+    for (from, to) in [
+        (START, START + 12 * DAY),
+        (START + 2 * DAY + 3 * HOUR, START + 9 * DAY + 20 * HOUR),
+        (START + DAY + 14 * HOUR, START + 8 * DAY + 5 * HOUR),
+    ] {
+        let report =
+            engine::analytics::performance::performance(&store, &ws, from, to, GroupBy::Model)
+                .await
+                .unwrap();
+        assert_eq!(report.rows.len(), 3);
+        for row in &report.rows {
+            let mine: Vec<&NewLlmCall> = generated
+                .iter()
+                .filter(|c| format!("{}/{}", c.provider_kind, c.model) == row.group)
+                .filter(|c| c.created_at >= from && c.created_at < to)
+                .collect();
+            assert_eq!(row.calls, mine.len() as i64);
+            let ok: Vec<&&NewLlmCall> = mine.iter().filter(|c| c.success).collect();
+            assert_eq!(row.failed_calls, (mine.len() - ok.len()) as i64);
+            assert!((row.success_rate - ok.len() as f64 / mine.len() as f64).abs() < 1e-12);
+            let mean = ok.iter().map(|c| c.latency_ms).sum::<i64>() as f64 / ok.len() as f64;
+            assert!((row.avg_latency_ms.unwrap() - mean).abs() < 1e-9);
+            let mut latencies: Vec<i64> = ok.iter().map(|c| c.latency_ms).collect();
+            latencies.sort_unstable();
+            for (p, got) in [
+                (0.5, row.p50_latency_ms),
+                (0.95, row.p95_latency_ms),
+                (0.99, row.p99_latency_ms),
+            ] {
+                let (truth, got) = (exact(&latencies, p), got.unwrap());
+                // The stated error: never below, at most 1.5× above (from 10 ms up).
+                assert!(
+                    got >= truth && got as f64 <= (truth.max(10) as f64) * 1.5,
+                    "p{p}: {got} vs {truth}"
+                );
+            }
+            let mut ttfts: Vec<i64> = ok.iter().filter_map(|c| c.ttft_ms).collect();
+            ttfts.sort_unstable();
+            assert_eq!(row.streamed_calls, ttfts.len() as i64);
+            let (truth, got) = (exact(&ttfts, 0.95), row.p95_ttft_ms.unwrap());
+            assert!(got >= truth && got as f64 <= (truth.max(10) as f64) * 1.5);
+            assert!(row.label.contains(" · "));
         }
-        let mut ttfts: Vec<i64> = ok.iter().filter_map(|c| c.ttft_ms).collect();
-        ttfts.sort_unstable();
-        assert_eq!(row.streamed_calls, ttfts.len() as i64);
-        let (truth, got) = (exact(&ttfts, 0.95), row.p95_ttft_ms.unwrap());
-        assert!(got >= truth && got as f64 <= (truth.max(10) as f64) * 1.5);
-        assert!(row.label.contains(" · "));
+        assert!(!report.percentile_error.is_empty());
     }
-    assert!(!report.percentile_error.is_empty());
+    let (from, to) = (START, START + 12 * DAY);
     // Outcome is not a grouping for speed.
     assert!(
         engine::analytics::performance::performance(&store, &ws, from, to, GroupBy::Outcome)
