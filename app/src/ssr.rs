@@ -137,7 +137,8 @@ impl From<engine::Error> for AppError {
             engine::Error::Invalid { .. }
             | engine::Error::Conflict(_)
             | engine::Error::LeaseLost(_)
-            | engine::Error::InsufficientCredits(_) => AppError::Invalid(err.to_string()),
+            | engine::Error::InsufficientCredits(_)
+            | engine::Error::BudgetExceeded(_) => AppError::Invalid(err.to_string()),
             engine::Error::Unauthorized(_) | engine::Error::Forbidden(_) => {
                 AppError::Denied(err.to_string())
             }

@@ -49,7 +49,9 @@ impl Lcg {
             .0
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n
+        // The high 32 bits scaled to [0, n): `% n` of the top 31 bits (as before) never
+        // reached past 2^31 ms, so "90 days" of data all fell into the last 25.
+        (((self.0 >> 32) as u128 * u128::from(n)) >> 32) as u64
     }
 }
 

@@ -37,6 +37,9 @@ pub enum Error {
     /// The caller's credit balance cannot pay for the action.
     #[error("{0}")]
     InsufficientCredits(String),
+    /// A hard budget that applies would be passed (or is spent): the message names it.
+    #[error("{0}")]
+    BudgetExceeded(String),
     /// Configuration the engine cannot work with, such as an unsupported database URL.
     #[error("configuration error: {0}")]
     Config(String),
@@ -74,7 +77,7 @@ impl Error {
             Error::Conflict(_) | Error::LeaseLost(_) => 409,
             Error::Unauthorized(_) => 401,
             Error::Forbidden(_) => 403,
-            Error::InsufficientCredits(_) => 402,
+            Error::InsufficientCredits(_) | Error::BudgetExceeded(_) => 402,
             Error::Config(_) | Error::Db(_) | Error::Migrate(_) => 500,
         }
     }
@@ -88,6 +91,7 @@ impl Error {
             Error::Unauthorized(_) => "UNAUTHORIZED".into(),
             Error::Forbidden(_) => "FORBIDDEN".into(),
             Error::InsufficientCredits(_) => "INSUFFICIENT_CREDITS".into(),
+            Error::BudgetExceeded(_) => "BUDGET_EXCEEDED".into(),
             Error::Config(_) | Error::Db(_) | Error::Migrate(_) => "INTERNAL".into(),
         }
     }

@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod analytics;
 pub mod auth;
+pub mod budgets;
 pub mod domain;
 pub mod error;
 pub mod events;

@@ -337,9 +337,12 @@ pub async fn trends(
     );
     let top_tasks = in_range::<TopTaskRow>(
         store,
+        // Candidates are picked before the join: twenty task lookups, not one per hour's ten
+        // (twenty, so that deleted tasks among them still leave ten).
         "SELECT t.id, t.description, t.workflow, t.status, h.cost_micros, t.unpriced_calls, \
-         t.finished_at FROM task_top_hourly h JOIN tasks t ON t.id = h.task_id \
-         WHERE h.workspace_id = $1 AND h.hour_ms >= $2 AND h.hour_ms < $3 \
+         t.finished_at FROM (SELECT task_id, cost_micros FROM task_top_hourly \
+         WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3 \
+         ORDER BY cost_micros DESC, task_id LIMIT 20) h JOIN tasks t ON t.id = h.task_id \
          ORDER BY h.cost_micros DESC, h.task_id LIMIT 10",
         workspace_id,
         (from, to),

@@ -10,6 +10,8 @@ pub const DEFAULT_PROVIDER: &str = "default_provider";
 pub const DEFAULT_MODEL: &str = "default_model";
 /// The sampling temperature used unless an agent sets its own.
 pub const DEFAULT_TEMPERATURE: &str = "default_temperature";
+/// The workspace's IANA time zone (budgets' calendar days, weeks and months); UTC when unset.
+pub const TIME_ZONE: &str = "time_zone";
 
 /// Reads a setting's JSON value.
 #[tracing::instrument(skip(db))]
@@ -52,7 +54,12 @@ pub async fn put<'e>(
 }
 
 /// The settings that exist.
-pub const KEYS: [&str; 3] = [DEFAULT_PROVIDER, DEFAULT_MODEL, DEFAULT_TEMPERATURE];
+pub const KEYS: [&str; 4] = [
+    DEFAULT_PROVIDER,
+    DEFAULT_MODEL,
+    DEFAULT_TEMPERATURE,
+    TIME_ZONE,
+];
 
 /// Fails with not-found for a key that is not a setting.
 pub fn check_key(key: &str) -> Result<()> {
@@ -64,7 +71,7 @@ pub fn check_key(key: &str) -> Result<()> {
 }
 
 /// Checks a setting's value: the provider must exist in the workspace, the model must be a
-/// non-empty name, the temperature a number from 0 to 2.
+/// non-empty name, the temperature a number from 0 to 2, the time zone an IANA name.
 pub async fn validate(
     store: &crate::Store,
     workspace_id: &str,
@@ -85,6 +92,17 @@ pub async fn validate(
                 .is_some_and(|m| !m.trim().is_empty() && m.len() <= 200);
             if !ok {
                 return Err(Error::invalid("value", "must be a model name"));
+            }
+        }
+        TIME_ZONE => {
+            let ok = value
+                .as_str()
+                .is_some_and(|z| z == "UTC" || jiff::tz::TimeZone::get(z).is_ok());
+            if !ok {
+                return Err(Error::invalid(
+                    "value",
+                    "must be an IANA time zone name such as Europe/Paris",
+                ));
             }
         }
         _ => {

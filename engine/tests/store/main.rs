@@ -7,6 +7,7 @@
 
 mod agents;
 mod analytics;
+mod budgets;
 mod costs;
 mod identity;
 mod migrations;

@@ -84,7 +84,8 @@ impl From<engine::Error> for ApiError {
             E::Conflict(message)
             | E::Unauthorized(message)
             | E::Forbidden(message)
-            | E::InsufficientCredits(message) => ApiError::new(status, err.code(), message.clone()),
+            | E::InsufficientCredits(message)
+            | E::BudgetExceeded(message) => ApiError::new(status, err.code(), message.clone()),
             E::LeaseLost(_) => ApiError::new(status, err.code(), err.to_string()),
         }
     }
