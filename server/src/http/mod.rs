@@ -5,6 +5,7 @@ pub mod agents;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod budgets;
 pub mod calls;
 pub mod error;
 pub mod extract;
@@ -176,6 +177,7 @@ pub fn documented_routers() -> (
         .nest("/users", users::router())
         .nest("/credits", users::credits_router())
         .nest("/audit", audit::router())
+        .nest("/budgets", budgets::router())
         .nest("/tasks", tasks::router())
         .nest("/agents", agents::router())
         .nest("/metrics", metrics::router())

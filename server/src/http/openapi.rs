@@ -194,6 +194,7 @@ impl Modify for Security {
         (name = "settings", description = "Workspace defaults"),
         (name = "access", description = "Members, API keys and credits"),
         (name = "audit", description = "The audit log"),
+        (name = "budgets", description = "Spending limits, enforced before every call"),
         (name = "metrics", description = "Analytics from the hourly rollups"),
         (name = "auth", description = "Signing in and out"),
         (name = "events", description = "Live events"),
