@@ -86,12 +86,45 @@ fn dollars(micros: i64) -> String {
 /// Holds `worst_micros` on every budget that applies to `spender` in the current period, or
 /// refuses with [`Error::BudgetExceeded`] naming the first hard budget it would pass — then
 /// nothing is held anywhere. Soft budgets hold too (their bars show it) but never refuse.
+///
+/// A call that would fit in what is spent but not beside what other calls hold right now waits
+/// up to `wait` for their holds to settle (most settle far below their worst case) before it
+/// is refused: otherwise a burst of calls would be refused while the budget still had room.
 pub async fn reserve(
     store: &Store,
     workspace_id: &str,
     spender: &Spender,
     worst_micros: i64,
+    wait: std::time::Duration,
 ) -> Result<Reservation> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match try_reserve(store, workspace_id, spender, worst_micros).await? {
+            Attempt::Held(reservation) => return Ok(reservation),
+            Attempt::Refused(message, busy) => {
+                if !busy || std::time::Instant::now() >= deadline {
+                    return Err(Error::BudgetExceeded(message));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
+/// What one try at reserving came to.
+enum Attempt {
+    Held(Reservation),
+    /// Refused, with the message naming the budget, and whether only other calls' holds were
+    /// in the way (the call fits in what is spent).
+    Refused(String, bool),
+}
+
+async fn try_reserve(
+    store: &Store,
+    workspace_id: &str,
+    spender: &Spender,
+    worst_micros: i64,
+) -> Result<Attempt> {
     let worst = worst_micros.max(0);
     let id = new_id();
     // Most workspaces have no budget: one read, no write transaction.
@@ -101,10 +134,10 @@ pub async fn reserve(
             .await?
             .is_empty()
         {
-            return Ok(Reservation {
+            return Ok(Attempt::Held(Reservation {
                 id,
                 holds: Vec::new(),
-            });
+            }));
         }
     }
     let now = now_ms();
@@ -146,14 +179,17 @@ pub async fn reserve(
             .fetch_one(&mut *tx)
             .await?;
             // Dropping the transaction rolls back the holds made above.
-            return Err(Error::BudgetExceeded(format!(
-                "budget \"{name}\" ({} a {period}) would be exceeded: {} spent and {} reserved \
-                 this {period}, and this call may cost up to {}",
-                dollars(amount),
-                dollars(spent),
-                dollars(reserved),
-                dollars(worst)
-            )));
+            return Ok(Attempt::Refused(
+                format!(
+                    "budget \"{name}\" ({} a {period}) would be exceeded: {} spent and {} \
+                     reserved this {period}, and this call may cost up to {}",
+                    dollars(amount),
+                    dollars(spent),
+                    dollars(reserved),
+                    dollars(worst)
+                ),
+                spent + worst <= amount,
+            ));
         }
         sqlx::query(
             "INSERT INTO budget_reservations (id, budget_id, period_start, workspace_id, \
@@ -175,7 +211,7 @@ pub async fn reserve(
         });
     }
     tx.commit().await?;
-    Ok(Reservation { id, holds })
+    Ok(Attempt::Held(Reservation { id, holds }))
 }
 
 /// Refuses work up front when a hard budget that applies to `spender` is already spent in its
@@ -256,6 +292,20 @@ pub async fn settle(
 ) -> Result<()> {
     for hold in &reservation.holds {
         close(conn, &reservation.id, hold, Some(cost_micros)).await?;
+    }
+    Ok(())
+}
+
+/// Settles several calls' reservations at once (a group commit's), their holds taken in budget
+/// order so that concurrent transactions lock period rows in one order.
+pub async fn settle_all(conn: &mut AnyConnection, settled: &[(&Reservation, i64)]) -> Result<()> {
+    let mut holds: Vec<(&str, &Hold, i64)> = settled
+        .iter()
+        .flat_map(|(r, cost)| r.holds.iter().map(move |h| (r.id.as_str(), h, *cost)))
+        .collect();
+    holds.sort_by(|a, b| a.1.budget_id.cmp(&b.1.budget_id).then(a.0.cmp(b.0)));
+    for (id, hold, cost) in holds {
+        close(conn, id, hold, Some(cost)).await?;
     }
     Ok(())
 }

@@ -185,6 +185,8 @@ pub enum ErrorClass {
     Auth,
     /// The call was cancelled by the user.
     Cancelled,
+    /// A hard budget refused the call before it was made (nothing was sent).
+    BudgetExceeded,
 }
 
 impl ErrorClass {
@@ -200,6 +202,7 @@ impl ErrorClass {
             ErrorClass::BadRequest => "bad_request",
             ErrorClass::Auth => "auth",
             ErrorClass::Cancelled => "cancelled",
+            ErrorClass::BudgetExceeded => "budget_exceeded",
         }
     }
 

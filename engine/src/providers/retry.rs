@@ -95,11 +95,16 @@ pub struct Attempt {
 /// Returns the index of the target that answered with its completion. When `stop` resolves,
 /// the attempt in flight is recorded as cancelled and the error returned is
 /// [`ErrorClass::Cancelled`].
-pub async fn complete<R, F, S>(
+///
+/// `gate` runs before each attempt with the target's index and the request as it will be sent
+/// (budgets reserve the attempt's worst case there); its error ends the chain at once, with no
+/// attempt made or recorded.
+pub async fn complete<R, F, S, G, GF>(
     targets: &[Target],
     request: &ChatRequest,
     policy: &RetryPolicy,
     on_delta: DeltaSink<'_>,
+    mut gate: G,
     mut record: R,
     stop: S,
 ) -> Result<(usize, Completion), ProviderError>
@@ -107,6 +112,8 @@ where
     R: FnMut(Attempt) -> F,
     F: std::future::Future<Output = Attempt>,
     S: std::future::Future<Output = ()>,
+    G: FnMut(usize, &ChatRequest) -> GF,
+    GF: std::future::Future<Output = Result<(), ProviderError>>,
 {
     let mut stop = std::pin::pin!(stop);
     let mut last = ProviderError::new(ErrorClass::BadRequest, "no provider configured");
@@ -114,6 +121,7 @@ where
         let mut req = request.clone();
         req.model.clone_from(&target.model);
         for number in 1..=policy.max_attempts.max(1) {
+            gate(index, &req).await?;
             let started_at = crate::now_ms();
             let start = Instant::now();
             // Characters streamed by this attempt, to estimate the usage of one cut short.

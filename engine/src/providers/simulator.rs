@@ -147,7 +147,14 @@ impl Simulator {
         let (text, tool_calls) = script(&turn, &mut rng);
         let prompt_tokens = estimate_request_tokens(request);
         let mut out = Completion::default();
-        let pieces = tokens(&text);
+        let tool_tokens: i64 = tool_calls
+            .iter()
+            .map(|c| super::estimate_tokens(&c.arguments.to_string()))
+            .sum();
+        // Like a real provider, the answer stops at `max_tokens` (budgets rely on it).
+        let room = usize::try_from((request.max_tokens - tool_tokens).max(0)).unwrap_or(0);
+        let mut pieces = tokens(&text);
+        pieces.truncate(room);
         let cut_at = (failure == Some(2)).then_some(pieces.len() / 2);
         for (i, piece) in pieces.iter().enumerate() {
             if Some(i) == cut_at {
@@ -169,11 +176,7 @@ impl Simulator {
             out.text.push_str(piece);
             pause(token_delay).await;
         }
-        let completion_tokens = i64::try_from(pieces.len()).unwrap_or(0)
-            + tool_calls
-                .iter()
-                .map(|c| super::estimate_tokens(&c.arguments.to_string()))
-                .sum::<i64>();
+        let completion_tokens = i64::try_from(pieces.len()).unwrap_or(0) + tool_tokens;
         // Later turns of one agent resend the same system prompt: a real provider serves that
         // prefix from its cache, so the simulator reports it as cached too.
         let cached_tokens = if turn.turn > 0 {

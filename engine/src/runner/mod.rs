@@ -20,6 +20,7 @@
 //! prompt preview and the Markdown export; [`workflow`] the templates and prompts; [`tools`] the
 //! file tools.
 
+mod budget;
 mod chain;
 mod export;
 mod step;
@@ -201,8 +202,9 @@ impl Runner {
         handles
     }
 
-    /// Beats every few seconds while the workers run, and leaves the list when they stop. A
-    /// failed beat is logged and retried at the next tick: Health then shows the gap.
+    /// Beats every few seconds while the workers run (and releases expired budget holds), and
+    /// leaves the list when they stop. A failed beat is logged and retried at the next tick:
+    /// Health then shows the gap.
     async fn heartbeat(self: Arc<Self>) {
         let mut stopped = self.shutdown.subscribe();
         let slots = self.config.workers.max(1) as i64;
@@ -216,6 +218,12 @@ impl Runner {
             .await
             {
                 tracing::warn!(error = %e, "worker heartbeat failed");
+            }
+            // Budget holds a crashed worker left behind go back once they expire.
+            match crate::budgets::enforce::sweep(&self.store).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(holds = n, "expired budget holds released"),
+                Err(e) => tracing::warn!(error = %e, "expired budget holds not released"),
             }
             tokio::select! {
                 _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
@@ -345,6 +353,13 @@ impl Runner {
     ) -> Result<wire::tasks::Task> {
         let who = caller.who;
         let (flow, complexity, plan) = self.plan(&who.workspace_id, req).await?;
+        // A hard budget already spent refuses the task before any credit is taken; budgets with
+        // room left are enforced call by call.
+        let spender = crate::budgets::enforce::Spender {
+            user_id: Some(who.user_id.clone()),
+            ..Default::default()
+        };
+        crate::budgets::enforce::ensure_open(&self.store, &who.workspace_id, &spender).await?;
         let new = NewTask {
             description: req.description.trim().to_owned(),
             workflow: flow.as_str().to_owned(),

@@ -14,6 +14,7 @@ use serde_json::json;
 use tokio::sync::{Notify, watch};
 use tracing::{error, info};
 
+use super::budget;
 use super::chain::{Link, Resolver};
 use super::{Halt, Runner, Stop, both_topics, excerpt, tools, workflow};
 use crate::domain::{Money, ProviderKind, Role};
@@ -139,6 +140,12 @@ impl StepRun<'_> {
         info!(task.id = %task.id, step = %step.role, "step started");
 
         let targets: Vec<Target> = chain.iter().map(|l| l.target.clone()).collect();
+        // Whose budgets the step's calls count against.
+        let spender = crate::budgets::enforce::Spender {
+            agent_id: Some(agent.id.clone()),
+            user_id: task.created_by.clone(),
+            api_key_id: None,
+        };
         let tool_specs = tools::specs();
         let mut messages = vec![Message::user(input.clone())];
         let mut final_text = String::new();
@@ -184,6 +191,31 @@ impl StepRun<'_> {
                 failures: Mutex::new(Vec::new()),
                 failed: Mutex::new(None),
                 failed_signal: Notify::new(),
+                held: Mutex::new(None),
+            };
+            // Each attempt first holds its worst case on the budgets that apply.
+            let gate = |target: usize, sent: &ChatRequest| {
+                let price = chain.get(target).and_then(|l| l.price.as_ref());
+                let worst = budget::worst_cost(price, sent);
+                let (recorder, spender) = (&recorder, &spender);
+                async move {
+                    match budget::hold(&runner.store, ws, spender, worst).await {
+                        Ok(reservation) => {
+                            if let Ok(mut held) = recorder.held.lock() {
+                                *held = Some(reservation);
+                            }
+                            Ok(())
+                        }
+                        Err(Ok(refused)) => Err(refused),
+                        Err(Err(e)) => {
+                            recorder.fail(e.into());
+                            Err(crate::providers::ProviderError::new(
+                                crate::providers::ErrorClass::Cancelled,
+                                "budgets could not be checked",
+                            ))
+                        }
+                    }
+                }
             };
             let record = |attempt: Attempt| recorder.record(attempt);
             // Stop on a cancel or shutdown, or as soon as an attempt could not be recorded.
@@ -202,11 +234,15 @@ impl StepRun<'_> {
                 &request,
                 &runner.config.retry,
                 &sink,
+                gate,
                 record,
                 stopping,
             )
             .await;
             flusher.abort();
+            // A hold whose attempt was never recorded (none should be) is given back.
+            let left = recorder.held.lock().ok().and_then(|mut h| h.take());
+            budget::release(&runner.store, left).await;
             if let Some(halt) = recorder.take_failure() {
                 return Err(halt);
             }
@@ -367,6 +403,8 @@ struct Recorder<'a> {
     /// Set when an attempt could not be recorded (or the lease was lost): the step must stop.
     failed: Mutex<Option<Halt>>,
     failed_signal: Notify,
+    /// The budgets' hold of the attempt under way, settled by its record.
+    held: Mutex<Option<crate::budgets::enforce::Reservation>>,
 }
 
 /// Tries to write a record this many times before the step fails.
@@ -468,6 +506,7 @@ impl Recorder<'_> {
         );
         let context = usage.prompt_tokens + usage.completion_tokens;
         let runner = step.runner;
+        let reservation = self.held.lock().ok().and_then(|mut h| h.take());
         let mut tries = 0;
         loop {
             tries += 1;
@@ -478,6 +517,7 @@ impl Recorder<'_> {
                 context,
                 answered,
                 events.clone(),
+                reservation.clone(),
             )
             .await
             {
@@ -496,6 +536,7 @@ impl Recorder<'_> {
                     break;
                 }
                 Err(e @ Error::LeaseLost(_)) => {
+                    budget::release(&runner.store, reservation.clone()).await;
                     self.fail(e.into());
                     break;
                 }
@@ -504,6 +545,7 @@ impl Recorder<'_> {
                     tokio::time::sleep(Duration::from_millis(50 * u64::from(tries * tries))).await;
                 }
                 Err(e) => {
+                    budget::release(&runner.store, reservation.clone()).await;
                     error!(error = %e, task.id = %step.task.id, "recording an LLM call failed; the step fails");
                     self.fail(Halt::Failed(
                         "a model call could not be recorded (database error); the step was stopped \

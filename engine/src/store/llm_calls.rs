@@ -66,6 +66,7 @@ pub async fn record(store: &Store, call: &NewLlmCall) -> Result<String> {
             lease: None,
             step: None,
             events: Vec::new(),
+            reservation: None,
         })
         .await?;
     Ok(recorded.id)

@@ -217,7 +217,7 @@ pub struct Answered<'a> {
 ///
 /// Goes through the group-commit writer ([`crate::store::group`]): concurrent workers' calls
 /// share one transaction. Fenced on the lease's epoch only: an attempt cut off by a cancel is
-/// still recorded.
+/// still recorded. A budgets' `reservation` taken for the call is settled to its cost with it.
 pub async fn record_call(
     store: &Store,
     lease: &Lease,
@@ -225,6 +225,7 @@ pub async fn record_call(
     context_tokens: i64,
     answered: Option<Answered<'_>>,
     events: Vec<Outgoing>,
+    reservation: Option<crate::budgets::enforce::Reservation>,
 ) -> Result<(String, Vec<Arc<Event>>)> {
     let step = call.agent_run_id.as_ref().map(|run_id| StepFacts {
         run_id: run_id.clone(),
@@ -242,6 +243,7 @@ pub async fn record_call(
             lease: Some(lease.clone()),
             step,
             events,
+            reservation,
         })
         .await?;
     Ok((recorded.id, recorded.events))

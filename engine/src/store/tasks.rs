@@ -70,11 +70,13 @@ pub struct Task {
     pub started_at: Option<i64>,
     /// Unix ms.
     pub finished_at: Option<i64>,
+    /// The user who submitted it (their budgets apply to its calls).
+    pub created_by: Option<String>,
 }
 
 pub(crate) const TASK_COLUMNS: &str = "id, workspace_id, description, workflow, complexity, force_analyst, \
      plan, status, prompt_tokens, completion_tokens, cached_tokens, cost_micros, unpriced_calls, error, rerun_of, \
-     attempts, lease_epoch, created_at, started_at, finished_at";
+     attempts, lease_epoch, created_at, started_at, finished_at, created_by";
 
 impl Task {
     /// The planned steps.

@@ -3,6 +3,8 @@
 //! once every call is settled or released); expired holds swept once; work refused up front
 //! when a hard budget is spent.
 
+use std::time::Duration;
+
 use engine::Error;
 use engine::actions::Caller;
 use engine::auth::Principal;
@@ -184,7 +186,7 @@ store_test!(reservations_never_overspend_under_concurrency, |store| {
 
     // 40 calls at once, each up to $0.10: exactly ten fit.
     let reserved = futures_util::future::join_all(
-        (0..40).map(|_| enforce::reserve(&store, &ws, &spender, 100_000)),
+        (0..40).map(|_| enforce::reserve(&store, &ws, &spender, 100_000, Duration::ZERO)),
     )
     .await;
     let granted: Vec<Reservation> = reserved
@@ -215,7 +217,7 @@ store_test!(reservations_never_overspend_under_concurrency, |store| {
     assert_eq!(usage(&store, &hard.id).await, (360_000, 200_000, 6));
     // What was given back can be held again, exactly: $0.44 left, four calls of $0.11 fit.
     let again = futures_util::future::join_all(
-        (0..8).map(|_| enforce::reserve(&store, &ws, &spender, 110_000)),
+        (0..8).map(|_| enforce::reserve(&store, &ws, &spender, 110_000, Duration::ZERO)),
     )
     .await;
     let granted_again: Vec<&Reservation> = again.iter().filter_map(|r| r.as_ref().ok()).collect();
@@ -254,8 +256,14 @@ store_test!(reservations_never_overspend_under_concurrency, |store| {
     let other = engine::store::workspaces::create(store.pool(), "Other", "other")
         .await
         .unwrap();
-    let free = enforce::reserve(&store, &other.id, &Spender::default(), 5_000_000)
-        .await
-        .unwrap();
+    let free = enforce::reserve(
+        &store,
+        &other.id,
+        &Spender::default(),
+        5_000_000,
+        Duration::ZERO,
+    )
+    .await
+    .unwrap();
     assert!(free.holds.is_empty());
 });

@@ -7,6 +7,7 @@
 
 mod agents;
 mod analytics;
+mod budget_runs;
 mod budgets;
 mod costs;
 mod identity;

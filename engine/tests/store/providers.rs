@@ -217,6 +217,7 @@ async fn run(
         &request(),
         policy,
         &|_| {},
+        |_, _: &_| async { Ok(()) },
         |a: Attempt| {
             attempts.lock().unwrap().push(a.clone());
             async move { a }

@@ -116,6 +116,7 @@ store_test!(
                         context,
                         answered,
                         announce(&lease, n),
+                        None,
                     )
                     .await;
                     ("ok", t, r.map(|(_, events)| events))
@@ -129,8 +130,16 @@ store_test!(
                             agent_run_id: None,
                             ..c
                         };
-                        let r = runs::record_call(&store, &stale, &c, 0, None, announce(&stale, n))
-                            .await;
+                        let r = runs::record_call(
+                            &store,
+                            &stale,
+                            &c,
+                            0,
+                            None,
+                            announce(&stale, n),
+                            None,
+                        )
+                        .await;
                         ("stale", t, r.map(|(_, events)| events))
                     }));
                 }
@@ -142,8 +151,16 @@ store_test!(
                             agent_id: Some("no-such-agent".into()),
                             ..call(&ws, &lease, &run_id, 5000, true)
                         };
-                        let r = runs::record_call(&store, &lease, &c, 0, None, announce(&lease, 0))
-                            .await;
+                        let r = runs::record_call(
+                            &store,
+                            &lease,
+                            &c,
+                            0,
+                            None,
+                            announce(&lease, 0),
+                            None,
+                        )
+                        .await;
                         ("bad", t, r.map(|(_, events)| events))
                     }));
                 }

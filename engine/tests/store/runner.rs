@@ -151,7 +151,7 @@ store_test!(a_stale_lease_can_write_nothing, |store| {
         )]
     };
     assert!(matches!(
-        runs::record_call(&store, &first, &call, 0, None, event()).await,
+        runs::record_call(&store, &first, &call, 0, None, event(), None).await,
         Err(Error::LeaseLost(_))
     ));
     assert!(matches!(
@@ -184,7 +184,7 @@ store_test!(a_stale_lease_can_write_nothing, |store| {
     assert_eq!(calls, 0, "the stale claim recorded nothing");
 
     // The current claim writes normally.
-    runs::record_call(&store, &second, &call, 0, None, event())
+    runs::record_call(&store, &second, &call, 0, None, event(), None)
         .await
         .unwrap();
     assert!(queue::renew(&store, &second, 60_000).await.unwrap());
@@ -193,7 +193,7 @@ store_test!(a_stale_lease_can_write_nothing, |store| {
     idle.cancel(Caller::new(&who, &ClientInfo::default()), &task.id)
         .await
         .unwrap();
-    runs::record_call(&store, &second, &call, 0, None, event())
+    runs::record_call(&store, &second, &call, 0, None, event(), None)
         .await
         .unwrap();
     let mut conn = store.pool().acquire().await.unwrap();

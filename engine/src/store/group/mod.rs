@@ -70,6 +70,9 @@ pub struct CallRecord {
     pub step: Option<StepFacts>,
     /// Events stored in the same transaction.
     pub events: Vec<Outgoing>,
+    /// The budgets' hold taken before the call, settled to its real cost in the same
+    /// transaction ([`crate::budgets::enforce`]).
+    pub reservation: Option<crate::budgets::enforce::Reservation>,
 }
 
 /// What a recorded call became.
@@ -306,9 +309,12 @@ async fn commit(
     marks: &[(String, Mark)],
 ) -> Result<Answers> {
     if works.is_empty()
-        && records
-            .iter()
-            .all(|r| r.lease.is_none() && r.step.is_none() && r.events.is_empty())
+        && records.iter().all(|r| {
+            r.lease.is_none()
+                && r.step.is_none()
+                && r.events.is_empty()
+                && r.reservation.as_ref().is_none_or(|h| h.holds.is_empty())
+        })
     {
         return commit_calls(writer, records, marks).await;
     }
@@ -335,6 +341,18 @@ async fn commit(
     add_to_steps(&mut batch, &steps);
     mark_providers(&mut batch, marks);
     batch.execute(&mut tx).await?;
+    // Budgets' holds become the calls' real costs, with them (only where budgets apply).
+    let settled: Vec<(&crate::budgets::enforce::Reservation, i64)> = kept
+        .iter()
+        .filter_map(|&i| {
+            records[i]
+                .reservation
+                .as_ref()
+                .filter(|r| !r.holds.is_empty())
+                .map(|r| (r, records[i].call.cost_micros))
+        })
+        .collect();
+    crate::budgets::enforce::settle_all(&mut tx, &settled).await?;
 
     // Other writes, in arrival order; their events join the calls'.
     let mut values: Vec<Result<Box<dyn Any + Send>>> = Vec::with_capacity(works.len());
