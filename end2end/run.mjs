@@ -664,6 +664,47 @@ try {
     await context.close();
   });
 
+  await test('a budget is created, its bar moves as a task runs, and it projects the month', async () => {
+    const { context, page } = await newPage({ viewport: { width: 1440, height: 900 } });
+    await hydrated(page, '/budgets');
+    await page.waitForSelector('[data-testid="budgets-empty"]');
+    await page.fill('[data-testid="budget-name"]', 'Monthly fleet');
+    await page.selectOption('[data-testid="budget-subject"]', 'workspace:');
+    await page.selectOption('[data-testid="budget-period"]', 'month');
+    await page.fill('[data-testid="budget-amount"]', '25');
+    // Soft: alerts only, so the tests after this one are never refused.
+    await page.uncheck('[data-testid="budget-hard"]');
+    await page.click('[data-testid="budget-submit"]');
+    await page.waitForSelector('[data-testid="budget-card"] >> text=Monthly fleet');
+    assert(sql("SELECT amount_micros || ',' || hard FROM budgets WHERE name = 'Monthly fleet'") === '25000000,0',
+      'stored as $25.00, soft');
+    const before = sql("SELECT COALESCE(SUM(spent_micros), 0) FROM budget_periods");
+    // A task runs; the budget's bar moves as its calls are settled.
+    await hydrated(page, '/tasks');
+    await page.fill('[data-testid="task-description"]', 'Fix the typo in the README');
+    await page.click('[data-testid="submit-task"]');
+    await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/, { timeout: 15_000 });
+    await hydrated(page, '/budgets');
+    await page.waitForFunction(() => {
+      const bar = document.querySelector('[data-testid="budget-spent-bar"]');
+      return bar && parseFloat(bar.style.width) > 0;
+    }, null, { timeout: 60_000 });
+    const spent = sql("SELECT SUM(spent_micros) FROM budget_periods");
+    assert(Number(spent) > Number(before), `spent ${spent}`);
+    const shown = (await page.textContent('[data-testid="budget-spent"]')).trim();
+    assert(/^\$\d[\d.,]* spent of \$25\.00$/.test(shown), `spent shown: ${shown}`);
+    // More than an hour into the month: a linear projection to its end.
+    const projection = (await page.textContent('[data-testid="budget-projection"]')).trim();
+    assert(/^Projected \$[\d.,]+ by [A-Z][a-z]{2} \d+/.test(projection), `projection: ${projection}`);
+    await page.screenshot({ path: join(shots, 'budgets.png'), fullPage: true });
+    await page.setViewportSize({ width: 375, height: 812 });
+    await page.waitForTimeout(300);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert(overflow <= 375, `budgets page is ${overflow}px wide`);
+    await page.screenshot({ path: join(shots, 'budgets-mobile.png'), fullPage: true });
+    await context.close();
+  });
+
   await test('the phone layout fits 375 px with bottom navigation', async () => {
     const { context, page } = await newPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
     await hydrated(page);

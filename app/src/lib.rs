@@ -27,6 +27,7 @@ use crate::pages::{
     agents::AgentsPage,
     analytics::{AnalyticsPage, RoiPage, TrendsPage},
     audit::AuditPage,
+    budgets::BudgetsPage,
     calls::CallsPage,
     dashboard::DashboardPage,
     health::HealthPage,
@@ -95,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("analytics/roi") view=RoiPage />
                     <Route path=path!("system") view=HealthPage />
                     <Route path=path!("calls") view=CallsPage />
+                    <Route path=path!("budgets") view=BudgetsPage />
                     <Route path=path!("settings") view=SettingsPage />
                     <Route path=path!("audit") view=AuditPage />
                     <Route path=path!("login") view=LoginPage />

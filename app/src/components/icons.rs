@@ -21,6 +21,8 @@ pub enum IconName {
     Audit,
     /// Health (a pulse).
     Health,
+    /// Budgets (a wallet).
+    Budgets,
 }
 
 fn paths(name: IconName) -> &'static str {
@@ -33,6 +35,7 @@ fn paths(name: IconName) -> &'static str {
         IconName::Refresh => "M20 11A8 8 0 1 0 18 17M20 4v7h-7",
         IconName::Audit => "M12 3l8 3v6c0 4.5-3.4 8.3-8 9-4.6-.7-8-4.5-8-9V6zM9 12l2 2 4-4",
         IconName::Health => "M3 12h4l2-5 4 10 2-5h6",
+        IconName::Budgets => "M3 7h15a3 3 0 0 1 3 3v7a3 3 0 0 1-3 3H3zM3 7l12-4v4M16 14h.01",
     }
 }
 

@@ -11,11 +11,12 @@ use crate::components::icons::{Icon, IconName};
 use crate::components::theme::ThemeToggle;
 use crate::components::toast::ToastRegion;
 
-const NAV: [(&str, &str, IconName); 7] = [
+const NAV: [(&str, &str, IconName); 8] = [
     ("/", "Dashboard", IconName::Dashboard),
     ("/agents", "Agents", IconName::Agents),
     ("/tasks", "Tasks", IconName::Tasks),
     ("/analytics", "Analytics", IconName::Analytics),
+    ("/budgets", "Budgets", IconName::Budgets),
     ("/settings", "Settings", IconName::Settings),
     ("/audit", "Audit", IconName::Audit),
     ("/system", "Health", IconName::Health),

@@ -4,6 +4,7 @@ pub mod access;
 pub mod agents;
 pub mod analytics;
 pub mod audit;
+pub mod budgets;
 pub mod calls;
 pub mod dashboard;
 pub mod health;

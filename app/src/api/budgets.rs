@@ -1,0 +1,116 @@
+//! The Budgets page's data and actions: the engine functions `/api/v1/budgets` calls.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::model::AppError;
+use wire::budgets::Budget;
+
+/// What a budget can apply to, for the form's "Applies to" list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subject {
+    /// `scope:id` (`workspace:` for the whole workspace).
+    pub value: String,
+    /// As people read it.
+    pub label: String,
+}
+
+/// The workspace's budgets, and (for admins) what a new one could apply to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetsView {
+    /// By name.
+    pub budgets: Vec<Budget>,
+    /// Empty for members who cannot make budgets.
+    pub subjects: Vec<Subject>,
+}
+
+/// The budgets with their current periods.
+#[server(prefix = "/api", endpoint = "budgets")]
+pub async fn list_budgets() -> Result<BudgetsView, AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal().await?;
+    let budgets = engine::budgets::list(&cx.store, &who).await?;
+    let mut subjects = Vec::new();
+    if who.role.includes(engine::domain::MemberRole::Admin) {
+        subjects.push(Subject {
+            value: "workspace:".into(),
+            label: "The whole workspace".into(),
+        });
+        for a in engine::store::agents::list(cx.store.pool(), &who.workspace_id).await? {
+            subjects.push(Subject {
+                value: format!("agent:{}", a.id),
+                label: format!("Agent · {}", a.name),
+            });
+        }
+        for m in engine::store::users::list(cx.store.pool(), &who.workspace_id).await? {
+            subjects.push(Subject {
+                value: format!("user:{}", m.id),
+                label: format!("Member · {}", m.email),
+            });
+        }
+        for k in engine::store::api_keys::list(&cx.store, &who).await? {
+            if k.revoked_at.is_none() {
+                subjects.push(Subject {
+                    value: format!("api_key:{}", k.id),
+                    label: format!("API key · {}", k.name),
+                });
+            }
+        }
+    }
+    Ok(BudgetsView { budgets, subjects })
+}
+
+/// Makes a budget (admins). `applies_to` is `scope:id`; `hard` is a checkbox (present when
+/// ticked); `thresholds` a comma-separated list of percentages.
+#[server(prefix = "/api", endpoint = "create_budget")]
+pub async fn create_budget(
+    name: String,
+    applies_to: String,
+    period: String,
+    amount_usd: String,
+    #[server(default)] hard: Option<String>,
+    #[server(default)] thresholds: String,
+) -> Result<Budget, AppError> {
+    let cx = crate::ssr::context()?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let (scope, subject) = applies_to
+        .split_once(':')
+        .unwrap_or((applies_to.as_str(), ""));
+    let amount = amount_usd
+        .trim()
+        .trim_start_matches('$')
+        .parse::<f64>()
+        .map_err(|_| engine::Error::invalid("amount_usd", "must be an amount in dollars"))?;
+    let thresholds = if thresholds.trim().is_empty() {
+        wire::budgets::default_thresholds()
+    } else {
+        thresholds
+            .split(',')
+            .map(|t| t.trim().trim_end_matches('%').parse::<u32>())
+            .collect::<Result<Vec<u32>, _>>()
+            .map_err(|_| {
+                engine::Error::invalid("thresholds", "must be percentages separated by commas")
+            })?
+    };
+    let input = wire::budgets::BudgetInput {
+        name,
+        scope: scope.to_owned(),
+        subject_id: subject.to_owned(),
+        period,
+        amount_usd: amount,
+        hard: hard.is_some(),
+        thresholds,
+    };
+    let caller = engine::actions::Caller::new(&who, &client);
+    Ok(engine::budgets::create(&cx.store, caller, &input).await?)
+}
+
+/// Deletes a budget (admins).
+#[server(prefix = "/api", endpoint = "delete_budget")]
+pub async fn delete_budget(id: String) -> Result<(), AppError> {
+    let cx = crate::ssr::context()?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    engine::budgets::delete(&cx.store, caller, &id).await?;
+    Ok(())
+}
