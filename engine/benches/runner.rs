@@ -7,7 +7,8 @@
 //! 8 workers, Postgres with 1, 2, 4 and 8 (where `FOR UPDATE SKIP LOCKED` lets workers claim
 //! different tasks at once), each on a fresh database, beside the goal and the figures measured
 //! before the trustworthy-execution issue. `FLEETDECK_BENCH_TASKS` sets the tasks per run
-//! (default 200: shorter runs are too noisy on a shared machine).
+//! (default 200: shorter runs are too noisy on a shared machine). Then 8 workers again with a
+//! hard workspace budget and a soft member budget: the cost of enforcement, side by side.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -44,7 +45,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
-async fn run(store: Store, tasks: usize, workers: usize) -> Figures {
+async fn run(store: Store, tasks: usize, workers: usize, budgets: bool) -> Figures {
     let ws = ensure_seeded(&store).await.unwrap().workspace_id;
     let mut conn = store.pool().acquire().await.unwrap();
     let admin = users::create(&mut conn, &ws, "bench@example.com", None, MemberRole::Admin)
@@ -67,6 +68,30 @@ async fn run(store: Store, tasks: usize, workers: usize) -> Figures {
         role: MemberRole::Admin,
         method: AuthMethod::ApiKey,
     };
+    if budgets {
+        // Enforcement's cost: a hard workspace budget and a soft one on the submitting member,
+        // both with room for everything, so every attempt reserves and settles on two budgets.
+        for (name, scope, subject, hard) in [
+            ("Fleet", "workspace", String::new(), true),
+            ("Bench member", "user", who.user_id.clone(), false),
+        ] {
+            engine::budgets::create(
+                &store,
+                Caller::new(&who, &ClientInfo::default()),
+                &wire::budgets::BudgetInput {
+                    name: name.into(),
+                    scope: scope.into(),
+                    subject_id: subject,
+                    period: "month".into(),
+                    amount_usd: 1_000_000.0,
+                    hard,
+                    thresholds: vec![50, 80, 100],
+                },
+            )
+            .await
+            .unwrap();
+        }
+    }
     let work = std::env::temp_dir().join(format!("fleetdeck-bench-{}", engine::new_id()));
     let mut config = RunnerConfig::new(work.clone());
     config.workers = workers;
@@ -160,11 +185,17 @@ async fn main() {
     let runs = |backend: &str| only.is_empty() || only.split(',').any(|b| b.trim() == backend);
     for workers in [1, 4, 8].into_iter().filter(|_| runs("sqlite")) {
         let db = TestDb::sqlite().await;
-        let f = run(db.store.clone(), tasks, workers).await;
+        let f = run(db.store.clone(), tasks, workers, false).await;
         line("sqlite", workers, &f);
         if workers == 8 {
             sqlite_8 = Some(f.calls_per_s);
         }
+    }
+    let mut enforced = Vec::new();
+    if runs("sqlite") {
+        let db = TestDb::sqlite().await;
+        let f = run(db.store.clone(), tasks, 8, true).await;
+        enforced.push(("sqlite", sqlite_8, f));
     }
     let mut pg_1 = None;
     for workers in [1, 2, 4, 8].into_iter().filter(|_| runs("postgres")) {
@@ -172,8 +203,14 @@ async fn main() {
             println!("  postgres  unreachable: skipped");
             break;
         };
-        let f = run(db.store.clone(), tasks, workers).await;
+        let f = run(db.store.clone(), tasks, workers, false).await;
         line("postgres", workers, &f);
+        if workers == 8 {
+            let without = f.calls_per_s;
+            let db = TestDb::postgres().await.unwrap();
+            let with = run(db.store.clone(), tasks, 8, true).await;
+            enforced.push(("postgres", Some(without), with));
+        }
         match (workers, pg_1) {
             (1, _) => pg_1 = Some(f.calls_per_s),
             (8, Some(one)) => {
@@ -190,5 +227,17 @@ async fn main() {
             }
             _ => {}
         }
+    }
+    // Budgets' cost, side by side: every attempt holds its worst case on two budgets before
+    // the call and settles it with the record.
+    for (backend, without, with) in enforced {
+        println!(
+            "  budgets   {backend:<8} 8 workers: {:>8.1} calls/s with two budgets vs {:>8.1} without ({:.2}x); overhead per call p50 {:.2} ms p99 {:.2} ms",
+            with.calls_per_s,
+            without.unwrap_or(0.0),
+            with.calls_per_s / without.unwrap_or(f64::MIN_POSITIVE).max(f64::MIN_POSITIVE),
+            with.p50_ms,
+            with.p99_ms
+        );
     }
 }
