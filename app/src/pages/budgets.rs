@@ -104,7 +104,11 @@ fn BudgetCard(budget: Budget, admin: bool, delete: ServerAction<DeleteBudget>) -
     let p = &budget.current;
     let amount = budget.amount_micros;
     let used = p.spent_micros + p.reserved_micros;
-    let spent_pct = share(p.spent_micros, amount);
+    // Any spend shows as a sliver, however small against the limit.
+    let spent_pct = match share(p.spent_micros, amount) {
+        pct if p.spent_micros > 0 => pct.max(0.6),
+        pct => pct,
+    };
     let reserved_pct = share(p.reserved_micros, amount).min(100.0 - spent_pct);
     let state = if p.spent_micros >= amount {
         "budget-over"
@@ -161,7 +165,12 @@ fn BudgetCard(budget: Budget, admin: bool, delete: ServerAction<DeleteBudget>) -
                 }}
             </header>
             <p class="muted budget-subject">
-                {format!("{} · per {} · resets {}", budget.subject_label, budget.period, day_label(p.end_ms))}
+                {format!(
+                    "{} · per {} · resets {}",
+                    budget.subject_label,
+                    budget.period,
+                    day_label(p.end_ms).replace(' ', "\u{a0}")
+                )}
             </p>
             <div class="budget-bar" role="img" aria-label=label.clone()>
                 <div class="budget-spent" style=format!("width: {spent_pct:.2}%") data-testid="budget-spent-bar"></div>
