@@ -23,6 +23,7 @@
 mod budget;
 mod chain;
 mod export;
+mod recorder;
 mod step;
 pub mod tools;
 pub mod totals;
