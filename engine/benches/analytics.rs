@@ -6,7 +6,9 @@
 //! SQLite and Postgres side by side, and prints each database's size. Goal: p95 < 50 ms.
 //!
 //! Run with `cargo bench -p engine --bench analytics`. `FLEETDECK_BENCH_ANALYTICS_CALLS` sets
-//! the number of calls (default 10,000,000); `FLEETDECK_BENCH_KEEP=1` keeps the databases.
+//! the number of calls (default 10,000,000); `FLEETDECK_BENCH_KEEP=1` keeps the databases and
+//! `FLEETDECK_BENCH_REUSE=<sqlite url>,<postgres url>` measures kept ones again. After the
+//! load, Postgres is vacuumed and analysed, as autovacuum does within a minute of such a load.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -156,7 +158,20 @@ async fn load(store: &Store, n: usize, now: i64) -> (String, f64) {
     .execute(store.writer())
     .await
     .unwrap();
+    settle(store).await;
     (ws, started.elapsed().as_secs_f64())
+}
+
+/// What a deployment's background maintenance does within a minute of a bulk load: on Postgres
+/// `VACUUM ANALYZE` (autovacuum), without which the first reports wade through the dead row
+/// versions the load's updates of the rollups left, and plan without statistics.
+async fn settle(store: &Store) {
+    if store.backend().as_str() == "postgres" {
+        sqlx::query("VACUUM ANALYZE")
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
 }
 
 async fn timed<F, Fut, T>(f: F) -> (f64, f64)
@@ -202,10 +217,25 @@ async fn size(store: &Store) -> f64 {
     bytes as f64 / 1e9
 }
 
-/// Every measurement on one backend: (name, p50, p95).
-async fn measure(store: &Store, n: usize) -> (f64, f64, Vec<(&'static str, f64, f64)>) {
+/// Every measurement on one backend: (name, p50, p95). `reuse` measures a database kept by an
+/// earlier run (`FLEETDECK_BENCH_KEEP=1`) instead of loading one.
+async fn measure(
+    store: &Store,
+    n: usize,
+    reuse: bool,
+) -> (f64, f64, Vec<(&'static str, f64, f64)>) {
     let now = now_ms();
-    let (ws, load_secs) = load(store, n, now).await;
+    let (ws, load_secs) = if reuse {
+        settle(store).await;
+        let ws = engine::store::workspaces::first(store.pool())
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        (ws, 0.0)
+    } else {
+        load(store, n, now).await
+    };
     let ws = ws.as_str();
     let mut out = Vec::new();
     let q30 = |group_by| CostQuery {
@@ -272,25 +302,45 @@ async fn main() {
     );
     // `FLEETDECK_BENCH_KEEP=1` leaves both databases in place (their URLs printed), to study
     // the queries on the loaded data with `sqlite3` or `psql` afterwards.
+    // `FLEETDECK_BENCH_REUSE=<sqlite url>,<postgres url>` measures two kept databases again
+    // (migrated to this build first) without loading them.
     let keep = std::env::var("FLEETDECK_BENCH_KEEP").is_ok_and(|v| v == "1");
-    let sqlite = TestDb::sqlite().await;
-    let (load_s, size_s, lite) = measure(&sqlite.store, n).await;
-    if keep {
-        println!("  kept: {}", sqlite.url);
-        std::mem::forget(sqlite);
-    } else {
-        drop(sqlite);
-    }
-    let pg = match TestDb::postgres().await {
-        Some(pg) => {
-            let measured = measure(&pg.store, n).await;
-            if keep {
-                println!("  kept: {}", pg.url);
-                std::mem::forget(pg);
-            }
-            Some(measured)
+    let reuse: Option<Vec<String>> = std::env::var("FLEETDECK_BENCH_REUSE")
+        .ok()
+        .map(|v| v.split(',').map(str::to_owned).collect());
+    let (load_s, size_s, lite) = match reuse.as_ref().and_then(|r| r.first()) {
+        Some(url) => {
+            let store = Store::connect(url).await.unwrap();
+            store.migrate().await.unwrap();
+            measure(&store, n, true).await
         }
-        None => None,
+        None => {
+            let sqlite = TestDb::sqlite().await;
+            let measured = measure(&sqlite.store, n, false).await;
+            if keep {
+                println!("  kept: {}", sqlite.url);
+                std::mem::forget(sqlite);
+            }
+            measured
+        }
+    };
+    let pg = match reuse.as_ref().and_then(|r| r.get(1)) {
+        Some(url) => {
+            let store = Store::connect(url).await.unwrap();
+            store.migrate().await.unwrap();
+            Some(measure(&store, n, true).await)
+        }
+        None => match TestDb::postgres().await {
+            Some(pg) => {
+                let measured = measure(&pg.store, n, false).await;
+                if keep {
+                    println!("  kept: {}", pg.url);
+                    std::mem::forget(pg);
+                }
+                Some(measured)
+            }
+            None => None,
+        },
     };
     println!(
         "  loaded: sqlite {load_s:.0} s ({:.0} calls/s), {size_s:.2} GB{}",
