@@ -127,12 +127,31 @@ async fn try_reserve(
 ) -> Result<Attempt> {
     let worst = worst_micros.max(0);
     let id = new_id();
-    // Most workspaces have no budget: one read, no write transaction.
+    // Most workspaces have no budget: known without a round trip for a second at a time (this
+    // process's budget actions forget it at once; another process's within that second), or one
+    // read, and no write transaction.
+    if unlimited(workspace_id) {
+        return Ok(Attempt::Held(Reservation {
+            id,
+            holds: Vec::new(),
+        }));
+    }
     {
         let mut conn = store.pool().acquire().await?;
-        if applicable(&mut conn, workspace_id, spender, false)
-            .await?
-            .is_empty()
+        let any =
+            sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM budgets WHERE workspace_id = $1")
+                .bind(workspace_id)
+                .fetch_one(&mut *conn)
+                .await?
+                .0
+                > 0;
+        if !any {
+            note_unlimited(workspace_id);
+        }
+        if !any
+            || applicable(&mut conn, workspace_id, spender, false)
+                .await?
+                .is_empty()
         {
             return Ok(Attempt::Held(Reservation {
                 id,
@@ -212,6 +231,38 @@ async fn try_reserve(
     }
     tx.commit().await?;
     Ok(Attempt::Held(Reservation { id, holds }))
+}
+
+/// How long "this workspace has no budget" is believed without asking the database again.
+const UNLIMITED_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Workspaces seen without any budget, and when.
+static UNLIMITED: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+> = std::sync::LazyLock::new(Default::default);
+
+fn unlimited(workspace_id: &str) -> bool {
+    UNLIMITED
+        .lock()
+        .ok()
+        .and_then(|seen| seen.get(workspace_id).copied())
+        .is_some_and(|at| at.elapsed() < UNLIMITED_FOR)
+}
+
+fn note_unlimited(workspace_id: &str) {
+    if let Ok(mut seen) = UNLIMITED.lock() {
+        if seen.len() > 10_000 {
+            seen.clear();
+        }
+        seen.insert(workspace_id.to_owned(), std::time::Instant::now());
+    }
+}
+
+/// Forgets that a workspace had no budget (a budget was just made or changed there).
+pub(crate) fn budgets_changed(workspace_id: &str) {
+    if let Ok(mut seen) = UNLIMITED.lock() {
+        seen.remove(workspace_id);
+    }
 }
 
 /// Refuses work up front when a hard budget that applies to `spender` is already spent in its

@@ -421,6 +421,7 @@ pub async fn create(store: &Store, caller: Caller<'_>, input: &BudgetInput) -> R
     let stored = row(&mut tx, ws, &id).await?;
     let budget = budget_of(&mut tx, ws, &tz, stored, now).await?;
     tx.commit().await?;
+    enforce::budgets_changed(ws);
     Ok(budget)
 }
 
@@ -474,6 +475,7 @@ pub async fn update(
     let stored = row(&mut tx, ws, id).await?;
     let budget = budget_of(&mut tx, ws, &tz, stored, now).await?;
     tx.commit().await?;
+    enforce::budgets_changed(ws);
     Ok(budget)
 }
 
