@@ -668,6 +668,7 @@ try {
     const { context, page } = await newPage({ viewport: { width: 1440, height: 900 } });
     await hydrated(page, '/budgets');
     await page.waitForSelector('[data-testid="budgets-empty"]');
+    assert((await page.textContent('[data-testid="budget-zone"]')).includes('time zone: UTC'), 'calendar zone shown');
     await page.fill('[data-testid="budget-name"]', 'Monthly fleet');
     await page.selectOption('[data-testid="budget-subject"]', 'workspace:');
     await page.selectOption('[data-testid="budget-period"]', 'month');

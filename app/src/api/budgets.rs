@@ -22,6 +22,8 @@ pub struct BudgetsView {
     pub budgets: Vec<Budget>,
     /// Empty for members who cannot make budgets.
     pub subjects: Vec<Subject>,
+    /// The workspace's time zone, whose calendar the periods follow (`UTC` when unset).
+    pub time_zone: String,
 }
 
 /// The budgets with their current periods.
@@ -57,7 +59,37 @@ pub async fn list_budgets() -> Result<BudgetsView, AppError> {
             }
         }
     }
-    Ok(BudgetsView { budgets, subjects })
+    let time_zone = engine::store::settings::get(
+        cx.store.pool(),
+        &who.workspace_id,
+        engine::store::settings::TIME_ZONE,
+    )
+    .await?
+    .and_then(|v| v.as_str().map(str::to_owned))
+    .filter(|z| !z.is_empty())
+    .unwrap_or_else(|| "UTC".to_owned());
+    Ok(BudgetsView {
+        budgets,
+        subjects,
+        time_zone,
+    })
+}
+
+/// Sets the workspace's time zone, whose calendar budgets follow (admins). Periods already
+/// under way keep their bounds.
+#[server(prefix = "/api", endpoint = "set_time_zone")]
+pub async fn set_time_zone(time_zone: String) -> Result<(), AppError> {
+    let cx = crate::ssr::context()?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    engine::actions::settings::set(
+        &cx.store,
+        caller,
+        engine::store::settings::TIME_ZONE,
+        &serde_json::json!(time_zone.trim()),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Makes a budget (admins). `applies_to` is `scope:id`; `hard` is a checkbox (present when

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::budgets::{BudgetsView, CreateBudget, DeleteBudget, list_budgets};
+use crate::api::budgets::{BudgetsView, CreateBudget, DeleteBudget, SetTimeZone, list_budgets};
 use crate::components::empty_state::EmptyState;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::pages::{PageHeader, loaded};
@@ -20,8 +20,15 @@ const POLL_MS: u64 = 10_000;
 pub fn BudgetsPage() -> impl IntoView {
     let create = ServerAction::<CreateBudget>::new();
     let delete = ServerAction::<DeleteBudget>::new();
+    let zone = ServerAction::<SetTimeZone>::new();
     let data = Resource::new(
-        move || (create.version().get(), delete.version().get()),
+        move || {
+            (
+                create.version().get(),
+                delete.version().get(),
+                zone.version().get(),
+            )
+        },
         |_| list_budgets(),
     );
     let reload = crate::components::live::throttled(1_000, move || data.refetch());
@@ -48,6 +55,14 @@ pub fn BudgetsPage() -> impl IntoView {
         }
     });
     Effect::new(move |_| {
+        if let (Some(result), Some(t)) = (zone.value().get(), toasts) {
+            match result {
+                Ok(()) => t.show(ToastKind::Success, "Time zone saved"),
+                Err(e) => t.show(ToastKind::Error, e.to_string()),
+            }
+        }
+    });
+    Effect::new(move |_| {
         if let (Some(result), Some(t)) = (delete.value().get(), toasts) {
             match result {
                 Ok(()) => t.show(ToastKind::Success, "Budget deleted"),
@@ -63,7 +78,11 @@ pub fn BudgetsPage() -> impl IntoView {
         {loaded(data, 2, move |view: BudgetsView| {
             let admin = !view.subjects.is_empty();
             let empty = view.budgets.is_empty();
+            let time_zone = view.time_zone.clone();
             view! {
+                <p class="muted budget-zone" data-testid="budget-zone">
+                    {format!("Days, weeks (from Monday) and months follow the workspace's time zone: {time_zone}.")}
+                </p>
                 {if empty {
                     view! {
                         <EmptyState
@@ -86,6 +105,22 @@ pub fn BudgetsPage() -> impl IntoView {
                         .into_any()
                 }}
                 {admin.then(|| view! { <NewBudget subjects=view.subjects create open=empty /> })}
+                {admin.then(|| view! {
+                    <section class="card">
+                        <details>
+                            <summary>"Time zone"</summary>
+                            <ActionForm action=zone attr:class="inline-form">
+                                <label>
+                                    "IANA name"
+                                    <input name="time_zone" required value=view.time_zone.clone()
+                                        placeholder="Europe/Paris" data-testid="budget-zone-input" />
+                                </label>
+                                <button class="button" type="submit">"Save"</button>
+                            </ActionForm>
+                            <p class="muted">"Periods under way keep their bounds; the next ones follow the new zone."</p>
+                        </details>
+                    </section>
+                })}
             }
         })}
     }
