@@ -376,6 +376,51 @@ pub async fn history(store: &Store, who: &Principal, id: &str) -> Result<BudgetH
     Ok(BudgetHistory { budget, periods })
 }
 
+/// A name taken by another budget, said so.
+fn named_conflict(e: sqlx::Error, name: &str) -> Error {
+    match Error::from(e) {
+        Error::Conflict(_) => Error::Conflict(format!("a budget named {name} already exists")),
+        other => other,
+    }
+}
+
+/// What the audit entry of a change records.
+fn details(
+    name: &str,
+    scope: Scope,
+    subject: &str,
+    period: Period,
+    micros: i64,
+    hard: bool,
+    thresholds: &[u32],
+) -> serde_json::Value {
+    json!({ "name": name, "scope": scope.as_str(), "subject_id": subject,
+            "period": period.as_str(), "amount_micros": micros, "hard": hard,
+            "thresholds": thresholds })
+}
+
+/// Ends a create or update: its audit entry, the budget as it now reads, the commit, and this
+/// process forgetting that the workspace had no budget.
+async fn finish(
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    caller: Caller<'_>,
+    action: &str,
+    id: &str,
+    details: serde_json::Value,
+    now: i64,
+) -> Result<Budget> {
+    let ws = caller.who.workspace_id.as_str();
+    caller
+        .audit(&mut tx, action, format!("budget:{id}"), details)
+        .await?;
+    let tz = time_zone(&mut tx, ws).await?;
+    let stored = row(&mut tx, ws, id).await?;
+    let budget = budget_of(&mut tx, ws, &tz, stored, now).await?;
+    tx.commit().await?;
+    enforce::budgets_changed(ws);
+    Ok(budget)
+}
+
 /// Makes a budget (admins).
 pub async fn create(store: &Store, caller: Caller<'_>, input: &BudgetInput) -> Result<Budget> {
     caller.who.require(MemberRole::Admin)?;
@@ -403,26 +448,17 @@ pub async fn create(store: &Store, caller: Caller<'_>, input: &BudgetInput) -> R
     .bind(now)
     .execute(&mut *tx)
     .await
-    .map_err(|e| match Error::from(e) {
-        Error::Conflict(_) => Error::Conflict(format!("a budget named {name} already exists")),
-        other => other,
-    })?;
-    caller
-        .audit(
-            &mut tx,
-            "budget.create",
-            format!("budget:{id}"),
-            json!({ "name": name, "scope": scope.as_str(), "subject_id": subject,
-                    "period": period.as_str(), "amount_micros": micros, "hard": input.hard,
-                    "thresholds": thresholds }),
-        )
-        .await?;
-    let tz = time_zone(&mut tx, ws).await?;
-    let stored = row(&mut tx, ws, &id).await?;
-    let budget = budget_of(&mut tx, ws, &tz, stored, now).await?;
-    tx.commit().await?;
-    enforce::budgets_changed(ws);
-    Ok(budget)
+    .map_err(|e| named_conflict(e, &name))?;
+    let details = details(
+        &name,
+        scope,
+        &subject,
+        period,
+        micros,
+        input.hard,
+        &thresholds,
+    );
+    finish(tx, caller, "budget.create", &id, details, now).await
 }
 
 /// Changes a budget (admins). What was spent and reserved stays; a new amount applies to the
@@ -457,26 +493,17 @@ pub async fn update(
     .bind(now)
     .execute(&mut *tx)
     .await
-    .map_err(|e| match Error::from(e) {
-        Error::Conflict(_) => Error::Conflict(format!("a budget named {name} already exists")),
-        other => other,
-    })?;
-    caller
-        .audit(
-            &mut tx,
-            "budget.update",
-            format!("budget:{id}"),
-            json!({ "name": name, "scope": scope.as_str(), "subject_id": subject,
-                    "period": period.as_str(), "amount_micros": micros, "hard": input.hard,
-                    "thresholds": thresholds }),
-        )
-        .await?;
-    let tz = time_zone(&mut tx, ws).await?;
-    let stored = row(&mut tx, ws, id).await?;
-    let budget = budget_of(&mut tx, ws, &tz, stored, now).await?;
-    tx.commit().await?;
-    enforce::budgets_changed(ws);
-    Ok(budget)
+    .map_err(|e| named_conflict(e, &name))?;
+    let details = details(
+        &name,
+        scope,
+        &subject,
+        period,
+        micros,
+        input.hard,
+        &thresholds,
+    );
+    finish(tx, caller, "budget.update", id, details, now).await
 }
 
 /// Deletes a budget with its periods and reservations (admins).
