@@ -342,15 +342,20 @@ async fn main() {
             None => None,
         },
     };
+    // A kept database measured again was not loaded by this run (0 s).
+    let loaded = |secs: f64, gb: f64| {
+        if secs > 0.0 {
+            format!("{secs:.0} s ({:.0} calls/s), {gb:.2} GB", n as f64 / secs)
+        } else {
+            format!("kept from an earlier run, {gb:.2} GB")
+        }
+    };
     println!(
-        "  loaded: sqlite {load_s:.0} s ({:.0} calls/s), {size_s:.2} GB{}",
-        n as f64 / load_s,
+        "  loaded: sqlite {}{}",
+        loaded(load_s, size_s),
         pg.as_ref().map_or_else(
             || "; postgres unreachable, not measured".to_owned(),
-            |(l, s, _)| format!(
-                "; postgres {l:.0} s ({:.0} calls/s), {s:.2} GB",
-                n as f64 / l
-            )
+            |(l, s, _)| format!("; postgres {}", loaded(*l, *s))
         )
     );
     for (i, (name, p50, p95)) in lite.iter().enumerate() {
