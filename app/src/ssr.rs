@@ -22,6 +22,8 @@ pub struct ServerContext {
     pub mail_enabled: bool,
     /// Plans, queues and runs tasks.
     pub runner: std::sync::Arc<engine::runner::Runner>,
+    /// Sends alerts to webhooks and e-mail ("send test").
+    pub notifier: std::sync::Arc<engine::alerts::notify::Notifier>,
 }
 
 /// A `Denied` error with its HTTP status set on the response.

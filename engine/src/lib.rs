@@ -6,6 +6,7 @@
 //! functions are thin edges that call into it.
 
 pub mod actions;
+pub mod alerts;
 pub mod analytics;
 pub mod auth;
 pub mod budgets;

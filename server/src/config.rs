@@ -81,6 +81,9 @@ pub struct Config {
     /// Hours streamed-token events are kept (the conversation itself is stored with each step).
     /// `FLEETDECK_TOKEN_EVENT_RETENTION_HOURS`; default 24.
     pub token_event_retention_hours: u64,
+    /// Seconds between two evaluations of the alert rules (they also run soon after a call's
+    /// cost or a step's end). `FLEETDECK_ALERT_INTERVAL_SECS`; default 30.
+    pub alert_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -104,6 +107,7 @@ impl Default for Config {
             task_lease_secs: 15,
             task_max_reclaims: 3,
             token_event_retention_hours: 24,
+            alert_interval_secs: 30,
         }
     }
 }

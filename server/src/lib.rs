@@ -79,6 +79,19 @@ impl Server {
             Duration::from_secs(config.token_event_retention_hours.max(1) * 3600),
             runner.stopped(),
         )));
+        let mailer = mail::LinkMailer::from_config(config)?;
+        let notifier = std::sync::Arc::new(engine::alerts::notify::Notifier::new(
+            master_key.clone(),
+            std::sync::Arc::new(mailer.clone()),
+            config.public_url(),
+        ));
+        workers.push(engine::alerts::service::spawn(
+            store.clone(),
+            runner.bus().clone(),
+            notifier.clone(),
+            Duration::from_secs(config.alert_interval_secs.max(1)),
+            runner.stopped(),
+        ));
         let state = AppState {
             store: store.clone(),
             workspace_id,
@@ -92,7 +105,8 @@ impl Server {
                 config.rate_limit_per_minute,
             )),
             cors_origins: config.cors_origins.clone(),
-            mailer: mail::LinkMailer::from_config(config)?,
+            mailer,
+            notifier,
         };
         let app = http::router(state);
         let (tx, rx) = oneshot::channel::<()>();

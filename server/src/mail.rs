@@ -92,3 +92,40 @@ impl LinkMailer {
         });
     }
 }
+
+/// Alert e-mails go through the same SMTP server as sign-in links.
+impl engine::alerts::notify::Mailer for LinkMailer {
+    fn configured(&self) -> bool {
+        self.enabled()
+    }
+
+    fn send(
+        &self,
+        to: Vec<String>,
+        subject: String,
+        body: String,
+    ) -> engine::providers::BoxFuture<'static, Result<(), String>> {
+        let (transport, from) = (self.transport.clone(), self.from.clone());
+        Box::pin(async move {
+            let (Some(transport), Some(from)) = (transport, from) else {
+                return Err("no SMTP server is configured (set FLEETDECK_SMTP_URL)".to_owned());
+            };
+            let mut builder = Message::builder().from(from).subject(subject);
+            for address in &to {
+                let mailbox = address
+                    .parse::<Mailbox>()
+                    .map_err(|e| format!("{address} is not an e-mail address: {e}"))?;
+                builder = builder.to(mailbox);
+            }
+            let message = builder
+                .body(body)
+                .map_err(|e| format!("the e-mail could not be built: {e}"))?;
+            // lettre's errors name the server and the SMTP reply, never the URL's credentials.
+            transport
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("the SMTP server refused or failed: {e}"))
+        })
+    }
+}

@@ -34,11 +34,13 @@ pub enum EventKind {
     FileChange,
     /// Cost and tokens added (per call on a task's topic; gathered per tick on `costs`).
     CostUpdate,
+    /// An alert opened, was acknowledged or resolved (topic `alerts`), with the open count.
+    Alert,
 }
 
 impl EventKind {
     /// Every kind, for parsing and documentation.
-    pub const ALL: [EventKind; 13] = [
+    pub const ALL: [EventKind; 14] = [
         EventKind::TaskCreated,
         EventKind::TaskStatus,
         EventKind::TaskCompleted,
@@ -52,6 +54,7 @@ impl EventKind {
         EventKind::ToolCall,
         EventKind::FileChange,
         EventKind::CostUpdate,
+        EventKind::Alert,
     ];
 
     /// The name on the wire and in the database.
@@ -70,6 +73,7 @@ impl EventKind {
             EventKind::ToolCall => "tool_call",
             EventKind::FileChange => "file_change",
             EventKind::CostUpdate => "cost_update",
+            EventKind::Alert => "alert",
         }
     }
 

@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod agents;
+pub mod alerts;
 pub mod analytics;
 pub mod audit;
 pub mod budgets;

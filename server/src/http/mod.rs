@@ -2,6 +2,7 @@
 //! and server functions, and static files — behind request ids, metrics and security headers.
 
 pub mod agents;
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub cors_origins: Vec<String>,
     /// Delivers magic sign-in links.
     pub mailer: crate::mail::LinkMailer,
+    /// Sends alerts to webhooks and e-mail (and "send test").
+    pub notifier: std::sync::Arc<engine::alerts::notify::Notifier>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -81,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         master_key: state.master_key.clone(),
         cookie_secure: state.cookie_secure,
         runner: state.runner.clone(),
+        notifier: state.notifier.clone(),
         mail_enabled: state.mailer.enabled(),
         send_magic_link: std::sync::Arc::new(move |email: &str, token: &str| {
             mailer.deliver(email, token)
@@ -178,6 +182,7 @@ pub fn documented_routers() -> (
         .nest("/credits", users::credits_router())
         .nest("/audit", audit::router())
         .nest("/budgets", budgets::router())
+        .nest("/alerts", alerts::router())
         .nest("/tasks", tasks::router())
         .nest("/agents", agents::router())
         .nest("/metrics", metrics::router())

@@ -195,6 +195,7 @@ impl Modify for Security {
         (name = "access", description = "Members, API keys and credits"),
         (name = "audit", description = "The audit log"),
         (name = "budgets", description = "Spending limits, enforced before every call"),
+        (name = "alerts", description = "Alerts, their rules and notification channels"),
         (name = "metrics", description = "Analytics from the hourly rollups"),
         (name = "auth", description = "Signing in and out"),
         (name = "events", description = "Live events"),

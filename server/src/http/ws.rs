@@ -60,6 +60,7 @@ pub async fn handler(
 fn valid_topic(topic: &str) -> bool {
     topic == engine::events::FLEET
         || topic == engine::events::COSTS
+        || topic == engine::alerts::TOPIC
         || topic.strip_prefix("task:").is_some_and(|id| {
             !id.is_empty()
                 && id.len() <= 64
@@ -82,7 +83,7 @@ async fn serve(mut socket: WebSocket, bus: std::sync::Arc<EventBus>, who: Princi
                     Ok(ClientMessage::Subscribe { topics, since }) => {
                         if let Some(bad) = topics.iter().find(|t| !valid_topic(t)) {
                             ServerMessage::Error {
-                                message: format!("unknown topic {bad:?}: use fleet, costs or task:ID"),
+                                message: format!("unknown topic {bad:?}: use fleet, costs, alerts or task:ID"),
                             }
                         } else {
                             let mut positions = Vec::new();
