@@ -27,6 +27,8 @@ use crate::pages::{
     agents::AgentsPage,
     analytics::{AnalyticsPage, RoiPage, TrendsPage},
     audit::AuditPage,
+    alert_rules::AlertRulesPage,
+    alerts::AlertsPage,
     budgets::BudgetsPage,
     calls::CallsPage,
     dashboard::DashboardPage,
@@ -97,6 +99,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("system") view=HealthPage />
                     <Route path=path!("calls") view=CallsPage />
                     <Route path=path!("budgets") view=BudgetsPage />
+                    <Route path=path!("alerts") view=AlertsPage />
+                    <Route path=path!("alerts/rules") view=AlertRulesPage />
                     <Route path=path!("settings") view=SettingsPage />
                     <Route path=path!("audit") view=AuditPage />
                     <Route path=path!("login") view=LoginPage />

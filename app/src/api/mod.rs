@@ -2,6 +2,7 @@
 //! call the engine function the REST handler calls, answer the same `wire` type.
 
 pub mod access;
+pub mod alerts;
 pub mod agents;
 pub mod analytics;
 pub mod audit;

@@ -23,6 +23,8 @@ pub enum IconName {
     Health,
     /// Budgets (a wallet).
     Budgets,
+    /// Alerts (a bell).
+    Bell,
 }
 
 fn paths(name: IconName) -> &'static str {
@@ -36,6 +38,7 @@ fn paths(name: IconName) -> &'static str {
         IconName::Audit => "M12 3l8 3v6c0 4.5-3.4 8.3-8 9-4.6-.7-8-4.5-8-9V6zM9 12l2 2 4-4",
         IconName::Health => "M3 12h4l2-5 4 10 2-5h6",
         IconName::Budgets => "M3 7h15a3 3 0 0 1 3 3v7a3 3 0 0 1-3 3H3zM3 7l12-4v4M16 14h.01",
+        IconName::Bell => "M6 16V11a6 6 0 0 1 12 0v5l2 2H4zM10 21h4",
     }
 }
 

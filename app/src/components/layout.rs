@@ -7,16 +7,20 @@ use leptos_router::hooks::use_location;
 
 use crate::api::session::{Logout, get_session};
 
+use crate::components::alert_bell::AlertBell;
 use crate::components::icons::{Icon, IconName};
 use crate::components::theme::ThemeToggle;
 use crate::components::toast::ToastRegion;
 
-const NAV: [(&str, &str, IconName); 8] = [
+/// The pages in the navigation; Alerts is left out of the phone's bottom bar (the top bar's
+/// bell leads there).
+const NAV: [(&str, &str, IconName); 9] = [
     ("/", "Dashboard", IconName::Dashboard),
     ("/agents", "Agents", IconName::Agents),
     ("/tasks", "Tasks", IconName::Tasks),
     ("/analytics", "Analytics", IconName::Analytics),
     ("/budgets", "Budgets", IconName::Budgets),
+    ("/alerts", "Alerts", IconName::Bell),
     ("/settings", "Settings", IconName::Settings),
     ("/audit", "Audit", IconName::Audit),
     ("/system", "Health", IconName::Health),
@@ -86,7 +90,7 @@ fn Framed(children: ChildrenFn) -> impl IntoView {
                         .into_iter()
                         .map(|(href, label, icon)| {
                             view! {
-                                <li>
+                                <li class:nav-wide-only=href == "/alerts">
                                     <A href=href exact=true attr:class="nav-link">
                                         <Icon name=icon />
                                         <span class="nav-label">{label}</span>
@@ -104,6 +108,7 @@ fn Framed(children: ChildrenFn) -> impl IntoView {
                         <span>"Fleetdeck"</span>
                     </a>
                     <div class="topbar-actions">
+                        <AlertBell />
                         <SessionMenu />
                         <ThemeToggle />
                     </div>

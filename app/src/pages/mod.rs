@@ -1,6 +1,8 @@
 //! One module per route.
 
 pub mod access;
+pub mod alert_rules;
+pub mod alerts;
 pub mod agents;
 pub mod analytics;
 pub mod audit;

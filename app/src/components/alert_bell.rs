@@ -1,0 +1,72 @@
+//! The bell in the top bar: how many alerts are open (not yet acknowledged), kept live over
+//! the `alerts` topic, and a toast when a new one opens.
+
+use leptos::prelude::*;
+
+use crate::api::alerts::get_alert_counts;
+use crate::components::icons::{Icon, IconName};
+use crate::components::toast::{ToastKind, use_toasts};
+
+/// The bell, linking to `/alerts`.
+#[component]
+pub fn AlertBell() -> impl IntoView {
+    let counts = Resource::new(|| (), |_| get_alert_counts());
+    // What live events said since the page loaded (newer than the resource's answer).
+    let live = RwSignal::new(None::<i64>);
+    let toasts = use_toasts();
+    crate::components::live::use_live(vec!["alerts".into()], move |event| {
+        if let Some(open) = event.data["counts"]["open"].as_i64() {
+            live.set(Some(open));
+        } else if event.event_kind().is_none() {
+            // (Re)connected: what the server says now.
+            live.set(None);
+            counts.refetch();
+        }
+        if event.data["action"] == "opened"
+            && let Some(t) = toasts
+        {
+            let alert = &event.data["alert"];
+            let kind = if alert["severity"] == "critical" {
+                ToastKind::Error
+            } else {
+                ToastKind::Info
+            };
+            t.show(
+                kind,
+                format!("Alert: {}", alert["title"].as_str().unwrap_or("new alert")),
+            );
+        }
+    });
+    let open = move || {
+        live.get().or_else(|| {
+            counts
+                .get()
+                .and_then(|r| r.ok())
+                .map(|c| c.open)
+        })
+    };
+    view! {
+        <a
+            class="bell"
+            href="/alerts"
+            data-testid="alert-bell"
+            aria-label=move || match open() {
+                Some(n) if n > 0 => format!("Alerts: {n} open"),
+                _ => "Alerts: none open".to_owned(),
+            }
+        >
+            <Icon name=IconName::Bell />
+            {move || {
+                open()
+                    .filter(|n| *n > 0)
+                    .map(|n| {
+                        view! {
+                            <span class="bell-count" data-testid="alert-bell-count">
+                                {if n > 99 { "99+".to_owned() } else { n.to_string() }}
+                            </span>
+                        }
+                    })
+            }}
+        </a>
+    }
+}
