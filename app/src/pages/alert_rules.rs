@@ -118,7 +118,19 @@ fn RuleCard(rule: AlertRule, admin: bool, update: ServerAction<UpdateAlertRule>)
         .param_help
         .iter()
         .map(|(key, help)| {
-            let value = rule.params.get(key).map(|v| v.to_string()).unwrap_or_default();
+            // Whole numbers without a trailing `.0`.
+            let value = rule
+                .params
+                .get(key)
+                .and_then(serde_json::Value::as_f64)
+                .map(|n| {
+                    if n.fract() == 0.0 {
+                        format!("{n:.0}")
+                    } else {
+                        n.to_string()
+                    }
+                })
+                .unwrap_or_default();
             (key.clone(), help.clone(), value)
         })
         .collect();

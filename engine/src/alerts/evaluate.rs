@@ -164,8 +164,9 @@ async fn stuck_agents(
     );
     let rows: Vec<TaskRow> = sqlx::query_as(
         "SELECT t.id, t.description, t.started_at, t.created_at, \
-         (SELECT MAX(e.created_at) FROM events e \
-          WHERE e.workspace_id = t.workspace_id AND e.topic = 'task:' || t.id), \
+         (SELECT e.created_at FROM events e \
+          WHERE e.workspace_id = t.workspace_id AND e.topic = 'task:' || t.id \
+          ORDER BY e.seq DESC LIMIT 1), \
          (SELECT r.role FROM agent_runs r WHERE r.task_id = t.id AND r.status = 'active' \
           ORDER BY r.step_index DESC LIMIT 1) \
          FROM tasks t WHERE t.workspace_id = $1 AND t.status = 'running'",

@@ -27,6 +27,9 @@ pub struct Spender {
     pub user_id: Option<String>,
     /// The API key the work came in with.
     pub api_key_id: Option<String>,
+    /// The task the call is for (not a budget subject: a task claimed again after a crash
+    /// releases its dead worker's holds with [`release_task`]).
+    pub task_id: Option<String>,
 }
 
 /// One budget's share of a reservation.
@@ -212,7 +215,8 @@ async fn try_reserve(
         }
         sqlx::query(
             "INSERT INTO budget_reservations (id, budget_id, period_start, workspace_id, \
-             amount_micros, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             amount_micros, expires_at, created_at, task_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&id)
         .bind(&budget_id)
@@ -221,6 +225,7 @@ async fn try_reserve(
         .bind(worst)
         .bind(now + RESERVATION_TTL_MS)
         .bind(now)
+        .bind(spender.task_id.as_deref())
         .execute(&mut *tx)
         .await?;
         holds.push(Hold {
@@ -374,23 +379,26 @@ pub async fn release(store: &Store, reservation: &Reservation) -> Result<()> {
     Ok(())
 }
 
-/// Releases reservations past their expiry (a worker crashed between reserving and recording);
-/// returns how many holds it released. Safe to run anywhere, any number of times: a hold is
-/// given back by the transaction that deletes its row, once.
-pub async fn sweep(store: &Store) -> Result<usize> {
-    let now = now_ms();
-    let expired: Vec<(String, String, i64, i64)> = sqlx::query_as(
+/// Releases every hold left for `task_id`: called when a task is claimed again (the worker
+/// that held them is gone and fenced out) and when it ends. Returns how many it released.
+pub async fn release_task(store: &Store, task_id: &str) -> Result<usize> {
+    let left: Vec<(String, String, i64, i64)> = sqlx::query_as(
         "SELECT id, budget_id, period_start, amount_micros FROM budget_reservations \
-         WHERE expires_at < $1 ORDER BY budget_id, id LIMIT 1000",
+         WHERE task_id = $1 ORDER BY budget_id, id",
     )
-    .bind(now)
+    .bind(task_id)
     .fetch_all(store.pool())
     .await?;
-    if expired.is_empty() {
+    close_all(store, &left).await
+}
+
+/// Closes the given holds in one transaction (in budget-id order).
+async fn close_all(store: &Store, holds: &[(String, String, i64, i64)]) -> Result<usize> {
+    if holds.is_empty() {
         return Ok(0);
     }
     let mut tx = store.begin().await?;
-    for (id, budget_id, period_start, amount_micros) in &expired {
+    for (id, budget_id, period_start, amount_micros) in holds {
         close(
             &mut tx,
             id,
@@ -404,5 +412,20 @@ pub async fn sweep(store: &Store) -> Result<usize> {
         .await?;
     }
     tx.commit().await?;
-    Ok(expired.len())
+    Ok(holds.len())
+}
+
+/// Releases reservations past their expiry (a worker crashed between reserving and recording);
+/// returns how many holds it released. Safe to run anywhere, any number of times: a hold is
+/// given back by the transaction that deletes its row, once.
+pub async fn sweep(store: &Store) -> Result<usize> {
+    let now = now_ms();
+    let expired: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT id, budget_id, period_start, amount_micros FROM budget_reservations \
+         WHERE expires_at < $1 ORDER BY budget_id, id LIMIT 1000",
+    )
+    .bind(now)
+    .fetch_all(store.pool())
+    .await?;
+    close_all(store, &expired).await
 }

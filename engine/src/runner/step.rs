@@ -143,6 +143,7 @@ impl StepRun<'_> {
             agent_id: Some(agent.id.clone()),
             user_id: task.created_by.clone(),
             api_key_id: None,
+            task_id: Some(task.id.clone()),
         };
         let tool_specs = tools::specs();
         let mut messages = vec![Message::user(input.clone())];

@@ -68,6 +68,15 @@ impl Runner {
     async fn run_task(self: &Arc<Self>, task: Task, lease: Lease) {
         let ws = task.workspace_id.clone();
         info!(task.id = %task.id, attempt = task.attempts, epoch = lease.epoch, "task claimed");
+        if task.attempts > 1 {
+            // Claimed again: the worker before died or stalled and is fenced out; what it held
+            // on budgets for calls that will never be recorded goes back now.
+            match crate::budgets::enforce::release_task(&self.store, &task.id).await {
+                Ok(0) => {}
+                Ok(n) => info!(task.id = %task.id, holds = n, "released a dead worker's budget holds"),
+                Err(e) => error!(error = %e, task.id = %task.id, "releasing budget holds failed"),
+            }
+        }
         if task.attempts > 1 + self.config.max_reclaims {
             let message = format!(
                 "gave up after {} claims: the task's worker stopped before finishing every time \

@@ -6,6 +6,7 @@
 )]
 
 mod agents;
+mod alerts;
 mod analytics;
 mod budget_runs;
 mod budgets;

@@ -1,6 +1,9 @@
 //! The crash test: kill the real `fleetdeck` process with SIGKILL in the middle of a task,
 //! start it again, and the task completes — every call recorded before the crash still there,
-//! none recorded twice, and the task's cost still the exact sum of its calls.
+//! none recorded twice, and the task's cost still the exact sum of its calls. A hard budget
+//! watches it all: what the dead worker held for its call under way is given back when the task
+//! is claimed again, so once the task is done nothing is reserved and the budget has spent
+//! exactly what the calls cost.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -77,6 +80,15 @@ async fn crash_and_resume(db: TestDb) {
         .execute(store.pool())
         .await
         .unwrap();
+
+    let budget = client
+        .post(format!("{base}/api/v1/budgets"))
+        .bearer_auth(&key)
+        .json(&json!({ "name": "Guard", "scope": "workspace", "period": "month", "amount_usd": 100 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(budget.status(), 201);
 
     let task: Value = client
         .post(format!("{base}/api/v1/tasks"))
@@ -173,6 +185,21 @@ async fn crash_and_resume(db: TestDb) {
         .map(|s| s["cost_micros"].as_i64().unwrap())
         .sum();
     assert_eq!(steps_sum, sum);
+    // Nothing reserved any more, 15 minutes before the dead worker's hold would have expired,
+    // and the budget spent exactly what the calls cost.
+    let (holds,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM budget_reservations")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(holds, 0);
+    let (spent, reserved): (i64, i64) = sqlx::query_as(
+        "SELECT CAST(SUM(spent_micros) AS BIGINT), CAST(SUM(reserved_micros) AS BIGINT) \
+         FROM budget_periods",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!((spent, reserved), (sum, 0));
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
