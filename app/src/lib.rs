@@ -25,10 +25,10 @@ use crate::components::theme::provide_theme;
 use crate::components::toast::provide_toasts;
 use crate::pages::{
     agents::AgentsPage,
-    analytics::{AnalyticsPage, RoiPage, TrendsPage},
-    audit::AuditPage,
     alert_rules::AlertRulesPage,
     alerts::AlertsPage,
+    analytics::{AnalyticsPage, RoiPage, TrendsPage},
+    audit::AuditPage,
     budgets::BudgetsPage,
     calls::CallsPage,
     dashboard::DashboardPage,

@@ -129,9 +129,10 @@ pub async fn update_alert_rule(
         if key.is_empty() {
             continue;
         }
-        let number = value.trim().parse::<f64>().map_err(|_| {
-            engine::Error::invalid("params", format!("{key} must be a number"))
-        })?;
+        let number = value
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| engine::Error::invalid("params", format!("{key} must be a number")))?;
         map.insert(key, serde_json::json!(number));
     }
     let input = wire::alerts::AlertRuleInput {

@@ -2,8 +2,8 @@
 //! call the engine function the REST handler calls, answer the same `wire` type.
 
 pub mod access;
-pub mod alerts;
 pub mod agents;
+pub mod alerts;
 pub mod analytics;
 pub mod audit;
 pub mod budgets;

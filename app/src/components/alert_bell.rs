@@ -38,12 +38,8 @@ pub fn AlertBell() -> impl IntoView {
         }
     });
     let open = move || {
-        live.get().or_else(|| {
-            counts
-                .get()
-                .and_then(|r| r.ok())
-                .map(|c| c.open)
-        })
+        live.get()
+            .or_else(|| counts.get().and_then(|r| r.ok()).map(|c| c.open))
     };
     view! {
         <a

@@ -39,7 +39,10 @@ pub fn AlertRulesPage() -> impl IntoView {
     Effect::new(move |_| {
         if let (Some(result), Some(t)) = (update.value().get(), toasts) {
             match result {
-                Ok(rule) => t.show(ToastKind::Success, format!("{} saved", kind_label(&rule.kind))),
+                Ok(rule) => t.show(
+                    ToastKind::Success,
+                    format!("{} saved", kind_label(&rule.kind)),
+                ),
                 Err(e) => t.show(ToastKind::Error, e.to_string()),
             }
         }
@@ -48,7 +51,10 @@ pub fn AlertRulesPage() -> impl IntoView {
         if let (Some(result), Some(t)) = (create.value().get(), toasts) {
             match result {
                 Ok(made) => {
-                    t.show(ToastKind::Success, format!("Channel {} added", made.channel.name));
+                    t.show(
+                        ToastKind::Success,
+                        format!("Channel {} added", made.channel.name),
+                    );
                     secret.set(made.signing_secret.map(|s| (made.channel.name, s)));
                 }
                 Err(e) => t.show(ToastKind::Error, e.to_string()),

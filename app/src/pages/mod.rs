@@ -1,9 +1,9 @@
 //! One module per route.
 
 pub mod access;
+pub mod agents;
 pub mod alert_rules;
 pub mod alerts;
-pub mod agents;
 pub mod analytics;
 pub mod audit;
 pub mod budgets;

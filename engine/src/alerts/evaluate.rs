@@ -112,7 +112,8 @@ async fn cost_spike(
     // The same hour on each of the last `days` days, and whether there is any history that old
     // (a workspace on its first day has nothing to compare with).
     let (past, history): (Option<i64>, Option<i64>) = sqlx::query_as(
-        "SELECT SUM(CASE WHEN (($2 - hour_ms) % 86400000) = 0 THEN cost_micros ELSE 0 END), \
+        "SELECT CAST(SUM(CASE WHEN (($2 - hour_ms) % 86400000) = 0 THEN cost_micros ELSE 0 END) \
+         AS BIGINT), \
          MIN(hour_ms) FROM call_totals_hourly \
          WHERE workspace_id = $1 AND hour_ms >= $3 AND hour_ms < $4",
     )
@@ -335,7 +336,8 @@ async fn agent_costs(
     let limit = (rule.param("usd") * 1_000_000.0) as i64;
     let since = now - now.rem_euclid(HOUR_MS) - (hours - 1) * HOUR_MS;
     let rows: Vec<(String, i64, Option<String>)> = sqlx::query_as(
-        "SELECT c.agent_id, SUM(c.cost_micros), MAX(a.name) FROM call_rollups_hourly c \
+        "SELECT c.agent_id, CAST(SUM(c.cost_micros) AS BIGINT), MAX(a.name) \
+         FROM call_rollups_hourly c \
          LEFT JOIN agents a ON a.id = c.agent_id \
          WHERE c.workspace_id = $1 AND c.hour_ms >= $2 AND c.agent_id <> '' \
          GROUP BY c.agent_id HAVING SUM(c.cost_micros) > $3",

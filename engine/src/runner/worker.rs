@@ -73,7 +73,9 @@ impl Runner {
             // on budgets for calls that will never be recorded goes back now.
             match crate::budgets::enforce::release_task(&self.store, &task.id).await {
                 Ok(0) => {}
-                Ok(n) => info!(task.id = %task.id, holds = n, "released a dead worker's budget holds"),
+                Ok(n) => {
+                    info!(task.id = %task.id, holds = n, "released a dead worker's budget holds")
+                }
                 Err(e) => error!(error = %e, task.id = %task.id, "releasing budget holds failed"),
             }
         }

@@ -182,6 +182,7 @@ store_test!(reservations_never_overspend_under_concurrency, |store| {
         agent_id: Some(agents[0].id.clone()),
         user_id: Some(admin.user_id.clone()),
         api_key_id: None,
+        task_id: None,
     };
 
     // 40 calls at once, each up to $0.10: exactly ten fit.
@@ -225,6 +226,18 @@ store_test!(reservations_never_overspend_under_concurrency, |store| {
     for r in granted_again {
         enforce::release(&store, r).await.unwrap();
     }
+    // A task's holds (its worker died) are given back when the task is claimed again.
+    let for_task = Spender {
+        task_id: Some("task-1".into()),
+        ..spender.clone()
+    };
+    enforce::reserve(&store, &ws, &for_task, 110_000, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(usage(&store, &hard.id).await, (360_000, 310_000, 6));
+    assert_eq!(enforce::release_task(&store, "task-1").await.unwrap(), 2);
+    assert_eq!(enforce::release_task(&store, "task-1").await.unwrap(), 0);
+    assert_eq!(usage(&store, &hard.id).await, (360_000, 200_000, 6));
 
     // A crash left the last two: once expired, a sweep gives them back, and only once.
     sqlx::query("UPDATE budget_reservations SET expires_at = 0")

@@ -84,7 +84,9 @@ async fn crash_and_resume(db: TestDb) {
     let budget = client
         .post(format!("{base}/api/v1/budgets"))
         .bearer_auth(&key)
-        .json(&json!({ "name": "Guard", "scope": "workspace", "period": "month", "amount_usd": 100 }))
+        .json(
+            &json!({ "name": "Guard", "scope": "workspace", "period": "month", "amount_usd": 100 }),
+        )
         .send()
         .await
         .unwrap();
