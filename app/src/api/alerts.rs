@@ -107,28 +107,19 @@ pub async fn get_alert_settings() -> Result<AlertSettings, AppError> {
     })
 }
 
-/// Changes a rule (admins). `enabled` is a checkbox (present when ticked); a rule's numbers
-/// come as up to three name/value pairs (`k1`/`p1`…), one input each on the form.
+/// Changes a rule (admins). `enabled` is a checkbox (present when ticked); the rule's numbers
+/// come as `params[name]=value`, one input each on the form.
 #[server(prefix = "/api", endpoint = "update_alert_rule")]
-#[allow(clippy::too_many_arguments)]
 pub async fn update_alert_rule(
     kind: String,
     #[server(default)] enabled: Option<String>,
     severity: String,
-    #[server(default)] k1: String,
-    #[server(default)] p1: String,
-    #[server(default)] k2: String,
-    #[server(default)] p2: String,
-    #[server(default)] k3: String,
-    #[server(default)] p3: String,
+    #[server(default)] params: std::collections::BTreeMap<String, String>,
 ) -> Result<AlertRule, AppError> {
     let cx = crate::ssr::context()?;
     let (who, client) = crate::ssr::caller_for_write().await?;
     let mut map = serde_json::Map::new();
-    for (key, value) in [(k1, p1), (k2, p2), (k3, p3)] {
-        if key.is_empty() {
-            continue;
-        }
+    for (key, value) in params {
         let number = value
             .trim()
             .parse::<f64>()

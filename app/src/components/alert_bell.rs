@@ -37,23 +37,34 @@ pub fn AlertBell() -> impl IntoView {
             );
         }
     });
-    let open = move || {
-        live.get()
-            .or_else(|| counts.get().and_then(|r| r.ok()).map(|c| c.open))
-    };
+    view! {
+        // Read in a transition: the count renders on the server, and hydrates without a
+        // mismatch; live events override it from then on.
+        <Transition fallback=move || view! { <BellLink open=Signal::derive(move || live.get()) /> }>
+            {move || Suspend::new(async move {
+                let fetched = counts.await.ok().map(|c| c.open);
+                view! { <BellLink open=Signal::derive(move || live.get().or(fetched)) /> }
+            })}
+        </Transition>
+    }
+}
+
+/// The bell itself, with `open` alerts.
+#[component]
+fn BellLink(open: Signal<Option<i64>>) -> impl IntoView {
     view! {
         <a
             class="bell"
             href="/alerts"
             data-testid="alert-bell"
-            aria-label=move || match open() {
+            aria-label=move || match open.get() {
                 Some(n) if n > 0 => format!("Alerts: {n} open"),
                 _ => "Alerts: none open".to_owned(),
             }
         >
             <Icon name=IconName::Bell />
             {move || {
-                open()
+                open.get()
                     .filter(|n| *n > 0)
                     .map(|n| {
                         view! {

@@ -179,13 +179,11 @@ fn RuleCard(rule: AlertRule, admin: bool, update: ServerAction<UpdateAlertRule>)
                                 }).collect_view()}
                             </select>
                         </label>
-                        {params.into_iter().enumerate().map(|(i, (key, help, value))| {
-                            let n = i + 1;
+                        {params.into_iter().map(|(key, help, value)| {
                             view! {
-                                <input type="hidden" name=format!("k{n}") value=key.clone() />
                                 <label>
                                     {help}
-                                    <input name=format!("p{n}") value=value inputmode="decimal" required
+                                    <input name=format!("params[{key}]") value=value inputmode="decimal" required
                                         data-testid=format!("rule-param-{key}") />
                                 </label>
                             }
