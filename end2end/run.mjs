@@ -699,6 +699,14 @@ try {
     // More than an hour into the month: a linear projection to its end.
     const projection = (await page.textContent('[data-testid="budget-projection"]')).trim();
     assert(/^Projected \$[\d.,]+ by [A-Z][a-z]{2} \d+/.test(projection), `projection: ${projection}`);
+    // An admin raises the limit in place; what was spent stays.
+    await page.click('[data-testid="budget-edit"]');
+    await page.fill('[data-testid="budget-edit-amount"]', '30');
+    await page.click('[data-testid="budget-edit-submit"]');
+    assert(await sqlSettled("SELECT amount_micros FROM budgets WHERE name = 'Monthly fleet'", '30000000') === '30000000',
+      'limit raised to $30');
+    await page.waitForSelector('[data-testid="budget-spent"] >> text=of $30.00');
+    assert(Number(sql("SELECT SUM(spent_micros) FROM budget_periods")) >= Number(spent), 'spent kept');
     await page.screenshot({ path: join(shots, 'budgets.png'), fullPage: true });
     await page.setViewportSize({ width: 375, height: 812 });
     await page.waitForTimeout(300);

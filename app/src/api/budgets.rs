@@ -92,22 +92,18 @@ pub async fn set_time_zone(time_zone: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Makes a budget (admins). `applies_to` is `scope:id`; `hard` is a checkbox (present when
-/// ticked); `thresholds` a comma-separated list of percentages.
-#[server(prefix = "/api", endpoint = "create_budget")]
-pub async fn create_budget(
+/// The budget a form describes: `applies_to` is `scope:id`; `hard` is a checkbox (present when
+/// ticked); `thresholds` a comma-separated list of percentages (default 50, 80, 100).
+#[cfg(feature = "ssr")]
+fn input_of(
     name: String,
-    applies_to: String,
+    applies_to: &str,
     period: String,
-    amount_usd: String,
-    #[server(default)] hard: Option<String>,
-    #[server(default)] thresholds: String,
-) -> Result<Budget, AppError> {
-    let cx = crate::ssr::context()?;
-    let (who, client) = crate::ssr::caller_for_write().await?;
-    let (scope, subject) = applies_to
-        .split_once(':')
-        .unwrap_or((applies_to.as_str(), ""));
+    amount_usd: &str,
+    hard: bool,
+    thresholds: &str,
+) -> Result<wire::budgets::BudgetInput, AppError> {
+    let (scope, subject) = applies_to.split_once(':').unwrap_or((applies_to, ""));
     let amount = amount_usd
         .trim()
         .trim_start_matches('$')
@@ -124,17 +120,64 @@ pub async fn create_budget(
                 engine::Error::invalid("thresholds", "must be percentages separated by commas")
             })?
     };
-    let input = wire::budgets::BudgetInput {
+    Ok(wire::budgets::BudgetInput {
         name,
         scope: scope.to_owned(),
         subject_id: subject.to_owned(),
         period,
         amount_usd: amount,
-        hard: hard.is_some(),
+        hard,
         thresholds,
-    };
+    })
+}
+
+/// Makes a budget (admins).
+#[server(prefix = "/api", endpoint = "create_budget")]
+pub async fn create_budget(
+    name: String,
+    applies_to: String,
+    period: String,
+    amount_usd: String,
+    #[server(default)] hard: Option<String>,
+    #[server(default)] thresholds: String,
+) -> Result<Budget, AppError> {
+    let cx = crate::ssr::context()?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let input = input_of(
+        name,
+        &applies_to,
+        period,
+        &amount_usd,
+        hard.is_some(),
+        &thresholds,
+    )?;
     let caller = engine::actions::Caller::new(&who, &client);
     Ok(engine::budgets::create(&cx.store, caller, &input).await?)
+}
+
+/// Changes a budget (admins); what its periods spent stays.
+#[server(prefix = "/api", endpoint = "update_budget")]
+pub async fn update_budget(
+    id: String,
+    name: String,
+    applies_to: String,
+    period: String,
+    amount_usd: String,
+    #[server(default)] hard: Option<String>,
+    #[server(default)] thresholds: String,
+) -> Result<Budget, AppError> {
+    let cx = crate::ssr::context()?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let input = input_of(
+        name,
+        &applies_to,
+        period,
+        &amount_usd,
+        hard.is_some(),
+        &thresholds,
+    )?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    Ok(engine::budgets::update(&cx.store, caller, &id, &input).await?)
 }
 
 /// Deletes a budget (admins).

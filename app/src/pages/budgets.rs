@@ -4,7 +4,9 @@
 
 use leptos::prelude::*;
 
-use crate::api::budgets::{BudgetsView, CreateBudget, DeleteBudget, SetTimeZone, list_budgets};
+use crate::api::budgets::{
+    BudgetsView, CreateBudget, DeleteBudget, SetTimeZone, UpdateBudget, list_budgets,
+};
 use crate::components::empty_state::EmptyState;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::pages::{PageHeader, loaded};
@@ -20,12 +22,14 @@ const POLL_MS: u64 = 10_000;
 pub fn BudgetsPage() -> impl IntoView {
     let create = ServerAction::<CreateBudget>::new();
     let delete = ServerAction::<DeleteBudget>::new();
+    let update = ServerAction::<UpdateBudget>::new();
     let zone = ServerAction::<SetTimeZone>::new();
     let data = Resource::new(
         move || {
             (
                 create.version().get(),
                 delete.version().get(),
+                update.version().get(),
                 zone.version().get(),
             )
         },
@@ -50,6 +54,14 @@ pub fn BudgetsPage() -> impl IntoView {
         if let (Some(result), Some(t)) = (create.value().get(), toasts) {
             match result {
                 Ok(b) => t.show(ToastKind::Success, format!("Budget {} created", b.name)),
+                Err(e) => t.show(ToastKind::Error, e.to_string()),
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let (Some(result), Some(t)) = (update.value().get(), toasts) {
+            match result {
+                Ok(b) => t.show(ToastKind::Success, format!("Budget {} saved", b.name)),
                 Err(e) => t.show(ToastKind::Error, e.to_string()),
             }
         }
@@ -98,7 +110,7 @@ pub fn BudgetsPage() -> impl IntoView {
                             {view
                                 .budgets
                                 .into_iter()
-                                .map(|b| view! { <BudgetCard budget=b admin delete /> })
+                                .map(|b| view! { <BudgetCard budget=b admin delete update /> })
                                 .collect_view()}
                         </div>
                     }
@@ -135,7 +147,12 @@ fn share(part: i64, whole: i64) -> f64 {
 }
 
 #[component]
-fn BudgetCard(budget: Budget, admin: bool, delete: ServerAction<DeleteBudget>) -> impl IntoView {
+fn BudgetCard(
+    budget: Budget,
+    admin: bool,
+    delete: ServerAction<DeleteBudget>,
+    update: ServerAction<UpdateBudget>,
+) -> impl IntoView {
     let p = &budget.current;
     let amount = budget.amount_micros;
     let used = p.spent_micros + p.reserved_micros;
@@ -189,6 +206,7 @@ fn BudgetCard(budget: Budget, admin: bool, delete: ServerAction<DeleteBudget>) -
         .collect_view();
     let id = budget.id.clone();
     let name = budget.name.clone();
+    let edited = budget.clone();
     view! {
         <article class=format!("card budget-card {state}") data-testid="budget-card">
             <header class="budget-head">
@@ -224,13 +242,61 @@ fn BudgetCard(budget: Budget, admin: bool, delete: ServerAction<DeleteBudget>) -
                 {projection}
             </p>
             {admin.then(|| view! {
-                <button class="button button-secondary button-small" type="button"
-                    aria-label=format!("Delete budget {name}")
-                    on:click=move |_| { delete.dispatch(DeleteBudget { id: id.clone() }); }>
-                    "Delete"
-                </button>
+                <div class="alert-actions">
+                    <button class="button button-secondary button-small" type="button"
+                        aria-label=format!("Delete budget {name}")
+                        on:click=move |_| { delete.dispatch(DeleteBudget { id: id.clone() }); }>
+                        "Delete"
+                    </button>
+                </div>
+                <EditBudget budget=edited update />
             })}
         </article>
+    }
+}
+
+/// The budget's settings as a form (admins): what it applies to stays; what its periods spent
+/// stays too.
+#[component]
+fn EditBudget(budget: Budget, update: ServerAction<UpdateBudget>) -> impl IntoView {
+    let amount = format!("{:.2}", budget.amount_micros as f64 / 1_000_000.0);
+    // Amounts under a cent keep their digits.
+    let amount = if budget.amount_micros % 10_000 == 0 {
+        amount
+    } else {
+        (budget.amount_micros as f64 / 1_000_000.0).to_string()
+    };
+    let thresholds = budget
+        .thresholds
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let period = budget.period.clone();
+    view! {
+        <details class="budget-edit">
+            <summary data-testid="budget-edit">"Edit"</summary>
+            <ActionForm action=update attr:class="provider-form">
+                <input type="hidden" name="id" value=budget.id.clone() />
+                <input type="hidden" name="applies_to" value=format!("{}:{}", budget.scope, budget.subject_id) />
+                <label>"Name" <input name="name" required maxlength="100" value=budget.name.clone() /></label>
+                <label>
+                    "Period"
+                    <select name="period">
+                        {[("month", "Month"), ("week", "Week (from Monday)"), ("day", "Day")].into_iter().map(|(v, l)| view! {
+                            <option value=v selected=period == v>{l}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>"Limit (USD)" <input name="amount_usd" required inputmode="decimal" value=amount data-testid="budget-edit-amount" /></label>
+                <label>"Alert at (%)" <input name="thresholds" value=thresholds /></label>
+                <label class="checkbox">
+                    <input type="checkbox" name="hard" value="on" checked=budget.hard />
+                    "Hard stop: refuse calls that would pass the limit"
+                </label>
+                <button class="button" type="submit" data-testid="budget-edit-submit">"Save"</button>
+            </ActionForm>
+        </details>
     }
 }
 

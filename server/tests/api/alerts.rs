@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::helpers::{Db, TestApp, default_ws, member_with_key, spawn_app_with};
-use crate::tasks::{get, post, setup, wait_finished};
+use crate::tasks::{get, post, set_simulator, setup, wait_finished};
 
 /// A webhook receiver on 127.0.0.1 that answers 500 to its first `failures` requests, then
 /// 200; every request's headers and body go to the channel.
@@ -414,25 +414,7 @@ async fn stalled_agent_is_reported(db: Db) {
     assert_eq!(rule["is_default"], false);
 
     // A simulator that takes a minute to its first token: the task runs and nothing moves.
-    let providers = get(&app, &key, "/api/v1/providers").await;
-    let sim = providers["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["kind"] == "simulator")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let res = app
-        .client
-        .patch(app.url(&format!("/api/v1/providers/{sim}")))
-        .bearer_auth(&key)
-        .json(&json!({ "base_url": "sim://local?ttft_ms=60000" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    set_simulator(&app, &key, "sim://local?ttft_ms=60000").await;
     let (status, task) = post(
         &app,
         &key,

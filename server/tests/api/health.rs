@@ -3,11 +3,10 @@
 
 use engine::domain::MemberRole;
 use reqwest::StatusCode;
-use serde_json::json;
 
 use crate::app_test;
 use crate::helpers::{default_ws, member_with_key};
-use crate::tasks::{COMPLEX, get, setup, wait_finished};
+use crate::tasks::{COMPLEX, set_simulator, setup, wait_finished};
 
 async fn submit(app: &crate::helpers::TestApp, key: &str, description: &str) -> String {
     let res = app
@@ -72,25 +71,12 @@ app_test!(trends_roi_and_health_follow_real_tasks, |app| {
     assert!(out.contains("the API key was refused"), "{out}");
 
     // Now every call fails: the next task fails.
-    let providers = get(&app, &key, "/api/v1/providers").await;
-    let sim = providers["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["kind"] == "simulator")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let res = app
-        .client
-        .patch(app.url(&format!("/api/v1/providers/{sim}")))
-        .bearer_auth(&key)
-        .json(&json!({ "base_url": "sim://local?failure_rate=1&token_delay_ms=0&ttft_ms=0" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    let sim = set_simulator(
+        &app,
+        &key,
+        "sim://local?failure_rate=1&token_delay_ms=0&ttft_ms=0",
+    )
+    .await;
     let failed = submit(&app, &key, "Fix the typo in the README").await;
     let task = wait_finished(&app, &key, &failed).await;
     assert_eq!(task["status"], "failed", "{task}");

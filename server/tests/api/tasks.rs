@@ -19,7 +19,18 @@ pub(crate) const COMPLEX: &str = "Add rate limiting to the public API across all
 pub(crate) async fn setup(app: &TestApp, slow: bool) -> String {
     let ws = default_ws(app).await;
     let (_, key) = member_with_key(app, &ws, "dev@example.com", MemberRole::Admin).await;
-    let providers: Value = get(app, &key, "/api/v1/providers").await;
+    let url = if slow {
+        "sim://local?token_delay_ms=40&ttft_ms=100"
+    } else {
+        "sim://local?token_delay_ms=0&ttft_ms=0"
+    };
+    set_simulator(app, &key, url).await;
+    key
+}
+
+/// Points the simulator provider at `url` (its options: latency, failures…); returns its id.
+pub(crate) async fn set_simulator(app: &TestApp, key: &str, url: &str) -> String {
+    let providers: Value = get(app, key, "/api/v1/providers").await;
     let sim = providers["items"]
         .as_array()
         .unwrap()
@@ -29,21 +40,16 @@ pub(crate) async fn setup(app: &TestApp, slow: bool) -> String {
         .as_str()
         .unwrap()
         .to_owned();
-    let url = if slow {
-        "sim://local?token_delay_ms=40&ttft_ms=100"
-    } else {
-        "sim://local?token_delay_ms=0&ttft_ms=0"
-    };
     let res = app
         .client
         .patch(app.url(&format!("/api/v1/providers/{sim}")))
-        .bearer_auth(&key)
+        .bearer_auth(key)
         .json(&json!({ "base_url": url }))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    key
+    sim
 }
 
 pub(crate) async fn get(app: &TestApp, key: &str, path: &str) -> Value {
