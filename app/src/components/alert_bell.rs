@@ -13,14 +13,20 @@ pub fn AlertBell() -> impl IntoView {
     let counts = Resource::new(|| (), |_| get_alert_counts());
     // What live events said since the page loaded (newer than the resource's answer).
     let live = RwSignal::new(None::<i64>);
+    let connected = StoredValue::new(false);
     let toasts = use_toasts();
     crate::components::live::use_live(vec!["alerts".into()], move |event| {
         if let Some(open) = event.data["counts"]["open"].as_i64() {
             live.set(Some(open));
         } else if event.event_kind().is_none() {
-            // (Re)connected: what the server says now.
-            live.set(None);
-            counts.refetch();
+            // Reconnected (or reset): what the server says now. The first connection follows
+            // the server-rendered count, which is fresh: no request for it (every page has
+            // the bell, and `/api` is rate-limited per client).
+            if connected.get_value() || event.kind == "reset" {
+                live.set(None);
+                counts.refetch();
+            }
+            connected.set_value(true);
         }
         if event.data["action"] == "opened"
             && let Some(t) = toasts
