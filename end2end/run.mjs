@@ -7,12 +7,13 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { createServer as createHttpServer } from 'node:http';
-import { createHmac } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+
+import { analyticsJourneys } from './analytics.mjs';
+import { budgetJourneys } from './budgets.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const shots = join(root, 'end2end', 'screenshots');
@@ -132,6 +133,8 @@ try {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  // What the journeys kept in other files (analytics.mjs, budgets.mjs) use.
+  const helpers = { test, newPage, hydrated, sql, sqlSettled, assert, base, shots, clickFirstBar };
 
   await test('first run: the setup page creates the admin and signs them in', async () => {
     const { context, page } = await newPage();
@@ -357,123 +360,7 @@ try {
     await context.close();
   });
 
-  await test('Analytics breaks the cost down, keeps range and grouping in the URL and downloads CSV', async () => {
-    const { context, page } = await newPage({ acceptDownloads: true });
-    await hydrated(page, '/analytics?range=24h&by=role');
-    await page.waitForSelector('[data-testid="breakdown"] tbody tr');
-    const roles = await page.$$eval('[data-testid="breakdown"] tbody tr td:first-child', (tds) => tds.map((t) => t.textContent.trim()).sort());
-    assert(JSON.stringify(roles) === JSON.stringify(['ANALYST', 'BUILDER', 'PLANNER', 'REVIEWER', 'TESTER']), `roles: ${roles}`);
-    const calls = (await page.textContent('[data-testid="analytics-calls"] .stat-value')).trim();
-    assert(calls === sql('SELECT COUNT(*) FROM llm_calls'), `calls shown ${calls}`);
-    await page.waitForSelector('#chart-analytics-cost canvas');
-    await page.waitForSelector('[data-testid="speed"] >> text=simulator · sim-standard');
-    await page.screenshot({ path: join(shots, 'analytics-desktop.png'), fullPage: true });
-    // Drill down: the calls behind the BUILDER row, each linking to its task.
-    await page.click('[data-testid="breakdown"] >> text=BUILDER');
-    await page.waitForURL(/\/calls\?.*role=BUILDER/);
-    await page.waitForSelector('[data-testid="call-row"]');
-    const builderCalls = await page.locator('[data-testid="call-row"]').count();
-    assert(String(builderCalls) === sql("SELECT COUNT(*) FROM llm_calls WHERE role = 'BUILDER'"), `builder calls ${builderCalls}`);
-    await page.selectOption('[data-testid="filter-outcome"]', 'failed');
-    await page.click('[data-testid="apply-filters"]');
-    await page.waitForSelector('[data-testid="calls-empty"]');
-    assert(/role=BUILDER/.test(page.url()) && /outcome=failed/.test(page.url()), `filters kept: ${page.url()}`);
-    await page.goto(`${base}/calls`);
-    await page.waitForSelector('[data-testid="call-row"]');
-    await page.screenshot({ path: join(shots, 'calls-desktop.png'), fullPage: true });
-    await page.click('[data-testid="call-row"] a');
-    await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
-    await page.goto(`${base}/analytics?range=24h&by=role`);
-    await page.waitForSelector('[data-testid="breakdown"] tbody tr');
-    // Grouping and range are links: the URL says what is shown.
-    await page.click('[data-testid="group-picker"] >> text=Model');
-    await page.waitForURL(/range=24h&by=model/);
-    await page.waitForSelector('[data-testid="breakdown"] >> text=sim-standard');
-    await page.click('[data-testid="range-picker"] >> text=7d');
-    await page.waitForURL(/range=7d&by=model/);
-    await page.waitForSelector('[data-testid="breakdown"] th >> text=Model');
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      page.click('[data-testid="download-csv"]'),
-    ]);
-    const csv = readFileSync(await download.path(), 'utf8').trim().split('\n');
-    assert(csv[0].startsWith('period_start,group,label,calls'), `csv header: ${csv[0]}`);
-    const total = csv.slice(1).reduce((n, line) => n + Number(line.split(',')[3]), 0);
-    assert(String(total) === sql('SELECT COUNT(*) FROM llm_calls'), `csv calls ${total}`);
-    // A bar of the cost chart opens the calls of its period.
-    await page.goto(`${base}/analytics?range=24h&by=model`);
-    await clickFirstBar(page, 'chart-analytics-cost');
-    await page.waitForURL(/\/calls\?from=\d+&to=\d+/);
-    await page.waitForSelector('[data-testid="call-window"]');
-    const periodCalls = await page.locator('[data-testid="call-row"]').count();
-    assert(periodCalls > 0, 'the bar opened its calls');
-    // A custom range of days, kept in the URL.
-    const today = new Date().toISOString().slice(0, 10);
-    await page.goto(`${base}/analytics?range=7d&by=model`);
-    await page.click('.custom-range summary');
-    await page.fill('[data-testid="custom-range"] input[name="from"]', today);
-    await page.fill('[data-testid="custom-range"] input[name="to"]', today);
-    await page.click('[data-testid="custom-range"] button[type="submit"]');
-    await page.waitForURL(/range=custom.*from=\d{4}-\d{2}-\d{2}/);
-    await page.waitForSelector('[data-testid="breakdown"] >> text=sim-standard');
-    // Trends: the heatmap in the browser's time zone, tasks by workflow, the costliest tasks.
-    await page.click('nav.tabs >> text=Trends');
-    await page.waitForURL(/\/analytics\/trends\?.*tz=/);
-    await page.waitForSelector('[data-testid="heatmap"]');
-    await page.waitForSelector('[data-testid="workflows"] >> text=feature implementation');
-    await page.waitForSelector('[data-testid="top-tasks"] tbody tr a');
-    const busy = await page.$$eval('[data-testid="heatmap"] td', (tds) => tds.filter((td) => Number(td.textContent.trim()) > 0).length);
-    assert(busy >= 1, 'the heatmap shows when calls happened');
-    await page.screenshot({ path: join(shots, 'trends-desktop.png'), fullPage: true });
-    // A bar of the completion-time chart opens the completed tasks that took that long.
-    const trendsUrl = page.url();
-    const bar = await clickFirstBar(page, 'chart-completion-times');
-    await page.waitForURL(/\/tasks\?status=completed&finished_from=\d+&finished_to=\d+/);
-    await page.waitForSelector('[data-testid="task-filters"] >> text=completed');
-    await page.waitForSelector('[data-testid="task-table"]');
-    const behind = await page.locator('[data-testid="task-table"] tbody tr').count();
-    assert(behind === bar.n, `the bar said ${bar.n} tasks, the list shows ${behind}`);
-    await page.screenshot({ path: join(shots, 'tasks-drilldown-desktop.png'), fullPage: true });
-    // A workflow of the efficiency table opens its tasks.
-    await page.goto(trendsUrl);
-    await page.click('[data-testid="workflows"] >> text=feature implementation');
-    await page.waitForURL(/\/tasks\?workflow=feature_implementation/);
-    await page.waitForSelector('[data-testid="task-table"] tbody tr');
-    await page.click('[data-testid="task-filters"] >> text=All tasks');
-    await page.waitForURL(/\/tasks$/);
-    await page.waitForSelector('[data-testid="task-table"] tbody tr');
-    // A busy cell of the heatmap opens the calls of that hour of the week.
-    await page.goto(trendsUrl);
-    const cellTitle = await page.getAttribute('[data-testid="heatmap"] td a', 'aria-label');
-    const cellCalls = Number(/— (\d+) calls/.exec(cellTitle)[1]);
-    await page.click('[data-testid="heatmap"] td a');
-    await page.waitForURL(/\/calls\?from=\d+&to=\d+&weekday=\d&hour=\d+&tz=/);
-    await page.waitForSelector('[data-testid="call-window"] >> text=/(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)days/');
-    await page.waitForSelector('[data-testid="call-row"]');
-    const cellRows = await page.locator('[data-testid="call-row"]').count();
-    assert(cellRows === Math.min(cellCalls, 50), `the cell said ${cellCalls} calls, the list shows ${cellRows}`);
-    await page.goto(trendsUrl);
-    await page.click('nav.tabs >> text=ANALYST ROI');
-    await page.waitForURL(/\/analytics\/roi\?/);
-    await page.waitForSelector('[data-testid="roi-table"] tbody tr');
-    await page.screenshot({ path: join(shots, 'roi-desktop.png'), fullPage: true });
-    await context.close();
-    const phone = await newPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
-    await hydrated(phone.page, '/analytics?range=7d&by=agent');
-    await phone.page.waitForSelector('[data-testid="breakdown"] tbody tr');
-    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth);
-    assert(overflow <= 375, `analytics is ${overflow}px wide on a phone`);
-    await phone.page.screenshot({ path: join(shots, 'analytics-phone.png'), fullPage: true });
-    await hydrated(phone.page, '/analytics/trends?range=7d');
-    await phone.page.waitForSelector('[data-testid="heatmap"]');
-    const trendsWidth = await phone.page.evaluate(() => document.documentElement.scrollWidth);
-    const wide = await phone.page.evaluate(() => [...document.querySelectorAll('main *')]
-      .filter((e) => e.getBoundingClientRect().width > 380)
-      .slice(0, 6).map((e) => `${e.tagName}.${e.className}`).join(' '));
-    assert(trendsWidth <= 375, `trends is ${trendsWidth}px wide on a phone: ${wide}`);
-    await phone.page.screenshot({ path: join(shots, 'trends-phone.png'), fullPage: true });
-    await phone.context.close();
-  });
+  await analyticsJourneys(helpers);
 
   await test('Health shows a failed run within seconds of it failing', async () => {
     const { context, page } = await newPage();
@@ -666,136 +553,7 @@ try {
     await context.close();
   });
 
-  await test('a budget is created, its bar moves as a task runs, and it projects the month', async () => {
-    const { context, page } = await newPage({ viewport: { width: 1440, height: 900 } });
-    await hydrated(page, '/budgets');
-    await page.waitForSelector('[data-testid="budgets-empty"]');
-    assert((await page.textContent('[data-testid="budget-zone"]')).includes('time zone: UTC'), 'calendar zone shown');
-    await page.fill('[data-testid="budget-name"]', 'Monthly fleet');
-    await page.selectOption('[data-testid="budget-subject"]', 'workspace:');
-    await page.selectOption('[data-testid="budget-period"]', 'month');
-    await page.fill('[data-testid="budget-amount"]', '25');
-    // Soft: alerts only, so the tests after this one are never refused.
-    await page.uncheck('[data-testid="budget-hard"]');
-    await page.click('[data-testid="budget-submit"]');
-    await page.waitForSelector('[data-testid="budget-card"] >> text=Monthly fleet');
-    assert(sql("SELECT amount_micros || ',' || hard FROM budgets WHERE name = 'Monthly fleet'") === '25000000,0',
-      'stored as $25.00, soft');
-    const before = sql("SELECT COALESCE(SUM(spent_micros), 0) FROM budget_periods");
-    // A task runs; the budget's bar moves as its calls are settled.
-    await hydrated(page, '/tasks');
-    await page.fill('[data-testid="task-description"]', 'Fix the typo in the README');
-    await page.click('[data-testid="submit-task"]');
-    await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/, { timeout: 15_000 });
-    await hydrated(page, '/budgets');
-    await page.waitForFunction(() => {
-      const bar = document.querySelector('[data-testid="budget-spent-bar"]');
-      return bar && parseFloat(bar.style.width) > 0;
-    }, null, { timeout: 60_000 });
-    const spent = sql("SELECT SUM(spent_micros) FROM budget_periods");
-    assert(Number(spent) > Number(before), `spent ${spent}`);
-    const shown = (await page.textContent('[data-testid="budget-spent"]')).trim();
-    assert(/^\$\d[\d.,]* spent of \$25\.00$/.test(shown), `spent shown: ${shown}`);
-    // More than an hour into the month: a linear projection to its end.
-    const projection = (await page.textContent('[data-testid="budget-projection"]')).trim();
-    assert(/^Projected \$[\d.,]+ by [A-Z][a-z]{2} \d+/.test(projection), `projection: ${projection}`);
-    // An admin raises the limit in place; what was spent stays.
-    await page.click('[data-testid="budget-edit"]');
-    await page.fill('[data-testid="budget-edit-amount"]', '30');
-    await page.click('[data-testid="budget-edit-submit"]');
-    assert(await sqlSettled("SELECT amount_micros FROM budgets WHERE name = 'Monthly fleet'", '30000000') === '30000000',
-      'limit raised to $30');
-    await page.waitForSelector('[data-testid="budget-spent"] >> text=of $30.00');
-    assert(Number(sql("SELECT SUM(spent_micros) FROM budget_periods")) >= Number(spent), 'spent kept');
-    await page.screenshot({ path: join(shots, 'budgets.png'), fullPage: true });
-    await page.setViewportSize({ width: 375, height: 812 });
-    await page.waitForTimeout(300);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
-    assert(overflow <= 375, `budgets page is ${overflow}px wide`);
-    await page.screenshot({ path: join(shots, 'budgets-mobile.png'), fullPage: true });
-    await context.close();
-  });
-
-  await test('a channel is tested, a budget crossing rings the bell live, and acknowledging clears it', async () => {
-    // A local webhook receiver: the channel's "send test" must reach it, signed.
-    const received = [];
-    const hook = createHttpServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk) => { body += chunk; });
-      req.on('end', () => { received.push({ headers: req.headers, body }); res.end('ok'); });
-    });
-    await new Promise((r) => hook.listen(0, '127.0.0.1', r));
-    const { context, page } = await newPage({ viewport: { width: 1440, height: 900 } });
-    try {
-      await hydrated(page, '/alerts/rules');
-      await page.waitForSelector('[data-testid="channels-empty"]');
-      assert(await page.locator('[data-testid="rule-card"]').count() === 6, 'six rules');
-      await page.fill('[data-testid="channel-name"]', 'Ops hook');
-      await page.fill('[data-testid="channel-target"]', `http://127.0.0.1:${hook.address().port}/hooks/secret-path`);
-      await page.click('[data-testid="channel-submit"]');
-      const secret = (await page.textContent('[data-testid="channel-secret"] .secret-value', { timeout: 10_000 })).trim();
-      assert(secret.startsWith('whsec_'), `secret ${secret}`);
-      assert(!(await page.content()).includes('secret-path'), 'the URL path is never shown');
-      await page.click('[data-testid="channel-test"]');
-      await page.waitForSelector('.toast >> text=Test delivered', { timeout: 15_000 });
-      assert(received.length === 1, `${received.length} webhook requests`);
-      const [t, v1] = received[0].headers['x-fleetdeck-signature'].split(',').map((p) => p.split('=')[1]);
-      const expected = createHmac('sha256', secret).update(`${t}.${received[0].body}`).digest('hex');
-      assert(v1 === expected, 'the signature verifies');
-      assert(JSON.parse(received[0].body).text.includes('Test notification from Fleetdeck'), received[0].body);
-      // A rule's number changed by an admin.
-      const stuck = page.locator('[data-testid="rule-card"][data-kind="stuck_agent"]');
-      await stuck.locator('[data-testid="rule-param-minutes"]').fill('15');
-      await stuck.locator('[data-testid="rule-save"]').click();
-      assert(await sqlSettled("SELECT params FROM alert_rules WHERE kind = 'stuck_agent'", '{"minutes":15.0}') === '{"minutes":15.0}',
-        'rule saved');
-      await page.screenshot({ path: join(shots, 'alert-rules.png'), fullPage: true });
-
-      // A tiny soft budget alerting at 80 %: the next task's first call passes it.
-      await hydrated(page, '/budgets');
-      await page.click('summary >> text=New budget');
-      await page.fill('[data-testid="budget-name"]', 'Tiny');
-      await page.selectOption('[data-testid="budget-subject"]', 'workspace:');
-      await page.fill('[data-testid="budget-amount"]', '0.0001');
-      await page.fill('[data-testid="budget-thresholds"]', '80');
-      await page.uncheck('[data-testid="budget-hard"]');
-      await page.click('[data-testid="budget-submit"]');
-      await page.waitForSelector('[data-testid="budget-card"] >> text=Tiny');
-      await hydrated(page, '/tasks');
-      await page.fill('[data-testid="task-description"]', 'Rename the config loader');
-      await page.click('[data-testid="submit-task"]');
-      await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/, { timeout: 15_000 });
-      // The bell rings without a reload, with a toast.
-      await page.waitForSelector('.toast >> text=Alert: Budget Tiny passed 80 %', { timeout: 30_000 });
-      await page.waitForSelector('[data-testid="alert-bell-count"]');
-      const open = Number(sql("SELECT COUNT(*) FROM alerts WHERE state = 'open'"));
-      assert((await page.textContent('[data-testid="alert-bell-count"]')).trim() === String(open), 'bell count');
-      await page.click('[data-testid="alert-bell"]');
-      await page.waitForSelector('[data-testid="alert-item"] >> text=Budget Tiny passed 80 %');
-      await page.screenshot({ path: join(shots, 'alerts.png'), fullPage: true });
-      // Acknowledge every open alert: the bell clears, live.
-      for (let i = 0; i < open; i++) {
-        await page.locator('[data-testid="alert-acknowledge"]').first().click();
-        await page.waitForFunction((n) => document.querySelectorAll('[data-testid="alert-acknowledge"]').length === n, open - i - 1);
-      }
-      await page.waitForSelector('[data-testid="alert-bell-count"]', { state: 'detached', timeout: 10_000 });
-      assert((await page.getAttribute('[data-testid="alert-bell"]', 'aria-label')) === 'Alerts: none open', 'bell label');
-      assert((await page.textContent('[data-testid="alert-state"]')).includes('Acknowledged by admin@example.com'), 'who acknowledged');
-      assert(sql("SELECT COUNT(*) FROM alerts WHERE state = 'open'") === '0', 'none open in the database');
-      await page.setViewportSize({ width: 375, height: 812 });
-      await page.waitForTimeout(300);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
-      assert(overflow <= 375, `alerts page is ${overflow}px wide`);
-      await page.screenshot({ path: join(shots, 'alerts-mobile.png'), fullPage: true });
-      await hydrated(page, '/alerts/rules');
-      const rulesOverflow = await page.evaluate(() => document.documentElement.scrollWidth);
-      assert(rulesOverflow <= 375, `rules page is ${rulesOverflow}px wide`);
-      await page.screenshot({ path: join(shots, 'alert-rules-mobile.png'), fullPage: true });
-    } finally {
-      await context.close();
-      hook.close();
-    }
-  });
+  await budgetJourneys(helpers);
 
   await test('the phone layout fits 375 px with bottom navigation', async () => {
     const { context, page } = await newPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
