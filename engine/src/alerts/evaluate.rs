@@ -397,25 +397,28 @@ pub async fn workspace(store: &Store, bus: &EventBus, ws: &str, now: i64) -> Res
     for rule in rules.iter().filter(|r| r.enabled) {
         wanted.extend(firing(&mut conn, ws, rule, now).await?);
     }
-    // What is open now, to resolve what no longer fires.
-    let open: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT id, kind, dedup_key FROM alerts WHERE workspace_id = $1 \
-         AND state IN ('open', 'acknowledged')",
+    // What is open now, to resolve what no longer fires; and the budget crossings of the last
+    // month resolved already, whose keys stay taken (so a pass does not try them again).
+    let known: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT id, state, dedup_key FROM alerts WHERE workspace_id = $1 \
+         AND (state IN ('open', 'acknowledged') \
+              OR (kind = 'budget_threshold' AND opened_at >= $2))",
     )
     .bind(ws)
+    .bind(now - 32 * DAY_MS)
     .fetch_all(&mut *conn)
     .await?;
     drop(conn);
     let wanted_keys: HashSet<&str> = wanted.iter().map(|o| o.dedup_key.as_str()).collect();
-    let open_keys: HashSet<&str> = open.iter().map(|(_, _, key)| key.as_str()).collect();
-    let cleared: Vec<&str> = open
+    let known_keys: HashSet<&str> = known.iter().map(|(_, _, key)| key.as_str()).collect();
+    let cleared: Vec<&str> = known
         .iter()
-        .filter(|(_, _, key)| !wanted_keys.contains(key.as_str()))
+        .filter(|(_, state, key)| state != "resolved" && !wanted_keys.contains(key.as_str()))
         .map(|(id, _, _)| id.as_str())
         .collect();
     let new: Vec<&Opening> = wanted
         .iter()
-        .filter(|o| !open_keys.contains(o.dedup_key.as_str()))
+        .filter(|o| !known_keys.contains(o.dedup_key.as_str()))
         .collect();
     let mut outcome = Outcome::default();
     if cleared.is_empty() && new.is_empty() {
