@@ -1,21 +1,24 @@
-// End-to-end browser tests: start the release build of fleetdeck on a free loopback port with
-// a fresh data directory, drive it in Debian's headless Chromium through playwright-core, and
-// print "N passed, N failed". Screenshots go to end2end/screenshots/.
+// End-to-end browser tests: start a build of fleetdeck on a free loopback port with a fresh data
+// directory, drive it in Debian's headless Chromium through playwright-core, and print
+// "N passed, N failed". Screenshots go to end2end/screenshots/.
 //
-// Run with `make e2e` (after `make build`).
+// Run with `make e2e`. The binary is $FLEETDECK_BIN (`make test` passes the test profile's,
+// already built by the unit tests, which saves CI a release build), else the release build.
 
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
+import { agentJourneys } from './agents.mjs';
 import { analyticsJourneys } from './analytics.mjs';
 import { budgetJourneys } from './budgets.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = resolve(root, process.env.FLEETDECK_BIN || 'target/release/fleetdeck');
 const shots = join(root, 'end2end', 'screenshots');
 mkdirSync(shots, { recursive: true });
 
@@ -48,7 +51,7 @@ const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const env = { ...process.env, FLEETDECK_LOG_FORMAT: 'json', FLEETDECK_LOG: 'warn' };
 delete env.DATABASE_URL;
-const server = spawn(join(root, 'target/release/fleetdeck'),
+const server = spawn(bin,
   ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir],
   { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
 
@@ -134,7 +137,7 @@ try {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   // What the journeys kept in other files (analytics.mjs, budgets.mjs) use.
-  const helpers = { test, newPage, hydrated, sql, sqlSettled, assert, base, shots, clickFirstBar };
+  const helpers = { test, newPage, hydrated, sql, sqlSettled, assert, base, shots, clickFirstBar, problems };
 
   await test('first run: the setup page creates the admin and signs them in', async () => {
     const { context, page } = await newPage();
@@ -447,7 +450,7 @@ try {
   });
 
   await test('the Dashboard stays live and error-free through a burst of 20 tasks', async () => {
-    const out = execFileSync(join(root, 'target/release/fleetdeck'),
+    const out = execFileSync(bin,
       ['api-key', 'create', '--email', ADMIN.email, '--name', 'burst', '--data-dir', dataDir],
       { cwd: root, env }).toString().trim().split('\n');
     const key = out[out.length - 1].trim();
@@ -554,6 +557,7 @@ try {
   });
 
   await budgetJourneys(helpers);
+  await agentJourneys(helpers);
 
   await test('the phone layout fits 375 px with bottom navigation', async () => {
     const { context, page } = await newPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });

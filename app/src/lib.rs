@@ -24,6 +24,7 @@ use crate::components::layout::Layout;
 use crate::components::theme::provide_theme;
 use crate::components::toast::provide_toasts;
 use crate::pages::{
+    agent_versions::AgentVersionsPage,
     agents::AgentsPage,
     alert_rules::AlertRulesPage,
     alerts::AlertsPage,
@@ -36,6 +37,7 @@ use crate::pages::{
     login::{LoginPage, SetupPage},
     not_found::NotFound,
     settings::SettingsPage,
+    studio::StudioPage,
     task_detail::TaskDetailPage,
     tasks::TasksPage,
 };
@@ -91,6 +93,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=DashboardPage />
                     <Route path=path!("agents") view=AgentsPage />
+                    <Route path=path!("agents/:id/versions") view=AgentVersionsPage />
+                    <Route path=path!("studio") view=StudioPage />
                     <Route path=path!("tasks") view=TasksPage />
                     <Route path=path!("tasks/:id") view=TaskDetailPage />
                     <Route path=path!("analytics") view=AnalyticsPage />

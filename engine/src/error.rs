@@ -85,7 +85,10 @@ impl Error {
     /// The machine-readable code of the SPEC error body.
     pub fn code(&self) -> String {
         match self {
-            Error::NotFound { entity, .. } => format!("{}_NOT_FOUND", entity.to_ascii_uppercase()),
+            Error::NotFound { entity, .. } => format!(
+                "{}_NOT_FOUND",
+                entity.to_ascii_uppercase().replace(' ', "_")
+            ),
             Error::Invalid { .. } => "VALIDATION_FAILED".into(),
             Error::Conflict(_) | Error::LeaseLost(_) => "CONFLICT".into(),
             Error::Unauthorized(_) => "UNAUTHORIZED".into(),

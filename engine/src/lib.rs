@@ -16,6 +16,7 @@ pub mod events;
 pub mod health;
 pub mod providers;
 pub mod runner;
+pub mod schemas;
 pub mod seed;
 pub mod store;
 

@@ -117,6 +117,9 @@ async fn try_seed(store: &Store) -> Result<SeedOutcome> {
                     tags: vec!["default".to_owned()],
                     fallbacks: Vec::new(),
                     provider_explicit: true,
+                    is_public: false,
+                    input_schema: None,
+                    output_schema: None,
                     role,
                 };
                 agents::create(&mut tx, &ws.id, &agent).await?;

@@ -8,6 +8,8 @@ pub mod config;
 pub mod doctor;
 pub mod http;
 pub mod mail;
+pub mod run_agent;
+pub mod run_task;
 pub mod telemetry;
 
 use std::net::SocketAddr;

@@ -54,6 +54,41 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Submit a task to a running instance and follow it (a progress line per step with its
+    /// tokens and cost, then a summary), or run one agent on an input (`--agent NAME "input"`:
+    /// its answer streamed to stdout, its figures to stderr). Exits non-zero unless it
+    /// completes. An API key of the instance in FLEETDECK_API_KEY.
+    Run {
+        /// A task: what to do.
+        #[arg(
+            long,
+            value_name = "DESCRIPTION",
+            conflicts_with = "agent",
+            required_unless_present = "agent"
+        )]
+        task: Option<String>,
+        /// Run this agent (by name) on INPUT instead: a playground run.
+        #[arg(long, value_name = "NAME", requires = "input")]
+        agent: Option<String>,
+        /// The agent's input (with --agent).
+        #[arg(value_name = "INPUT")]
+        input: Option<String>,
+        /// With --agent: a model to run instead of the agent's.
+        #[arg(long, requires = "agent")]
+        model: Option<String>,
+        /// feature_implementation, bug_fix, code_review, documentation or custom.
+        #[arg(long, default_value = "feature_implementation")]
+        workflow: String,
+        /// The roles of a custom workflow, in order (e.g. --step BUILDER --step REVIEWER).
+        #[arg(long = "step", value_name = "ROLE")]
+        steps: Vec<String>,
+        /// Run the ANALYST even for a simple task.
+        #[arg(long)]
+        force_analyst: bool,
+        /// The instance.
+        #[arg(long, env = "FLEETDECK_URL", default_value = "http://127.0.0.1:3000")]
+        url: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -126,6 +161,39 @@ fn main() -> ExitCode {
             &url,
             std::env::var("FLEETDECK_API_KEY").ok().as_deref(),
         )),
+        Command::Run {
+            task,
+            agent,
+            input,
+            model,
+            workflow,
+            steps,
+            force_analyst,
+            url,
+        } => {
+            let key = std::env::var("FLEETDECK_API_KEY").ok();
+            match agent {
+                Some(agent) => {
+                    runtime.block_on(server::run_agent::run(server::run_agent::RunAgent {
+                        url: &url,
+                        api_key: key.as_deref(),
+                        agent: &agent,
+                        input: input.as_deref().unwrap_or_default(),
+                        model: model.as_deref(),
+                    }))
+                }
+                None => runtime.block_on(server::run_task::run(server::run_task::RunTask {
+                    url: &url,
+                    api_key: key.as_deref(),
+                    request: wire::tasks::SubmitTask {
+                        description: task.unwrap_or_default(),
+                        workflow,
+                        force_analyst,
+                        steps,
+                    },
+                })),
+            }
+        }
         Command::Serve { .. } => report(runtime.block_on(serve(&overrides))),
         Command::Migrate => report(runtime.block_on(migrate(&overrides))),
         Command::User { command } => report(runtime.block_on(async {

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 /// An agent as lists and cards show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct AgentSummary {
     /// UUIDv7.
     pub id: String,
@@ -16,6 +15,8 @@ pub struct AgentSummary {
     pub role: String,
     /// Free text.
     pub description: String,
+    /// Provider id (none: the workspace default).
+    pub provider_id: Option<String>,
     /// Provider display name (none when the provider was deleted or none is set).
     pub provider_name: Option<String>,
     /// Provider kind, e.g. `simulator`.
@@ -32,6 +33,10 @@ pub struct AgentSummary {
     pub cost_micros: i64,
     /// Prompt + completion tokens of all its calls.
     pub tokens: i64,
+    /// Free-form labels.
+    pub tags: Vec<String>,
+    /// Listed on the workspace's public pages.
+    pub is_public: bool,
 }
 
 impl AgentSummary {
@@ -75,6 +80,14 @@ pub struct Agent {
     pub tags: Vec<String>,
     /// Tried in order when the agent's own provider and model fail.
     pub fallbacks: Vec<FallbackTarget>,
+    /// Listed on the workspace's public pages.
+    pub is_public: bool,
+    /// The JSON Schema a task's input must keep (none: any text).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub input_schema: Option<serde_json::Value>,
+    /// The JSON Schema the agent's output must keep (none: any text).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub output_schema: Option<serde_json::Value>,
     /// `active` while one of its runs is working on a running task, else `idle`.
     pub status: String,
     /// Unix milliseconds.
@@ -134,6 +147,38 @@ pub struct AgentInput {
     /// The fallback chain, replacing the current one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallbacks: Option<Vec<FallbackTarget>>,
+    /// Listed on the workspace's public pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_public: Option<bool>,
+    /// A JSON Schema the input must keep; `null` removes it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub input_schema: Option<Option<serde_json::Value>>,
+    /// A JSON Schema the output must keep; `null` removes it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub output_schema: Option<Option<serde_json::Value>>,
+    /// A note for the prompt version a change of the prompt makes ("Edited" when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_note: Option<String>,
+}
+
+/// A field that may be absent (keep), `null` (remove) or a value (set): present fields are
+/// `Some`, whatever they hold.
+fn present<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
 }
 
 /// Exactly what an agent would receive for a task: its system prompt and first message.
@@ -148,4 +193,130 @@ pub struct PromptPreview {
     pub user_message: String,
     /// Estimated prompt tokens.
     pub tokens: i64,
+}
+
+/// The `format` of an exported agent.
+pub const AGENT_EXPORT_FORMAT: &str = "fleetdeck.agent";
+/// The version of that format this build writes and reads.
+pub const AGENT_EXPORT_VERSION: i64 = 1;
+
+/// An agent as a file another workspace or instance can import: its fields, with providers
+/// named (an id means nothing elsewhere). Unknown fields are refused, naming them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AgentExport {
+    /// Always `fleetdeck.agent`.
+    pub format: String,
+    /// The format's version: `1`.
+    pub version: i64,
+    /// The agent.
+    pub agent: AgentTemplate,
+}
+
+/// An agent's fields, without anything that belongs to one workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AgentTemplate {
+    /// Name (on import, a taken name gets " (copy)").
+    pub name: String,
+    /// Role name.
+    pub role: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// Its provider by name and kind; none for the workspace default.
+    #[serde(default)]
+    pub provider: Option<ProviderRef>,
+    /// Model name.
+    pub model: String,
+    /// Sampling temperature.
+    pub temperature: f64,
+    /// Completion token limit.
+    pub max_tokens: i64,
+    /// The system prompt.
+    pub system_prompt: String,
+    /// Extra instructions.
+    #[serde(default)]
+    pub custom_instructions: String,
+    /// Free-form labels.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The fallback chain.
+    #[serde(default)]
+    pub fallbacks: Vec<FallbackRef>,
+    /// The input's JSON Schema.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub input_schema: Option<serde_json::Value>,
+    /// The output's JSON Schema.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub output_schema: Option<serde_json::Value>,
+}
+
+/// A provider as an export names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ProviderRef {
+    /// Its display name.
+    pub name: String,
+    /// Its kind, e.g. `openai`.
+    pub kind: String,
+}
+
+/// One fallback as an export names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FallbackRef {
+    /// Its provider; none for the workspace default.
+    #[serde(default)]
+    pub provider: Option<ProviderRef>,
+    /// Model name.
+    pub model: String,
+}
+
+/// An imported (or cloned) agent, with what could not be carried over as it was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportedAgent {
+    /// The agent made.
+    pub agent: Agent,
+    /// E.g. that a provider is not in this workspace and the default is used instead.
+    pub notes: Vec<String>,
+}
+
+/// A saved agent template, as the template library lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentTemplateInfo {
+    /// UUIDv7.
+    pub id: String,
+    /// Unique within the workspace.
+    pub name: String,
+    /// Free text, e.g. `review` (may be empty).
+    pub category: String,
+    /// The agent it makes.
+    pub agent: AgentTemplate,
+    /// E-mail of whoever saved it.
+    pub created_by: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// Saving an agent as a template.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SaveTemplate {
+    /// The agent to save.
+    pub agent_id: String,
+    /// The template's name (1–80 characters, unique in the workspace).
+    pub name: String,
+    /// A category to file it under.
+    #[serde(default)]
+    pub category: String,
 }

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::model::AppError;
-use wire::agents::{Agent, AgentInput, AgentSummary, PromptPreview};
+use wire::agents::{Agent, AgentInput, AgentSummary, ImportedAgent, PromptPreview};
+use wire::prompts::{AgentVersions, PromptDiff};
 
 /// The agents of the current workspace.
 #[server(prefix = "/api", endpoint = "agents")]
@@ -13,6 +14,56 @@ pub async fn list_agents() -> Result<Vec<AgentSummary>, AppError> {
     let cx = crate::ssr::context()?;
     let who = crate::ssr::principal().await?;
     Ok(engine::store::agents::list(cx.store.pool(), &who.workspace_id).await?)
+}
+
+/// The registry's filters, as the Agents page keeps them in its URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AgentQuery {
+    /// Words.
+    pub q: String,
+    /// Role.
+    pub role: String,
+    /// Tag.
+    pub tag: String,
+    /// Provider id or `default`.
+    pub provider: String,
+    /// `active` or `idle`.
+    pub status: String,
+}
+
+/// The agents the filters match, with every tag in the workspace (for the tag filter).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AgentRegistry {
+    /// The matching agents.
+    pub agents: Vec<AgentSummary>,
+    /// How many agents the workspace has in all.
+    pub total: usize,
+    /// Every tag in use, sorted.
+    pub tags: Vec<String>,
+}
+
+/// The agents of the current workspace that `query` matches.
+#[server(prefix = "/api", endpoint = "agent_registry")]
+pub async fn get_agent_registry(query: AgentQuery) -> Result<AgentRegistry, AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal().await?;
+    let all = engine::store::agents::list(cx.store.pool(), &who.workspace_id).await?;
+    let filter = engine::store::agents::AgentFilter {
+        q: query.q,
+        role: query.role,
+        tag: query.tag,
+        provider: query.provider,
+        status: query.status,
+    };
+    let agents = all.iter().filter(|a| filter.matches(a)).cloned().collect();
+    let mut tags: Vec<String> = all.iter().flat_map(|a| a.tags.iter().cloned()).collect();
+    tags.sort_by_key(|t| t.to_lowercase());
+    tags.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    Ok(AgentRegistry {
+        agents,
+        total: all.len(),
+        tags,
+    })
 }
 
 /// One agent, everything stored about it.
@@ -61,4 +112,116 @@ pub async fn preview_prompt(
         &custom_instructions,
         &task,
     )?)
+}
+
+/// An agent and its prompt versions, newest first, with their runs' numbers.
+#[server(prefix = "/api", endpoint = "agent_versions")]
+pub async fn get_agent_versions(id: String) -> Result<AgentVersions, AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal().await?;
+    let mut conn = cx
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(engine::Error::from)?;
+    let agent = engine::store::agents::show(&mut *conn, &who.workspace_id, &id).await?;
+    let versions = engine::store::prompt_versions::list(&mut conn, &who.workspace_id, &id).await?;
+    Ok(AgentVersions { agent, versions })
+}
+
+/// What changed between two prompt versions.
+#[server(prefix = "/api", endpoint = "prompt_diff")]
+pub async fn get_prompt_diff(id: String, from: i64, to: i64) -> Result<PromptDiff, AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal().await?;
+    let mut conn = cx
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(engine::Error::from)?;
+    Ok(engine::store::prompt_versions::diff(&mut conn, &who.workspace_id, &id, from, to).await?)
+}
+
+/// Makes a prompt version the agent's active one (a roll back when it is older).
+#[server(prefix = "/api", endpoint = "activate_prompt_version")]
+pub async fn activate_prompt_version(id: String, version: i64) -> Result<Agent, AppError> {
+    let cx = crate::ssr::context()?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    Ok(engine::actions::agents::activate_version(&cx.store, caller, &id, version).await?)
+}
+
+/// Makes a new agent from the text of an export file. The file's JSON errors name the field
+/// (`agent.temperature: invalid type…`), as the REST API's do.
+#[server(prefix = "/api", endpoint = "import_agent")]
+pub async fn import_agent(file: String) -> Result<ImportedAgent, AppError> {
+    let cx = crate::ssr::context()?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    who.require(engine::domain::MemberRole::Developer)
+        .map_err(AppError::from)?;
+    let de = &mut serde_json::Deserializer::from_str(&file);
+    let file: wire::agents::AgentExport = serde_path_to_error::deserialize(de).map_err(|e| {
+        AppError::from(engine::Error::invalid(
+            "file",
+            format!("{}: {}", e.path(), e.inner()),
+        ))
+    })?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    Ok(engine::actions::agent_files::import(&cx.store, caller, file).await?)
+}
+
+/// Makes a copy of an agent.
+#[server(prefix = "/api", endpoint = "clone_agent")]
+pub async fn clone_agent(id: String) -> Result<ImportedAgent, AppError> {
+    let cx = crate::ssr::context()?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    Ok(engine::actions::agent_files::clone(&cx.store, caller, &id).await?)
+}
+
+/// The workspace's agent templates.
+#[server(prefix = "/api", endpoint = "templates")]
+pub async fn list_templates() -> Result<Vec<wire::agents::AgentTemplateInfo>, AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal().await?;
+    Ok(engine::actions::templates::list(&cx.store, &who).await?)
+}
+
+/// Saves an agent as a template.
+#[server(prefix = "/api", endpoint = "save_template")]
+pub async fn save_template(
+    agent_id: String,
+    name: String,
+    category: String,
+) -> Result<wire::agents::AgentTemplateInfo, AppError> {
+    let cx = crate::ssr::context()?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    let req = wire::agents::SaveTemplate {
+        agent_id,
+        name,
+        category,
+    };
+    Ok(engine::actions::templates::save(&cx.store, caller, &req).await?)
+}
+
+/// Makes an agent from a template.
+#[server(prefix = "/api", endpoint = "agent_from_template")]
+pub async fn agent_from_template(id: String) -> Result<ImportedAgent, AppError> {
+    let cx = crate::ssr::context()?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    Ok(engine::actions::templates::make_agent(&cx.store, caller, &id).await?)
+}
+
+/// Deletes a template.
+#[server(prefix = "/api", endpoint = "delete_template")]
+pub async fn delete_template(id: String) -> Result<(), AppError> {
+    let cx = crate::ssr::context()?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    engine::actions::templates::delete(&cx.store, caller, &id).await?;
+    Ok(())
 }

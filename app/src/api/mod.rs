@@ -11,6 +11,7 @@ pub mod calls;
 pub mod dashboard;
 pub mod health;
 pub mod providers;
+pub mod runs;
 pub mod session;
 pub mod settings;
 pub mod tasks;

@@ -25,6 +25,8 @@ pub enum IconName {
     Budgets,
     /// Alerts (a bell).
     Bell,
+    /// Studio (a flask).
+    Studio,
 }
 
 fn paths(name: IconName) -> &'static str {
@@ -39,6 +41,7 @@ fn paths(name: IconName) -> &'static str {
         IconName::Health => "M3 12h4l2-5 4 10 2-5h6",
         IconName::Budgets => "M3 7h15a3 3 0 0 1 3 3v7a3 3 0 0 1-3 3H3zM3 7l12-4v4M16 14h.01",
         IconName::Bell => "M6 16V11a6 6 0 0 1 12 0v5l2 2H4zM10 21h4",
+        IconName::Studio => "M9 3h6M10 3v6l-5 9a2 2 0 0 0 2 3h10a2 2 0 0 0 2-3l-5-9V3M7 15h10",
     }
 }
 

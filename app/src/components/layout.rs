@@ -12,11 +12,12 @@ use crate::components::icons::{Icon, IconName};
 use crate::components::theme::ThemeToggle;
 use crate::components::toast::ToastRegion;
 
-/// The pages in the navigation; Alerts is left out of the phone's bottom bar (the top bar's
-/// bell leads there).
-const NAV: [(&str, &str, IconName); 9] = [
+/// The pages in the navigation; Alerts and Studio are left out of the phone's bottom bar (the
+/// top bar's bell leads to Alerts, each agent card's Try to the Studio).
+const NAV: [(&str, &str, IconName); 10] = [
     ("/", "Dashboard", IconName::Dashboard),
     ("/agents", "Agents", IconName::Agents),
+    ("/studio", "Studio", IconName::Studio),
     ("/tasks", "Tasks", IconName::Tasks),
     ("/analytics", "Analytics", IconName::Analytics),
     ("/budgets", "Budgets", IconName::Budgets),
@@ -90,7 +91,7 @@ fn Framed(children: ChildrenFn) -> impl IntoView {
                         .into_iter()
                         .map(|(href, label, icon)| {
                             view! {
-                                <li class:nav-wide-only=href == "/alerts">
+                                <li class:nav-wide-only=href == "/alerts" || href == "/studio">
                                     <A href=href exact=true attr:class="nav-link">
                                         <Icon name=icon />
                                         <span class="nav-label">{label}</span>

@@ -3,10 +3,15 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::agents::{delete_agent, get_agent, list_agents, preview_prompt, save_agent};
+use crate::api::agents::{
+    AgentRegistry, delete_agent, get_agent, get_agent_registry, preview_prompt, save_agent,
+};
 use crate::api::providers::list_providers;
 use crate::components::empty_state::EmptyState;
 use crate::components::toast::{ToastKind, use_toasts};
+use crate::pages::agent_files::{FileActions, ImportPanel};
+use crate::pages::agent_filters::{AgentFilters, filtered, use_agent_query};
+use crate::pages::agent_templates::TemplatesPanel;
 use crate::pages::{PageHeader, loaded};
 use wire::agents::{Agent, AgentInput, AgentSummary, FallbackTarget};
 use wire::providers::Provider;
@@ -19,20 +24,34 @@ enum Editing {
     Existing(String),
 }
 
+/// The registry as the page read it (shared so a save, clone or import can reload it).
+pub type Registry = Resource<Result<AgentRegistry, crate::model::AppError>>;
+
 /// `/agents`.
 #[component]
 pub fn AgentsPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| list_agents());
+    let query = use_agent_query();
+    let data: Registry = Resource::new(move || query.get(), get_agent_registry);
     let editing = RwSignal::new(Editing::Closed);
+    let importing = RwSignal::new(false);
+    let templates = RwSignal::new(false);
     provide_context(editing);
     provide_context(data);
     view! {
         <Title text="Agents" />
         <PageHeader title="Agents" subtitle="The agents in this workspace and what they run on.">
+            <button class="button button-secondary" type="button" data-testid="open-templates" on:click=move |_| templates.set(true)>
+                "Templates"
+            </button>
+            <button class="button button-secondary" type="button" data-testid="import-agent" on:click=move |_| importing.set(true)>
+                "Import"
+            </button>
             <button class="button" type="button" data-testid="new-agent" on:click=move |_| editing.set(Editing::New)>
                 "New agent"
             </button>
         </PageHeader>
+        {move || importing.get().then(|| view! { <ImportPanel open=importing /> }.into_any())}
+        {move || templates.get().then(|| view! { <TemplatesPanel open=templates /> }.into_any())}
         {move || match editing.get() {
             Editing::Closed => ().into_any(),
             Editing::New => view! { <AgentEditor agent=None /> }.into_any(),
@@ -41,8 +60,18 @@ pub fn AgentsPage() -> impl IntoView {
                 view! { {loaded(agent, 1, |a| view! { <AgentEditor agent=Some(a) /> })} }.into_any()
             }
         }}
-        {loaded(data, 5, |agents| view! { <AgentList agents /> })}
+        {loaded(data, 5, move |registry| {
+            let query = query.get_untracked();
+            let filters = filtered(&query);
+            view! {
+                <AgentFilters query registry=registry.clone() />
+                <AgentList agents=registry.agents filtered=filters />
+            }
+            .into_any()
+        })}
     }
+    // Type-erased: the page's view type is otherwise too deep for the wasm build.
+    .into_any()
 }
 
 const ROLES: [&str; 5] = ["ANALYST", "PLANNER", "BUILDER", "TESTER", "REVIEWER"];
@@ -51,7 +80,7 @@ const ROLES: [&str; 5] = ["ANALYST", "PLANNER", "BUILDER", "TESTER", "REVIEWER"]
 /// The editor of a new agent (`None`) or of an existing one.
 fn AgentEditor(agent: Option<Agent>) -> impl IntoView {
     let editing = expect_context::<RwSignal<Editing>>();
-    let agents = expect_context::<Resource<Result<Vec<AgentSummary>, crate::model::AppError>>>();
+    let agents = expect_context::<Registry>();
     let providers = Resource::new(|| (), |_| list_providers());
     let is_new = agent.is_none();
     let id = agent.as_ref().map(|a| a.id.clone());
@@ -67,7 +96,20 @@ fn AgentEditor(agent: Option<Agent>) -> impl IntoView {
     let max_tokens = field_of(|a| a.max_tokens.to_string(), "4096");
     let system_prompt = field_of(|a| a.system_prompt.clone(), "");
     let custom = field_of(|a| a.custom_instructions.clone(), "");
+    let tags = field_of(|a| a.tags.join(", "), "");
+    let input_schema = field_of(|a| pretty(a.input_schema.as_ref()), "");
+    let output_schema = field_of(|a| pretty(a.output_schema.as_ref()), "");
+    let is_public = RwSignal::new(agent.as_ref().is_some_and(|a| a.is_public));
+    let agent_has_schema = agent
+        .as_ref()
+        .is_some_and(|a| a.input_schema.is_some() || a.output_schema.is_some());
     let fallbacks = RwSignal::new(agent.map(|a| a.fallbacks).unwrap_or_default());
+    // A change of the prompt makes a new prompt version: its note is asked for only then.
+    let version_note = RwSignal::new(String::new());
+    let original = StoredValue::new((system_prompt.get_untracked(), custom.get_untracked()));
+    let prompt_changed = move || {
+        !is_new && original.with_value(|(p, c)| *p != system_prompt.get() || *c != custom.get())
+    };
     let task = RwSignal::new("Add input validation to the signup form".to_owned());
     let preview = Resource::new(
         move || (role.get(), system_prompt.get(), custom.get(), task.get()),
@@ -114,6 +156,25 @@ fn AgentEditor(agent: Option<Agent>) -> impl IntoView {
                 };
                 // Not a whole number: 0, which the engine refuses with its own message.
                 let max_tokens = max_tokens.get_untracked().trim().parse::<i64>().unwrap_or(0);
+                // A schema box: empty removes the schema; otherwise it must be JSON (the engine
+                // checks it is a JSON Schema).
+                let schema = |field: &str, text: String| -> Result<Option<serde_json::Value>, String> {
+                    if text.trim().is_empty() {
+                        return Ok(None);
+                    }
+                    serde_json::from_str(&text).map(Some).map_err(|e| format!("{field}: not JSON: {e}"))
+                };
+                let schemas = schema("input_schema", input_schema.get_untracked())
+                    .and_then(|i| Ok((i, schema("output_schema", output_schema.get_untracked())?)));
+                let (input_schema, output_schema) = match schemas {
+                    Ok(both) => both,
+                    Err(message) => {
+                        if let Some(t) = toasts {
+                            t.show(ToastKind::Error, message);
+                        }
+                        return;
+                    }
+                };
                 let input = AgentInput {
                     name: Some(name.get_untracked()),
                     role: Some(role.get_untracked()),
@@ -124,7 +185,19 @@ fn AgentEditor(agent: Option<Agent>) -> impl IntoView {
                     max_tokens: Some(max_tokens),
                     system_prompt: Some(system_prompt.get_untracked()),
                     custom_instructions: Some(custom.get_untracked()),
-                    tags: None,
+                    // Comma-separated; blanks dropped. The engine checks their number and length.
+                    tags: Some(
+                        tags.get_untracked()
+                            .split(',')
+                            .map(|t| t.trim().to_owned())
+                            .filter(|t| !t.is_empty())
+                            .collect(),
+                    ),
+                    is_public: Some(is_public.get_untracked()),
+                    input_schema: Some(input_schema),
+                    output_schema: Some(output_schema),
+                    version_note: Some(version_note.get_untracked())
+                        .filter(|n| !n.trim().is_empty()),
                     // Rows left without a model are dropped, as an empty row means nothing.
                     fallbacks: Some(
                         fallbacks
@@ -167,6 +240,14 @@ fn AgentEditor(agent: Option<Agent>) -> impl IntoView {
                 // recursion limit in the wasm build otherwise.
                 {view! { <FallbackEditor fallbacks providers /> }.into_any()}
                 {field("Description", description, "agent-description")}
+                <div class="agent-form-grid">
+                    {field("Tags (comma-separated)", tags, "agent-tags")}
+                    <label class="checkbox">
+                        <input type="checkbox" data-testid="agent-public" prop:checked=move || is_public.get()
+                            on:change=move |ev| is_public.set(event_target_checked(&ev)) />
+                        "Public: listed on the workspace's public pages"
+                    </label>
+                </div>
                 <label>
                     "System prompt (empty uses the role template)"
                     <textarea rows="4" data-testid="agent-system-prompt" prop:value=move || system_prompt.get() on:input=move |ev| system_prompt.set(event_target_value(&ev))></textarea>
@@ -175,6 +256,29 @@ fn AgentEditor(agent: Option<Agent>) -> impl IntoView {
                     "Custom instructions"
                     <textarea rows="2" data-testid="agent-instructions" prop:value=move || custom.get() on:input=move |ev| custom.set(event_target_value(&ev))></textarea>
                 </label>
+                <details class="schemas" open=agent_has_schema>
+                    <summary>"Input and output schemas (JSON Schema, optional)"</summary>
+                    <p class="small muted">"A task's input must be JSON that keeps the input schema; the agent's answer must be JSON that keeps the output schema, or its step fails naming the path and the rule."</p>
+                    <div class="agent-form-grid">
+                        <label>
+                            "Input schema"
+                            <textarea rows="6" class="mono" spellcheck="false" data-testid="agent-input-schema" placeholder=r#"{"type": "object", "required": ["repo"]}"#
+                                prop:value=move || input_schema.get() on:input=move |ev| input_schema.set(event_target_value(&ev))></textarea>
+                        </label>
+                        <label>
+                            "Output schema"
+                            <textarea rows="6" class="mono" spellcheck="false" data-testid="agent-output-schema" placeholder=r#"{"type": "object", "required": ["verdict"]}"#
+                                prop:value=move || output_schema.get() on:input=move |ev| output_schema.set(event_target_value(&ev))></textarea>
+                        </label>
+                    </div>
+                </details>
+                {move || prompt_changed().then(|| view! {
+                    <label>
+                        "Note for the new prompt version (optional)"
+                        <input data-testid="agent-version-note" maxlength="200" placeholder="What changed and why"
+                            prop:value=move || version_note.get() on:input=move |ev| version_note.set(event_target_value(&ev)) />
+                    </label>
+                })}
                 <div class="prompt-preview" data-testid="prompt-preview">
                     <label>
                         "Preview for the task"
@@ -276,7 +380,17 @@ fn FallbackEditor(
 }
 
 #[component]
-fn AgentList(agents: Vec<AgentSummary>) -> impl IntoView {
+fn AgentList(agents: Vec<AgentSummary>, filtered: bool) -> impl IntoView {
+    if agents.is_empty() && filtered {
+        return view! {
+            <EmptyState
+                title="No agent matches these filters"
+                message="Change the words or a filter above, or clear them to see every agent."
+                testid="agents-no-match"
+            />
+        }
+        .into_any();
+    }
     if agents.is_empty() {
         return view! {
             <EmptyState
@@ -297,7 +411,7 @@ fn AgentList(agents: Vec<AgentSummary>) -> impl IntoView {
 #[component]
 fn AgentCardView(agent: AgentSummary) -> impl IntoView {
     let editing = expect_context::<RwSignal<Editing>>();
-    let agents = expect_context::<Resource<Result<Vec<AgentSummary>, crate::model::AppError>>>();
+    let agents = expect_context::<Registry>();
     let confirming = RwSignal::new(false);
     let toasts = use_toasts();
     let remove = Action::new(move |id: &String| {
@@ -328,6 +442,15 @@ fn AgentCardView(agent: AgentSummary) -> impl IntoView {
                 <span class=role_class>{agent.role}</span>
             </header>
             <p class="agent-description">{agent.description}</p>
+            {(!agent.tags.is_empty() || agent.is_public).then(|| view! {
+                <ul class="tag-list" aria-label="Tags">
+                    {agent.is_public.then(|| view! { <li class="badge badge-ok">"Public"</li> })}
+                    {agent.tags.iter().map(|t| {
+                        let href = format!("/agents?tag={}", crate::pages::agent_filters::encode(t));
+                        view! { <li><a class="tag" href=href data-testid="agent-tag">{t.clone()}</a></li> }
+                    }).collect_view()}
+                </ul>
+            })}
             <dl class="agent-meta">
                 <div>
                     <dt>"Provider"</dt>
@@ -375,6 +498,10 @@ fn AgentCardView(agent: AgentSummary) -> impl IntoView {
                         let id = id.clone();
                         move |_| editing.set(Editing::Existing(id.clone()))
                     }>"Edit"</button>
+                <a class="button button-small" data-testid="agent-try" href=format!("/studio?agent={id}")>"Try"</a>
+                <a class="button button-small button-secondary" data-testid="agent-versions"
+                    href=format!("/agents/{id}/versions")>"Versions"</a>
+                <FileActions id=id.clone() />
                 {move || if confirming.get() {
                     let id = id.clone();
                     view! {
@@ -397,4 +524,11 @@ fn AgentCardView(agent: AgentSummary) -> impl IntoView {
 /// `Name (Kind)` for a provider choice.
 fn provider_label(p: &Provider) -> String {
     format!("{} ({})", p.name, wire::format::provider_kind_name(&p.kind))
+}
+
+/// A schema as its editor box shows it: indented JSON, or nothing.
+fn pretty(schema: Option<&serde_json::Value>) -> String {
+    schema
+        .and_then(|v| serde_json::to_string_pretty(v).ok())
+        .unwrap_or_default()
 }

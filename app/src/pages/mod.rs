@@ -1,6 +1,10 @@
 //! One module per route.
 
 pub mod access;
+pub mod agent_files;
+pub mod agent_filters;
+pub mod agent_templates;
+pub mod agent_versions;
 pub mod agents;
 pub mod alert_rules;
 pub mod alerts;
@@ -13,6 +17,8 @@ pub mod health;
 pub mod login;
 pub mod not_found;
 pub mod settings;
+pub mod studio;
+pub mod studio_runs;
 pub mod task_detail;
 pub mod tasks;
 

@@ -10,9 +10,11 @@
 //! also wakes its workers; they follow the same rule.
 
 pub mod access;
+pub mod agent_files;
 pub mod agents;
 pub mod providers;
 pub mod settings;
+pub mod templates;
 
 use sqlx::AnyConnection;
 

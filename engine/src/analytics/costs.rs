@@ -1,7 +1,7 @@
 //! `GET /api/v1/metrics/costs`: cost and usage over a range, per period and per group, with the
-//! trend against the range before. Read from `call_rollups_hourly` (one row per hour and
-//! dimension key, never the calls themselves), grouped in SQL by hour or UTC day and folded
-//! into weeks and months here.
+//! trend against the range before. Read from the rollups (never the calls themselves): whole
+//! days from the narrow `call_usage_daily`, partial days and hours from `call_rollups_hourly`,
+//! grouped in SQL by hour or UTC day and folded into weeks and months here.
 
 use std::collections::BTreeMap;
 
@@ -226,17 +226,25 @@ async fn read(
     by_hour: bool,
     group: Option<GroupBy>,
 ) -> Result<Vec<Row>> {
-    use crate::store::rollups::{Part, parts};
+    use crate::store::rollups::{HOURLY_USAGE, Part, parts, usage_parts};
+    // Whole days from the narrow daily rollup, unless grouped by outcome (only the wide one
+    // keeps it); by the hour from the hourly rollup with the narrow one's columns.
     let parts = if by_hour {
         vec![Part {
-            source: "(SELECT * FROM call_rollups_hourly WHERE workspace_id = $1 \
-                     AND hour_ms >= $2 AND hour_ms < $3) r",
+            source: HOURLY_USAGE,
             period: "hour_ms",
             bounds: [from, to],
             sign: 1,
         }]
-    } else {
+    } else if group == Some(GroupBy::Outcome) {
         parts(from, to)
+    } else {
+        usage_parts(from, to)
+    };
+    let failed = if by_hour || group != Some(GroupBy::Outcome) {
+        "failed_calls"
+    } else {
+        "CASE WHEN outcome = 'success' THEN 0 ELSE calls END"
     };
     let reads = parts.iter().map(|part| {
         let column = part.period;
@@ -253,7 +261,7 @@ async fn read(
         // Only fixed column names and expressions are formatted into the statement.
         let sql = format!(
             "SELECT {period} AS p, {group} AS g, CAST(SUM(calls) AS BIGINT), \
-             CAST(SUM(CASE WHEN outcome = 'success' THEN 0 ELSE calls END) AS BIGINT), \
+             CAST(SUM({failed}) AS BIGINT), \
              CAST(SUM(prompt_tokens) AS BIGINT), CAST(SUM(completion_tokens) AS BIGINT), \
              CAST(SUM(cached_tokens) AS BIGINT), CAST(SUM(reasoning_tokens) AS BIGINT), \
              CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(unpriced_calls) AS BIGINT) \

@@ -63,7 +63,7 @@ pub async fn dashboard(
         "SELECT day_ms, CAST(SUM(calls) AS BIGINT), \
          CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(prompt_tokens + completion_tokens) AS BIGINT), \
          CAST(SUM(unpriced_calls) AS BIGINT) \
-         FROM call_rollups_daily WHERE workspace_id = $1 AND day_ms >= $2 \
+         FROM call_usage_daily WHERE workspace_id = $1 AND day_ms >= $2 \
          GROUP BY day_ms ORDER BY day_ms",
     )
     .bind(workspace_id)

@@ -445,14 +445,14 @@ async fn top_agents(
     to: i64,
 ) -> Result<Vec<AgentScore>> {
     // Each part of the range (partial days hourly, whole days daily) at once, merged below.
-    let parts = crate::store::rollups::parts(from, to);
+    let parts = crate::store::rollups::usage_parts(from, to);
     let reads = parts.iter().map(|part| {
         // Only a fixed table expression is formatted into the statement.
         let sql = format!(
             "SELECT agent_id, CAST(SUM(calls) AS BIGINT), \
-             CAST(SUM(CASE WHEN outcome = 'success' THEN calls ELSE 0 END) AS BIGINT), \
+             CAST(SUM(calls - failed_calls) AS BIGINT), \
              CAST(SUM(cost_micros) AS BIGINT), CAST(SUM(unpriced_calls) AS BIGINT), \
-             CAST(SUM(CASE WHEN outcome = 'success' THEN latency_ms_sum ELSE 0 END) AS BIGINT) \
+             CAST(SUM(ok_latency_ms_sum) AS BIGINT) \
              FROM {} WHERE agent_id <> '' GROUP BY agent_id",
             part.source
         );

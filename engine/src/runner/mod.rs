@@ -23,6 +23,7 @@
 mod budget;
 mod chain;
 mod export;
+pub mod playground;
 mod recorder;
 mod step;
 pub mod tools;
@@ -354,6 +355,21 @@ impl Runner {
     ) -> Result<wire::tasks::Task> {
         let who = caller.who;
         let (flow, complexity, plan) = self.plan(&who.workspace_id, req).await?;
+        // An agent with an input schema takes only input that keeps it: refused here, before
+        // any credit is taken, rather than failing a step later.
+        let schemas: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT id, name, input_schema FROM agents \
+             WHERE workspace_id = $1 AND input_schema IS NOT NULL",
+        )
+        .bind(&who.workspace_id)
+        .fetch_all(self.store.pool())
+        .await?;
+        for (id, name, schema) in &schemas {
+            if plan.iter().any(|s| &s.agent_id == id) {
+                crate::schemas::check_input(name, schema, &req.description)
+                    .map_err(|why| Error::invalid("description", why))?;
+            }
+        }
         // A hard budget already spent refuses the task before any credit is taken; budgets with
         // room left are enforced call by call.
         let spender = crate::budgets::enforce::Spender {
@@ -369,6 +385,7 @@ impl Runner {
             plan,
             created_by: Some(who.user_id.clone()),
             rerun_of,
+            run: None,
         };
         let mut tx = self.store.begin().await?;
         credits::deduct_in(&mut tx, who, 1, "task submission").await?;

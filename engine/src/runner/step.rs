@@ -57,7 +57,7 @@ impl StepRun<'_> {
         // The step's lookups share one pooled connection: each acquire and release of a pooled
         // connection costs more than the small query itself.
         let mut conn = runner.store.pool().acquire().await.map_err(Error::from)?;
-        let agent = match agents::get(&mut *conn, ws, &step.agent_id).await {
+        let mut agent = match agents::get(&mut *conn, ws, &step.agent_id).await {
             Ok(a) => a,
             Err(Error::NotFound { .. }) => {
                 return Err(Halt::Failed(format!(
@@ -67,6 +67,16 @@ impl StepRun<'_> {
             }
             Err(e) => return Err(e.into()),
         };
+        // A playground run: what it changes of its agent, for this run only.
+        let overrides = task.run_overrides();
+        if let Some(o) = &overrides {
+            apply(&mut agent, o);
+        }
+        // The schema may have changed since the task was accepted.
+        if let Some(schema) = &agent.input_schema {
+            crate::schemas::check_input(&agent.name, schema, &task.description)
+                .map_err(Halt::Failed)?;
+        }
         let role = Role::parse(&step.role)?;
         let complexity = if task.complexity == "complex" {
             workflow::Complexity::Complex
@@ -116,6 +126,7 @@ impl StepRun<'_> {
                 system_prompt: &system,
                 input: &input,
                 context_window,
+                versioned: !overrides.as_ref().is_some_and(|o| o.changes_prompt()),
             },
             existing,
             |run_id| {
@@ -257,31 +268,14 @@ impl StepRun<'_> {
                 }
                 Err(err) => {
                     let message = format!("{} failed: {}", step.role, err.message);
-                    let conversation = serde_json::to_string(&messages).unwrap_or_default();
-                    let stored = runs::end_step(
-                        &runner.store,
-                        self.lease,
-                        StepEnd {
-                            run_id: &run_id,
-                            status: "failed",
-                            output: &final_text,
-                            conversation: &conversation,
-                            error: Some(&message),
-                        },
-                        ws,
-                        both_topics(
-                            &task.id,
-                            EventKind::StepFailed,
-                            json!({
-                                "task_id": task.id, "index": index, "role": step.role,
-                                "agent_id": agent.id, "error": message,
-                                "error_class": err.class.as_str(),
-                            }),
-                        ),
-                    )
-                    .await?;
-                    runner.bus.broadcast(&stored);
-                    return Err(Halt::Failed(message));
+                    let failed = Failed {
+                        run_id: &run_id,
+                        agent_id: &agent.id,
+                        output: &final_text,
+                        messages: &messages,
+                        class: err.class.as_str(),
+                    };
+                    return Err(self.fail(failed, message).await?);
                 }
             };
             if !completion.text.trim().is_empty() {
@@ -346,6 +340,24 @@ impl StepRun<'_> {
                 return Err(Halt::Stopped(state));
             }
         }
+        // An output schema: the answer must be JSON that keeps it, or the step fails naming
+        // the path and the rule.
+        if let Some(Err(why)) = agent
+            .output_schema
+            .as_ref()
+            .map(|schema| crate::schemas::check_output(schema, &final_text))
+        {
+            let failed = Failed {
+                run_id: &run_id,
+                agent_id: &agent.id,
+                output: &final_text,
+                messages: &messages,
+                class: "output_schema",
+            };
+            return Err(self
+                .fail(failed, format!("{} failed: {why}", step.role))
+                .await?);
+        }
         let conversation = serde_json::to_string(&messages).unwrap_or_default();
         // The step's totals as recorded (a resumed step includes its earlier attempts' calls).
         let detail = crate::store::tasks::detail(&runner.store, ws, &task.id).await?;
@@ -386,6 +398,75 @@ impl StepRun<'_> {
         runner.bus.broadcast(&stored);
         info!(task.id = %task.id, step = %step.role, provider = %answered.label(), "step completed");
         Ok(final_text)
+    }
+}
+
+/// A playground run's changes, onto its agent. A run on another provider or model tries only
+/// that target: the agent's fallbacks would blur a comparison of models.
+fn apply(agent: &mut agents::Agent, o: &wire::runs::RunOverrides) {
+    if let Some(p) = &o.system_prompt {
+        agent.system_prompt.clone_from(p);
+    }
+    if let Some(c) = &o.custom_instructions {
+        agent.custom_instructions.clone_from(c);
+    }
+    if o.provider_id.is_some() || o.model.is_some() {
+        agent.fallbacks = "[]".to_owned();
+    }
+    if let Some(p) = &o.provider_id {
+        agent.provider_id = Some(p.clone());
+    }
+    if let Some(m) = &o.model {
+        agent.model.clone_from(m);
+    }
+    if let Some(t) = o.temperature {
+        agent.temperature = t;
+    }
+    if let Some(m) = o.max_tokens {
+        agent.max_tokens = m;
+    }
+}
+
+/// A started step that failed: what its end records.
+struct Failed<'a> {
+    run_id: &'a str,
+    agent_id: &'a str,
+    output: &'a str,
+    messages: &'a [Message],
+    /// `error_class` of the `step_failed` event.
+    class: &'a str,
+}
+
+impl StepRun<'_> {
+    /// Ends a started step as failed with `message` (its run, conversation and `step_failed`
+    /// event stored together) and returns the halt that fails the task.
+    async fn fail(&self, failed: Failed<'_>, message: String) -> Result<Halt, Halt> {
+        let (task, index) = (self.task, self.index);
+        let conversation = serde_json::to_string(failed.messages).unwrap_or_default();
+        let stored = runs::end_step(
+            &self.runner.store,
+            self.lease,
+            StepEnd {
+                run_id: failed.run_id,
+                status: "failed",
+                output: failed.output,
+                conversation: &conversation,
+                error: Some(&message),
+            },
+            &task.workspace_id,
+            both_topics(
+                &task.id,
+                EventKind::StepFailed,
+                json!({
+                    "task_id": task.id, "index": index, "role": self.step.role,
+                    "agent_id": failed.agent_id, "error": message,
+                    "error_class": failed.class,
+                }),
+            ),
+        )
+        .await?;
+        self.runner.bus.broadcast(&stored);
+        Ok(Halt::Failed(message))
     }
 }
 

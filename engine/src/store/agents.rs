@@ -32,9 +32,25 @@ pub struct NewAgent {
     pub fallbacks: Vec<FallbackTarget>,
     /// The caller named the provider (even "none"): clears the "provider deleted" mark.
     pub provider_explicit: bool,
+    /// Listed on the workspace's public pages.
+    pub is_public: bool,
+    /// The input's JSON Schema, as text.
+    pub input_schema: Option<String>,
+    /// The output's JSON Schema, as text.
+    pub output_schema: Option<String>,
 }
 
+pub use super::agent_list::{AgentFilter, list, search};
 pub use wire::agents::{AgentInput, AgentSummary, FallbackTarget};
+
+/// Who makes the prompt version a change of the prompt makes, and why.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VersionNote<'a> {
+    /// The user's id.
+    pub author: Option<&'a str>,
+    /// Their note ("" says "Edited").
+    pub note: &'a str,
+}
 
 /// Most entries of a fallback chain.
 pub const MAX_FALLBACKS: usize = 5;
@@ -51,6 +67,14 @@ impl NewAgent {
         check_text("model", &self.model, 200)?;
         check_text("system_prompt", &self.system_prompt, 100_000)?;
         check_text("custom_instructions", &self.custom_instructions, 20_000)?;
+        if let Some(schema) = &self.input_schema {
+            check_text("input_schema", schema, 100_000)?;
+            crate::schemas::check_schema("input_schema", schema)?;
+        }
+        if let Some(schema) = &self.output_schema {
+            check_text("output_schema", schema, 100_000)?;
+            crate::schemas::check_schema("output_schema", schema)?;
+        }
         if self.tags.len() > 20 {
             return Err(Error::invalid("tags", "at most 20 tags"));
         }
@@ -107,8 +131,9 @@ pub async fn create(
         .map_err(|e| Error::invalid("fallbacks", e.to_string()))?;
     sqlx::query(
         "INSERT INTO agents (id, workspace_id, name, role, description, provider_id, model, temperature, \
-         max_tokens, system_prompt, custom_instructions, tags, created_at, updated_at, fallbacks) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)",
+         max_tokens, system_prompt, custom_instructions, tags, created_at, updated_at, fallbacks, is_public, \
+         input_schema, output_schema) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16, $17)",
     )
     .bind(&id)
     .bind(workspace_id)
@@ -124,6 +149,9 @@ pub async fn create(
     .bind(tags)
     .bind(now)
     .bind(fallbacks)
+    .bind(i64::from(agent.is_public))
+    .bind(&agent.input_schema)
+    .bind(&agent.output_schema)
     .execute(&mut *conn)
     .await?;
     sqlx::query(
@@ -140,30 +168,6 @@ pub async fn create(
     .execute(&mut *conn)
     .await?;
     Ok(id)
-}
-
-/// The agents of a workspace, in role order then by name.
-#[tracing::instrument(skip(db))]
-pub async fn list<'e>(
-    db: impl Executor<'e, Database = Any>,
-    workspace_id: &str,
-) -> Result<Vec<AgentSummary>> {
-    Ok(sqlx::query_as(
-        "SELECT a.id, a.name, a.role, a.description, p.name AS provider_name, p.kind AS provider_kind, \
-         a.model, a.temperature, CASE WHEN EXISTS (SELECT 1 FROM agent_runs r JOIN tasks t ON t.id = r.task_id \
-         WHERE r.agent_id = a.id AND r.status = 'active' AND t.status = 'running') \
-         THEN 'active' ELSE 'idle' END AS status, a.created_at, \
-         CAST(COALESCE(u.cost, 0) AS BIGINT) AS cost_micros, CAST(COALESCE(u.tokens, 0) AS BIGINT) AS tokens \
-         FROM agents a LEFT JOIN providers p ON p.id = a.provider_id \
-         LEFT JOIN (SELECT agent_id, SUM(cost_micros) AS cost, SUM(prompt_tokens + completion_tokens) AS tokens \
-                    FROM call_rollups_hourly WHERE workspace_id = $1 GROUP BY agent_id) u ON u.agent_id = a.id \
-         WHERE a.workspace_id = $1 \
-         ORDER BY CASE a.role WHEN 'ANALYST' THEN 0 WHEN 'PLANNER' THEN 1 WHEN 'BUILDER' THEN 2 \
-         WHEN 'TESTER' THEN 3 WHEN 'REVIEWER' THEN 4 ELSE 5 END, a.name",
-    )
-    .bind(workspace_id)
-    .fetch_all(db)
-    .await?)
 }
 
 /// How many prompt versions an agent has.
@@ -217,6 +221,12 @@ pub struct Agent {
     pub fallbacks: String,
     /// 1 when its provider was deleted: it cannot run until a provider is chosen again.
     pub provider_deleted: i64,
+    /// 1 when listed on the workspace's public pages.
+    pub is_public: i64,
+    /// The input's JSON Schema, as text.
+    pub input_schema: Option<String>,
+    /// The output's JSON Schema, as text.
+    pub output_schema: Option<String>,
     /// `active` while one of its runs is working on a running task, else `idle`.
     pub status: String,
     /// Unix milliseconds.
@@ -242,6 +252,15 @@ impl Agent {
             tags: self.tag_list(),
             fallbacks: self.fallback_list(),
             provider_deleted: self.provider_deleted != 0,
+            is_public: self.is_public != 0,
+            input_schema: self
+                .input_schema
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok()),
+            output_schema: self
+                .output_schema
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok()),
             id: self.id,
             name: self.name,
             role: self.role,
@@ -280,7 +299,8 @@ pub async fn get<'e>(
     sqlx::query_as(
         "SELECT a.id, a.name, a.role, a.description, a.provider_id, p.name AS provider_name, \
          p.kind AS provider_kind, a.model, a.temperature, a.max_tokens, a.system_prompt, \
-         a.custom_instructions, a.tags, a.fallbacks, a.provider_deleted, \
+         a.custom_instructions, a.tags, a.fallbacks, a.provider_deleted, a.is_public, \
+         a.input_schema, a.output_schema, \
          CASE WHEN EXISTS (SELECT 1 FROM agent_runs r JOIN tasks t ON t.id = r.task_id \
          WHERE r.agent_id = a.id AND r.status = 'active' AND t.status = 'running') \
          THEN 'active' ELSE 'idle' END AS status, a.created_at, a.updated_at \
@@ -305,6 +325,7 @@ pub async fn update(
     id: &str,
     before: &Agent,
     agent: &NewAgent,
+    version: VersionNote<'_>,
 ) -> Result<Agent> {
     agent.validate()?;
     let tags =
@@ -315,7 +336,7 @@ pub async fn update(
     sqlx::query(
         "UPDATE agents SET name = $3, role = $4, description = $5, provider_id = $6, model = $7, \
          temperature = $8, max_tokens = $9, system_prompt = $10, custom_instructions = $11, tags = $12, \
-         updated_at = $13, fallbacks = $14, \
+         updated_at = $13, fallbacks = $14, is_public = $16, input_schema = $17, output_schema = $18, \
          provider_deleted = CASE WHEN $15 = 1 THEN 0 ELSE provider_deleted END \
          WHERE workspace_id = $1 AND id = $2",
     )
@@ -334,34 +355,24 @@ pub async fn update(
     .bind(now)
     .bind(fallbacks)
     .bind(i64::from(agent.provider_explicit))
+    .bind(i64::from(agent.is_public))
+    .bind(&agent.input_schema)
+    .bind(&agent.output_schema)
     .execute(&mut *tx)
     .await?;
     if before.system_prompt != agent.system_prompt
         || before.custom_instructions != agent.custom_instructions
     {
-        let (next,): (i64,) = sqlx::query_as(
-            "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM prompt_versions WHERE agent_id = $1",
+        let note = version.note.trim();
+        super::prompt_versions::append(
+            tx,
+            workspace_id,
+            id,
+            (&agent.system_prompt, &agent.custom_instructions),
+            if note.is_empty() { "Edited" } else { note },
+            version.author,
+            now,
         )
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE prompt_versions SET is_active = 0 WHERE agent_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO prompt_versions (id, workspace_id, agent_id, version, system_prompt, \
-             custom_instructions, note, is_active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",
-        )
-        .bind(new_id())
-        .bind(workspace_id)
-        .bind(id)
-        .bind(next)
-        .bind(&agent.system_prompt)
-        .bind(&agent.custom_instructions)
-        .bind("Edited")
-        .bind(now)
-        .execute(&mut *tx)
         .await?;
     }
     get(&mut *tx, workspace_id, id).await
@@ -467,7 +478,28 @@ pub fn resolve(input: AgentInput, base: Option<&Agent>) -> Result<NewAgent> {
             })
             .or_else(|| base.map(Agent::fallback_list))
             .unwrap_or_default(),
+        is_public: input
+            .is_public
+            .or_else(|| base.map(|b| b.is_public != 0))
+            .unwrap_or(false),
+        input_schema: schema_text(
+            input.input_schema,
+            base.and_then(|b| b.input_schema.clone()),
+        ),
+        output_schema: schema_text(
+            input.output_schema,
+            base.and_then(|b| b.output_schema.clone()),
+        ),
         provider_explicit,
         role,
     })
+}
+
+/// A schema as stored: absent keeps `current`, `null` removes it, a value is stored as text.
+fn schema_text(sent: Option<Option<serde_json::Value>>, current: Option<String>) -> Option<String> {
+    match sent {
+        None => current,
+        Some(None) => None,
+        Some(Some(value)) => Some(value.to_string()),
+    }
 }

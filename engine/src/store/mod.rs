@@ -6,6 +6,7 @@
 //! lives in [`backend`]. Repository modules take an executor or a connection so that callers
 //! can compose them into one transaction.
 
+mod agent_list;
 pub mod agents;
 pub mod api_keys;
 pub mod audit;
@@ -17,6 +18,7 @@ mod list_cache;
 pub mod llm_calls;
 pub mod page;
 pub mod prices;
+pub mod prompt_versions;
 pub mod providers;
 pub mod queue;
 pub mod rollups;

@@ -236,6 +236,23 @@ pub(crate) fn parts(from: i64, to: i64) -> Vec<Part> {
 }
 
 /// The same parts over the task rollups (migrations 0007 and 0009); `source` is the table.
+/// The hourly rollup with the narrow daily rollup's columns (`failed_calls`,
+/// `ok_latency_ms_sum`), for the edges of a range read by [`usage_parts`] or by the hour.
+pub(crate) const HOURLY_USAGE: &str = "(SELECT workspace_id, hour_ms, provider_kind, model, \
+     agent_id, role, workflow, outcome, calls, \
+     CASE WHEN outcome = 'success' THEN 0 ELSE calls END AS failed_calls, prompt_tokens, \
+     completion_tokens, cached_tokens, reasoning_tokens, cost_micros, unpriced_calls, \
+     CASE WHEN outcome = 'success' THEN latency_ms_sum ELSE 0 END AS ok_latency_ms_sum \
+     FROM call_rollups_hourly WHERE workspace_id = $1 AND hour_ms >= $2 AND hour_ms < $3) r";
+
+/// Like [`parts`], with whole days from `call_usage_daily` (migration 0014: no outcome, no
+/// histograms, a third of the daily rollup's rows): calls, failed calls, tokens, cost, unpriced
+/// calls and successful calls' latency by every dimension but the outcome.
+pub(crate) fn usage_parts(from: i64, to: i64) -> Vec<Part> {
+    const DAILY: &str = "(SELECT * FROM call_usage_daily WHERE workspace_id = $1 AND day_ms >= $2 AND day_ms < $3) r";
+    split(from, to, [HOURLY_USAGE, DAILY])
+}
+
 pub(crate) fn task_parts(from: i64, to: i64) -> Vec<Part> {
     split(from, to, ["task_rollups_hourly", "task_rollups_daily"])
 }

@@ -33,6 +33,8 @@ pub struct StepStart<'a> {
     pub input: &'a str,
     /// The model's context window (0 when unknown).
     pub context_window: i64,
+    /// Whether it runs its agent's active prompt version (not a prompt changed for a run).
+    pub versioned: bool,
 }
 
 /// Starts (or, after a crash, restarts) a step's agent run, and stores the events `announce`
@@ -93,6 +95,8 @@ pub async fn start_step_known(
         step.input.to_owned(),
         step.context_window,
     );
+    // A step whose prompt was changed for a playground run ran no prompt version.
+    let versioned = i64::from(step.versioned);
     let run_id = id.clone();
     let ((), stored) = store
         .write(step.workspace_id, move |conn| {
@@ -104,19 +108,24 @@ pub async fn start_step_known(
                 if restart {
                     sqlx::query(
                         "UPDATE agent_runs SET status = 'active', error = NULL, finished_at = NULL, \
-                         started_at = $2, system_prompt = $3, input = $4 WHERE id = $1",
+                         started_at = $2, system_prompt = $3, input = $4, \
+                         prompt_version = CASE WHEN $5 = 1 THEN (SELECT p.version FROM prompt_versions p \
+                         WHERE p.agent_id = agent_runs.agent_id AND p.is_active = 1) END WHERE id = $1",
                     )
                     .bind(&run_id)
                     .bind(now)
                     .bind(&system)
                     .bind(&input)
+                    .bind(versioned)
                     .execute(&mut *conn)
                     .await?;
                 } else {
                     sqlx::query(
                         "INSERT INTO agent_runs (id, workspace_id, task_id, step_index, agent_id, role, status, \
-                         input, system_prompt, agent_name, provider_kind, model, context_window, created_at, started_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11, $12, $13, $13)",
+                         input, system_prompt, agent_name, provider_kind, model, context_window, created_at, started_at, \
+                         prompt_version) \
+                         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11, $12, $13, $13, \
+                         CASE WHEN $14 = 1 THEN (SELECT version FROM prompt_versions WHERE agent_id = $5 AND is_active = 1) END)",
                     )
                     .bind(&run_id)
                     .bind(&ws)
@@ -131,6 +140,7 @@ pub async fn start_step_known(
                     .bind(&plan.model)
                     .bind(window)
                     .bind(now)
+                    .bind(versioned)
                     .execute(&mut *conn)
                     .await?;
                 }

@@ -98,10 +98,13 @@ pub async fn list(
         || filter.finished_to.is_some()
         || filter.min_duration_ms.is_some()
         || filter.max_duration_ms.is_some();
+    // Playground runs are tasks too (one step each) but live in the Studio's run history: the
+    // list leaves them out unless asked for by workflow.
     let kind = if filter.workflow.is_some() || filter.complexity.is_some() {
-        " AND ($8 = '' OR workflow = $8) AND ($9 = '' OR complexity = $9)"
+        " AND ($8 = '' OR workflow = $8) AND ($9 = '' OR complexity = $9) \
+         AND ($8 <> '' OR workflow <> 'playground')"
     } else {
-        " AND $8 = $8 AND $9 = $9"
+        " AND $8 = $8 AND $9 = $9 AND workflow <> 'playground'"
     };
     let finished = if finishing {
         " AND finished_at IS NOT NULL AND finished_at >= $10 AND finished_at < $11 \

@@ -72,13 +72,22 @@ pub struct Task {
     pub finished_at: Option<i64>,
     /// The user who submitted it (their budgets apply to its calls).
     pub created_by: Option<String>,
+    /// A playground run's changes to its agent (JSON [`wire::runs::RunOverrides`]).
+    pub overrides: Option<String>,
 }
 
 pub(crate) const TASK_COLUMNS: &str = "id, workspace_id, description, workflow, complexity, force_analyst, \
      plan, status, prompt_tokens, completion_tokens, cached_tokens, cost_micros, unpriced_calls, error, rerun_of, \
-     attempts, lease_epoch, created_at, started_at, finished_at, created_by";
+     attempts, lease_epoch, created_at, started_at, finished_at, created_by, overrides";
 
 impl Task {
+    /// What a playground run changed for its agent (none for a task).
+    pub fn run_overrides(&self) -> Option<wire::runs::RunOverrides> {
+        self.overrides
+            .as_deref()
+            .and_then(|o| serde_json::from_str(o).ok())
+    }
+
     /// The planned steps.
     pub fn planned_steps(&self) -> Vec<PlannedStep> {
         serde_json::from_str(&self.plan).unwrap_or_default()
@@ -152,6 +161,8 @@ pub struct NewTask {
     pub created_by: Option<String>,
     /// The task it re-runs.
     pub rerun_of: Option<String>,
+    /// A playground run: its agent and what it changed for the run.
+    pub run: Option<(String, wire::runs::RunOverrides)>,
 }
 
 /// Inserts a queued task.
@@ -165,7 +176,8 @@ pub async fn insert(
         serde_json::to_string(&task.plan).map_err(|e| Error::invalid("plan", e.to_string()))?;
     sqlx::query(
         "INSERT INTO tasks (id, workspace_id, description, workflow, complexity, force_analyst, plan, \
-         status, created_by, rerun_of, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $10)",
+         status, created_by, rerun_of, created_at, run_agent_id, overrides) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $10, $11, $12)",
     )
     .bind(&id)
     .bind(workspace_id)
@@ -177,6 +189,12 @@ pub async fn insert(
     .bind(&task.created_by)
     .bind(&task.rerun_of)
     .bind(now_ms())
+    .bind(task.run.as_ref().map(|(agent, _)| agent.clone()))
+    .bind(
+        task.run
+            .as_ref()
+            .map(|(_, o)| serde_json::to_string(o).unwrap_or_default()),
+    )
     .execute(&mut *conn)
     .await?;
     Ok(id)

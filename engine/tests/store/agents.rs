@@ -17,6 +17,9 @@ fn agent(name: &str) -> NewAgent {
         tags: vec!["security".into()],
         fallbacks: Vec::new(),
         provider_explicit: false,
+        is_public: false,
+        input_schema: None,
+        output_schema: None,
     }
 }
 

@@ -33,6 +33,7 @@ async fn claimed_step(store: &Store, ws: &str) -> (Lease, String) {
         system_prompt: "s",
         input: "i",
         context_window: 0,
+        versioned: true,
     };
     let (run_id, _) = runs::start_step(store, &lease, &start, |_| Vec::new())
         .await

@@ -120,6 +120,7 @@ store_test!(a_stale_lease_can_write_nothing, |store| {
         system_prompt: "s",
         input: "i",
         context_window: 0,
+        versioned: true,
     };
     assert!(matches!(
         runs::start_step(&store, &first, &start, |_| Vec::new()).await,

@@ -9,7 +9,8 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wire::Page;
-use wire::agents::{Agent, AgentInput, AgentSummary, PromptPreview};
+use wire::agents::{Agent, AgentExport, AgentInput, AgentSummary, ImportedAgent, PromptPreview};
+use wire::prompts::{PromptDiff, PromptVersion};
 
 use super::AppState;
 use super::auth::{Auth, Client, Developer};
@@ -24,18 +25,67 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(show, update, remove))
         .routes(routes!(preview))
+        .routes(routes!(versions))
+        .routes(routes!(version_diff))
+        .routes(routes!(version))
+        .routes(routes!(activate_version))
+        .routes(routes!(export))
+        .routes(routes!(import))
+        .routes(routes!(clone))
 }
 
-/// Every agent of the workspace, by name, with its live status.
-#[utoipa::path(get, path = "/", tag = "agents", params(ListQuery),
+/// `limit`, `cursor` and the registry's filters.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct AgentListQuery {
+    /// Items per page, 1–200 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Words found in the name, description, model or tags (all of them).
+    #[serde(default)]
+    q: String,
+    /// A role, e.g. `BUILDER`.
+    #[serde(default)]
+    role: String,
+    /// A tag.
+    #[serde(default)]
+    tag: String,
+    /// A provider's id, or `default` for agents on the workspace default.
+    #[serde(default)]
+    provider: String,
+    /// `active` or `idle`.
+    #[serde(default)]
+    status: String,
+}
+
+/// The workspace's agents in role order then by name, with their live status; filtered by
+/// words, role, tag, provider and status.
+#[utoipa::path(get, path = "/", tag = "agents", params(AgentListQuery),
     responses((status = 200, description = "The agents", body = Page<AgentSummary>), ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     Auth(who): Auth,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<AgentListQuery>,
 ) -> Result<Json<Page<AgentSummary>>, ApiError> {
-    let agents = agents::list(state.store.pool(), &who.workspace_id).await?;
-    Ok(Json(q.page(agents, |a| a.name.clone())?))
+    if !["", "active", "idle"].contains(&q.status.as_str()) {
+        return Err(engine::Error::invalid("status", "must be active or idle").into());
+    }
+    let filter = agents::AgentFilter {
+        q: q.q,
+        role: q.role,
+        tag: q.tag,
+        provider: q.provider,
+        status: q.status,
+    };
+    let agents = agents::search(state.store.pool(), &who.workspace_id, &filter).await?;
+    let paging = ListQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    Ok(Json(paging.page(agents, |a| a.name.clone())?))
 }
 
 /// One agent, everything stored about it.
@@ -118,4 +168,162 @@ async fn preview(
     Ok(Json(
         engine::runner::prompt_preview(&state.store, &who.workspace_id, &id, &q.task).await?,
     ))
+}
+
+/// An agent's prompt versions, newest first, each with the numbers of the steps that ran it.
+#[utoipa::path(get, path = "/{id}/versions", tag = "agents",
+    params(("id" = String, Path, description = "The agent's id")),
+    responses((status = 200, description = "The versions", body = Page<PromptVersion>), ReadOneErrors))]
+async fn versions(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Page<PromptVersion>>, ApiError> {
+    let mut conn = state
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(engine::Error::from)?;
+    let items = engine::store::prompt_versions::list(&mut conn, &who.workspace_id, &id).await?;
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// One prompt version.
+#[utoipa::path(get, path = "/{id}/versions/{version}", tag = "agents",
+    params(("id" = String, Path, description = "The agent's id"),
+        ("version" = i64, Path, description = "The version number")),
+    responses((status = 200, description = "The version", body = PromptVersion), ReadOneErrors))]
+async fn version(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path((id, version)): Path<(String, String)>,
+) -> Result<Json<PromptVersion>, ApiError> {
+    let version = version_number(&version)?;
+    Ok(Json(
+        engine::store::prompt_versions::get(state.store.pool(), &who.workspace_id, &id, version)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct DiffQuery {
+    /// The older version.
+    from: i64,
+    /// The newer version.
+    to: i64,
+}
+
+/// What changed between two prompt versions, line by line.
+#[utoipa::path(get, path = "/{id}/versions/diff", tag = "agents",
+    params(("id" = String, Path, description = "The agent's id"), DiffQuery),
+    responses((status = 200, description = "The diff", body = PromptDiff), ReadOneErrors))]
+async fn version_diff(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<DiffQuery>,
+) -> Result<Json<PromptDiff>, ApiError> {
+    let mut conn = state
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(engine::Error::from)?;
+    Ok(Json(
+        engine::store::prompt_versions::diff(&mut conn, &who.workspace_id, &id, q.from, q.to)
+            .await?,
+    ))
+}
+
+/// Makes a version the agent's active prompt (a roll back when it is older): steps started
+/// from now on run it.
+#[utoipa::path(post, path = "/{id}/versions/{version}/activate", tag = "agents",
+    params(("id" = String, Path, description = "The agent's id"),
+        ("version" = i64, Path, description = "The version number")),
+    responses((status = 200, description = "The agent, with that prompt", body = Agent), ActionErrors))]
+async fn activate_version(
+    State(state): State<AppState>,
+    Developer(who): Developer,
+    Client(client): Client,
+    Path((id, version)): Path<(String, String)>,
+) -> Result<Json<Agent>, ApiError> {
+    let version = version_number(&version)?;
+    let caller = Caller::new(&who, &client);
+    Ok(Json(
+        actions::agents::activate_version(&state.store, caller, &id, version).await?,
+    ))
+}
+
+/// A version number from a path: anything else names no version (404, in the SPEC's format).
+fn version_number(raw: &str) -> Result<i64, ApiError> {
+    raw.parse()
+        .map_err(|_| engine::Error::not_found("prompt version", raw).into())
+}
+
+/// The agent as a file to import elsewhere (`fleetdeck.agent` version 1; providers by name).
+#[utoipa::path(get, path = "/{id}/export", tag = "agents",
+    params(("id" = String, Path, description = "The agent's id")),
+    responses((status = 200, description = "The export file, as an attachment", body = AgentExport), ReadOneErrors))]
+async fn export(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let file = engine::actions::agent_files::export(&state.store, &who, &id).await?;
+    // A file name from the agent's name, reduced to characters every file system takes.
+    let stem: String = file
+        .agent
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let disposition = format!(
+        "attachment; filename=\"{}.fleetdeck-agent.json\"",
+        stem.trim_matches('-')
+    );
+    Ok((
+        [(axum::http::header::CONTENT_DISPOSITION, disposition)],
+        Json(file),
+    ))
+}
+
+/// Makes a new agent from an export file; a taken name gets " (copy)", and a provider not in
+/// this workspace is replaced (said in `notes`).
+#[utoipa::path(post, path = "/import", tag = "agents", request_body = AgentExport,
+    responses((status = 201, description = "The agent made", body = ImportedAgent), CreateErrors))]
+async fn import(
+    State(state): State<AppState>,
+    Developer(who): Developer,
+    Client(client): Client,
+    ApiJson(file): ApiJson<AgentExport>,
+) -> Result<(StatusCode, Json<ImportedAgent>), ApiError> {
+    let made = engine::actions::agent_files::import(&state.store, Caller::new(&who, &client), file)
+        .await?;
+    Ok((StatusCode::CREATED, Json(made)))
+}
+
+/// Makes a copy of an agent, named "Name (copy)".
+#[utoipa::path(post, path = "/{id}/clone", tag = "agents",
+    params(("id" = String, Path, description = "The agent's id")),
+    responses((status = 201, description = "The copy", body = ImportedAgent), ActionErrors))]
+async fn clone(
+    State(state): State<AppState>,
+    Developer(who): Developer,
+    Client(client): Client,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<ImportedAgent>), ApiError> {
+    let made =
+        engine::actions::agent_files::clone(&state.store, Caller::new(&who, &client), &id).await?;
+    Ok((StatusCode::CREATED, Json(made)))
 }

@@ -17,10 +17,12 @@ pub mod openapi;
 pub mod ops;
 pub mod prices;
 pub mod providers;
+pub mod runs;
 pub mod session;
 pub mod settings;
 pub mod system;
 pub mod tasks;
+pub mod templates;
 pub mod users;
 pub mod ws;
 
@@ -185,6 +187,8 @@ pub fn documented_routers() -> (
         .nest("/alerts", alerts::router())
         .nest("/tasks", tasks::router())
         .nest("/agents", agents::router())
+        .nest("/runs", runs::router())
+        .nest("/templates", templates::router())
         .nest("/metrics", metrics::router())
         .nest("/calls", calls::router())
         .nest("/system", system::router())

@@ -246,7 +246,7 @@ async fn stream_post(
     responses((status = 200, description = "Server-Sent Events: each `data` is an `Event` \
         (`reset` events carry `{topic, seq}`); the stream ends after the task's terminal event",
         content_type = "text/event-stream", body = wire::events::Event), ReadOneErrors))]
-async fn stream(
+pub(super) async fn stream(
     State(state): State<AppState>,
     Auth(who): Auth,
     Path(id): Path<String>,

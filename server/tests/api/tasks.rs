@@ -64,6 +64,20 @@ pub(crate) async fn get(app: &TestApp, key: &str, path: &str) -> Value {
     res.json().await.unwrap()
 }
 
+/// The id of the workspace's first agent with `role` (the seeded ones have one each).
+pub(crate) async fn agent_by_role(app: &TestApp, key: &str, role: &str) -> String {
+    let agents = get(app, key, "/api/v1/agents").await;
+    agents["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["role"] == role)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 pub(crate) async fn post(app: &TestApp, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
     let res = app
         .client
