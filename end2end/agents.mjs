@@ -114,7 +114,8 @@ export async function agentJourneys({ test, newPage, hydrated, sql, sqlSettled, 
     assert(await sqlSettled("SELECT COALESCE(output_schema, 'none') FROM agents WHERE name = 'Tester'", 'none') === 'none', 'schema removed');
     await tester.locator('[data-testid="agent-tag"] >> text=qa').click();
     await page.waitForURL(/\/agents\?tag=qa$/);
-    await page.waitForSelector('[data-testid="agent-count"]');
+    // The count is on the page before the filter too: wait for the filtered list to arrive.
+    await page.waitForFunction(() => document.querySelector('[data-testid="agent-count"]')?.textContent.includes('1 of'));
     assert(await page.locator('[data-testid="agent-card"]').count() === 1, 'only the tagged agent');
     assert((await page.textContent('[data-testid="agent-count"]')).includes('1 of'), 'says how many match');
     assert(await page.locator('[data-testid="filter-tag"]').inputValue() === 'qa', 'the tag filter shows it');
@@ -212,5 +213,73 @@ export async function agentJourneys({ test, newPage, hydrated, sql, sqlSettled, 
     await page.click('[data-testid="template"] [data-testid="template-delete"]');
     await page.waitForSelector('[data-testid="templates-empty"]');
     await context.close();
+  });
+  await test('personas are added and one activated (the card and the preview say so), another is tried in the Studio without activating it', async () => {
+    const { context, page } = await newPage({ viewport: { width: 1440, height: 900 } });
+    const id = sql("SELECT id FROM agents WHERE name = 'Reviewer'");
+    await hydrated(page, '/agents');
+    await page.locator('[data-testid="agent-card"]', { hasText: 'Reviewer' }).first().locator('[data-testid="agent-personas"]').click();
+    await page.waitForURL(new RegExp(`/agents/${id}/personas$`));
+    await page.waitForSelector('[data-testid="personas-empty"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="persona-new"] [data-testid="persona-save"]') && !document.querySelector('[data-testid="persona-new"] [data-testid="persona-save"]').disabled);
+    const form = page.locator('[data-testid="persona-new"]');
+    for (const [name, prompt, temperature] of [
+      ['Strict', 'Block the change on any missing test.', '0.2'],
+      ['Mentor', 'Explain each finding kindly, with an example.', ''],
+    ]) {
+      await form.locator('[data-testid="persona-name"]').fill(name);
+      await form.locator('[data-testid="persona-prompt"]').fill(prompt);
+      await form.locator('[data-testid="persona-temperature"]').fill(temperature);
+      await form.locator('[data-testid="persona-save"]').click();
+      await page.waitForSelector(`[data-testid="persona"] >> text=${prompt}`);
+    }
+    // The form empties for the next one.
+    assert(await form.locator('[data-testid="persona-name"]').inputValue() === '', 'the form is cleared');
+    const strict = page.locator('[data-testid="persona"]', { hasText: 'Strict' });
+    await strict.locator('[data-testid="persona-toggle"]').click();
+    await page.waitForSelector('[data-testid="persona"][data-active="true"] >> text=Strict');
+    assert(await sqlSettled(`SELECT name FROM agent_personas WHERE agent_id = '${id}' AND is_active = 1`, 'Strict') === 'Strict', 'Strict is active');
+    assert((await page.textContent('[data-testid="personas-summary"]')).includes('Strict is active'), 'the summary says which is active');
+    await page.screenshot({ path: join(shots, 'agent-personas.png'), fullPage: true });
+
+    // The registry's card names it, and the prompt preview shows it where the model reads it.
+    await hydrated(page, '/agents');
+    const card = page.locator('[data-testid="agent-card"]', { hasText: 'Reviewer' }).first();
+    assert((await card.locator('[data-testid="agent-persona"]').textContent()).includes('Strict'), 'the card names the persona');
+    await card.locator('[data-testid="edit-agent"]').click();
+    await page.waitForSelector('[data-testid="preview-system"] >> text=Persona (Strict)');
+    await hydrated(page, `/agents/${id}/personas`);
+
+    // Mentor is tried in the Studio; Strict stays active.
+    const mentor = sql(`SELECT id FROM agent_personas WHERE agent_id = '${id}' AND name = 'Mentor'`);
+    await page.locator('[data-testid="persona"]', { hasText: 'Mentor' }).locator('[data-testid="persona-try"]').click();
+    await page.waitForURL(new RegExp(`/studio\\?agent=${id}&persona=${mentor}$`));
+    await page.waitForFunction(() => document.querySelector('[data-testid="studio-system-prompt"]')?.value.length > 0);
+    assert(await page.locator('[data-testid="studio-persona"]').inputValue() === mentor, 'Mentor is chosen');
+    await page.fill('[data-testid="studio-input"]', 'Review the password reset handler');
+    await page.click('[data-testid="studio-run"]');
+    await page.waitForSelector('[data-testid="run-pane"] [data-testid="run-persona"] >> text=persona Mentor');
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-pane"] [data-testid="run-status"]')?.textContent === 'completed', null, { timeout: 30_000 });
+    assert(sql(`SELECT r.persona FROM agent_runs r JOIN tasks t ON t.id = r.task_id WHERE t.run_agent_id = '${id}' ORDER BY t.created_at DESC LIMIT 1`) === 'Mentor',
+      'the run records the persona it ran under');
+    assert(sql(`SELECT name FROM agent_personas WHERE agent_id = '${id}' AND is_active = 1`) === 'Strict', 'trying does not activate');
+    await context.close();
+
+    const phone = await newPage({ viewport: { width: 375, height: 812 } });
+    await hydrated(phone.page, `/agents/${id}/personas`);
+    await phone.page.waitForSelector('[data-testid="persona"]');
+    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 0, `no sideways scroll at 375 px (${overflow} px)`);
+    await phone.page.screenshot({ path: join(shots, 'agent-personas-375.png'), fullPage: true });
+    // Deleted again, so later journeys run the Reviewer with its own prompt.
+    for (const name of ['Strict', 'Mentor']) {
+      const p = phone.page.locator('[data-testid="persona"]', { hasText: name });
+      await p.locator('[data-testid="persona-delete"]').click();
+      await p.locator('[data-testid="persona-confirm-delete"]').click();
+      await phone.page.waitForFunction((n) => ![...document.querySelectorAll('[data-testid="persona"] h2')].some((h) => h.textContent.includes(n)), name);
+    }
+    await phone.page.waitForSelector('[data-testid="personas-empty"]');
+    assert(sql(`SELECT COUNT(*) FROM agent_personas WHERE agent_id = '${id}'`) === '0', 'both deleted');
+    await phone.context.close();
   });
 }

@@ -24,6 +24,7 @@ use crate::components::layout::Layout;
 use crate::components::theme::provide_theme;
 use crate::components::toast::provide_toasts;
 use crate::pages::{
+    agent_personas::AgentPersonasPage,
     agent_versions::AgentVersionsPage,
     agents::AgentsPage,
     alert_rules::AlertRulesPage,
@@ -94,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=DashboardPage />
                     <Route path=path!("agents") view=AgentsPage />
                     <Route path=path!("agents/:id/versions") view=AgentVersionsPage />
+                    <Route path=path!("agents/:id/personas") view=AgentPersonasPage />
                     <Route path=path!("studio") view=StudioPage />
                     <Route path=path!("tasks") view=TasksPage />
                     <Route path=path!("tasks/:id") view=TaskDetailPage />

@@ -37,6 +37,9 @@ pub struct AgentSummary {
     pub tags: Vec<String>,
     /// Listed on the workspace's public pages.
     pub is_public: bool,
+    /// The name of its active persona.
+    #[serde(default)]
+    pub active_persona: Option<String>,
 }
 
 impl AgentSummary {
@@ -88,6 +91,9 @@ pub struct Agent {
     /// The JSON Schema the agent's output must keep (none: any text).
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub output_schema: Option<serde_json::Value>,
+    /// The name of the active persona (none: it speaks with its own prompt alone).
+    #[serde(default)]
+    pub active_persona: Option<String>,
     /// `active` while one of its runs is working on a running task, else `idle`.
     pub status: String,
     /// Unix milliseconds.

@@ -18,6 +18,7 @@ pub mod dashboard;
 pub mod events;
 pub mod format;
 pub mod ops;
+pub mod personas;
 pub mod prompts;
 pub mod providers;
 pub mod runs;

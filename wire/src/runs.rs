@@ -28,6 +28,9 @@ pub struct RunOverrides {
     /// 1–1,000,000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<i64>,
+    /// One of the agent's personas, for this run instead of its active one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persona_id: Option<String>,
 }
 
 impl RunOverrides {
@@ -69,6 +72,9 @@ pub struct RunSummary {
     pub provider_kind: Option<String>,
     /// The model that answered (or was tried).
     pub model: Option<String>,
+    /// The persona it ran under (its name then), if any.
+    #[serde(default)]
+    pub persona: Option<String>,
     /// Input tokens.
     pub prompt_tokens: i64,
     /// Output tokens.

@@ -97,19 +97,32 @@ pub async fn delete_agent(id: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Exactly what an agent being edited would receive for `task`.
+/// Exactly what an agent being edited would receive for `task` (`agent_id`: a stored agent,
+/// whose active persona joins the prompt).
 #[server(prefix = "/api", endpoint = "preview_prompt")]
 pub async fn preview_prompt(
     role: String,
     system_prompt: String,
     custom_instructions: String,
     task: String,
+    agent_id: Option<String>,
 ) -> Result<PromptPreview, AppError> {
-    crate::ssr::principal().await?;
+    let who = crate::ssr::principal().await?;
+    // A stored agent's active persona joins the prompt as it will in its runs.
+    let stored = match agent_id {
+        Some(id) => {
+            let cx = crate::ssr::context()?;
+            Some(engine::store::agents::get(cx.store.pool(), &who.workspace_id, &id).await?)
+        }
+        None => None,
+    };
     Ok(engine::runner::preview_for(
         &role,
         &system_prompt,
         &custom_instructions,
+        stored
+            .as_ref()
+            .and_then(engine::store::agents::Agent::persona),
         &task,
     )?)
 }

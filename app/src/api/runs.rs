@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::AppError;
 use wire::agents::{Agent, AgentSummary};
+use wire::personas::Persona;
 use wire::providers::Provider;
 use wire::runs::RunSummary;
 
@@ -21,6 +22,8 @@ pub struct StudioView {
     pub providers: Vec<Provider>,
     /// The chosen agent's runs, newest first.
     pub history: Vec<RunSummary>,
+    /// The chosen agent's personas (the active one first).
+    pub personas: Vec<Persona>,
 }
 
 /// The Studio's data for `agent` (none: the first agent).
@@ -35,12 +38,21 @@ pub async fn get_studio(agent: String) -> Result<StudioView, AppError> {
     } else {
         Some(agent)
     };
-    let (agent, history) = match chosen {
-        Some(id) => (
-            Some(engine::store::agents::show(cx.store.pool(), ws, &id).await?),
-            engine::runner::playground::history(&cx.store, ws, &id).await?,
-        ),
-        None => (None, Vec::new()),
+    let (agent, history, personas) = match chosen {
+        Some(id) => {
+            let mut conn = cx
+                .store
+                .pool()
+                .acquire()
+                .await
+                .map_err(engine::Error::from)?;
+            (
+                Some(engine::store::agents::show(&mut *conn, ws, &id).await?),
+                engine::runner::playground::history(&cx.store, ws, &id).await?,
+                engine::store::personas::list(&mut conn, ws, &id).await?,
+            )
+        }
+        None => (None, Vec::new(), Vec::new()),
     };
     let providers = engine::store::providers::list(cx.store.pool(), ws).await?;
     Ok(StudioView {
@@ -48,6 +60,7 @@ pub async fn get_studio(agent: String) -> Result<StudioView, AppError> {
         agent,
         providers,
         history,
+        personas,
     })
 }
 
@@ -65,14 +78,16 @@ pub struct Column {
 }
 
 /// Starts one run per column with the same input and prompt; a prompt equal to the agent's
-/// is not an override (the run then counts towards the active prompt version). JSON-encoded:
-/// the columns do not survive a form encoding.
+/// is not an override (the run then counts towards the active prompt version); `persona_id`
+/// ("" for the agent's active one) is tried without being activated. JSON-encoded: the
+/// columns do not survive a form encoding.
 #[server(prefix = "/api", endpoint = "start_runs", input = leptos::server_fn::codec::Json)]
 pub async fn start_runs(
     agent_id: String,
     input: String,
     system_prompt: String,
     custom_instructions: String,
+    persona_id: String,
     columns: Vec<Column>,
 ) -> Result<Vec<String>, AppError> {
     let cx = crate::ssr::context()?;
@@ -101,6 +116,7 @@ pub async fn start_runs(
             model: Some(c.model.trim().to_owned()).filter(|m| !m.is_empty() && *m != agent.model),
             temperature: temperature.filter(|t| (*t - agent.temperature).abs() > f64::EPSILON),
             max_tokens: max_tokens.filter(|m| *m != agent.max_tokens),
+            persona_id: Some(persona_id.clone()).filter(|p| !p.is_empty()),
         };
         let request = wire::runs::StartRun {
             agent_id: agent_id.clone(),

@@ -111,9 +111,11 @@ fn AgentEditor(agent: Option<Agent>) -> impl IntoView {
         !is_new && original.with_value(|(p, c)| *p != system_prompt.get() || *c != custom.get())
     };
     let task = RwSignal::new("Add input validation to the signup form".to_owned());
+    // An agent being edited shows its active persona in the preview too.
+    let preview_agent = id.clone();
     let preview = Resource::new(
         move || (role.get(), system_prompt.get(), custom.get(), task.get()),
-        |(r, p, c, t)| preview_prompt(r, p, c, t),
+        move |(r, p, c, t)| preview_prompt(r, p, c, t, preview_agent.clone()),
     );
     let toasts = use_toasts();
     let save = Action::new(move |(id, input): &(Option<String>, AgentInput)| {
@@ -442,6 +444,9 @@ fn AgentCardView(agent: AgentSummary) -> impl IntoView {
                 <span class=role_class>{agent.role}</span>
             </header>
             <p class="agent-description">{agent.description}</p>
+            {agent.active_persona.clone().map(|p| view! {
+                <p class="small muted" data-testid="agent-persona">"Persona: "<strong>{p}</strong></p>
+            })}
             {(!agent.tags.is_empty() || agent.is_public).then(|| view! {
                 <ul class="tag-list" aria-label="Tags">
                     {agent.is_public.then(|| view! { <li class="badge badge-ok">"Public"</li> })}
@@ -501,6 +506,8 @@ fn AgentCardView(agent: AgentSummary) -> impl IntoView {
                 <a class="button button-small" data-testid="agent-try" href=format!("/studio?agent={id}")>"Try"</a>
                 <a class="button button-small button-secondary" data-testid="agent-versions"
                     href=format!("/agents/{id}/versions")>"Versions"</a>
+                <a class="button button-small button-secondary" data-testid="agent-personas"
+                    href=format!("/agents/{id}/personas")>"Personas"</a>
                 <FileActions id=id.clone() />
                 {move || if confirming.get() {
                     let id = id.clone();

@@ -2,6 +2,7 @@
 //! and the input inline; run it on one to three models side by side (provider, model,
 //! temperature, max tokens per column), the output streaming in; see what answered, tokens,
 //! cost, latency and time to first token; save the edited prompt as the agent's next version.
+//! A persona other than the active one can be tried (`?persona=ID`) without activating it.
 //! Below, the agent's run history. Runs are `/api/v1/runs`: one-step tasks, one credit each.
 
 use leptos::prelude::*;
@@ -15,6 +16,7 @@ use crate::components::toast::{ToastKind, use_toasts};
 use crate::pages::studio_runs::{History, RunPane};
 use crate::pages::{PageHeader, loaded};
 use wire::agents::{Agent, AgentInput};
+use wire::personas::Persona;
 use wire::providers::Provider;
 
 /// The most models run side by side.
@@ -40,6 +42,7 @@ fn Studio(view: StudioView) -> impl IntoView {
         agent,
         providers,
         history,
+        personas,
     } = view;
     // Bumped when a run of this page finishes: the history is read again (the first read is
     // the page's own).
@@ -82,7 +85,7 @@ fn Studio(view: StudioView) -> impl IntoView {
                 <a class="button button-secondary" href=format!("/agents/{}/versions", agent.id)>"Prompt versions"</a>
             </div>
         </form>
-        <Playground agent=agent.clone() providers finished />
+        <Playground agent=agent.clone() providers personas finished />
         <h2 class="section-title">"Run history"</h2>
         {loaded(runs, 1, |runs| view! { <History runs /> })}
     }
@@ -90,8 +93,23 @@ fn Studio(view: StudioView) -> impl IntoView {
 }
 
 #[component]
-fn Playground(agent: Agent, providers: Vec<Provider>, finished: RwSignal<u32>) -> impl IntoView {
+fn Playground(
+    agent: Agent,
+    providers: Vec<Provider>,
+    personas: Vec<Persona>,
+    finished: RwSignal<u32>,
+) -> impl IntoView {
     let toasts = use_toasts();
+    // `?persona=` (from a persona's "Try in Studio"): tried without being activated.
+    let asked = use_query_map()
+        .get_untracked()
+        .get("persona")
+        .unwrap_or_default();
+    let persona = RwSignal::new(if personas.iter().any(|p| p.id == asked) {
+        asked
+    } else {
+        String::new()
+    });
     let system_prompt = RwSignal::new(agent.system_prompt.clone());
     let instructions = RwSignal::new(agent.custom_instructions.clone());
     let input = RwSignal::new(String::new());
@@ -108,15 +126,22 @@ fn Playground(agent: Agent, providers: Vec<Provider>, finished: RwSignal<u32>) -
     let runs: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
     let agent_id = agent.id.clone();
     let start = Action::new(
-        move |(input, prompt, custom, cols): &(String, String, String, Vec<Column>)| {
-            let (agent_id, input, prompt, custom, cols) = (
+        move |(input, prompt, custom, persona, cols): &(
+            String,
+            String,
+            String,
+            String,
+            Vec<Column>,
+        )| {
+            let (agent_id, input, prompt, custom, persona, cols) = (
                 agent_id.clone(),
                 input.clone(),
                 prompt.clone(),
                 custom.clone(),
+                persona.clone(),
                 cols.clone(),
             );
-            async move { start_runs(agent_id, input, prompt, custom, cols).await }
+            async move { start_runs(agent_id, input, prompt, custom, persona, cols).await }
         },
     );
     Effect::new(move |_| match start.value().get() {
@@ -182,6 +207,7 @@ fn Playground(agent: Agent, providers: Vec<Provider>, finished: RwSignal<u32>) -
                         on:input=move |ev| instructions.set(event_target_value(&ev))></textarea>
                 </label>
             </div>
+            {persona_picker(&agent, &personas, persona)}
             <label>
                 "Input"
                 <textarea rows="3" data-testid="studio-input" placeholder="What the agent is asked"
@@ -213,6 +239,7 @@ fn Playground(agent: Agent, providers: Vec<Provider>, finished: RwSignal<u32>) -
                             input.get_untracked(),
                             system_prompt.get_untracked(),
                             instructions.get_untracked(),
+                            persona.get_untracked(),
                             columns.get_untracked(),
                         ));
                     }>
@@ -228,6 +255,44 @@ fn Playground(agent: Agent, providers: Vec<Provider>, finished: RwSignal<u32>) -
                 </div>
             })
         }}
+    }
+    .into_any()
+}
+
+/// The persona a run speaks with: the agent's active one (or none), or another one tried
+/// without being activated. None to choose from: a hint of where personas are made.
+fn persona_picker(agent: &Agent, personas: &[Persona], chosen: RwSignal<String>) -> AnyView {
+    if personas.is_empty() {
+        return view! {
+            <p class="small muted">
+                "No personas yet: "
+                <a href=format!("/agents/{}/personas", agent.id)>"add one"</a>
+                " to give this agent a voice and try it here."
+            </p>
+        }
+        .into_any();
+    }
+    let default = match &agent.active_persona {
+        Some(name) => format!("Active persona ({name})"),
+        None => "No persona (none is active)".to_owned(),
+    };
+    let options = personas
+        .iter()
+        .filter(|p| !p.is_active)
+        .map(|p| {
+            let id = p.id.clone();
+            let selected = move || chosen.get() == id;
+            view! { <option value=p.id.clone() selected=selected>{format!("Try {}", p.name)}</option> }
+        })
+        .collect_view();
+    view! {
+        <label class="persona-pick">
+            "Persona"
+            <select data-testid="studio-persona" on:change=move |ev| chosen.set(event_target_value(&ev))>
+                <option value="" selected=move || chosen.get().is_empty()>{default}</option>
+                {options}
+            </select>
+        </label>
     }
     .into_any()
 }

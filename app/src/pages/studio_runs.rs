@@ -36,9 +36,11 @@ fn answered(run: &RunSummary) -> impl IntoView + use<> {
         .map(provider_kind_name)
         .unwrap_or_default();
     let simulated = run.simulated();
+    let persona = run.persona.clone();
     view! {
         <span class="run-model" data-testid="run-model">{model}</span>
         <span class="muted small">{format!(" · {kind}")}</span>
+        {persona.map(|p| view! { <span class="muted small" data-testid="run-persona">{format!(" · persona {p}")}</span> })}
         {simulated.then(|| view! {
             <span class="badge badge-sim" title="The built-in offline simulator answered: output, tokens and cost are simulated">"Simulated"</span>
         })}

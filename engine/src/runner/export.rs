@@ -23,15 +23,17 @@ pub async fn prompt_preview(
         &agent.role,
         &agent.system_prompt,
         &agent.custom_instructions,
+        agent.persona(),
         task,
     )
 }
 
-/// The prompt preview of an agent being edited (not yet saved).
+/// The prompt preview of an agent being edited (not yet saved), with its active persona.
 pub fn preview_for(
     role: &str,
     system_prompt: &str,
     custom_instructions: &str,
+    persona: Option<(&str, &str)>,
     task: &str,
 ) -> Result<PromptPreview> {
     let role = Role::parse(role)?;
@@ -41,8 +43,14 @@ pub fn preview_for(
         task
     };
     let complexity = workflow::estimate_complexity(task);
-    let system =
-        workflow::system_prompt(&role, system_prompt, custom_instructions, complexity, true);
+    let system = workflow::system_prompt(
+        &role,
+        system_prompt,
+        custom_instructions,
+        persona,
+        complexity,
+        true,
+    );
     let user = workflow::step_input(task, &[]);
     Ok(PromptPreview {
         complexity: complexity.as_str().to_owned(),

@@ -293,6 +293,7 @@ impl Runner {
                 &role,
                 &agent.system_prompt,
                 &agent.custom_instructions,
+                agent.persona(),
                 complexity,
                 true,
             );

@@ -50,6 +50,18 @@ impl Runner {
             ),
             None => None,
         };
+        if let Some(pid) = &o.persona_id {
+            match crate::store::personas::get(self.store.pool(), ws, pid).await {
+                Ok(p) if p.agent_id == agent.id => {}
+                Ok(_) | Err(Error::NotFound { .. }) => {
+                    return Err(Error::invalid(
+                        "overrides.persona_id",
+                        "no such persona of this agent",
+                    ));
+                }
+                Err(e) => return Err(e),
+            }
+        }
         if let Some(schema) = &agent.input_schema {
             crate::schemas::check_input(&agent.name, schema, input)
                 .map_err(|why| Error::invalid("input", why))?;
@@ -152,7 +164,7 @@ const SUMMARY: &str = "SELECT t.id, t.run_agent_id, t.status, t.description, t.o
      COALESCE(r.cost_micros, 0), COALESCE(r.unpriced_calls, 0), \
      t.started_at, t.finished_at, \
      (SELECT c.ttft_ms FROM llm_calls c WHERE c.task_id = t.id AND c.success = 1 \
-      AND c.ttft_ms IS NOT NULL ORDER BY c.created_at LIMIT 1), t.created_at, r.output \
+      AND c.ttft_ms IS NOT NULL ORDER BY c.created_at LIMIT 1), t.created_at, r.output, r.persona \
      FROM tasks t LEFT JOIN agent_runs r ON r.task_id = t.id AND r.step_index = 0";
 
 fn summary(row: &sqlx::any::AnyRow) -> Result<RunSummary> {
@@ -181,6 +193,7 @@ fn summary(row: &sqlx::any::AnyRow) -> Result<RunSummary> {
         ttft_ms: row.try_get(15)?,
         created_at: row.try_get(16)?,
         output: row.try_get::<Option<String>, _>(17)?.unwrap_or_default(),
+        persona: row.try_get(18)?,
     })
 }
 

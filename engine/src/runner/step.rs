@@ -70,6 +70,17 @@ impl StepRun<'_> {
         // A playground run: what it changes of its agent, for this run only.
         let overrides = task.run_overrides();
         if let Some(o) = &overrides {
+            if let Some(pid) = &o.persona_id {
+                match crate::store::personas::get(&mut *conn, ws, pid).await {
+                    Ok(p) if p.agent_id == agent.id => agent.wear(&p),
+                    Ok(_) | Err(Error::NotFound { .. }) => {
+                        return Err(Halt::Failed(
+                            "the persona chosen for this run was deleted".to_owned(),
+                        ));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
             apply(&mut agent, o);
         }
         // The schema may have changed since the task was accepted.
@@ -87,6 +98,7 @@ impl StepRun<'_> {
             &role,
             &agent.system_prompt,
             &agent.custom_instructions,
+            agent.persona(),
             complexity,
             true,
         );
@@ -127,6 +139,7 @@ impl StepRun<'_> {
                 input: &input,
                 context_window,
                 versioned: !overrides.as_ref().is_some_and(|o| o.changes_prompt()),
+                persona: agent.persona_name.as_deref(),
             },
             existing,
             |run_id| {
@@ -135,7 +148,7 @@ impl StepRun<'_> {
                     EventKind::StepStarted,
                     json!({
                         "task_id": task.id, "index": index, "run_id": run_id, "role": step.role,
-                        "agent_id": agent.id, "agent_name": agent.name,
+                        "agent_id": agent.id, "agent_name": agent.name, "persona": agent.persona_name,
                         "model": primary.target.model, "provider_kind": primary.kind.as_str(),
                         "simulated": primary.kind == ProviderKind::Simulator,
                         "fallbacks": fallbacks, "context_window": context_window,
@@ -166,7 +179,7 @@ impl StepRun<'_> {
                 model: agent.model.clone(),
                 system: system.clone(),
                 messages: messages.clone(),
-                temperature: agent.temperature,
+                temperature: agent.effective_temperature(),
                 max_tokens: agent.max_tokens,
                 tools: tool_specs.clone(),
             };
@@ -420,7 +433,9 @@ fn apply(agent: &mut agents::Agent, o: &wire::runs::RunOverrides) {
         agent.model.clone_from(m);
     }
     if let Some(t) = o.temperature {
+        // Chosen for this run: it wins over the persona's too.
         agent.temperature = t;
+        agent.persona_temperature = None;
     }
     if let Some(m) = o.max_tokens {
         agent.max_tokens = m;

@@ -210,6 +210,7 @@ pub fn system_prompt(
     role: &Role,
     agent_prompt: &str,
     custom_instructions: &str,
+    persona: Option<(&str, &str)>,
     complexity: Complexity,
     has_tools: bool,
 ) -> String {
@@ -220,6 +221,14 @@ pub fn system_prompt(
     } else {
         base
     });
+    // The persona right after the role's prompt: it shapes the voice of everything that follows.
+    if let Some((name, prompt)) = persona {
+        out.push_str(&format!(
+            "\n\nPersona ({}):\n{}",
+            name.trim(),
+            prompt.trim()
+        ));
+    }
     out.push_str("\n\n");
     out.push_str(match complexity {
         Complexity::Simple => {
@@ -290,9 +299,31 @@ mod tests {
 
     #[test]
     fn system_prompt_includes_instructions_and_variant() {
-        let p = system_prompt(&Role::Builder, "", "Use tabs.", Complexity::Complex, true);
+        let p = system_prompt(
+            &Role::Builder,
+            "",
+            "Use tabs.",
+            None,
+            Complexity::Complex,
+            true,
+        );
         assert!(p.starts_with("You are the BUILDER"));
         assert!(p.contains("complex task"));
         assert!(p.ends_with("Use tabs."));
+    }
+
+    #[test]
+    fn a_persona_follows_the_role_prompt_under_its_name() {
+        let p = system_prompt(
+            &Role::Reviewer,
+            "Review.",
+            "",
+            Some(("Strict", " Block on any missing test. ")),
+            Complexity::Simple,
+            false,
+        );
+        assert!(p.starts_with(
+            "Review.\n\nPersona (Strict):\nBlock on any missing test.\n\nThis is a simple task"
+        ));
     }
 }

@@ -25,6 +25,7 @@ struct SummaryRow {
     tokens: i64,
     tags: String,
     is_public: i64,
+    active_persona: Option<String>,
 }
 
 /// Which agents a list shows; empty fields match everything.
@@ -84,12 +85,13 @@ pub async fn search<'e>(
 ) -> Result<Vec<AgentSummary>> {
     let rows: Vec<SummaryRow> = sqlx::query_as(
         "SELECT a.id, a.name, a.role, a.description, a.provider_id, p.name AS provider_name, \
-         p.kind AS provider_kind, a.tags, a.is_public, \
+         p.kind AS provider_kind, a.tags, a.is_public, ap.name AS active_persona, \
          a.model, a.temperature, CASE WHEN EXISTS (SELECT 1 FROM agent_runs r JOIN tasks t ON t.id = r.task_id \
          WHERE r.agent_id = a.id AND r.status = 'active' AND t.status = 'running') \
          THEN 'active' ELSE 'idle' END AS status, a.created_at, \
          CAST(COALESCE(u.cost, 0) AS BIGINT) AS cost_micros, CAST(COALESCE(u.tokens, 0) AS BIGINT) AS tokens \
          FROM agents a LEFT JOIN providers p ON p.id = a.provider_id \
+         LEFT JOIN agent_personas ap ON ap.agent_id = a.id AND ap.is_active = 1 \
          LEFT JOIN (SELECT agent_id, SUM(cost_micros) AS cost, SUM(prompt_tokens + completion_tokens) AS tokens \
                     FROM call_usage_daily WHERE workspace_id = $1 GROUP BY agent_id) u ON u.agent_id = a.id \
          WHERE a.workspace_id = $1 \
@@ -116,6 +118,7 @@ pub async fn search<'e>(
             cost_micros: row.cost_micros,
             tokens: row.tokens,
             is_public: row.is_public != 0,
+            active_persona: row.active_persona,
             provider_id: row.provider_id,
         })
         .filter(|agent| filter.matches(agent))

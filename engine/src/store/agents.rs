@@ -227,6 +227,12 @@ pub struct Agent {
     pub input_schema: Option<String>,
     /// The output's JSON Schema, as text.
     pub output_schema: Option<String>,
+    /// The active persona's name.
+    pub persona_name: Option<String>,
+    /// The active persona's prompt.
+    pub persona_prompt: Option<String>,
+    /// The active persona's temperature (none: the agent's).
+    pub persona_temperature: Option<f64>,
     /// `active` while one of its runs is working on a running task, else `idle`.
     pub status: String,
     /// Unix milliseconds.
@@ -236,6 +242,25 @@ pub struct Agent {
 }
 
 impl Agent {
+    /// The active persona as (name, prompt), as the system prompt takes it.
+    pub fn persona(&self) -> Option<(&str, &str)> {
+        self.persona_name
+            .as_deref()
+            .zip(self.persona_prompt.as_deref())
+    }
+
+    /// Puts a persona in the place of the active one; its temperature (when it has one) becomes
+    /// the agent's.
+    pub fn wear(&mut self, p: &wire::personas::Persona) {
+        self.persona_name = Some(p.name.clone());
+        self.persona_prompt = Some(p.prompt.clone());
+        self.persona_temperature = p.temperature;
+    }
+
+    /// The temperature it runs with: its persona's, else its own.
+    pub fn effective_temperature(&self) -> f64 {
+        self.persona_temperature.unwrap_or(self.temperature)
+    }
     /// The tags as a list.
     pub fn tag_list(&self) -> Vec<String> {
         serde_json::from_str(&self.tags).unwrap_or_default()
@@ -261,6 +286,7 @@ impl Agent {
                 .output_schema
                 .as_deref()
                 .and_then(|t| serde_json::from_str(t).ok()),
+            active_persona: self.persona_name,
             id: self.id,
             name: self.name,
             role: self.role,
@@ -301,10 +327,12 @@ pub async fn get<'e>(
          p.kind AS provider_kind, a.model, a.temperature, a.max_tokens, a.system_prompt, \
          a.custom_instructions, a.tags, a.fallbacks, a.provider_deleted, a.is_public, \
          a.input_schema, a.output_schema, \
+         ap.name AS persona_name, ap.prompt AS persona_prompt, ap.temperature AS persona_temperature, \
          CASE WHEN EXISTS (SELECT 1 FROM agent_runs r JOIN tasks t ON t.id = r.task_id \
          WHERE r.agent_id = a.id AND r.status = 'active' AND t.status = 'running') \
          THEN 'active' ELSE 'idle' END AS status, a.created_at, a.updated_at \
          FROM agents a LEFT JOIN providers p ON p.id = a.provider_id \
+         LEFT JOIN agent_personas ap ON ap.agent_id = a.id AND ap.is_active = 1 \
          WHERE a.workspace_id = $1 AND a.id = $2",
     )
     .bind(workspace_id)

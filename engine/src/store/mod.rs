@@ -17,6 +17,7 @@ pub mod group;
 mod list_cache;
 pub mod llm_calls;
 pub mod page;
+pub mod personas;
 pub mod prices;
 pub mod prompt_versions;
 pub mod providers;

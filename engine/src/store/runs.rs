@@ -35,6 +35,8 @@ pub struct StepStart<'a> {
     pub context_window: i64,
     /// Whether it runs its agent's active prompt version (not a prompt changed for a run).
     pub versioned: bool,
+    /// The persona it runs under (its name).
+    pub persona: Option<&'a str>,
 }
 
 /// Starts (or, after a crash, restarts) a step's agent run, and stores the events `announce`
@@ -97,12 +99,14 @@ pub async fn start_step_known(
     );
     // A step whose prompt was changed for a playground run ran no prompt version.
     let versioned = i64::from(step.versioned);
+    let persona = step.persona.map(str::to_owned);
     let run_id = id.clone();
     let ((), stored) = store
         .write(step.workspace_id, move |conn| {
             let (lease, ws, task_id, plan) = (lease.clone(), ws.clone(), task_id.clone(), plan.clone());
             let (system, input, run_id, events) =
                 (system.clone(), input.clone(), run_id.clone(), events.clone());
+            let persona = persona.clone();
             Box::pin(async move {
                 queue::fence(conn, &lease, Fence::Running).await?;
                 if restart {
@@ -110,22 +114,23 @@ pub async fn start_step_known(
                         "UPDATE agent_runs SET status = 'active', error = NULL, finished_at = NULL, \
                          started_at = $2, system_prompt = $3, input = $4, \
                          prompt_version = CASE WHEN $5 = 1 THEN (SELECT p.version FROM prompt_versions p \
-                         WHERE p.agent_id = agent_runs.agent_id AND p.is_active = 1) END WHERE id = $1",
+                         WHERE p.agent_id = agent_runs.agent_id AND p.is_active = 1) END, persona = $6 WHERE id = $1",
                     )
                     .bind(&run_id)
                     .bind(now)
                     .bind(&system)
                     .bind(&input)
                     .bind(versioned)
+                    .bind(&persona)
                     .execute(&mut *conn)
                     .await?;
                 } else {
                     sqlx::query(
                         "INSERT INTO agent_runs (id, workspace_id, task_id, step_index, agent_id, role, status, \
                          input, system_prompt, agent_name, provider_kind, model, context_window, created_at, started_at, \
-                         prompt_version) \
+                         prompt_version, persona) \
                          VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11, $12, $13, $13, \
-                         CASE WHEN $14 = 1 THEN (SELECT version FROM prompt_versions WHERE agent_id = $5 AND is_active = 1) END)",
+                         CASE WHEN $14 = 1 THEN (SELECT version FROM prompt_versions WHERE agent_id = $5 AND is_active = 1) END, $15)",
                     )
                     .bind(&run_id)
                     .bind(&ws)
@@ -141,6 +146,7 @@ pub async fn start_step_known(
                     .bind(window)
                     .bind(now)
                     .bind(versioned)
+                    .bind(&persona)
                     .execute(&mut *conn)
                     .await?;
                 }

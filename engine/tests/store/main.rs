@@ -13,6 +13,7 @@ mod budgets;
 mod costs;
 mod identity;
 mod migrations;
+mod personas;
 mod providers;
 mod recording;
 mod runner;

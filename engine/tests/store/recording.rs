@@ -34,6 +34,7 @@ async fn claimed_step(store: &Store, ws: &str) -> (Lease, String) {
         input: "i",
         context_window: 0,
         versioned: true,
+        persona: None,
     };
     let (run_id, _) = runs::start_step(store, &lease, &start, |_| Vec::new())
         .await

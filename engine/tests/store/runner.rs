@@ -121,6 +121,7 @@ store_test!(a_stale_lease_can_write_nothing, |store| {
         input: "i",
         context_window: 0,
         versioned: true,
+        persona: None,
     };
     assert!(matches!(
         runs::start_step(&store, &first, &start, |_| Vec::new()).await,

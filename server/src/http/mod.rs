@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
+pub mod personas;
 pub mod prices;
 pub mod providers;
 pub mod runs;
@@ -186,7 +187,8 @@ pub fn documented_routers() -> (
         .nest("/budgets", budgets::router())
         .nest("/alerts", alerts::router())
         .nest("/tasks", tasks::router())
-        .nest("/agents", agents::router())
+        .nest("/agents", agents::router().merge(personas::agent_router()))
+        .nest("/personas", personas::router())
         .nest("/runs", runs::router())
         .nest("/templates", templates::router())
         .nest("/metrics", metrics::router())

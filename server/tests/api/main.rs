@@ -19,6 +19,7 @@ mod identity;
 mod openapi;
 mod ops;
 mod pages;
+mod personas;
 mod provenance;
 mod run_command;
 mod runs;
