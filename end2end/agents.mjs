@@ -105,7 +105,7 @@ export async function agentJourneys({ test, newPage, hydrated, sql, sqlSettled, 
       'tags and the public flag stored');
     assert(sql("SELECT output_schema FROM agents WHERE name = 'Tester'") === '{"required":["verdict"],"type":"object"}'
       || sql("SELECT output_schema FROM agents WHERE name = 'Tester'") === '{"type":"object","required":["verdict"]}', 'schema stored');
-    // Cleared again (the simulator does not answer in JSON; later journeys run the Tester).
+    // Cleared again (later journeys expect the Tester's prose, not JSON).
     await tester.locator('[data-testid="edit-agent"]').click();
     await page.waitForSelector('[data-testid="agent-output-schema"]');
     await page.fill('[data-testid="agent-output-schema"]', '');

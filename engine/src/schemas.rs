@@ -98,9 +98,113 @@ pub fn check_output(schema: &str, output: &str) -> std::result::Result<(), Strin
     }
 }
 
+/// A small instance of `schema`: what the simulator answers in JSON mode, so an agent with an
+/// output schema runs offline. It follows `const`, `enum`, `default`, the first branch of
+/// `anyOf`/`oneOf`, every branch of `allOf`, the type, every listed property, `minimum`,
+/// `minLength` and `minItems`; a schema it cannot satisfy (a pattern, a format, a `not`) gives
+/// an answer the output check then refuses, as a real model's wrong answer would be.
+pub fn example(schema: &Value) -> Value {
+    example_at(schema, 0)
+}
+
+fn example_at(schema: &Value, depth: usize) -> Value {
+    let Some(s) = schema.as_object() else {
+        return Value::Null;
+    };
+    if depth > 8 {
+        return Value::Null;
+    }
+    if let Some(v) = s.get("const").or_else(|| s.get("default")) {
+        return v.clone();
+    }
+    if let Some(first) = s
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
+        return first.clone();
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(first) = s.get(key).and_then(Value::as_array).and_then(|b| b.first()) {
+            return example_at(first, depth + 1);
+        }
+    }
+    if let Some(all) = s.get("allOf").and_then(Value::as_array) {
+        let mut merged = serde_json::Map::new();
+        for branch in all {
+            if let Value::Object(o) = example_at(branch, depth + 1) {
+                merged.extend(o);
+            }
+        }
+        return Value::Object(merged);
+    }
+    let ty = match s.get("type") {
+        Some(Value::String(t)) => t.as_str(),
+        Some(Value::Array(types)) => types.first().and_then(Value::as_str).unwrap_or("null"),
+        _ if s.contains_key("properties") => "object",
+        _ if s.contains_key("items") => "array",
+        _ => "string",
+    };
+    let minimum = s.get("minimum").and_then(Value::as_f64).unwrap_or(0.0);
+    match ty {
+        "object" => {
+            let props = s.get("properties").and_then(Value::as_object);
+            Value::Object(
+                props
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), example_at(v, depth + 1)))
+                    .collect(),
+            )
+        }
+        "array" => {
+            let n = s
+                .get("minItems")
+                .and_then(Value::as_u64)
+                .unwrap_or(1)
+                .max(1);
+            let item = s
+                .get("items")
+                .map_or(Value::Null, |i| example_at(i, depth + 1));
+            Value::Array(vec![item; usize::try_from(n.min(16)).unwrap_or(1)])
+        }
+        "integer" => serde_json::json!(minimum.ceil() as i64),
+        "number" => serde_json::json!(minimum),
+        "boolean" => Value::Bool(true),
+        "null" => Value::Null,
+        _ => {
+            let n = s.get("minLength").and_then(Value::as_u64).unwrap_or(0);
+            let text = "simulated";
+            let len = usize::try_from(n).unwrap_or(0).max(text.len());
+            Value::String(text.chars().cycle().take(len).collect())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_example_keeps_its_schema() {
+        let schema: Value = serde_json::from_str(
+            r#"{"type":"object","required":["verdict","score","issues","kind"],"properties":{
+                "verdict":{"enum":["ship","block"]},
+                "score":{"type":"integer","minimum":1},
+                "issues":{"type":"array","minItems":2,"items":{"type":"object","properties":{"line":{"type":"integer"},"note":{"type":"string","minLength":12}}}},
+                "kind":{"anyOf":[{"type":"string"},{"type":"null"}]},
+                "strict":{"type":"boolean"}}}"#,
+        )
+        .unwrap();
+        let instance = example(&schema);
+        assert_eq!(
+            violations(&schema.to_string(), &instance),
+            None,
+            "{instance}"
+        );
+        assert_eq!(instance["verdict"], "ship");
+        assert_eq!(instance["issues"].as_array().unwrap().len(), 2);
+    }
 
     const VERDICT: &str =
         r#"{"type":"object","required":["verdict"],"properties":{"verdict":{"type":"string"}}}"#;

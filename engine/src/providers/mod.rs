@@ -133,6 +133,11 @@ pub struct ChatRequest {
     pub max_tokens: i64,
     /// Tools offered to the model.
     pub tools: Vec<ToolSpec>,
+    /// JSON mode: the JSON Schema the answer must keep (the agent's output schema). Asked of
+    /// providers that support it (OpenAI's `response_format`; the simulator answers an
+    /// instance); the others are only checked after the step.
+    #[serde(default)]
+    pub response_schema: Option<serde_json::Value>,
 }
 
 /// Token usage of one call.

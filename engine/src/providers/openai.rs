@@ -71,6 +71,14 @@ impl OpenAi {
             "max_tokens"
         };
         body[limit_key] = json!(request.max_tokens);
+        // JSON mode. Not `strict`: strict schemas must close every object
+        // (`additionalProperties: false`), which an agent's schema need not; the answer is
+        // checked against the full schema after the step in any case.
+        if let Some(schema) = &request.response_schema {
+            body["response_format"] = json!({"type": "json_schema", "json_schema": {
+                "name": "output", "schema": schema,
+            }});
+        }
         if !request.tools.is_empty() {
             body["tools"] = request
                 .tools

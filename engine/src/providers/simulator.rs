@@ -144,7 +144,14 @@ impl Simulator {
         }
 
         let turn = Turn::of(request);
-        let (text, tool_calls) = script(&turn, &mut rng);
+        let (mut text, tool_calls) = script(&turn, &mut rng);
+        // JSON mode: the final answer is an instance of the schema, as a model would give.
+        if let Some(schema) = &request.response_schema
+            && tool_calls.is_empty()
+        {
+            text =
+                serde_json::to_string_pretty(&crate::schemas::example(schema)).unwrap_or_default();
+        }
         let prompt_tokens = estimate_request_tokens(request);
         let mut out = Completion::default();
         let tool_tokens: i64 = tool_calls
@@ -509,6 +516,7 @@ mod tests {
                 description: String::new(),
                 parameters: json!({}),
             }],
+            response_schema: None,
         }
     }
 

@@ -567,6 +567,7 @@ impl Runner {
             temperature: 0.0,
             max_tokens: 8,
             tools: Vec::new(),
+            response_schema: None,
         };
         let start = Instant::now();
         let result =

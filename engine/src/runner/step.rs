@@ -170,6 +170,11 @@ impl StepRun<'_> {
             task_id: Some(task.id.clone()),
         };
         let tool_specs = tools::specs();
+        // JSON mode where the agent has an output schema (checked on save: it parses).
+        let response_schema: Option<serde_json::Value> = agent
+            .output_schema
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok());
         let mut messages = vec![Message::user(input.clone())];
         let mut final_text = String::new();
         let topic = events::task_topic(&task.id);
@@ -182,6 +187,7 @@ impl StepRun<'_> {
                 temperature: agent.effective_temperature(),
                 max_tokens: agent.max_tokens,
                 tools: tool_specs.clone(),
+                response_schema: response_schema.clone(),
             };
             let buffer = Arc::new(Mutex::new(String::new()));
             let flusher = {

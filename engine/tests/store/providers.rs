@@ -120,6 +120,7 @@ fn request() -> ChatRequest {
             description: "write".into(),
             parameters: json!({"type": "object"}),
         }],
+        response_schema: None,
     }
 }
 
@@ -163,6 +164,35 @@ async fn openai_streams_text_tool_calls_and_exact_usage() {
     assert_eq!(body["stream_options"]["include_usage"], true);
     assert_eq!(body["messages"][0]["role"], "system");
     assert_eq!(body["tools"][0]["function"]["name"], "write_file");
+}
+
+#[tokio::test]
+async fn json_mode_asks_openai_for_the_output_schema() {
+    let (base, state) = fake(vec![Reply::Sse(OPENAI_STREAM)]).await;
+    let schema = json!({"type": "object", "required": ["verdict"]});
+    let mut req = request();
+    req.response_schema = Some(schema.clone());
+    client(ProviderKind::Openai, &base)
+        .complete(&req, &|_| {})
+        .await
+        .unwrap();
+    let requests = state.requests.lock().unwrap();
+    let format = &requests[0].2["response_format"];
+    assert_eq!(format["type"], "json_schema");
+    assert_eq!(format["json_schema"]["schema"], schema);
+    // Without a schema, no response_format at all.
+    drop(requests);
+    let (base, state) = fake(vec![Reply::Sse(OPENAI_STREAM)]).await;
+    client(ProviderKind::Openai, &base)
+        .complete(&request(), &|_| {})
+        .await
+        .unwrap();
+    assert!(
+        state.requests.lock().unwrap()[0]
+            .2
+            .get("response_format")
+            .is_none()
+    );
 }
 
 #[tokio::test]

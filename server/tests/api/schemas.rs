@@ -1,6 +1,7 @@
 //! Agents' input and output JSON Schemas over HTTP: a schema is checked when saved; input that
 //! breaks an agent's input schema is refused before any credit is taken; an answer that breaks
-//! the output schema fails its step naming the JSON path and the rule.
+//! the output schema fails its step naming the JSON path and the rule; in JSON mode the
+//! simulator answers an instance of the schema.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -133,4 +134,34 @@ app_test!(schemas_check_inputs_before_and_outputs_after, |app| {
     let (_, agent) = patch(json!({ "input_schema": null })).await;
     assert_eq!(agent["input_schema"], Value::Null);
     assert_eq!(agent["output_schema"], verdict, "the other one stays");
+
+    // JSON mode offline: a simulated agent with an output schema answers an instance of it.
+    let reviewer = agent_by_role(&app, &key, "REVIEWER").await;
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/agents/{reviewer}")))
+        .bearer_auth(&key)
+        .json(&json!({ "output_schema": {
+            "type": "object", "required": ["verdict", "issues"],
+            "properties": { "verdict": { "enum": ["ship", "block"] },
+                            "issues": { "type": "array", "items": { "type": "string" } } }
+        } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let (status, run) = post(
+        &app,
+        &key,
+        "/api/v1/runs",
+        json!({ "agent_id": reviewer, "input": "Review the release" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    let id = run["id"].as_str().unwrap();
+    assert_eq!(wait_finished(&app, &key, id).await["status"], "completed");
+    let summary = get(&app, &key, &format!("/api/v1/runs/{id}")).await;
+    assert_eq!(summary["provider_kind"], "simulator");
+    let output: Value = serde_json::from_str(summary["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output["verdict"], "ship", "{output}");
 });
