@@ -176,12 +176,10 @@ async fn json_mode_asks_openai_for_the_output_schema() {
         .complete(&req, &|_| {})
         .await
         .unwrap();
-    let requests = state.requests.lock().unwrap();
-    let format = &requests[0].2["response_format"];
+    let format = state.requests.lock().unwrap()[0].2["response_format"].clone();
     assert_eq!(format["type"], "json_schema");
     assert_eq!(format["json_schema"]["schema"], schema);
     // Without a schema, no response_format at all.
-    drop(requests);
     let (base, state) = fake(vec![Reply::Sse(OPENAI_STREAM)]).await;
     client(ProviderKind::Openai, &base)
         .complete(&request(), &|_| {})
