@@ -18,5 +18,6 @@ mod providers;
 mod recording;
 mod runner;
 mod seed;
+mod studio;
 mod task_list;
 mod trends;
