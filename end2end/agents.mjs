@@ -93,6 +93,8 @@ export async function agentJourneys({ test, newPage, hydrated, sql, sqlSettled, 
     await tester.locator('[data-testid="edit-agent"]').click();
     await page.fill('[data-testid="agent-tags"]', 'qa, nightly');
     await page.check('[data-testid="agent-public"]');
+    // A tester that only reads: no write_file.
+    await page.uncheck('[data-testid="agent-tool-write_file"]');
     // A schema that is not JSON is caught before anything is sent.
     await page.click('.schemas summary');
     await page.fill('[data-testid="agent-output-schema"]', '{"type": "object",');
@@ -103,15 +105,18 @@ export async function agentJourneys({ test, newPage, hydrated, sql, sqlSettled, 
     await page.waitForFunction(() => !document.querySelector('[data-testid="agent-save"]'));
     assert(await sqlSettled("SELECT tags || is_public FROM agents WHERE name = 'Tester'", '["qa","nightly"]1') === '["qa","nightly"]1',
       'tags and the public flag stored');
+    assert(sql("SELECT tools FROM agents WHERE name = 'Tester'") === '["list_files","read_file"]', 'tools stored');
     assert(sql("SELECT output_schema FROM agents WHERE name = 'Tester'") === '{"required":["verdict"],"type":"object"}'
       || sql("SELECT output_schema FROM agents WHERE name = 'Tester'") === '{"type":"object","required":["verdict"]}', 'schema stored');
     // Cleared again (later journeys expect the Tester's prose, not JSON).
     await tester.locator('[data-testid="edit-agent"]').click();
     await page.waitForSelector('[data-testid="agent-output-schema"]');
     await page.fill('[data-testid="agent-output-schema"]', '');
+    await page.check('[data-testid="agent-tool-write_file"]');
     await page.click('[data-testid="agent-save"]');
     await page.waitForFunction(() => !document.querySelector('[data-testid="agent-save"]'));
     assert(await sqlSettled("SELECT COALESCE(output_schema, 'none') FROM agents WHERE name = 'Tester'", 'none') === 'none', 'schema removed');
+    assert(sql("SELECT tools FROM agents WHERE name = 'Tester'") === '["list_files","read_file","write_file"]', 'tools restored');
     await tester.locator('[data-testid="agent-tag"] >> text=qa').click();
     await page.waitForURL(/\/agents\?tag=qa$/);
     // The count is on the page before the filter too: wait for the filtered list to arrive.

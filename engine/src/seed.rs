@@ -115,6 +115,7 @@ async fn try_seed(store: &Store) -> Result<SeedOutcome> {
                     system_prompt: role_prompt(&role).to_owned(),
                     custom_instructions: String::new(),
                     tags: vec!["default".to_owned()],
+                    tools: wire::agents::all_tools(),
                     fallbacks: Vec::new(),
                     provider_explicit: true,
                     is_public: false,

@@ -3,6 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The tools an agent may be offered: the file tools of a task's working directory.
+pub const AGENT_TOOLS: [&str; 3] = ["list_files", "read_file", "write_file"];
+
+/// Every tool (what a new agent, or an agent file without a `tools` list, is offered).
+pub fn all_tools() -> Vec<String> {
+    AGENT_TOOLS.iter().map(|t| (*t).to_owned()).collect()
+}
+
 /// An agent as lists and cards show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -91,6 +99,9 @@ pub struct Agent {
     /// The JSON Schema the agent's output must keep (none: any text).
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub output_schema: Option<serde_json::Value>,
+    /// The tools it is offered (of [`AGENT_TOOLS`]); none: it answers from the prompt alone.
+    #[serde(default = "all_tools")]
+    pub tools: Vec<String>,
     /// The name of the active persona (none: it speaks with its own prompt alone).
     #[serde(default)]
     pub active_persona: Option<String>,
@@ -150,6 +161,10 @@ pub struct AgentInput {
     /// Tags.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
+    /// The tools it is offered, of `list_files`, `read_file`, `write_file` (all when creating
+    /// without the field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<Vec<String>>,
     /// The fallback chain, replacing the current one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallbacks: Option<Vec<FallbackTarget>>,
@@ -249,6 +264,9 @@ pub struct AgentTemplate {
     /// Free-form labels.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The tools it is offered (all when absent: files from before the field).
+    #[serde(default = "all_tools")]
+    pub tools: Vec<String>,
     /// The fallback chain.
     #[serde(default)]
     pub fallbacks: Vec<FallbackRef>,

@@ -98,7 +98,7 @@ pub async fn delete_agent(id: String) -> Result<(), AppError> {
 }
 
 /// Exactly what an agent being edited would receive for `task` (`agent_id`: a stored agent,
-/// whose active persona joins the prompt).
+/// whose active persona joins the prompt; `has_tools`: it is offered file tools).
 #[server(prefix = "/api", endpoint = "preview_prompt")]
 pub async fn preview_prompt(
     role: String,
@@ -106,6 +106,7 @@ pub async fn preview_prompt(
     custom_instructions: String,
     task: String,
     agent_id: Option<String>,
+    has_tools: bool,
 ) -> Result<PromptPreview, AppError> {
     let who = crate::ssr::principal().await?;
     // A stored agent's active persona joins the prompt as it will in its runs.
@@ -123,6 +124,7 @@ pub async fn preview_prompt(
         stored
             .as_ref()
             .and_then(engine::store::agents::Agent::persona),
+        has_tools,
         &task,
     )?)
 }

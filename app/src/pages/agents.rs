@@ -97,6 +97,11 @@ fn AgentEditor(agent: Option<Agent>) -> impl IntoView {
     let system_prompt = field_of(|a| a.system_prompt.clone(), "");
     let custom = field_of(|a| a.custom_instructions.clone(), "");
     let tags = field_of(|a| a.tags.join(", "), "");
+    let tools = RwSignal::new(
+        agent
+            .as_ref()
+            .map_or_else(wire::agents::all_tools, |a| a.tools.clone()),
+    );
     let input_schema = field_of(|a| pretty(a.input_schema.as_ref()), "");
     let output_schema = field_of(|a| pretty(a.output_schema.as_ref()), "");
     let is_public = RwSignal::new(agent.as_ref().is_some_and(|a| a.is_public));
@@ -114,8 +119,16 @@ fn AgentEditor(agent: Option<Agent>) -> impl IntoView {
     // An agent being edited shows its active persona in the preview too.
     let preview_agent = id.clone();
     let preview = Resource::new(
-        move || (role.get(), system_prompt.get(), custom.get(), task.get()),
-        move |(r, p, c, t)| preview_prompt(r, p, c, t, preview_agent.clone()),
+        move || {
+            (
+                role.get(),
+                system_prompt.get(),
+                custom.get(),
+                task.get(),
+                tools.with(Vec::is_empty),
+            )
+        },
+        move |(r, p, c, t, none)| preview_prompt(r, p, c, t, preview_agent.clone(), !none),
     );
     let toasts = use_toasts();
     let save = Action::new(move |(id, input): &(Option<String>, AgentInput)| {
@@ -196,6 +209,7 @@ fn AgentEditor(agent: Option<Agent>) -> impl IntoView {
                             .collect(),
                     ),
                     is_public: Some(is_public.get_untracked()),
+                    tools: Some(tools.get_untracked()),
                     input_schema: Some(input_schema),
                     output_schema: Some(output_schema),
                     version_note: Some(version_note.get_untracked())
@@ -250,6 +264,7 @@ fn AgentEditor(agent: Option<Agent>) -> impl IntoView {
                         "Public: listed on the workspace's public pages"
                     </label>
                 </div>
+                {view! { <ToolPicker tools /> }.into_any()}
                 <label>
                     "System prompt (empty uses the role template)"
                     <textarea rows="4" data-testid="agent-system-prompt" prop:value=move || system_prompt.get() on:input=move |ev| system_prompt.set(event_target_value(&ev))></textarea>
@@ -525,6 +540,44 @@ fn AgentCardView(agent: AgentSummary) -> impl IntoView {
                 }}
             </div>
         </article>
+    }
+}
+
+/// The file tools a step offers the agent (none: it answers from the prompt alone).
+#[component]
+fn ToolPicker(tools: RwSignal<Vec<String>>) -> impl IntoView {
+    let about = |t: &str| match t {
+        "list_files" => "List the task's files",
+        "read_file" => "Read a file",
+        _ => "Create or replace a file",
+    };
+    view! {
+        <fieldset class="tool-picker" data-testid="agent-tools">
+            <legend>"Tools"</legend>
+            {wire::agents::AGENT_TOOLS
+                .into_iter()
+                .map(|t| {
+                    let name = t.to_owned();
+                    view! {
+                        <label class="checkbox">
+                            <input type="checkbox" data-testid=format!("agent-tool-{t}")
+                                prop:checked=move || tools.with(|l| l.iter().any(|x| x == t))
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    tools.update(|l| {
+                                        l.retain(|x| *x != name);
+                                        if on {
+                                            l.push(name.clone());
+                                        }
+                                    });
+                                } />
+                            <code>{t}</code>" — "{about(t)}
+                        </label>
+                    }
+                })
+                .collect_view()}
+            <p class="muted small">"Without tools the agent answers from its prompt and the work so far alone."</p>
+        </fieldset>
     }
 }
 

@@ -51,6 +51,7 @@ pub async fn export(store: &Store, who: &Principal, id: &str) -> Result<AgentExp
             system_prompt: agent.system_prompt,
             custom_instructions: agent.custom_instructions,
             tags: agent.tags,
+            tools: agent.tools,
             input_schema: agent.input_schema,
             output_schema: agent.output_schema,
         },
@@ -177,6 +178,7 @@ pub(crate) async fn make_from(
         system_prompt: Some(t.system_prompt),
         custom_instructions: Some(t.custom_instructions),
         tags: Some(t.tags),
+        tools: Some(t.tools),
         fallbacks: Some(fallbacks),
         // A copy starts private, whatever the original.
         is_public: None,

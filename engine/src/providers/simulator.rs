@@ -305,12 +305,20 @@ impl Turn {
             .flat_map(|m| m.content.lines().map(str::trim).map(str::to_owned))
             .filter(|l| !l.is_empty() && !l.ends_with('/'))
             .collect();
+        // The script uses tools only when the ones its role calls are offered.
+        let offers = |name: &str| request.tools.iter().any(|t| t.name == name);
+        let has_tools = match role.as_str() {
+            "BUILDER" => offers("write_file"),
+            "TESTER" => offers("list_files") && offers("read_file"),
+            "REVIEWER" => offers("read_file"),
+            _ => !request.tools.is_empty(),
+        };
         Self {
             role,
             task,
             turn,
             listed,
-            has_tools: !request.tools.is_empty(),
+            has_tools,
         }
     }
 

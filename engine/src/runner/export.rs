@@ -24,6 +24,7 @@ pub async fn prompt_preview(
         &agent.system_prompt,
         &agent.custom_instructions,
         agent.persona(),
+        !agent.tool_list().is_empty(),
         task,
     )
 }
@@ -34,6 +35,7 @@ pub fn preview_for(
     system_prompt: &str,
     custom_instructions: &str,
     persona: Option<(&str, &str)>,
+    has_tools: bool,
     task: &str,
 ) -> Result<PromptPreview> {
     let role = Role::parse(role)?;
@@ -49,7 +51,7 @@ pub fn preview_for(
         custom_instructions,
         persona,
         complexity,
-        true,
+        has_tools,
     );
     let user = workflow::step_input(task, &[]);
     Ok(PromptPreview {

@@ -295,7 +295,7 @@ impl Runner {
                 &agent.custom_instructions,
                 agent.persona(),
                 complexity,
-                true,
+                !agent.tool_list().is_empty(),
             );
             let prompt_tokens = providers::estimate_tokens(&system) + task_tokens + previous + 40;
             let completion_tokens = workflow::expected_completion_tokens(&role, complexity);

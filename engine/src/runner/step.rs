@@ -89,6 +89,8 @@ impl StepRun<'_> {
                 .map_err(Halt::Failed)?;
         }
         let role = Role::parse(&step.role)?;
+        // The file tools the agent is offered (its choice; none: it answers from the prompt).
+        let offered = agent.tool_list();
         let complexity = if task.complexity == "complex" {
             workflow::Complexity::Complex
         } else {
@@ -100,7 +102,7 @@ impl StepRun<'_> {
             &agent.custom_instructions,
             agent.persona(),
             complexity,
-            true,
+            !offered.is_empty(),
         );
         let input = workflow::step_input(&task.description, previous);
         let resolver = Resolver {
@@ -169,7 +171,10 @@ impl StepRun<'_> {
             api_key_id: None,
             task_id: Some(task.id.clone()),
         };
-        let tool_specs = tools::specs();
+        let tool_specs: Vec<_> = tools::specs()
+            .into_iter()
+            .filter(|t| offered.contains(&t.name))
+            .collect();
         // JSON mode where the agent has an output schema (checked on save: it parses).
         let response_schema: Option<serde_json::Value> = agent
             .output_schema

@@ -28,6 +28,8 @@ pub struct NewAgent {
     pub custom_instructions: String,
     /// Free-form labels.
     pub tags: Vec<String>,
+    /// The tools it is offered (of [`wire::agents::AGENT_TOOLS`]).
+    pub tools: Vec<String>,
     /// Tried in order after the agent's own provider and model fails.
     pub fallbacks: Vec<FallbackTarget>,
     /// The caller named the provider (even "none"): clears the "provider deleted" mark.
@@ -81,6 +83,17 @@ impl NewAgent {
         for tag in &self.tags {
             check_text("tags", tag, 40)?;
         }
+        for tool in &self.tools {
+            if !wire::agents::AGENT_TOOLS.contains(&tool.as_str()) {
+                return Err(Error::invalid(
+                    "tools",
+                    format!(
+                        "unknown tool {tool:?}: the tools are {}",
+                        wire::agents::AGENT_TOOLS.join(", ")
+                    ),
+                ));
+            }
+        }
         if self.model.trim().is_empty() {
             return Err(Error::invalid("model", "must not be empty"));
         }
@@ -115,6 +128,17 @@ impl NewAgent {
     }
 }
 
+impl NewAgent {
+    /// The tools as stored: a JSON list, in the order of [`wire::agents::AGENT_TOOLS`].
+    fn tools_json(&self) -> String {
+        let list: Vec<&str> = wire::agents::AGENT_TOOLS
+            .into_iter()
+            .filter(|t| self.tools.iter().any(|s| s == t))
+            .collect();
+        serde_json::to_string(&list).unwrap_or_else(|_| "[]".to_owned())
+    }
+}
+
 /// Creates an agent and its prompt version 1 (active), atomically when `conn` is a transaction.
 #[tracing::instrument(skip(conn, agent), fields(agent.name = %agent.name))]
 pub async fn create(
@@ -132,8 +156,8 @@ pub async fn create(
     sqlx::query(
         "INSERT INTO agents (id, workspace_id, name, role, description, provider_id, model, temperature, \
          max_tokens, system_prompt, custom_instructions, tags, created_at, updated_at, fallbacks, is_public, \
-         input_schema, output_schema) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16, $17)",
+         input_schema, output_schema, tools) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16, $17, $18)",
     )
     .bind(&id)
     .bind(workspace_id)
@@ -152,6 +176,7 @@ pub async fn create(
     .bind(i64::from(agent.is_public))
     .bind(&agent.input_schema)
     .bind(&agent.output_schema)
+    .bind(agent.tools_json())
     .execute(&mut *conn)
     .await?;
     sqlx::query(
@@ -217,6 +242,8 @@ pub struct Agent {
     pub custom_instructions: String,
     /// JSON list of labels.
     pub tags: String,
+    /// JSON list of the tools it is offered.
+    pub tools: String,
     /// JSON list of [`FallbackTarget`].
     pub fallbacks: String,
     /// 1 when its provider was deleted: it cannot run until a provider is chosen again.
@@ -261,6 +288,11 @@ impl Agent {
     pub fn effective_temperature(&self) -> f64 {
         self.persona_temperature.unwrap_or(self.temperature)
     }
+    /// The tools it is offered.
+    pub fn tool_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.tools).unwrap_or_default()
+    }
+
     /// The tags as a list.
     pub fn tag_list(&self) -> Vec<String> {
         serde_json::from_str(&self.tags).unwrap_or_default()
@@ -275,6 +307,7 @@ impl Agent {
     pub fn into_wire(self) -> wire::agents::Agent {
         wire::agents::Agent {
             tags: self.tag_list(),
+            tools: self.tool_list(),
             fallbacks: self.fallback_list(),
             provider_deleted: self.provider_deleted != 0,
             is_public: self.is_public != 0,
@@ -325,7 +358,7 @@ pub async fn get<'e>(
     sqlx::query_as(
         "SELECT a.id, a.name, a.role, a.description, a.provider_id, p.name AS provider_name, \
          p.kind AS provider_kind, a.model, a.temperature, a.max_tokens, a.system_prompt, \
-         a.custom_instructions, a.tags, a.fallbacks, a.provider_deleted, a.is_public, \
+         a.custom_instructions, a.tags, a.tools, a.fallbacks, a.provider_deleted, a.is_public, \
          a.input_schema, a.output_schema, \
          ap.name AS persona_name, ap.prompt AS persona_prompt, ap.temperature AS persona_temperature, \
          CASE WHEN EXISTS (SELECT 1 FROM agent_runs r JOIN tasks t ON t.id = r.task_id \
@@ -365,6 +398,7 @@ pub async fn update(
         "UPDATE agents SET name = $3, role = $4, description = $5, provider_id = $6, model = $7, \
          temperature = $8, max_tokens = $9, system_prompt = $10, custom_instructions = $11, tags = $12, \
          updated_at = $13, fallbacks = $14, is_public = $16, input_schema = $17, output_schema = $18, \
+         tools = $19, \
          provider_deleted = CASE WHEN $15 = 1 THEN 0 ELSE provider_deleted END \
          WHERE workspace_id = $1 AND id = $2",
     )
@@ -386,6 +420,7 @@ pub async fn update(
     .bind(i64::from(agent.is_public))
     .bind(&agent.input_schema)
     .bind(&agent.output_schema)
+    .bind(agent.tools_json())
     .execute(&mut *tx)
     .await?;
     if before.system_prompt != agent.system_prompt
@@ -494,6 +529,10 @@ pub fn resolve(input: AgentInput, base: Option<&Agent>) -> Result<NewAgent> {
             .tags
             .or_else(|| base.map(Agent::tag_list))
             .unwrap_or_default(),
+        tools: input
+            .tools
+            .or_else(|| base.map(Agent::tool_list))
+            .unwrap_or_else(wire::agents::all_tools),
         fallbacks: input
             .fallbacks
             .map(|list| {

@@ -15,6 +15,7 @@ fn agent(name: &str) -> NewAgent {
         system_prompt: "Audit the code.".into(),
         custom_instructions: String::new(),
         tags: vec!["security".into()],
+        tools: wire::agents::all_tools(),
         fallbacks: Vec::new(),
         provider_explicit: false,
         is_public: false,

@@ -6,6 +6,7 @@
     reason = "test and benchmark code: a failed setup should stop loudly"
 )]
 
+mod agent_tools;
 mod alerts;
 mod budgets;
 mod cli;
