@@ -253,6 +253,18 @@ export async function agentJourneys({ test, newPage, hydrated, sql, sqlSettled, 
     assert((await card.locator('[data-testid="agent-persona"]').textContent()).includes('Strict'), 'the card names the persona');
     await card.locator('[data-testid="edit-agent"]').click();
     await page.waitForSelector('[data-testid="preview-system"] >> text=Persona (Strict)');
+    // A knowledge source joins the prompt the preview shows, and leaves it when removed.
+    await page.click('[data-testid="agent-knowledge"] summary');
+    await page.waitForSelector('[data-testid="knowledge-empty"]');
+    await page.fill('[data-testid="knowledge-name"]', 'Review checklist');
+    await page.fill('[data-testid="knowledge-content"]', 'Check error handling before style.');
+    await page.click('[data-testid="knowledge-add"]');
+    await page.waitForSelector('[data-testid="knowledge-source"] >> text=Review checklist');
+    await page.waitForSelector('[data-testid="preview-system"] >> text=Check error handling before style.');
+    await page.screenshot({ path: join(shots, 'agent-knowledge.png'), fullPage: false });
+    await page.click('[data-testid="knowledge-remove"]');
+    await page.waitForSelector('[data-testid="knowledge-empty"]');
+    assert(sql(`SELECT COUNT(*) FROM agent_knowledge WHERE agent_id = '${id}'`) === '0', 'removed');
     await hydrated(page, `/agents/${id}/personas`);
 
     // Mentor is tried in the Studio; Strict stays active.

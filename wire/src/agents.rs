@@ -267,6 +267,9 @@ pub struct AgentTemplate {
     /// The tools it is offered (all when absent: files from before the field).
     #[serde(default = "all_tools")]
     pub tools: Vec<String>,
+    /// Its knowledge sources, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub knowledge: Vec<crate::knowledge::KnowledgeDoc>,
     /// The fallback chain.
     #[serde(default)]
     pub fallbacks: Vec<FallbackRef>,

@@ -98,7 +98,8 @@ pub async fn delete_agent(id: String) -> Result<(), AppError> {
 }
 
 /// Exactly what an agent being edited would receive for `task` (`agent_id`: a stored agent,
-/// whose active persona joins the prompt; `has_tools`: it is offered file tools).
+/// whose active persona and knowledge sources join the prompt; `has_tools`: it is offered
+/// file tools).
 #[server(prefix = "/api", endpoint = "preview_prompt")]
 pub async fn preview_prompt(
     role: String,
@@ -110,12 +111,15 @@ pub async fn preview_prompt(
 ) -> Result<PromptPreview, AppError> {
     let who = crate::ssr::principal().await?;
     // A stored agent's active persona joins the prompt as it will in its runs.
-    let stored = match agent_id {
+    let (stored, knowledge) = match agent_id {
         Some(id) => {
             let cx = crate::ssr::context()?;
-            Some(engine::store::agents::get(cx.store.pool(), &who.workspace_id, &id).await?)
+            (
+                Some(engine::store::agents::get(cx.store.pool(), &who.workspace_id, &id).await?),
+                engine::store::knowledge::for_prompt(cx.store.pool(), &id).await?,
+            )
         }
-        None => None,
+        None => (None, Vec::new()),
     };
     Ok(engine::runner::preview_for(
         &role,
@@ -124,6 +128,7 @@ pub async fn preview_prompt(
         stored
             .as_ref()
             .and_then(engine::store::agents::Agent::persona),
+        &knowledge,
         has_tools,
         &task,
     )?)

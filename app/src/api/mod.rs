@@ -10,6 +10,7 @@ pub mod budgets;
 pub mod calls;
 pub mod dashboard;
 pub mod health;
+pub mod knowledge;
 pub mod personas;
 pub mod providers;
 pub mod runs;

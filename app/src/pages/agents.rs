@@ -118,9 +118,15 @@ fn AgentEditor(agent: Option<Agent>) -> impl IntoView {
     let task = RwSignal::new("Add input validation to the signup form".to_owned());
     // An agent being edited shows its active persona in the preview too.
     let preview_agent = id.clone();
+    // Bumped when a knowledge source is added or removed: the preview is read again.
+    let knowledge_changed = RwSignal::new(0_u32);
+    let knowledge_agent = id.clone();
     let preview = Resource::new(
+        // The counter is part of the value: a source that returns an equal value refetches
+        // nothing.
         move || {
             (
+                knowledge_changed.get(),
                 role.get(),
                 system_prompt.get(),
                 custom.get(),
@@ -128,7 +134,7 @@ fn AgentEditor(agent: Option<Agent>) -> impl IntoView {
                 tools.with(Vec::is_empty),
             )
         },
-        move |(r, p, c, t, none)| preview_prompt(r, p, c, t, preview_agent.clone(), !none),
+        move |(_, r, p, c, t, none)| preview_prompt(r, p, c, t, preview_agent.clone(), !none),
     );
     let toasts = use_toasts();
     let save = Action::new(move |(id, input): &(Option<String>, AgentInput)| {
@@ -319,6 +325,9 @@ fn AgentEditor(agent: Option<Agent>) -> impl IntoView {
                     <button class="button" type="submit" data-testid="agent-save" disabled=move || save.pending().get()>"Save agent"</button>
                 </div>
             </form>
+            {knowledge_agent.map(|agent_id| view! {
+                <crate::pages::agent_knowledge::KnowledgeEditor agent_id changed=knowledge_changed />
+            }.into_any())}
         </section>
     }
 }

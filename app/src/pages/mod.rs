@@ -3,6 +3,7 @@
 pub mod access;
 pub mod agent_files;
 pub mod agent_filters;
+pub mod agent_knowledge;
 pub mod agent_personas;
 pub mod agent_templates;
 pub mod agent_versions;

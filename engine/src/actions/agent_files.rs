@@ -20,6 +20,11 @@ use crate::{Error, Result, Store};
 pub async fn export(store: &Store, who: &Principal, id: &str) -> Result<AgentExport> {
     let ws = &who.workspace_id;
     let agent = agents::show(store.pool(), ws, id).await?;
+    let knowledge = crate::store::knowledge::for_prompt(store.pool(), id)
+        .await?
+        .into_iter()
+        .map(|(name, content)| wire::knowledge::KnowledgeDoc { name, content })
+        .collect();
     let providers = crate::store::providers::list(store.pool(), ws).await?;
     let named = |id: &Option<String>| {
         id.as_ref()
@@ -52,6 +57,7 @@ pub async fn export(store: &Store, who: &Principal, id: &str) -> Result<AgentExp
             custom_instructions: agent.custom_instructions,
             tags: agent.tags,
             tools: agent.tools,
+            knowledge,
             input_schema: agent.input_schema,
             output_schema: agent.output_schema,
         },
@@ -188,9 +194,13 @@ pub(crate) async fn make_from(
     };
     let agent = agents::resolve(input, None)?;
     agent.validate()?;
+    super::knowledge::check_set(&t.knowledge)?;
     agents::check_providers(store, ws, &agent).await?;
     let mut tx = store.begin().await?;
     let id = agents::create(&mut tx, ws, &agent).await?;
+    for doc in &t.knowledge {
+        super::knowledge::insert_in(&mut tx, ws, &id, doc, &caller.who.user_id).await?;
+    }
     sqlx::query("UPDATE prompt_versions SET created_by = $2, note = $3 WHERE agent_id = $1")
         .bind(&id)
         .bind(&caller.who.user_id)

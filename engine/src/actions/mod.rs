@@ -12,6 +12,7 @@
 pub mod access;
 pub mod agent_files;
 pub mod agents;
+pub mod knowledge;
 pub mod personas;
 pub mod providers;
 pub mod settings;

@@ -19,11 +19,13 @@ pub async fn prompt_preview(
     task: &str,
 ) -> Result<PromptPreview> {
     let agent = agents::get(store.pool(), workspace_id, agent_id).await?;
+    let knowledge = crate::store::knowledge::for_prompt(store.pool(), agent_id).await?;
     preview_for(
         &agent.role,
         &agent.system_prompt,
         &agent.custom_instructions,
         agent.persona(),
+        &knowledge,
         !agent.tool_list().is_empty(),
         task,
     )
@@ -35,6 +37,7 @@ pub fn preview_for(
     system_prompt: &str,
     custom_instructions: &str,
     persona: Option<(&str, &str)>,
+    knowledge: &[(String, String)],
     has_tools: bool,
     task: &str,
 ) -> Result<PromptPreview> {
@@ -50,6 +53,7 @@ pub fn preview_for(
         system_prompt,
         custom_instructions,
         persona,
+        knowledge,
         complexity,
         has_tools,
     );

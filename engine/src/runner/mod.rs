@@ -294,6 +294,7 @@ impl Runner {
                 &agent.system_prompt,
                 &agent.custom_instructions,
                 agent.persona(),
+                &crate::store::knowledge::for_prompt(self.store.pool(), &agent.id).await?,
                 complexity,
                 !agent.tool_list().is_empty(),
             );

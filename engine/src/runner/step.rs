@@ -91,6 +91,7 @@ impl StepRun<'_> {
         let role = Role::parse(&step.role)?;
         // The file tools the agent is offered (its choice; none: it answers from the prompt).
         let offered = agent.tool_list();
+        let knowledge = crate::store::knowledge::for_prompt(&mut *conn, &agent.id).await?;
         let complexity = if task.complexity == "complex" {
             workflow::Complexity::Complex
         } else {
@@ -101,6 +102,7 @@ impl StepRun<'_> {
             &agent.system_prompt,
             &agent.custom_instructions,
             agent.persona(),
+            &knowledge,
             complexity,
             !offered.is_empty(),
         );

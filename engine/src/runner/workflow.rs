@@ -211,6 +211,7 @@ pub fn system_prompt(
     agent_prompt: &str,
     custom_instructions: &str,
     persona: Option<(&str, &str)>,
+    knowledge: &[(String, String)],
     complexity: Complexity,
     has_tools: bool,
 ) -> String {
@@ -244,6 +245,13 @@ pub fn system_prompt(
             "\n\nYou work in the task's own directory. Use the file tools (list_files, read_file, \
              write_file) with paths relative to it; paths outside it are refused.",
         );
+    }
+    // Reference material before the instructions: the instructions say how to use it.
+    if !knowledge.is_empty() {
+        out.push_str("\n\nReference material (your knowledge sources):");
+        for (name, text) in knowledge {
+            out.push_str(&format!("\n\n### {}\n{}", name.trim(), text.trim()));
+        }
     }
     let extra = custom_instructions.trim();
     if !extra.is_empty() {
@@ -304,6 +312,7 @@ mod tests {
             "",
             "Use tabs.",
             None,
+            &[],
             Complexity::Complex,
             true,
         );
@@ -319,11 +328,15 @@ mod tests {
             "Review.",
             "",
             Some(("Strict", " Block on any missing test. ")),
+            &[("Style guide".to_owned(), "Tabs.".to_owned())],
             Complexity::Simple,
             false,
         );
         assert!(p.starts_with(
             "Review.\n\nPersona (Strict):\nBlock on any missing test.\n\nThis is a simple task"
         ));
+        assert!(
+            p.ends_with("Reference material (your knowledge sources):\n\n### Style guide\nTabs.")
+        );
     }
 }

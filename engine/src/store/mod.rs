@@ -14,6 +14,7 @@ pub mod backend;
 mod batch;
 pub mod credits;
 pub mod group;
+pub mod knowledge;
 mod list_cache;
 pub mod llm_calls;
 pub mod page;

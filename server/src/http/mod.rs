@@ -10,6 +10,7 @@ pub mod budgets;
 pub mod calls;
 pub mod error;
 pub mod extract;
+pub mod knowledge;
 pub mod list;
 pub mod metrics;
 pub mod middleware;
@@ -187,7 +188,12 @@ pub fn documented_routers() -> (
         .nest("/budgets", budgets::router())
         .nest("/alerts", alerts::router())
         .nest("/tasks", tasks::router())
-        .nest("/agents", agents::router().merge(personas::agent_router()))
+        .nest(
+            "/agents",
+            agents::router()
+                .merge(personas::agent_router())
+                .merge(knowledge::agent_router()),
+        )
         .nest("/personas", personas::router())
         .nest("/runs", runs::router())
         .nest("/templates", templates::router())

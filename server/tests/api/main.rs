@@ -17,6 +17,7 @@ mod events;
 mod health;
 mod helpers;
 mod identity;
+mod knowledge;
 mod openapi;
 mod ops;
 mod pages;
