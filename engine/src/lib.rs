@@ -13,6 +13,7 @@ pub mod budgets;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod gateway;
 pub mod health;
 pub mod providers;
 pub mod runner;

@@ -102,6 +102,7 @@ impl Server {
             started_at: Instant::now(),
             master_key,
             runner: runner.clone(),
+            gateway: std::sync::Arc::new(engine::gateway::Gateway::default()),
             cookie_secure: config.cookie_secure,
             rate_limiter: std::sync::Arc::new(http::middleware::rate_limiter(
                 config.rate_limit_per_minute,

@@ -17,6 +17,7 @@ pub mod calls;
 pub mod dashboard;
 pub mod events;
 pub mod format;
+pub mod gateway;
 pub mod knowledge;
 pub mod ops;
 pub mod personas;

@@ -113,6 +113,8 @@ impl Recorder<'_> {
             error_class: error_class.clone(),
             attempt: i64::from(attempt.number),
             created_at: attempt.started_at,
+            source: String::new(),
+            api_key_id: None,
         };
         if let Err(e) = &attempt.result
             && let Ok(mut f) = self.failures.lock()

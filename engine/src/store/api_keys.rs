@@ -98,6 +98,7 @@ pub struct KeyCache(std::sync::Mutex<std::collections::HashMap<String, CachedKey
 #[derive(Debug, Clone)]
 struct CachedKey {
     who: Principal,
+    key_id: String,
     read_at: std::time::Instant,
     last_used: Option<i64>,
 }
@@ -132,6 +133,11 @@ impl KeyCache {
 /// Authenticating is a read: a write per request would queue every API call behind the single
 /// SQLite writer (the key's last-used time is shown to the minute anyway).
 pub async fn resolve(store: &Store, key: &str) -> Result<Option<Principal>> {
+    Ok(resolve_with_id(store, key).await?.map(|(who, _)| who))
+}
+
+/// [`resolve`], with the key's id (the gateway records it on each call).
+pub async fn resolve_with_id(store: &Store, key: &str) -> Result<Option<(Principal, String)>> {
     let hash = digest(key);
     if let Some(cached) = store.key_cache.get(&hash) {
         let now = now_ms();
@@ -148,10 +154,10 @@ pub async fn resolve(store: &Store, key: &str) -> Result<Option<Principal>> {
                 },
             );
         }
-        return Ok(Some(cached.who));
+        return Ok(Some((cached.who, cached.key_id)));
     }
-    let row: Option<(String, String, String, String, Option<i64>)> = sqlx::query_as(
-        "SELECT u.id, u.email, k.workspace_id, m.role, k.last_used_at FROM api_keys k \
+    let row: Option<(String, String, String, String, Option<i64>, String)> = sqlx::query_as(
+        "SELECT u.id, u.email, k.workspace_id, m.role, k.last_used_at, k.id FROM api_keys k \
          JOIN users u ON u.id = k.user_id \
          JOIN memberships m ON m.user_id = k.user_id AND m.workspace_id = k.workspace_id \
          WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.is_active = 1",
@@ -159,7 +165,7 @@ pub async fn resolve(store: &Store, key: &str) -> Result<Option<Principal>> {
     .bind(&hash)
     .fetch_optional(store.pool())
     .await?;
-    let Some((user_id, email, workspace_id, role, last_used)) = row else {
+    let Some((user_id, email, workspace_id, role, last_used, key_id)) = row else {
         return Ok(None);
     };
     let now = now_ms();
@@ -179,11 +185,12 @@ pub async fn resolve(store: &Store, key: &str) -> Result<Option<Principal>> {
         hash,
         CachedKey {
             who: who.clone(),
+            key_id: key_id.clone(),
             read_at: std::time::Instant::now(),
             last_used,
         },
     );
-    Ok(Some(who))
+    Ok(Some((who, key_id)))
 }
 
 /// Records a key's use (conditional, so that requests racing past the minute write it once).

@@ -55,6 +55,11 @@ pub struct NewLlmCall {
     pub attempt: i64,
     /// Unix milliseconds when the attempt started.
     pub created_at: i64,
+    /// Where it came from: `gateway` for calls proxied for agents running elsewhere; empty for
+    /// Fleetdeck's own agents (stored as `agent`).
+    pub source: String,
+    /// The API key a gateway call came with.
+    pub api_key_id: Option<String>,
 }
 
 /// Records one call and its rollup through the group-commit writer

@@ -10,6 +10,7 @@ pub mod budgets;
 pub mod calls;
 pub mod error;
 pub mod extract;
+pub mod gateway;
 pub mod knowledge;
 pub mod list;
 pub mod metrics;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub started_at: Instant,
     /// Seals provider API keys.
     pub master_key: engine::auth::secrets::MasterKey,
+    /// The gateway's resolved routes and upstream HTTP client.
+    pub gateway: std::sync::Arc<engine::gateway::Gateway>,
     /// Plans, queues and runs tasks; owns the event bus.
     pub runner: std::sync::Arc<engine::runner::Runner>,
     /// Whether session cookies are marked `Secure`.
@@ -98,7 +101,7 @@ pub fn router(state: AppState) -> Router {
     let fallback_context = context;
     let options = state.leptos_options.clone();
 
-    let (api, ops, auth, doc) = documented_routers();
+    let (api, ops, auth, doc, v1) = documented_routers();
     let api =
         api.fallback(|uri: axum::http::Uri| async move { ApiError::route_not_found(uri.path()) });
     let api = with_cors(api, &state.cors_origins);
@@ -163,7 +166,9 @@ pub fn router(state: AppState) -> Router {
     for header in middleware::security_headers() {
         router = router.layer(header);
     }
-    router.with_state(state)
+    // The gateway after the layers: none of them wraps it (compression would hold a stream
+    // back; `/api`'s per-session limits are not a gateway's).
+    router.merge(v1).with_state(state)
 }
 
 /// The documented routes, and the document made from them: `/api/v1/*`, `/api/auth/*` and
@@ -174,6 +179,7 @@ pub fn documented_routers() -> (
     Router<AppState>,
     Router<AppState>,
     utoipa::openapi::OpenApi,
+    Router<AppState>,
 ) {
     use utoipa::OpenApi;
     use utoipa_axum::router::OpenApiRouter;
@@ -197,6 +203,7 @@ pub fn documented_routers() -> (
         .nest("/personas", personas::router())
         .nest("/runs", runs::router())
         .nest("/templates", templates::router())
+        .nest("/gateway", gateway::router())
         .nest("/metrics", metrics::router())
         .nest("/calls", calls::router())
         .nest("/system", system::router())
@@ -208,7 +215,9 @@ pub fn documented_routers() -> (
         .nest("/api/v1", api_doc)
         .nest("/api/auth", auth_doc);
     doc.merge(ops_doc);
-    (api, ops, auth, doc)
+    let (v1, v1_doc) = gateway::v1_router().split_for_parts();
+    doc.merge(v1_doc);
+    (api, ops, auth, doc, v1)
 }
 
 /// Adds CORS for the configured origins; with none configured, browsers keep the same-origin

@@ -189,6 +189,7 @@ impl Modify for Security {
     tags(
         (name = "agents", description = "The agent registry"),
         (name = "tasks", description = "Submit, follow and inspect tasks"),
+        (name = "gateway", description = "Routes of the OpenAI-compatible /v1/chat/completions gateway"),
         (name = "runs", description = "Playground runs: one agent, one input, overrides for the run"),
         (name = "providers", description = "Model providers and their keys"),
         (name = "prices", description = "The price table"),

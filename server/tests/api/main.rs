@@ -14,6 +14,7 @@ mod contract;
 mod crash;
 mod edges;
 mod events;
+mod gateway;
 mod health;
 mod helpers;
 mod identity;

@@ -41,7 +41,7 @@ mod statements;
 use marks::{Mark, Marks, commit_marks, mark_providers};
 use statements::{add_to_steps, fence_tasks, insert_calls, stage_events};
 
-/// Writes gathered into one transaction at most. 128 × 21 call columns stays far below both
+/// Writes gathered into one transaction at most. 128 × 25 call columns stays far below both
 /// backends' limits on bound parameters.
 const MAX_BATCH: usize = 128;
 /// Writes waiting for the writer at most; callers beyond it wait to enqueue (backpressure).

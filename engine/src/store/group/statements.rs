@@ -78,13 +78,13 @@ pub(super) async fn fence_tasks(
 /// Inserts calls in multi-row statements of at most 16 rows on SQLite (see [`Batch`]) and 128 on
 /// Postgres.
 pub(super) fn insert_calls<'a>(batch: &mut Batch<'a>, ids: &'a [String], calls: &[&'a NewLlmCall]) {
-    const COLUMNS: usize = 23;
+    const COLUMNS: usize = 25;
     let rows = if batch.is_sqlite() { 16 } else { 128 };
     for (ids, calls) in ids.chunks(rows).zip(calls.chunks(rows)) {
         let sql = format!(
             "INSERT INTO llm_calls (id, workspace_id, task_id, agent_run_id, agent_id, provider_kind, model, \
              prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_micros, \
-             latency_ms, ttft_ms, success, error_class, attempt, created_at, provider_id, price_known, role, workflow) \
+             latency_ms, ttft_ms, success, error_class, attempt, created_at, provider_id, price_known, role, workflow, source, api_key_id) \
              VALUES {}",
             batch.rows(calls.len(), COLUMNS)
         );
@@ -114,6 +114,12 @@ pub(super) fn insert_calls<'a>(batch: &mut Batch<'a>, ids: &'a [String], calls: 
                 Value::Int(i64::from(call.price_known)),
                 Value::from(&call.role),
                 Value::from(&call.workflow),
+                Value::Text(if call.source.is_empty() {
+                    "agent"
+                } else {
+                    &call.source
+                }),
+                Value::from(&call.api_key_id),
             ]);
         }
         batch.push(sql, values);

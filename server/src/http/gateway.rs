@@ -1,0 +1,538 @@
+//! The gateway's edges. `/v1/chat/completions` and `/v1/models` speak OpenAI's API to agents
+//! running anywhere, authenticated with Fleetdeck API keys (`Authorization: Bearer` or
+//! `x-api-key`), outside `/api`'s layers (no compression that would hold a stream back, no
+//! per-session rate limit). `/api/v1/gateway/routes` configures where a model name goes.
+//!
+//! Pass-through, not re-encoding: the request body is forwarded with only `model` replaced
+//! (unknown fields survive), and, for a stream whose client did not ask for usage,
+//! `stream_options.include_usage` added — the usage chunk it brings is then taken out of what
+//! the client receives. Answers are forwarded with the upstream's status and body; a stream
+//! event by event as it arrives. A 429, a 5xx or an unreachable upstream moves to the route's
+//! next target. Each attempt is recorded when it ends (from a task of its own, so the client
+//! never waits for it); a stream cut before `[DONE]` is a failure, never a success.
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use engine::actions::Caller;
+use engine::gateway::{Proxied, Upstream, openai_usage};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use wire::Page;
+use wire::gateway::{GatewayRoute, OpenAiError, OpenAiErrorBody, RouteInput};
+
+use super::AppState;
+use super::auth::{Admin, Auth, Client};
+use super::error::ApiError;
+use super::extract::ApiJson;
+use super::openapi::{ActionErrors, ReadErrors, UpdateErrors};
+
+/// `/v1/*`: the OpenAI-compatible endpoints.
+pub fn v1_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(chat_completions))
+        .routes(routes!(models))
+}
+
+/// The routes under `/api/v1/gateway`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_routes, put_route))
+        .routes(routes!(delete_route))
+}
+
+/// An error in OpenAI's format, so SDKs show it as they show OpenAI's own.
+fn openai_error(status: StatusCode, kind: &str, code: &str, message: &str) -> Response {
+    let body = OpenAiErrorBody {
+        error: OpenAiError {
+            message: message.to_owned(),
+            kind: kind.to_owned(),
+            code: code.to_owned(),
+            param: None,
+        },
+    };
+    (status, Json(body)).into_response()
+}
+
+/// The caller's workspace and key, from `Authorization: Bearer` or `x-api-key`.
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(engine::auth::Principal, String), Response> {
+    let key = super::auth::bearer(headers).or_else(|| {
+        headers
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    });
+    let unauthorized = |m: &str| {
+        openai_error(
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            "invalid_api_key",
+            m,
+        )
+    };
+    let Some(key) = key else {
+        return Err(unauthorized(
+            "send a Fleetdeck API key (Authorization: Bearer …)",
+        ));
+    };
+    match engine::store::api_keys::resolve_with_id(&state.store, key).await {
+        Ok(Some(found)) => Ok(found),
+        Ok(None) => Err(unauthorized("the API key is invalid or revoked")),
+        Err(e) => {
+            tracing::error!(error = %e, "gateway: API key lookup failed");
+            Err(openai_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "internal_error",
+                "the gateway could not check the key",
+            ))
+        }
+    }
+}
+
+/// Whether an upstream answer is worth trying the next target for.
+fn retryable(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+fn class_of(status: StatusCode) -> &'static str {
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        "rate_limited"
+    } else if status.is_server_error() {
+        "server_error"
+    } else if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        "auth"
+    } else {
+        "bad_request"
+    }
+}
+
+/// What every attempt's record shares.
+#[derive(Clone)]
+struct Attempt {
+    state: AppState,
+    base: Proxied,
+}
+
+impl Attempt {
+    /// Records the attempt from a task of its own: the client never waits for it.
+    fn record(&self, up: &Upstream, started: Instant, mut call: Proxied) {
+        call.latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let (store, up) = (self.state.store.clone(), up.clone());
+        tokio::spawn(async move {
+            if let Err(e) = engine::gateway::record(&store, &up, call).await {
+                tracing::error!(error = %e, "gateway: a call could not be recorded");
+            }
+        });
+    }
+}
+
+/// OpenAI's chat completions, proxied to the route of the requested `model` and recorded.
+/// Errors are in OpenAI's format (`{"error": {"message", "type", "code"}}`); an upstream's own
+/// error is passed on as it answered.
+#[utoipa::path(post, path = "/v1/chat/completions", tag = "gateway",
+    request_body(content = Object, description = "An OpenAI chat completions request"),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The upstream's answer (JSON, or `text/event-stream` when `stream` is true)", body = Object),
+        (status = 400, description = "Not a JSON object, or no `model`", body = OpenAiErrorBody),
+        (status = 401, description = "No valid API key", body = OpenAiErrorBody),
+        (status = 404, description = "No route for the model", body = OpenAiErrorBody),
+        (status = 429, description = "The upstream's rate limit (after the route's fallbacks)", body = OpenAiErrorBody),
+        (status = 500, description = "The gateway failed", body = OpenAiErrorBody),
+        (status = 502, description = "No upstream could be reached", body = OpenAiErrorBody),
+        (status = 503, description = "The route has no provider left", body = OpenAiErrorBody)))]
+async fn chat_completions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (who, key_id) = match authenticate(&state, &headers).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let Ok(Value::Object(mut request)) = serde_json::from_slice::<Value>(&body) else {
+        return openai_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "invalid_json",
+            "the body must be a JSON object",
+        );
+    };
+    let Some(model) = request
+        .get("model")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
+        return openai_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "missing_model",
+            "`model` is required",
+        );
+    };
+    let upstreams = match state
+        .gateway
+        .upstreams(&state.store, &state.master_key, &who.workspace_id, &model)
+        .await
+    {
+        Ok(Some(list)) if !list.is_empty() => list,
+        Ok(Some(_)) => {
+            return openai_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "no_upstream",
+                &format!("every provider of the route `{model}` was deleted"),
+            );
+        }
+        Ok(None) => {
+            return openai_error(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                "model_not_found",
+                &format!(
+                    "The model `{model}` has no route in this Fleetdeck workspace: add one in Settings → Gateway."
+                ),
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "gateway: route lookup failed");
+            return openai_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "internal_error",
+                "the gateway could not read its routes",
+            );
+        }
+    };
+    let stream = request.get("stream").and_then(Value::as_bool) == Some(true);
+    // Usage is needed for the record: asked for when the client did not, and hidden from it.
+    let inject = stream
+        && request
+            .get("stream_options")
+            .and_then(|o| o.get("include_usage"))
+            .and_then(Value::as_bool)
+            != Some(true);
+    if inject {
+        let options = request.entry("stream_options").or_insert_with(|| json!({}));
+        if let Value::Object(o) = options {
+            o.insert("include_usage".into(), Value::Bool(true));
+        } else {
+            *options = json!({ "include_usage": true });
+        }
+    }
+    let attempt = Attempt {
+        state: state.clone(),
+        base: Proxied {
+            workspace_id: who.workspace_id.clone(),
+            api_key_id: Some(key_id),
+            agent_id: None,
+            task_id: None,
+            started_at: 0,
+            latency_ms: 0,
+            ttft_ms: None,
+            usage: None,
+            error_class: None,
+            attempt: 1,
+        },
+    };
+    let last = upstreams.len() - 1;
+    for (i, up) in upstreams.iter().enumerate() {
+        request.insert("model".into(), Value::String(up.model.clone()));
+        let Ok(payload) = serde_json::to_vec(&request) else {
+            break;
+        };
+        let started = Instant::now();
+        let mut call = attempt.base.clone();
+        call.started_at = engine::now_ms();
+        call.attempt = i64::try_from(i + 1).unwrap_or(1);
+        let mut send = state
+            .gateway
+            .http()
+            .post(format!("{}/chat/completions", up.base_url))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(payload);
+        if let Some(key) = &up.api_key {
+            send = send.bearer_auth(key);
+        }
+        let answer = match send.send().await {
+            Ok(a) => a,
+            Err(e) => {
+                call.error_class = Some(
+                    if e.is_timeout() {
+                        "timeout"
+                    } else {
+                        "connection"
+                    }
+                    .into(),
+                );
+                attempt.record(up, started, call);
+                if i < last {
+                    continue;
+                }
+                return openai_error(
+                    StatusCode::BAD_GATEWAY,
+                    "server_error",
+                    "upstream_unreachable",
+                    "the provider could not be reached",
+                );
+            }
+        };
+        let status =
+            StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+        if !status.is_success() {
+            call.error_class = Some(class_of(status).into());
+            if retryable(status) && i < last {
+                attempt.record(up, started, call);
+                continue;
+            }
+            let content_type = answer.headers().get(header::CONTENT_TYPE).cloned();
+            let bytes = answer.bytes().await.unwrap_or_default();
+            attempt.record(up, started, call);
+            return forward(status, content_type, Body::from(bytes));
+        }
+        let content_type = answer.headers().get(header::CONTENT_TYPE).cloned();
+        if !stream {
+            return match answer.bytes().await {
+                Ok(bytes) => {
+                    call.usage = serde_json::from_slice::<Value>(&bytes)
+                        .ok()
+                        .and_then(|v| openai_usage(&v["usage"]));
+                    attempt.record(up, started, call);
+                    forward(status, content_type, Body::from(bytes))
+                }
+                Err(_) => {
+                    call.error_class = Some("stream_cut".into());
+                    attempt.record(up, started, call);
+                    openai_error(
+                        StatusCode::BAD_GATEWAY,
+                        "server_error",
+                        "upstream_cut",
+                        "the provider's answer was cut off",
+                    )
+                }
+            };
+        }
+        let tap = Tap {
+            attempt: attempt.clone(),
+            up: up.clone(),
+            started,
+            call,
+            inject,
+            pending: Vec::new(),
+            done: false,
+            recorded: false,
+        };
+        let events = futures_util::stream::unfold(
+            (answer.bytes_stream(), tap),
+            |(mut upstream, mut tap)| async move {
+                loop {
+                    match upstream.next().await {
+                        Some(Ok(chunk)) => {
+                            let out = tap.feed(&chunk);
+                            if !out.is_empty() {
+                                return Some((Ok::<Bytes, std::io::Error>(out), (upstream, tap)));
+                            }
+                        }
+                        Some(Err(_)) => {
+                            tap.finish(Some("stream_cut"));
+                            return None;
+                        }
+                        None => {
+                            let class = (!tap.done).then_some("stream_cut");
+                            tap.finish(class);
+                            return None;
+                        }
+                    }
+                }
+            },
+        );
+        return forward(status, content_type, Body::from_stream(events));
+    }
+    openai_error(
+        StatusCode::BAD_GATEWAY,
+        "server_error",
+        "upstream_failed",
+        "no provider of the route answered",
+    )
+}
+
+fn forward(status: StatusCode, content_type: Option<HeaderValue>, body: Body) -> Response {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        content_type.unwrap_or(HeaderValue::from_static("application/json")),
+    );
+    response
+}
+
+/// Watches a stream's events as they pass: the usage, the time to the first event, whether
+/// `[DONE]` came; takes out the usage chunk the gateway asked for on the client's behalf.
+struct Tap {
+    attempt: Attempt,
+    up: Upstream,
+    started: Instant,
+    call: Proxied,
+    inject: bool,
+    /// Bytes of an event not yet complete.
+    pending: Vec<u8>,
+    done: bool,
+    recorded: bool,
+}
+
+impl Tap {
+    /// The bytes to pass on for `chunk`: whole events only, in order.
+    fn feed(&mut self, chunk: &[u8]) -> Bytes {
+        self.pending.extend_from_slice(chunk);
+        let mut out = Vec::with_capacity(self.pending.len());
+        while let Some(end) = find_event_end(&self.pending) {
+            let event: Vec<u8> = self.pending.drain(..end).collect();
+            if self.keep(&event) {
+                out.extend_from_slice(&event);
+            }
+        }
+        if !out.is_empty() && self.call.ttft_ms.is_none() {
+            self.call.ttft_ms = i64::try_from(self.started.elapsed().as_millis()).ok();
+        }
+        Bytes::from(out)
+    }
+
+    /// Whether an event goes to the client; notes its usage and `[DONE]`.
+    fn keep(&mut self, event: &[u8]) -> bool {
+        let Ok(text) = std::str::from_utf8(event) else {
+            return true;
+        };
+        for line in text.lines() {
+            let Some(data) = line.strip_prefix("data:").map(str::trim) else {
+                continue;
+            };
+            if data == "[DONE]" {
+                self.done = true;
+                continue;
+            }
+            let Ok(v) = serde_json::from_str::<Value>(data) else {
+                continue;
+            };
+            if let Some(u) = openai_usage(&v["usage"]) {
+                self.call.usage = Some(u);
+                let empty = v["choices"].as_array().is_none_or(Vec::is_empty);
+                if self.inject && empty {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    fn finish(&mut self, class: Option<&str>) {
+        if self.recorded {
+            return;
+        }
+        self.recorded = true;
+        let mut call = self.call.clone();
+        call.error_class = class.map(str::to_owned);
+        self.attempt.record(&self.up, self.started, call);
+    }
+}
+
+impl Drop for Tap {
+    /// A client that hangs up mid-stream still leaves a record (a failure unless `[DONE]` came).
+    fn drop(&mut self) {
+        let class = (!self.done).then_some("client_closed");
+        self.finish(class);
+    }
+}
+
+/// The end (exclusive) of the first complete SSE event in `buf`, its blank line included.
+fn find_event_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(2)
+        .position(|w| w == b"\n\n")
+        .map(|i| i + 2)
+        .or_else(|| buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4))
+}
+
+/// The model names the workspace's routes answer to, in OpenAI's list format.
+#[utoipa::path(get, path = "/v1/models", tag = "gateway",
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "`{\"object\": \"list\", \"data\": [{\"id\", \"object\", \"created\", \"owned_by\"}]}`", body = Object),
+        (status = 401, description = "No valid API key", body = OpenAiErrorBody),
+        (status = 500, description = "The gateway failed", body = OpenAiErrorBody)))]
+async fn models(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let who = match authenticate(&state, &headers).await {
+        Ok((who, _)) => who,
+        Err(response) => return response,
+    };
+    match engine::gateway::routes::list(&state.store, &who.workspace_id).await {
+        Ok(routes) => Json(json!({
+            "object": "list",
+            "data": routes.iter().map(|r| json!({
+                "id": r.model, "object": "model", "created": r.updated_at / 1000, "owned_by": "fleetdeck",
+            })).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "gateway: routes could not be listed");
+            openai_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "internal_error",
+                "the gateway could not read its routes",
+            )
+        }
+    }
+}
+
+/// The gateway's routes, by model name.
+#[utoipa::path(get, path = "/routes", tag = "gateway",
+    responses((status = 200, description = "The routes", body = Page<GatewayRoute>), ReadErrors))]
+async fn list_routes(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<Page<GatewayRoute>>, ApiError> {
+    Ok(Json(Page {
+        items: engine::gateway::routes::list(&state.store, &who.workspace_id).await?,
+        next_cursor: None,
+    }))
+}
+
+/// Creates or replaces the route of a model name (admins).
+#[utoipa::path(put, path = "/routes", tag = "gateway", request_body = RouteInput,
+    responses((status = 200, description = "The route", body = GatewayRoute), UpdateErrors))]
+async fn put_route(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    Client(client): Client,
+    ApiJson(body): ApiJson<RouteInput>,
+) -> Result<Json<GatewayRoute>, ApiError> {
+    let route =
+        engine::gateway::routes::put(&state.store, Caller::new(&who, &client), &body).await?;
+    state.gateway.invalidate();
+    Ok(Json(route))
+}
+
+/// Deletes the route of a model name (admins).
+#[utoipa::path(delete, path = "/routes/{model}", tag = "gateway",
+    params(("model" = String, Path, description = "The model name clients send")),
+    responses((status = 204, description = "Deleted"), ActionErrors))]
+async fn delete_route(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    Client(client): Client,
+    Path(model): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    engine::gateway::routes::delete(&state.store, Caller::new(&who, &client), &model).await?;
+    state.gateway.invalidate();
+    Ok(StatusCode::NO_CONTENT)
+}
