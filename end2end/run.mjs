@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 import { agentJourneys } from './agents.mjs';
+import { gatewayJourneys } from './gateway.mjs';
 import { analyticsJourneys } from './analytics.mjs';
 import { budgetJourneys } from './budgets.mjs';
 
@@ -137,7 +138,13 @@ try {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   // What the journeys kept in other files (analytics.mjs, budgets.mjs) use.
-  const helpers = { test, newPage, hydrated, sql, sqlSettled, assert, base, shots, clickFirstBar, problems };
+  // A fresh API key of the admin, made with the CLI.
+  const apiKey = (name) => {
+    const out = execFileSync(bin, ['api-key', 'create', '--email', ADMIN.email, '--name', name, '--data-dir', dataDir],
+      { cwd: root, env }).toString().trim().split('\n');
+    return out[out.length - 1].trim();
+  };
+  const helpers = { test, newPage, hydrated, sql, sqlSettled, assert, base, shots, clickFirstBar, problems, apiKey };
 
   await test('first run: the setup page creates the admin and signs them in', async () => {
     const { context, page } = await newPage();
@@ -558,6 +565,7 @@ try {
 
   await budgetJourneys(helpers);
   await agentJourneys(helpers);
+  await gatewayJourneys(helpers);
 
   await test('the phone layout fits 375 px with bottom navigation', async () => {
     const { context, page } = await newPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });

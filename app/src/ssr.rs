@@ -22,6 +22,8 @@ pub struct ServerContext {
     pub mail_enabled: bool,
     /// Plans, queues and runs tasks.
     pub runner: std::sync::Arc<engine::runner::Runner>,
+    /// The gateway's resolved routes (cleared when a route changes).
+    pub gateway: std::sync::Arc<engine::gateway::Gateway>,
     /// Sends alerts to webhooks and e-mail ("send test").
     pub notifier: std::sync::Arc<engine::alerts::notify::Notifier>,
 }

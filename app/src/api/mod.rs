@@ -9,6 +9,7 @@ pub mod audit;
 pub mod budgets;
 pub mod calls;
 pub mod dashboard;
+pub mod gateway;
 pub mod health;
 pub mod knowledge;
 pub mod personas;

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod budgets;
 pub mod calls;
 pub mod dashboard;
+pub mod gateway_settings;
 pub mod health;
 pub mod login;
 pub mod not_found;

@@ -20,6 +20,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Title text="Settings" />
         <PageHeader title="Settings" subtitle="Providers, access, defaults and model prices." />
         <ProvidersCard />
+        <crate::pages::gateway_settings::GatewayCard />
         <ApiKeysCard />
         <MembersCard />
         {loaded(data, 2, |view| view! { <Settings view /> })}

@@ -76,6 +76,12 @@ pub fn RunPane(
                     finished.update(|n| *n += 1);
                 }
             }
+            // `subscribed` or `reset`: events before the subscription are not replayed, so a
+            // run that finished meanwhile would stay "running" without this read.
+            None => {
+                summary.refetch();
+                finished.update(|n| *n += 1);
+            }
             _ => {}
         }
     });

@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         master_key: state.master_key.clone(),
         cookie_secure: state.cookie_secure,
         runner: state.runner.clone(),
+        gateway: state.gateway.clone(),
         notifier: state.notifier.clone(),
         mail_enabled: state.mailer.enabled(),
         send_magic_link: std::sync::Arc::new(move |email: &str, token: &str| {
