@@ -64,3 +64,25 @@ pub struct OpenAiError {
     /// The offending parameter, when there is one.
     pub param: Option<String>,
 }
+
+/// An error of `/v1/messages`, in Anthropic's own format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnthropicErrorBody {
+    /// Always `error`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The error.
+    pub error: AnthropicError,
+}
+
+/// What went wrong, as Anthropic says it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnthropicError {
+    /// E.g. `invalid_request_error`, `authentication_error`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// For people.
+    pub message: String,
+}

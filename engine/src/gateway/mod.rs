@@ -152,6 +152,35 @@ pub fn openai_usage(usage: &serde_json::Value) -> Option<Usage> {
     })
 }
 
+/// The usage of an Anthropic `usage` object: input tokens are the uncached ones, so the prompt
+/// is input + cache reads + cache writes, of which the cache reads are cached. In a stream,
+/// `message_start` carries the input side (and an initial `output_tokens` that is not the
+/// answer's: [`anthropic_delta`] replaces it with `message_delta`'s final count).
+pub fn anthropic_usage(usage: &serde_json::Value) -> Option<Usage> {
+    let n = |k: &str| usage[k].as_i64().unwrap_or(0);
+    let input = usage["input_tokens"].as_i64()?;
+    let cache_read = n("cache_read_input_tokens");
+    Some(Usage {
+        prompt_tokens: input + cache_read + n("cache_creation_input_tokens"),
+        completion_tokens: n("output_tokens"),
+        cached_tokens: cache_read,
+        reasoning_tokens: 0,
+        estimated: false,
+    })
+}
+
+/// Applies a streamed `message_delta`'s cumulative usage: its `output_tokens` is the final
+/// count; input counts, when it repeats them, replace `message_start`'s.
+pub fn anthropic_delta(usage: &mut Usage, delta: &serde_json::Value) {
+    if let Some(out) = delta["output_tokens"].as_i64() {
+        usage.completion_tokens = out;
+    }
+    if let Some(u) = anthropic_usage(delta) {
+        usage.prompt_tokens = u.prompt_tokens;
+        usage.cached_tokens = u.cached_tokens;
+    }
+}
+
 /// What the edge knows about one proxied call when it ends.
 #[derive(Debug, Clone)]
 pub struct Proxied {
@@ -236,5 +265,23 @@ mod tests {
             (120, 30, 100, 12)
         );
         assert!(openai_usage(&serde_json::json!(null)).is_none());
+    }
+
+    #[test]
+    fn anthropic_usage_counts_cache_reads_and_writes_and_the_final_output() {
+        let mut u = anthropic_usage(&serde_json::json!({
+            "input_tokens": 20, "cache_read_input_tokens": 100,
+            "cache_creation_input_tokens": 5, "output_tokens": 1
+        }))
+        .unwrap();
+        assert_eq!(
+            (u.prompt_tokens, u.cached_tokens, u.completion_tokens),
+            (125, 100, 1)
+        );
+        anthropic_delta(&mut u, &serde_json::json!({ "output_tokens": 30 }));
+        assert_eq!(
+            (u.prompt_tokens, u.cached_tokens, u.completion_tokens),
+            (125, 100, 30)
+        );
     }
 }

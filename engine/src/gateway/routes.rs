@@ -79,11 +79,14 @@ pub async fn put(store: &Store, caller: Caller<'_>, req: &RouteInput) -> Result<
                 other => other,
             })?;
         let kind = ProviderKind::parse(&provider.kind)?;
-        if !matches!(kind, ProviderKind::Openai | ProviderKind::OpenaiCompatible) {
+        if !matches!(
+            kind,
+            ProviderKind::Openai | ProviderKind::OpenaiCompatible | ProviderKind::Anthropic
+        ) {
             return Err(Error::invalid(
                 "targets",
                 format!(
-                    "[{i}]: {} speaks {}; /v1/chat/completions routes to OpenAI or OpenAI-compatible providers",
+                    "[{i}]: {} speaks {}; the gateway routes to OpenAI, OpenAI-compatible and Anthropic providers",
                     provider.name, provider.kind
                 ),
             ));

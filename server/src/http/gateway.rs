@@ -1,4 +1,5 @@
-//! The gateway's edges. `/v1/chat/completions` and `/v1/models` speak OpenAI's API to agents
+//! The gateway's edges. `/v1/chat/completions` and `/v1/models` speak OpenAI's API, and
+//! `/v1/messages` Anthropic's, to agents
 //! running anywhere, authenticated with Fleetdeck API keys (`Authorization: Bearer` or
 //! `x-api-key`), outside `/api`'s layers (no compression that would hold a stream back, no
 //! per-session rate limit). `/api/v1/gateway/routes` configures where a model name goes.
@@ -19,13 +20,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use engine::actions::Caller;
-use engine::gateway::{Proxied, Upstream, openai_usage};
+use engine::gateway::{Proxied, Upstream, anthropic_delta, anthropic_usage, openai_usage};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wire::Page;
-use wire::gateway::{GatewayRoute, OpenAiError, OpenAiErrorBody, RouteInput};
+use wire::gateway::{
+    AnthropicError, AnthropicErrorBody, GatewayRoute, OpenAiError, OpenAiErrorBody, RouteInput,
+};
 
 use super::AppState;
 use super::auth::{Admin, Auth, Client};
@@ -37,6 +40,7 @@ use super::openapi::{ActionErrors, ReadErrors, UpdateErrors};
 pub fn v1_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(chat_completions))
+        .routes(routes!(messages))
         .routes(routes!(models))
 }
 
@@ -45,6 +49,43 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_routes, put_route))
         .routes(routes!(delete_route))
+}
+
+/// The API a request speaks (and its answer and errors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    /// `/v1/chat/completions`.
+    OpenAi,
+    /// `/v1/messages`.
+    Anthropic,
+}
+
+impl Api {
+    /// Whether a provider of `kind` speaks it.
+    fn speaks(self, kind: engine::domain::ProviderKind) -> bool {
+        use engine::domain::ProviderKind as K;
+        match self {
+            Api::OpenAi => matches!(kind, K::Openai | K::OpenaiCompatible),
+            Api::Anthropic => kind == K::Anthropic,
+        }
+    }
+
+    /// An error in this API's own format, so SDKs show it as they show the provider's.
+    fn error(self, status: StatusCode, kind: &str, code: &str, message: &str) -> Response {
+        match self {
+            Api::OpenAi => openai_error(status, kind, code, message),
+            Api::Anthropic => {
+                let body = AnthropicErrorBody {
+                    kind: "error".to_owned(),
+                    error: AnthropicError {
+                        kind: kind.to_owned(),
+                        message: message.to_owned(),
+                    },
+                };
+                (status, Json(body)).into_response()
+            }
+        }
+    }
 }
 
 /// An error in OpenAI's format, so SDKs show it as they show OpenAI's own.
@@ -157,12 +198,40 @@ async fn chat_completions(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    proxy(state, headers, body, Api::OpenAi).await
+}
+
+/// Anthropic's messages, proxied to the route of the requested `model` and recorded (usage
+/// from `message_start` and the final `message_delta`, cache reads and writes included).
+/// Errors are in Anthropic's format (`{"type": "error", "error": {"type", "message"}}`).
+#[utoipa::path(post, path = "/v1/messages", tag = "gateway",
+    request_body(content = Object, description = "An Anthropic messages request"),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The upstream's answer (JSON, or `text/event-stream` when `stream` is true)", body = Object),
+        (status = 400, description = "Not a JSON object, or no `model`", body = AnthropicErrorBody),
+        (status = 401, description = "No valid API key", body = AnthropicErrorBody),
+        (status = 404, description = "No route for the model", body = AnthropicErrorBody),
+        (status = 429, description = "The upstream's rate limit (after the route's fallbacks)", body = AnthropicErrorBody),
+        (status = 500, description = "The gateway failed", body = AnthropicErrorBody),
+        (status = 502, description = "No upstream could be reached", body = AnthropicErrorBody),
+        (status = 503, description = "The route has no provider left", body = AnthropicErrorBody)))]
+async fn messages(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    proxy(state, headers, body, Api::Anthropic).await
+}
+
+/// Forwards one request of `api` along its route, recording every attempt.
+#[allow(
+    clippy::too_many_lines,
+    reason = "the attempt loop reads best in one place"
+)]
+async fn proxy(state: AppState, headers: HeaderMap, body: Bytes, api: Api) -> Response {
     let (who, key_id) = match authenticate(&state, &headers).await {
         Ok(found) => found,
         Err(response) => return response,
     };
     let Ok(Value::Object(mut request)) = serde_json::from_slice::<Value>(&body) else {
-        return openai_error(
+        return api.error(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
             "invalid_json",
@@ -174,7 +243,7 @@ async fn chat_completions(
         .and_then(Value::as_str)
         .map(str::to_owned)
     else {
-        return openai_error(
+        return api.error(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
             "missing_model",
@@ -186,17 +255,22 @@ async fn chat_completions(
         .upstreams(&state.store, &state.master_key, &who.workspace_id, &model)
         .await
     {
-        Ok(Some(list)) if !list.is_empty() => list,
+        Ok(Some(list)) if list.iter().any(|u| api.speaks(u.kind)) => list
+            .into_iter()
+            .filter(|u| api.speaks(u.kind))
+            .collect::<Vec<_>>(),
         Ok(Some(_)) => {
-            return openai_error(
+            return api.error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "server_error",
                 "no_upstream",
-                &format!("every provider of the route `{model}` was deleted"),
+                &format!(
+                    "no provider of the route `{model}` speaks this API (or they were deleted)"
+                ),
             );
         }
         Ok(None) => {
-            return openai_error(
+            return api.error(
                 StatusCode::NOT_FOUND,
                 "invalid_request_error",
                 "model_not_found",
@@ -207,7 +281,7 @@ async fn chat_completions(
         }
         Err(e) => {
             tracing::error!(error = %e, "gateway: route lookup failed");
-            return openai_error(
+            return api.error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
                 "internal_error",
@@ -217,7 +291,8 @@ async fn chat_completions(
     };
     let stream = request.get("stream").and_then(Value::as_bool) == Some(true);
     // Usage is needed for the record: asked for when the client did not, and hidden from it.
-    let inject = stream
+    let inject = api == Api::OpenAi
+        && stream
         && request
             .get("stream_options")
             .and_then(|o| o.get("include_usage"))
@@ -256,14 +331,33 @@ async fn chat_completions(
         let mut call = attempt.base.clone();
         call.started_at = engine::now_ms();
         call.attempt = i64::try_from(i + 1).unwrap_or(1);
+        let path = match api {
+            Api::OpenAi => "/chat/completions",
+            Api::Anthropic => "/v1/messages",
+        };
         let mut send = state
             .gateway
             .http()
-            .post(format!("{}/chat/completions", up.base_url))
+            .post(format!("{}{path}", up.base_url))
             .header(header::CONTENT_TYPE, "application/json")
             .body(payload);
-        if let Some(key) = &up.api_key {
-            send = send.bearer_auth(key);
+        match (api, &up.api_key) {
+            (Api::OpenAi, Some(key)) => send = send.bearer_auth(key),
+            (Api::Anthropic, key) => {
+                if let Some(key) = key {
+                    send = send.header("x-api-key", key);
+                }
+                // The client's API version and betas go through; the version is required.
+                let version = headers
+                    .get("anthropic-version")
+                    .cloned()
+                    .unwrap_or(HeaderValue::from_static("2023-06-01"));
+                send = send.header("anthropic-version", version);
+                if let Some(beta) = headers.get("anthropic-beta") {
+                    send = send.header("anthropic-beta", beta.clone());
+                }
+            }
+            (Api::OpenAi, None) => {}
         }
         let answer = match send.send().await {
             Ok(a) => a,
@@ -280,7 +374,7 @@ async fn chat_completions(
                 if i < last {
                     continue;
                 }
-                return openai_error(
+                return api.error(
                     StatusCode::BAD_GATEWAY,
                     "server_error",
                     "upstream_unreachable",
@@ -305,16 +399,20 @@ async fn chat_completions(
         if !stream {
             return match answer.bytes().await {
                 Ok(bytes) => {
-                    call.usage = serde_json::from_slice::<Value>(&bytes)
-                        .ok()
-                        .and_then(|v| openai_usage(&v["usage"]));
+                    call.usage =
+                        serde_json::from_slice::<Value>(&bytes)
+                            .ok()
+                            .and_then(|v| match api {
+                                Api::OpenAi => openai_usage(&v["usage"]),
+                                Api::Anthropic => anthropic_usage(&v["usage"]),
+                            });
                     attempt.record(up, started, call);
                     forward(status, content_type, Body::from(bytes))
                 }
                 Err(_) => {
                     call.error_class = Some("stream_cut".into());
                     attempt.record(up, started, call);
-                    openai_error(
+                    api.error(
                         StatusCode::BAD_GATEWAY,
                         "server_error",
                         "upstream_cut",
@@ -324,6 +422,7 @@ async fn chat_completions(
             };
         }
         let tap = Tap {
+            api,
             attempt: attempt.clone(),
             up: up.clone(),
             started,
@@ -331,6 +430,7 @@ async fn chat_completions(
             inject,
             pending: Vec::new(),
             done: false,
+            failed: false,
             recorded: false,
         };
         let events = futures_util::stream::unfold(
@@ -349,7 +449,11 @@ async fn chat_completions(
                             return None;
                         }
                         None => {
-                            let class = (!tap.done).then_some("stream_cut");
+                            let class = if tap.failed {
+                                Some("server_error")
+                            } else {
+                                (!tap.done).then_some("stream_cut")
+                            };
                             tap.finish(class);
                             return None;
                         }
@@ -359,7 +463,7 @@ async fn chat_completions(
         );
         return forward(status, content_type, Body::from_stream(events));
     }
-    openai_error(
+    api.error(
         StatusCode::BAD_GATEWAY,
         "server_error",
         "upstream_failed",
@@ -380,6 +484,7 @@ fn forward(status: StatusCode, content_type: Option<HeaderValue>, body: Body) ->
 /// Watches a stream's events as they pass: the usage, the time to the first event, whether
 /// `[DONE]` came; takes out the usage chunk the gateway asked for on the client's behalf.
 struct Tap {
+    api: Api,
     attempt: Attempt,
     up: Upstream,
     started: Instant,
@@ -388,6 +493,8 @@ struct Tap {
     /// Bytes of an event not yet complete.
     pending: Vec<u8>,
     done: bool,
+    /// An `error` event came (Anthropic): the answer is not complete whatever follows.
+    failed: bool,
     recorded: bool,
 }
 
@@ -424,6 +531,10 @@ impl Tap {
             let Ok(v) = serde_json::from_str::<Value>(data) else {
                 continue;
             };
+            if self.api == Api::Anthropic {
+                self.anthropic(&v);
+                continue;
+            }
             if let Some(u) = openai_usage(&v["usage"]) {
                 self.call.usage = Some(u);
                 let empty = v["choices"].as_array().is_none_or(Vec::is_empty);
@@ -433,6 +544,22 @@ impl Tap {
             }
         }
         true
+    }
+
+    /// An Anthropic event: the input side of the usage from `message_start`, the final output
+    /// count from `message_delta` (never `message_start`'s initial one), the end at
+    /// `message_stop`, a failure at `error`.
+    fn anthropic(&mut self, v: &Value) {
+        match v["type"].as_str() {
+            Some("message_start") => self.call.usage = anthropic_usage(&v["message"]["usage"]),
+            Some("message_delta") => {
+                let usage = self.call.usage.get_or_insert_with(Default::default);
+                anthropic_delta(usage, &v["usage"]);
+            }
+            Some("message_stop") => self.done = true,
+            Some("error") => self.failed = true,
+            _ => {}
+        }
     }
 
     fn finish(&mut self, class: Option<&str>) {

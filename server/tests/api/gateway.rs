@@ -327,3 +327,147 @@ app_test!(the_gateway_passes_through_and_records_exactly, |app| {
         .collect();
     assert_eq!(names, ["flaky", "team"]);
 });
+
+/// A local upstream speaking Anthropic's messages format: a stream whose `message_start`
+/// carries an initial `output_tokens: 1` and whose final `message_delta` the real count.
+async fn fake_anthropic(seen: Seen) -> String {
+    use axum::routing::post;
+    let handler = move |headers: axum::http::HeaderMap, axum::Json(body): axum::Json<Value>| {
+        let seen = seen.clone();
+        async move {
+            let mut body = body;
+            body["_version"] = json!(
+                headers
+                    .get("anthropic-version")
+                    .and_then(|v| v.to_str().ok())
+            );
+            body["_key"] = json!(headers.get("x-api-key").and_then(|v| v.to_str().ok()));
+            seen.lock().unwrap().push(body.clone());
+            let usage = json!({ "input_tokens": 20, "cache_read_input_tokens": 100,
+                "cache_creation_input_tokens": 5, "output_tokens": 1 });
+            if body["stream"] == true {
+                let events = [
+                    (
+                        "message_start",
+                        json!({ "type": "message_start", "message": { "id": "m1", "usage": usage } }),
+                    ),
+                    (
+                        "content_block_start",
+                        json!({ "type": "content_block_start", "index": 0, "content_block": { "type": "text", "text": "" } }),
+                    ),
+                    (
+                        "content_block_delta",
+                        json!({ "type": "content_block_delta", "index": 0, "delta": { "type": "text_delta", "text": "Bonjour" } }),
+                    ),
+                    (
+                        "content_block_stop",
+                        json!({ "type": "content_block_stop", "index": 0 }),
+                    ),
+                    (
+                        "message_delta",
+                        json!({ "type": "message_delta", "delta": { "stop_reason": "end_turn" }, "usage": { "output_tokens": 30 } }),
+                    ),
+                    ("message_stop", json!({ "type": "message_stop" })),
+                ];
+                let out: String = events
+                    .iter()
+                    .map(|(name, data)| format!("event: {name}\ndata: {data}\n\n"))
+                    .collect();
+                ([("content-type", "text/event-stream")], out).into_response_parts_free()
+            } else {
+                let mut answer = json!({ "id": "m2", "type": "message", "content": [{ "type": "text", "text": "Bonjour" }], "usage": usage });
+                answer["usage"]["output_tokens"] = json!(30);
+                ([("content-type", "application/json")], answer.to_string())
+                    .into_response_parts_free()
+            }
+        }
+    };
+    let app = axum::Router::new().route("/v1/messages", post(handler));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+app_test!(anthropic_messages_count_cache_and_the_final_output, |app| {
+    let key = setup(&app, false).await;
+    let seen: Seen = Arc::default();
+    let base = fake_anthropic(seen.clone()).await;
+    let (status, p) = post(
+        &app,
+        &key,
+        "/api/v1/providers",
+        json!({ "name": "Claude", "kind": "anthropic", "base_url": base, "api_key": "sk-ant-upstream" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let res = app
+        .client
+        .put(app.url("/api/v1/prices"))
+        .bearer_auth(&key)
+        .json(&json!({ "provider_kind": "anthropic", "model": "claude-up",
+            "input_per_mtok_micros": 1_000_000, "output_per_mtok_micros": 4_000_000,
+            "cached_input_per_mtok_micros": 500_000, "context_window": 200_000 }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let (status, _) = put_route(
+        &app,
+        &key,
+        json!({ "model": "claude", "targets": [{ "provider_id": p["id"], "model": "claude-up" }] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let direct = format!("http://{}", app.server.as_ref().unwrap().addr);
+    let send = |body: Value| {
+        app.client
+            .post(format!("{direct}/v1/messages"))
+            .header("x-api-key", &key)
+            .header("anthropic-version", "2023-06-01")
+            .json(&body)
+            .send()
+    };
+    let messages = json!([{ "role": "user", "content": "Salut" }]);
+    let res =
+        send(json!({ "model": "claude", "max_tokens": 64, "messages": messages, "stream": true }))
+            .await
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains("event: message_delta") && text.contains("Bonjour"),
+        "{text}"
+    );
+    let res = send(json!({ "model": "claude", "max_tokens": 64, "messages": messages }))
+        .await
+        .unwrap();
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["content"][0]["text"],
+        "Bonjour"
+    );
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen[0]["model"], "claude-up");
+        assert_eq!(seen[0]["_version"], "2023-06-01");
+        assert_eq!(
+            seen[0]["_key"], "sk-ant-upstream",
+            "the provider's key, not the client's"
+        );
+    }
+    // An unknown model answers in Anthropic's error format.
+    let res = send(json!({ "model": "nope", "max_tokens": 8, "messages": messages }))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(res.json::<Value>().await.unwrap()["type"], "error");
+
+    // Both recorded alike: 20 fresh + 100 cache reads + 5 cache writes in, 30 out (the final
+    // count, not message_start's 1); cost 25 + 50 + 120 micro-USD.
+    let rows = calls(&app, 2).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for r in &rows {
+        assert_eq!((r.1, r.3, r.4, r.5, r.7), (1, 125, 30, 100, 195), "{r:?}");
+    }
+});

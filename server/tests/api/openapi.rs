@@ -80,10 +80,15 @@ app_test!(every_documented_route_exists_and_is_complete, |app| {
             if status.starts_with('4') || status.starts_with('5') {
                 let schema = &response["content"]["application/json"]["schema"]["$ref"];
                 if path.starts_with("/v1/") {
-                    // The gateway speaks OpenAI's API, errors included.
+                    // The gateway speaks the providers' APIs, errors included.
+                    let expected = if path == "/v1/messages" {
+                        "#/components/schemas/AnthropicErrorBody"
+                    } else {
+                        "#/components/schemas/OpenAiErrorBody"
+                    };
                     assert_eq!(
-                        schema, "#/components/schemas/OpenAiErrorBody",
-                        "{method} {path} {status}: gateway errors are OpenAI's body"
+                        schema, expected,
+                        "{method} {path} {status}: gateway errors are the provider API's body"
                     );
                 } else if path != "/ws" || status != "400" {
                     assert_eq!(
