@@ -289,11 +289,13 @@ export async function agentJourneys({ test, newPage, hydrated, sql, sqlSettled, 
     assert(overflow <= 0, `no sideways scroll at 375 px (${overflow} px)`);
     await phone.page.screenshot({ path: join(shots, 'agent-personas-375.png'), fullPage: true });
     // Deleted again, so later journeys run the Reviewer with its own prompt.
-    for (const name of ['Strict', 'Mentor']) {
+    for (const [name, left] of [['Strict', 1], ['Mentor', 0]]) {
       const p = phone.page.locator('[data-testid="persona"]', { hasText: name });
       await p.locator('[data-testid="persona-delete"]').click();
       await p.locator('[data-testid="persona-confirm-delete"]').click();
-      await phone.page.waitForFunction((n) => ![...document.querySelectorAll('[data-testid="persona"] h2')].some((h) => h.textContent.includes(n)), name);
+      assert(await sqlSettled(`SELECT COUNT(*) FROM agent_personas WHERE agent_id = '${id}'`, String(left)) === String(left), `${name} deleted`);
+      // The list is drawn again before the next one is touched.
+      await phone.page.waitForFunction((n) => document.querySelectorAll('[data-testid="persona"]').length === n, left);
     }
     await phone.page.waitForSelector('[data-testid="personas-empty"]');
     assert(sql(`SELECT COUNT(*) FROM agent_personas WHERE agent_id = '${id}'`) === '0', 'both deleted');

@@ -67,6 +67,10 @@ export async function gatewayJourneys({ test, newPage, hydrated, sql, sqlSettled
     assert(!text.includes('usage'), 'the usage the gateway asked for is not passed on');
     assert(await sqlSettled("SELECT prompt_tokens || '/' || completion_tokens || '/' || success FROM llm_calls WHERE source = 'gateway'", '42/7/1') === '42/7/1',
       'recorded with the upstream usage');
+    // The calls explorer shows it, marked as the gateway's.
+    await hydrated(page, '/calls');
+    await page.waitForSelector('[data-testid="call-gateway"]');
+    await hydrated(page, '/settings');
     // The route is deleted again: the model is then unknown.
     await page.click('[data-testid="gateway-route"] button');
     await page.waitForSelector('[data-testid="gateway-empty"]');

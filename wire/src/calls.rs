@@ -51,4 +51,12 @@ pub struct Call {
     pub attempt: i64,
     /// Unix ms when the attempt started.
     pub created_at: i64,
+    /// `agent` (Fleetdeck's own agents) or `gateway` (a call proxied for an agent running
+    /// elsewhere).
+    #[serde(default = "agent_source")]
+    pub source: String,
+}
+
+fn agent_source() -> String {
+    "agent".to_owned()
 }

@@ -258,6 +258,7 @@ fn CallTable(page: Page<Call>, query: CallsQuery) -> impl IntoView {
                                         <td>
                                             {format!("{} · {}", c.provider_kind, c.model)}
                                             {simulated.then(|| view! { " " <span class="badge badge-sim">"Simulated"</span> })}
+                                            {(c.source == "gateway").then(|| view! { " " <span class="badge" title="Proxied by the gateway for an agent running elsewhere" data-testid="call-gateway">"Gateway"</span> })}
                                             {(c.attempt > 1).then(|| view! { <span class="small muted">{format!(" (attempt {})", c.attempt)}</span> })}
                                         </td>
                                         <td><span class=outcome_class>{outcome}</span></td>

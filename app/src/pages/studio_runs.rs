@@ -78,10 +78,7 @@ pub fn RunPane(
             }
             // `subscribed` or `reset`: events before the subscription are not replayed, so a
             // run that finished meanwhile would stay "running" without this read.
-            None => {
-                summary.refetch();
-                finished.update(|n| *n += 1);
-            }
+            None => summary.refetch(),
             _ => {}
         }
     });

@@ -138,6 +138,19 @@ async fn resolve(
     Ok(Some(out))
 }
 
+/// The agent an `x-fleetdeck-agent` header names (its id or its name) in the workspace; none
+/// when it names none (the call is then recorded without an agent, not refused).
+pub async fn agent_named(store: &Store, workspace_id: &str, named: &str) -> Result<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT id FROM agents WHERE workspace_id = $1 AND (id = $2 OR name = $2) ORDER BY id LIMIT 1",
+    )
+    .bind(workspace_id)
+    .bind(named.trim())
+    .fetch_optional(store.pool())
+    .await?;
+    Ok(row.map(|(id,)| id))
+}
+
 /// The usage of an OpenAI `usage` object: prompt tokens (cached ones included, as
 /// `prompt_tokens_details.cached_tokens` says how many), completion tokens (reasoning ones
 /// included, `completion_tokens_details.reasoning_tokens`).

@@ -184,6 +184,7 @@ struct CallRow {
     error_class: Option<String>,
     attempt: i64,
     created_at: i64,
+    source: String,
 }
 
 impl CallRow {
@@ -216,6 +217,7 @@ impl CallRow {
             error_class: self.error_class,
             attempt: self.attempt,
             created_at: self.created_at,
+            source: self.source,
         }
     }
 }
@@ -276,7 +278,7 @@ pub async fn page(
     let mut query = sqlx::query_as::<_, CallRow>(sqlx::AssertSqlSafe(format!(
         "SELECT id, task_id, agent_run_id, agent_id, role, workflow, provider_id, provider_kind, model, \
          prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_micros, \
-         price_known, latency_ms, ttft_ms, success, error_class, attempt, created_at \
+         price_known, latency_ms, ttft_ms, success, error_class, attempt, created_at, source \
          FROM llm_calls WHERE workspace_id = $1 AND created_at >= $2 AND created_at < $3 \
          AND ($4 = '' OR provider_kind = $4) AND ($5 = '' OR model = $5) \
          AND ($6 = '' OR agent_id = $6) AND ($7 = '' OR task_id = $7) \

@@ -306,12 +306,23 @@ async fn proxy(state: AppState, headers: HeaderMap, body: Bytes, api: Api) -> Re
             *options = json!({ "include_usage": true });
         }
     }
+    // Attribution: an agent of the workspace named by id or name (read only when sent).
+    let agent_id = match headers
+        .get("x-fleetdeck-agent")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty())
+    {
+        Some(named) => engine::gateway::agent_named(&state.store, &who.workspace_id, named)
+            .await
+            .unwrap_or_default(),
+        None => None,
+    };
     let attempt = Attempt {
         state: state.clone(),
         base: Proxied {
             workspace_id: who.workspace_id.clone(),
             api_key_id: Some(key_id),
-            agent_id: None,
+            agent_id,
             task_id: None,
             started_at: 0,
             latency_ms: 0,

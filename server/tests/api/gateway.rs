@@ -261,8 +261,15 @@ app_test!(the_gateway_passes_through_and_records_exactly, |app| {
     .unwrap();
     assert!(res.text().await.unwrap().contains("\"cached_tokens\":100"));
 
-    // Not streamed: the upstream's body as it was (its vendor fields too).
-    let res = chat(json!({ "model": "team", "messages": messages }), Some(&key))
+    // Not streamed: the upstream's body as it was (its vendor fields too); attributed to the
+    // agent its header names.
+    let res = app
+        .client
+        .post(format!("{direct}/v1/chat/completions"))
+        .bearer_auth(&key)
+        .header("x-fleetdeck-agent", "Reviewer")
+        .json(&json!({ "model": "team", "messages": messages }))
+        .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
@@ -301,6 +308,17 @@ app_test!(the_gateway_passes_through_and_records_exactly, |app| {
         rows.iter()
             .filter(|r| r.0 == "up-big")
             .all(|r| r.1 == 0 && r.8.as_deref() == Some("rate_limited"))
+    );
+    let (attributed,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM llm_calls c JOIN agents a ON a.id = c.agent_id \
+         WHERE c.source = 'gateway' AND a.name = 'Reviewer' AND c.success = 1",
+    )
+    .fetch_one(app.store().pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        attributed, 1,
+        "the x-fleetdeck-agent header names the agent"
     );
     let cut_row = rows
         .iter()
