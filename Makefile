@@ -139,7 +139,7 @@ e2e: test-tools node-modules
 
 bench:
 	$(CARGO) bench --locked -p engine --bench store --bench runner --bench analytics
-	$(CARGO) bench --locked -p server --features app/ssr --bench fanout --bench api
+	$(CARGO) bench --locked -p server --features app/ssr --bench fanout --bench api --bench gateway --bench scale
 
 clean:
 	$(CARGO) clean

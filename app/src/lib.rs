@@ -41,6 +41,7 @@ use crate::pages::{
     studio::StudioPage,
     task_detail::TaskDetailPage,
     tasks::TasksPage,
+    traces::{TraceDetailPage, TracesPage},
 };
 
 /// Runs before the first paint so the page never flashes the wrong theme: the stored choice, or
@@ -104,6 +105,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("analytics/roi") view=RoiPage />
                     <Route path=path!("system") view=HealthPage />
                     <Route path=path!("calls") view=CallsPage />
+                    <Route path=path!("traces") view=TracesPage />
+                    <Route path=path!("traces/:id") view=TraceDetailPage />
                     <Route path=path!("budgets") view=BudgetsPage />
                     <Route path=path!("alerts") view=AlertsPage />
                     <Route path=path!("alerts/rules") view=AlertRulesPage />

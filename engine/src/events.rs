@@ -234,6 +234,17 @@ impl EventBus {
             .collect()
     }
 
+    /// Topics with events stored since `since` (Unix ms): (workspace, topic, first such seq).
+    pub async fn topics_since(&self, since: i64) -> Result<Vec<(String, String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT workspace_id, topic, MIN(seq) FROM events WHERE created_at >= $1 \
+             GROUP BY workspace_id, topic",
+        )
+        .bind(since)
+        .fetch_all(self.store.pool())
+        .await?)
+    }
+
     /// The last seq of a topic (0 when it has none).
     pub async fn last_seq(&self, workspace_id: &str, topic: &str) -> Result<i64> {
         let row: Option<(i64,)> =
@@ -296,8 +307,11 @@ pub async fn stage(
     let lasts = query.fetch_all(&mut *conn).await?;
     // The first seq of each topic's block.
     let mut next: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    // Each topic's new seqs, as the other processes are told of them (Postgres).
+    let mut announced: Vec<(String, i64, i64)> = Vec::with_capacity(lasts.len());
     for (topic, last) in lasts {
         let n = counts.get(topic.as_str()).copied().unwrap_or(0);
+        announced.push((topic.clone(), last - n + 1, last));
         next.insert(topic, last - n + 1);
     }
     let mut stored = Vec::with_capacity(events.len());
@@ -324,10 +338,27 @@ pub async fn stage(
             format!("($1, ${b}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
         })
         .collect();
-    let sql = format!(
+    let mut sql = format!(
         "INSERT INTO events (workspace_id, topic, seq, kind, payload, created_at) VALUES {}",
         rows.join(", ")
     );
+    // On Postgres the same statement announces each topic's new seqs to the other processes
+    // (`NOTIFY` is delivered at commit, so a listener never hears of an uncommitted event).
+    let notes: Vec<String> = if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+        announced
+            .iter()
+            .map(|(topic, first, last)| note(workspace_id, topic, *first, *last))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if !notes.is_empty() {
+        let first = 2 + 5 * stored.len();
+        let calls: Vec<String> = (0..notes.len())
+            .map(|i| format!("pg_notify('{CHANNEL}', ${})", first + i))
+            .collect();
+        sql = format!("WITH stored AS ({sql}) SELECT {}", calls.join(", "));
+    }
     let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(workspace_id);
     for event in &stored {
         insert = insert
@@ -337,8 +368,36 @@ pub async fn stage(
             .bind(event.data.to_string())
             .bind(event.at);
     }
+    for n in notes {
+        insert = insert.bind(n);
+    }
     insert.execute(&mut *conn).await?;
     Ok(stored)
+}
+
+/// The Postgres channel new events are announced on.
+pub const CHANNEL: &str = "fleetdeck_events";
+
+/// This process, as its notifications name it (so that it skips its own).
+pub fn origin() -> &'static str {
+    static ORIGIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ORIGIN.get_or_init(crate::new_id)
+}
+
+/// A notification's payload: origin, workspace, topic, first and last seq, tab-separated.
+fn note(workspace_id: &str, topic: &str, first: i64, last: i64) -> String {
+    format!("{}\t{workspace_id}\t{topic}\t{first}\t{last}", origin())
+}
+
+/// What [`note`] wrote: (origin, workspace, topic, first, last).
+pub fn parse_note(payload: &str) -> Option<(&str, &str, &str, i64, i64)> {
+    let mut parts = payload.split('\t');
+    let origin = parts.next()?;
+    let workspace = parts.next()?;
+    let topic = parts.next()?;
+    let first = parts.next()?.parse().ok()?;
+    let last = parts.next()?.parse().ok()?;
+    Some((origin, workspace, topic, first, last))
 }
 
 /// What a subscription hands its reader.

@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod gateway;
 pub mod health;
+pub mod listen;
 pub mod providers;
 pub mod runner;
 pub mod schemas;

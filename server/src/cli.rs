@@ -152,3 +152,47 @@ pub async fn audit_verify(config: &Config) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `fleetdeck master-key rotate`.
+pub async fn master_key_rotate(config: &Config) -> anyhow::Result<()> {
+    use engine::auth::secrets::{KEY_FILE, MasterKey};
+    let old = config.master_key()?;
+    let new = MasterKey::generate()?;
+    let (store, _) = crate::open_store(config).await?;
+    let from_env = config.master_key.is_some();
+    let key_file = config.data_dir.join(KEY_FILE);
+    let staged = config.data_dir.join(format!("{KEY_FILE}.new"));
+    if !from_env {
+        // The new key is on disk before any secret is sealed with it.
+        let _ = std::fs::remove_file(&staged);
+        new.write_new_file(&staged)?;
+    }
+    let done = match engine::auth::rotate::reseal(&store, &old, &new).await {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = std::fs::remove_file(&staged);
+            return Err(e.into());
+        }
+    };
+    store.close().await;
+    println!(
+        "✅ re-sealed {} provider key(s) and {} channel secret(s) with a new master key",
+        done.provider_keys, done.channel_secrets
+    );
+    if from_env {
+        println!("Set FLEETDECK_MASTER_KEY to this value on every process, then restart them:");
+        println!("{}", new.to_base64());
+    } else {
+        let old_file = config.data_dir.join(format!("{KEY_FILE}.old"));
+        std::fs::rename(&key_file, &old_file)
+            .with_context(|| format!("cannot move {} aside", key_file.display()))?;
+        std::fs::rename(&staged, &key_file)
+            .with_context(|| format!("cannot put the new key at {}", key_file.display()))?;
+        println!(
+            "The new key is {}; the old one is kept at {} (delete it once every process runs with the new one). Restart the server.",
+            key_file.display(),
+            old_file.display()
+        );
+    }
+    Ok(())
+}

@@ -70,8 +70,12 @@ pub struct Config {
     /// Seconds to let in-flight requests finish on shutdown. `FLEETDECK_SHUTDOWN_GRACE_SECS`;
     /// default 30.
     pub shutdown_grace_secs: u64,
-    /// Background workers running tasks at once. `FLEETDECK_WORKERS`; default 4.
+    /// Background workers running tasks at once (0: this process runs none, other processes
+    /// on the same Postgres do). `FLEETDECK_WORKERS` or `serve --workers`; default 4.
     pub workers: usize,
+    /// `fleetdeck worker`: run tasks and serve only `/health`, `/ready` and `/metrics`.
+    #[serde(skip)]
+    pub worker_only: bool,
     /// Seconds after which a task whose worker stopped renewing its lease (a crash) is claimed
     /// again. `FLEETDECK_TASK_LEASE_SECS`; default 15.
     pub task_lease_secs: u64,
@@ -81,6 +85,14 @@ pub struct Config {
     /// Hours streamed-token events are kept (the conversation itself is stored with each step).
     /// `FLEETDECK_TOKEN_EVENT_RETENTION_HOURS`; default 24.
     pub token_event_retention_hours: u64,
+    /// Days raw calls and events stay in the hot tables before the daily retention job moves
+    /// them to the archive tables (rollups keep analytics whole). `FLEETDECK_RETENTION_HOT_DAYS`;
+    /// default 90; 0 keeps them forever.
+    pub retention_hot_days: i64,
+    /// Days they then stay in the archive tables before being written to compressed JSON
+    /// Lines files under DATA_DIR/archive and deleted. `FLEETDECK_RETENTION_ARCHIVE_DAYS`;
+    /// default 365; 0 keeps them archived forever.
+    pub retention_archive_days: i64,
     /// Seconds between two evaluations of the alert rules (they also run soon after a call's
     /// cost or a step's end). `FLEETDECK_ALERT_INTERVAL_SECS`; default 30.
     pub alert_interval_secs: u64,
@@ -104,10 +116,13 @@ impl Default for Config {
             public_url: None,
             shutdown_grace_secs: 30,
             workers: 4,
+            worker_only: false,
             task_lease_secs: 15,
             task_max_reclaims: 3,
             token_event_retention_hours: 24,
             alert_interval_secs: 30,
+            retention_hot_days: 90,
+            retention_archive_days: 365,
         }
     }
 }
@@ -121,6 +136,8 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     /// `--config`: the TOML file to read instead of `./fleetdeck.toml`.
     pub config_file: Option<PathBuf>,
+    /// `serve --workers`.
+    pub workers: Option<usize>,
 }
 
 /// Why the configuration could not be loaded.
@@ -153,6 +170,9 @@ impl Config {
         }
         if let Some(dir) = &overrides.data_dir {
             figment = figment.merge(Serialized::default("data_dir", dir));
+        }
+        if let Some(workers) = overrides.workers {
+            figment = figment.merge(Serialized::default("workers", workers));
         }
         let mut config: Config = figment
             .extract()

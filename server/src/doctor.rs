@@ -208,6 +208,7 @@ async fn check_database(config: &Config, report: &mut Report) {
         ),
         Err(e) => report.fail("database reachable", describe(&e)),
     }
+    check_master_key(config, &store, report).await;
     match store.migration_status().await {
         Ok(status) if status.is_current() => report.pass(
             "migrations current",
@@ -230,6 +231,43 @@ async fn check_database(config: &Config, report: &mut Report) {
         Err(e) => report.fail("migrations current", describe(&e)),
     }
     store.close().await;
+}
+
+/// Whether the configured master key opens the providers' stored keys (every process on one
+/// database must share one key).
+async fn check_master_key(config: &Config, store: &engine::Store, report: &mut Report) {
+    let configured = config
+        .master_key
+        .as_ref()
+        .map(|k| k.expose_secret().to_owned());
+    let key = match engine::auth::secrets::MasterKey::load_existing(
+        &config.data_dir,
+        configured.as_deref(),
+    ) {
+        Ok(key) => key,
+        Err(e) => return report.fail("master key", e),
+    };
+    let key = match key {
+        Some(key) => key,
+        // No key yet: one is made on first start, unless secrets exist that need the old one.
+        None => match engine::auth::secrets::MasterKey::generate() {
+            Ok(key) => key,
+            Err(e) => return report.fail("master key", e),
+        },
+    };
+    match engine::store::providers::unopenable(store, &key).await {
+        Ok(closed) if closed.is_empty() => report.pass("master key", "opens every stored provider key"),
+        Ok(closed) => report.fail(
+            "master key",
+            format!(
+                "cannot open the API keys of {} ({}): use the key the other processes use (FLEETDECK_MASTER_KEY or the data dir's master.key)",
+                closed.len(),
+                closed.join(", ")
+            ),
+        ),
+        // Before migrations there is no providers table to check.
+        Err(_) => report.pass("master key", "no stored keys to check yet"),
+    }
 }
 
 fn check_site(config: &Config, report: &mut Report) {

@@ -3,6 +3,7 @@
 //! `main.rs` only parses the command line; everything else is here so that integration tests
 //! can start the real server in-process on port 0 ([`Server::start`]).
 
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod doctor;
@@ -64,9 +65,23 @@ impl Server {
         let mut leptos_options = config.leptos_options()?;
         leptos_options.site_addr = addr;
         let master_key = config.master_key()?;
+        // Every process on one database must share one master key: one that cannot open the
+        // providers' keys would fail every call, so it does not start.
+        if store.backend() == engine::store::backend::Backend::Postgres {
+            let closed = engine::store::providers::unopenable(&store, &master_key).await?;
+            if !closed.is_empty() {
+                anyhow::bail!(
+                    "the master key cannot open the API keys of {} provider(s) ({}): give every \
+                     process on this database the same key (FLEETDECK_MASTER_KEY, or the first \
+                     server's data-dir master.key)",
+                    closed.len(),
+                    closed.join(", ")
+                );
+            }
+        }
         let bus = std::sync::Arc::new(engine::events::EventBus::new(store.clone(), 4096));
         let mut runner_config = engine::runner::RunnerConfig::new(config.data_dir.join("tasks"));
-        runner_config.workers = config.workers.max(1);
+        runner_config.workers = config.workers;
         runner_config.lease = Duration::from_secs(config.task_lease_secs.max(1));
         runner_config.max_reclaims = config.task_max_reclaims.max(0);
         let runner = engine::runner::Runner::new(
@@ -76,6 +91,14 @@ impl Server {
             runner_config,
         );
         let mut workers = runner.start();
+        // On Postgres, other processes' events reach this one's subscribers.
+        if store.backend() == engine::store::backend::Backend::Postgres {
+            workers.push(engine::listen::spawn(
+                bus.clone(),
+                config.database_url().expose_secret().to_owned(),
+                runner.stopped(),
+            ));
+        }
         workers.push(tokio::spawn(prune_token_events(
             bus,
             Duration::from_secs(config.token_event_retention_hours.max(1) * 3600),
@@ -87,13 +110,24 @@ impl Server {
             std::sync::Arc::new(mailer.clone()),
             config.public_url(),
         ));
-        workers.push(engine::alerts::service::spawn(
-            store.clone(),
-            runner.bus().clone(),
-            notifier.clone(),
-            Duration::from_secs(config.alert_interval_secs.max(1)),
-            runner.stopped(),
-        ));
+        if !config.worker_only {
+            workers.push(tokio::spawn(retention_daily(
+                store.clone(),
+                engine::store::retention::Policy {
+                    hot_days: config.retention_hot_days.max(0),
+                    archive_days: config.retention_archive_days.max(0),
+                    dir: config.data_dir.join("archive"),
+                },
+                runner.stopped(),
+            )));
+            workers.push(engine::alerts::service::spawn(
+                store.clone(),
+                runner.bus().clone(),
+                notifier.clone(),
+                Duration::from_secs(config.alert_interval_secs.max(1)),
+                runner.stopped(),
+            ));
+        }
         let state = AppState {
             store: store.clone(),
             workspace_id,
@@ -111,7 +145,11 @@ impl Server {
             mailer,
             notifier,
         };
-        let app = http::router(state);
+        let app = if config.worker_only {
+            http::worker_router(state)
+        } else {
+            http::router(state)
+        };
         let (tx, rx) = oneshot::channel::<()>();
         let grace = Duration::from_secs(config.shutdown_grace_secs);
         let task = tokio::spawn(async move {
@@ -175,6 +213,35 @@ impl Server {
         self.stop().await?;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// The daily retention job: tried a minute after start and then hourly; the first process to
+/// claim a day runs it (see [`engine::store::retention`]).
+async fn retention_daily(
+    store: engine::Store,
+    policy: engine::store::retention::Policy,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut wait = Duration::from_secs(60);
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = stopped.wait_for(|s| *s) => return,
+        }
+        wait = Duration::from_secs(3600);
+        match engine::store::retention::run_daily(&store, &policy, engine::now_ms()).await {
+            Ok(Some(r)) => tracing::info!(
+                archived_calls = r.archived_calls,
+                archived_events = r.archived_events,
+                exported_calls = r.exported_calls,
+                exported_events = r.exported_events,
+                expired_sessions = r.expired_sessions,
+                "retention: daily run done"
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "retention: daily run failed"),
+        }
     }
 }
 

@@ -28,6 +28,17 @@ enum Command {
         /// Address to listen on [env: FLEETDECK_ADDR] [default: 127.0.0.1:3000].
         #[arg(long)]
         addr: Option<SocketAddr>,
+        /// Tasks run at once in this process; 0 runs none (`fleetdeck worker` processes on
+        /// the same Postgres do) [env: FLEETDECK_WORKERS] [default: 4].
+        #[arg(long)]
+        workers: Option<usize>,
+    },
+    /// Run tasks only, beside `fleetdeck serve` processes on the same Postgres; serves just
+    /// /health, /ready and /metrics on --addr.
+    Worker {
+        /// Address of the health and metrics endpoints [default: 127.0.0.1:3000].
+        #[arg(long)]
+        addr: Option<SocketAddr>,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -48,6 +59,52 @@ enum Command {
     ApiKey {
         #[command(subcommand)]
         command: ApiKeyCommand,
+    },
+    /// Back the database up: SQLite's online copy into a timestamped file (consistent while
+    /// the server runs), or pg_dump on Postgres (run when installed, else the command is
+    /// printed). Keep the master key with the backups.
+    Backup {
+        /// Where to write it [default: DATA_DIR/backups].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Keep only the newest N backups in that directory.
+        #[arg(long, value_name = "N")]
+        keep: Option<usize>,
+    },
+    /// Put a SQLite backup in place of the database (stop the server first).
+    Restore {
+        /// The backup file.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Replace an existing database.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Export calls, tasks or audit entries of a time range as CSV or JSON Lines, streamed
+    /// (to stdout unless --out).
+    Export {
+        /// calls, tasks, audit or events.
+        what: String,
+        /// csv or jsonl.
+        #[arg(long, default_value = "jsonl")]
+        format: String,
+        /// From this date or time (UTC), e.g. 2026-11-01.
+        #[arg(long)]
+        from: Option<String>,
+        /// Before this date or time (UTC).
+        #[arg(long)]
+        to: Option<String>,
+        /// Write to this file instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Read the archive tables (calls and events past the hot retention) instead.
+        #[arg(long)]
+        archived: bool,
+    },
+    /// The master key that seals provider keys and channel secrets.
+    MasterKey {
+        #[command(subcommand)]
+        command: MasterKeyCommand,
     },
     /// Inspect the audit log.
     Audit {
@@ -129,6 +186,14 @@ enum ApiKeyCommand {
 }
 
 #[derive(Subcommand, Debug)]
+enum MasterKeyCommand {
+    /// Re-seal every stored secret with a new random key (stop every process first). With a
+    /// key file, the new key replaces it (the old one is kept as master.key.old); with
+    /// FLEETDECK_MASTER_KEY, the new key is printed to set on every process.
+    Rotate,
+}
+
+#[derive(Subcommand, Debug)]
 enum AuditCommand {
     /// Recompute every workspace's hash chain; exit non-zero if any was tampered with.
     Verify,
@@ -136,14 +201,16 @@ enum AuditCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let addr = match &cli.command {
-        Some(Command::Serve { addr }) => *addr,
-        _ => None,
+    let (addr, workers) = match &cli.command {
+        Some(Command::Serve { addr, workers }) => (*addr, *workers),
+        Some(Command::Worker { addr }) => (*addr, None),
+        _ => (None, None),
     };
     let overrides = Overrides {
         addr,
         data_dir: cli.data_dir.clone(),
         config_file: cli.config.clone(),
+        workers,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -155,7 +222,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match cli.command.unwrap_or(Command::Serve { addr: None }) {
+    match cli.command.unwrap_or(Command::Serve {
+        addr: None,
+        workers: None,
+    }) {
         Command::Doctor { url: None } => runtime.block_on(server::doctor::run(&overrides)),
         Command::Doctor { url: Some(url) } => runtime.block_on(server::doctor::run_remote(
             &url,
@@ -194,7 +264,8 @@ fn main() -> ExitCode {
                 })),
             }
         }
-        Command::Serve { .. } => report(runtime.block_on(serve(&overrides))),
+        Command::Serve { .. } => report(runtime.block_on(serve(&overrides, false))),
+        Command::Worker { .. } => report(runtime.block_on(serve(&overrides, true))),
         Command::Migrate => report(runtime.block_on(migrate(&overrides))),
         Command::User { command } => report(runtime.block_on(async {
             let config = quiet_config(&overrides)?;
@@ -213,6 +284,40 @@ fn main() -> ExitCode {
         } => report(runtime.block_on(async {
             let config = quiet_config(&overrides)?;
             server::cli::api_key_create(&config, &email, &name).await
+        })),
+        Command::Backup { out, keep } => report(runtime.block_on(async {
+            let config = quiet_config(&overrides)?;
+            server::backup::backup(&config, out, keep).await
+        })),
+        Command::Restore { from, force } => report(runtime.block_on(async {
+            let config = quiet_config(&overrides)?;
+            server::backup::restore(&config, &from, force).await
+        })),
+        Command::Export {
+            what,
+            format,
+            from,
+            to,
+            out,
+            archived,
+        } => report(runtime.block_on(async {
+            let config = quiet_config(&overrides)?;
+            server::backup::export(
+                &config,
+                &what,
+                &format,
+                from.as_deref(),
+                to.as_deref(),
+                out.as_deref(),
+                archived,
+            )
+            .await
+        })),
+        Command::MasterKey {
+            command: MasterKeyCommand::Rotate,
+        } => report(runtime.block_on(async {
+            let config = quiet_config(&overrides)?;
+            server::cli::master_key_rotate(&config).await
         })),
         Command::Audit {
             command: AuditCommand::Verify,
@@ -241,8 +346,12 @@ fn quiet_config(overrides: &Overrides) -> anyhow::Result<Config> {
     Ok(config)
 }
 
-async fn serve(overrides: &Overrides) -> anyhow::Result<()> {
-    let config = Config::load(overrides)?;
+async fn serve(overrides: &Overrides, worker_only: bool) -> anyhow::Result<()> {
+    let mut config = Config::load(overrides)?;
+    if worker_only {
+        config.worker_only = true;
+        config.workers = config.workers.max(1);
+    }
     server::telemetry::init_logging(config.log_format, &config.log);
     let server = server::Server::start(&config).await?;
     server.run_until_signal().await

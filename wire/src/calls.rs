@@ -33,6 +33,9 @@ pub struct Call {
     pub cached_tokens: i64,
     /// Reasoning tokens.
     pub reasoning_tokens: i64,
+    /// Prompt tokens written to the provider's cache (part of `prompt_tokens`).
+    #[serde(default)]
+    pub cache_write_tokens: i64,
     /// True when the provider sent no usage and the counts are estimates.
     pub usage_estimated: bool,
     /// Cost, micro-USD (0 when `price_known` is false: the cost is then unknown).
@@ -55,6 +58,12 @@ pub struct Call {
     /// elsewhere).
     #[serde(default = "agent_source")]
     pub source: String,
+    /// The caller's session (`x-fleetdeck-session`) or the OTLP trace it belongs to.
+    #[serde(default)]
+    pub session_id: Option<String>,
+    /// The caller's own task label (`x-fleetdeck-task` naming no Fleetdeck task).
+    #[serde(default)]
+    pub external_task: Option<String>,
 }
 
 fn agent_source() -> String {

@@ -27,6 +27,7 @@ pub mod runs;
 pub mod session;
 pub mod settings;
 pub mod tasks;
+pub mod traces;
 
 pub use format::{cost_label, format_micros};
 

@@ -19,6 +19,10 @@ pub struct Price {
     pub output_per_mtok_micros: i64,
     /// Micro-USD per million cached prompt tokens.
     pub cached_input_per_mtok_micros: i64,
+    /// Micro-USD per million prompt tokens written to the cache (Anthropic bills them at 1.25 ×
+    /// input); none: billed as input.
+    #[serde(default)]
+    pub cache_write_per_mtok_micros: Option<i64>,
     /// The model's context window in tokens (0 when unknown).
     pub context_window: i64,
 }
@@ -27,7 +31,8 @@ pub struct Price {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Setting {
-    /// `default_provider`, `default_model` or `default_temperature`.
+    /// `default_provider`, `default_model`, `default_temperature`, `time_zone` or
+    /// `gateway_credits_per_call`.
     pub key: String,
     /// Its value.
     pub value: serde_json::Value,

@@ -8,13 +8,15 @@ use crate::model::AppError;
 use wire::gateway::GatewayRoute;
 use wire::providers::Provider;
 
-/// The routes, and the providers a route may send to (OpenAI and OpenAI-compatible).
+/// The routes, the providers a route may send to, and the credits a request costs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GatewayView {
     /// The routes, by model name.
     pub routes: Vec<GatewayRoute>,
-    /// Providers that speak OpenAI's API.
+    /// Providers that speak a gateway API (OpenAI's, or Anthropic's for `/v1/messages`).
     pub providers: Vec<Provider>,
+    /// Credits taken per request (the `gateway_credits_per_call` setting; 0 when unset).
+    pub credits_per_call: i64,
     /// Whether the viewer may change routes (admins).
     pub can_edit: bool,
 }
@@ -29,11 +31,18 @@ pub async fn get_gateway() -> Result<GatewayView, AppError> {
     let providers = engine::store::providers::list(cx.store.pool(), ws)
         .await?
         .into_iter()
-        .filter(|p| p.kind == "openai" || p.kind == "openai_compatible")
+        .filter(|p| {
+            matches!(
+                p.kind.as_str(),
+                "openai" | "openai_compatible" | "anthropic"
+            )
+        })
         .collect();
+    let credits_per_call = cx.gateway.credits_per_call(&cx.store, ws).await?;
     Ok(GatewayView {
         routes,
         providers,
+        credits_per_call,
         can_edit: who.role.includes(engine::domain::MemberRole::Admin),
     })
 }
@@ -62,6 +71,26 @@ pub async fn save_gateway_route(
     let input = wire::gateway::RouteInput { model, targets };
     let caller = engine::actions::Caller::new(&who, &client);
     engine::gateway::routes::put(&cx.store, caller, &input).await?;
+    cx.gateway.invalidate();
+    Ok(())
+}
+
+/// Sets the credits each gateway request costs (admins; 0 to 1,000).
+#[server(prefix = "/api", endpoint = "set_gateway_credits")]
+pub async fn set_gateway_credits(credits: String) -> Result<(), AppError> {
+    let cx = crate::ssr::context()?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let n: i64 = credits.trim().parse().map_err(|_| {
+        AppError::Invalid("credits per request: a whole number from 0 to 1,000".into())
+    })?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    engine::actions::settings::set(
+        &cx.store,
+        caller,
+        engine::store::settings::GATEWAY_CREDITS_PER_CALL,
+        &serde_json::json!(n),
+    )
+    .await?;
     cx.gateway.invalidate();
     Ok(())
 }

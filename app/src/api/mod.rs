@@ -18,3 +18,4 @@ pub mod runs;
 pub mod session;
 pub mod settings;
 pub mod tasks;
+pub mod traces;

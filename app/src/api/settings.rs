@@ -40,6 +40,7 @@ pub async fn set_price(
     model: String,
     input: String,
     cached_input: String,
+    #[server(default)] cache_write: String,
     output: String,
     context_window: String,
 ) -> Result<(), AppError> {
@@ -60,6 +61,11 @@ pub async fn set_price(
         input_per_mtok_micros: Money::parse_dollars(&input)?.0,
         output_per_mtok_micros: Money::parse_dollars(&output)?.0,
         cached_input_per_mtok_micros: Money::parse_dollars(&cached_input)?.0,
+        cache_write_per_mtok_micros: if cache_write.trim().is_empty() {
+            None
+        } else {
+            Some(Money::parse_dollars(&cache_write)?.0)
+        },
         context_window,
     };
     engine::actions::settings::set_price(&cx.store, caller, &price).await?;

@@ -21,6 +21,8 @@ pub enum IconName {
     Audit,
     /// Health (a pulse).
     Health,
+    /// Traces (a span tree).
+    Traces,
     /// Budgets (a wallet).
     Budgets,
     /// Alerts (a bell).
@@ -39,6 +41,7 @@ fn paths(name: IconName) -> &'static str {
         IconName::Refresh => "M20 11A8 8 0 1 0 18 17M20 4v7h-7",
         IconName::Audit => "M12 3l8 3v6c0 4.5-3.4 8.3-8 9-4.6-.7-8-4.5-8-9V6zM9 12l2 2 4-4",
         IconName::Health => "M3 12h4l2-5 4 10 2-5h6",
+        IconName::Traces => "M4 5h9M8 12h9M12 19h8M6 5v7h2M10 12v7h2",
         IconName::Budgets => "M3 7h15a3 3 0 0 1 3 3v7a3 3 0 0 1-3 3H3zM3 7l12-4v4M16 14h.01",
         IconName::Bell => "M6 16V11a6 6 0 0 1 12 0v5l2 2H4zM10 21h4",
         IconName::Studio => "M9 3h6M10 3v6l-5 9a2 2 0 0 0 2 3h10a2 2 0 0 0 2-3l-5-9V3M7 15h10",

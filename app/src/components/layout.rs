@@ -12,14 +12,16 @@ use crate::components::icons::{Icon, IconName};
 use crate::components::theme::ThemeToggle;
 use crate::components::toast::ToastRegion;
 
-/// The pages in the navigation; Alerts and Studio are left out of the phone's bottom bar (the
-/// top bar's bell leads to Alerts, each agent card's Try to the Studio).
-const NAV: [(&str, &str, IconName); 10] = [
+/// The pages in the navigation; Alerts, Studio and Traces are left out of the phone's bottom bar
+/// (the top bar's bell leads to Alerts, each agent card's Try to the Studio; Traces are an
+/// engineer's desk page).
+const NAV: [(&str, &str, IconName); 11] = [
     ("/", "Dashboard", IconName::Dashboard),
     ("/agents", "Agents", IconName::Agents),
     ("/studio", "Studio", IconName::Studio),
     ("/tasks", "Tasks", IconName::Tasks),
     ("/analytics", "Analytics", IconName::Analytics),
+    ("/traces", "Traces", IconName::Traces),
     ("/budgets", "Budgets", IconName::Budgets),
     ("/alerts", "Alerts", IconName::Bell),
     ("/settings", "Settings", IconName::Settings),
@@ -91,7 +93,7 @@ fn Framed(children: ChildrenFn) -> impl IntoView {
                         .into_iter()
                         .map(|(href, label, icon)| {
                             view! {
-                                <li class:nav-wide-only=href == "/alerts" || href == "/studio">
+                                <li class:nav-wide-only=href == "/alerts" || href == "/studio" || href == "/traces">
                                     <A href=href exact=true attr:class="nav-link">
                                         <Icon name=icon />
                                         <span class="nav-label">{label}</span>

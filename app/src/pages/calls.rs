@@ -249,9 +249,15 @@ fn CallTable(page: Page<Call>, query: CallsQuery) -> impl IntoView {
                                     <tr data-testid="call-row">
                                         <td class="small" title=timestamp(c.created_at)>{when(c.created_at)}</td>
                                         <td>
-                                            {match c.task_id.clone() {
-                                                Some(id) => view! { <a href=format!("/tasks/{id}")>{id.chars().take(8).collect::<String>()}</a> }.into_any(),
-                                                None => view! { <span class="muted">"—"</span> }.into_any(),
+                                            {match (c.task_id.clone(), c.source == "otlp", c.session_id.clone(), c.external_task.clone()) {
+                                                (Some(id), ..) => view! { <a href=format!("/tasks/{id}")>{id.chars().take(8).collect::<String>()}</a> }.into_any(),
+                                                (None, true, Some(trace), _) => view! {
+                                                    <a href=format!("/traces/{trace}") title="The trace this call was exported in" data-testid="call-trace">
+                                                        {format!("trace {}", trace.chars().take(8).collect::<String>())}
+                                                    </a>
+                                                }.into_any(),
+                                                (None, _, _, Some(label)) => view! { <span class="small" title="The caller's own task (x-fleetdeck-task)">{label}</span> }.into_any(),
+                                                _ => view! { <span class="muted">"—"</span> }.into_any(),
                                             }}
                                         </td>
                                         <td>{c.role.clone()}</td>
@@ -259,6 +265,7 @@ fn CallTable(page: Page<Call>, query: CallsQuery) -> impl IntoView {
                                             {format!("{} · {}", c.provider_kind, c.model)}
                                             {simulated.then(|| view! { " " <span class="badge badge-sim">"Simulated"</span> })}
                                             {(c.source == "gateway").then(|| view! { " " <span class="badge" title="Proxied by the gateway for an agent running elsewhere" data-testid="call-gateway">"Gateway"</span> })}
+                                            {(c.source == "otlp").then(|| view! { " " <span class="badge" title="Reported by an OpenTelemetry exporter" data-testid="call-otlp">"OTLP"</span> })}
                                             {(c.attempt > 1).then(|| view! { <span class="small muted">{format!(" (attempt {})", c.attempt)}</span> })}
                                         </td>
                                         <td><span class=outcome_class>{outcome}</span></td>

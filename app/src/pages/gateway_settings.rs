@@ -4,7 +4,9 @@
 
 use leptos::prelude::*;
 
-use crate::api::gateway::{GatewayView, delete_gateway_route, get_gateway, save_gateway_route};
+use crate::api::gateway::{
+    GatewayView, SetGatewayCredits, delete_gateway_route, get_gateway, save_gateway_route,
+};
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::pages::loaded;
 use wire::gateway::GatewayRoute;
@@ -30,10 +32,22 @@ pub fn GatewayCard() -> impl IntoView {
         let model = model.clone();
         async move { delete_gateway_route(model).await }
     });
+    let credits = ServerAction::<SetGatewayCredits>::new();
     let data = Resource::new(
-        move || (save.version().get(), remove.version().get()),
+        move || {
+            (
+                save.version().get(),
+                remove.version().get(),
+                credits.version().get(),
+            )
+        },
         |_| get_gateway(),
     );
+    Effect::new(move |_| match credits.value().get() {
+        Some(Ok(())) => show(ToastKind::Success, "Credits per request saved".to_owned()),
+        Some(Err(e)) => show(ToastKind::Error, e.to_string()),
+        None => {}
+    });
     Effect::new(move |_| match save.value().get() {
         Some(Ok(())) => show(ToastKind::Success, "Route saved".to_owned()),
         Some(Err(e)) => show(ToastKind::Error, e.to_string()),
@@ -53,9 +67,16 @@ pub fn GatewayCard() -> impl IntoView {
             <p class="muted">
                 "Agents that run elsewhere keep their OpenAI SDK and change only its base URL to "
                 <code data-testid="gateway-base-url">{move || url.get()}</code>
-                ", with a Fleetdeck API key. Each call is recorded with its cost and counts in analytics like your own agents'."
+                " (Anthropic's SDK: the same address without " <code>"/v1"</code> "), with a Fleetdeck API key. Each call is recorded with its cost, counts in analytics and budgets like your own agents', and can name its agent, session and task in "
+                <code>"x-fleetdeck-agent"</code> ", " <code>"x-fleetdeck-session"</code> " and " <code>"x-fleetdeck-task"</code> " headers."
             </p>
-            {loaded(data, 1, move |v| view! { <Routes view=v save remove /> }.into_any())}
+            <p class="muted">
+                "OpenTelemetry exporters send traces to "
+                <code data-testid="otlp-url">{move || format!("{}/traces", url.get())}</code>
+                " (protobuf or JSON, the key in an " <code>"Authorization: Bearer"</code> " header): they appear under "
+                <a href="/traces">"Traces"</a> "."
+            </p>
+            {loaded(data, 1, move |v| view! { <Routes view=v save remove credits /> }.into_any())}
         </section>
     }
 }
@@ -74,12 +95,21 @@ fn Routes(
     view: GatewayView,
     save: Action<Draft, Result<(), crate::model::AppError>>,
     remove: Action<String, Result<(), crate::model::AppError>>,
+    credits: ServerAction<SetGatewayCredits>,
 ) -> impl IntoView {
     let GatewayView {
         routes,
         providers,
         can_edit,
+        credits_per_call,
     } = view;
+    let per_call = if credits_per_call == 0 {
+        "Requests through the gateway take no credits.".to_owned()
+    } else {
+        format!(
+            "Each request takes {credits_per_call} credit(s) from the key owner's balance (given back when no provider answers)."
+        )
+    };
     let names = StoredValue::new(providers.clone());
     let provider_name = move |id: &str| {
         names.with_value(|ps| {
@@ -125,9 +155,20 @@ fn Routes(
     view! {
         {list}
         {(can_edit && providers.is_empty()).then(|| view! {
-            <p class="muted small">"Add an OpenAI or OpenAI-compatible provider above to route to it."</p>
+            <p class="muted small">"Add an OpenAI, OpenAI-compatible or Anthropic provider above to route to it."</p>
         })}
         {(can_edit && !providers.is_empty()).then(|| view! { <RouteForm providers save /> })}
+        <p class="muted small" data-testid="gateway-credits">{per_call}</p>
+        {can_edit.then(|| view! {
+            <ActionForm action=credits attr:class="inline-form">
+                <label>
+                    "Credits per request"
+                    <input name="credits" type="number" min="0" max="1000" step="1" required
+                        value=credits_per_call.to_string() data-testid="gateway-credits-input" />
+                </label>
+                <button class="button button-secondary" type="submit" data-testid="gateway-credits-save">"Save"</button>
+            </ActionForm>
+        })}
     }
     .into_any()
 }

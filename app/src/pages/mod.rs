@@ -24,6 +24,7 @@ pub mod studio;
 pub mod studio_runs;
 pub mod task_detail;
 pub mod tasks;
+pub mod traces;
 
 use leptos::prelude::*;
 use serde::Serialize;

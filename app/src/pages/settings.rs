@@ -92,6 +92,7 @@ fn Settings(view: SettingsOverview) -> impl IntoView {
                             <th scope="col">"Model"</th>
                             <th scope="col" class="num">"Input"</th>
                             <th scope="col" class="num">"Cached input"</th>
+                            <th scope="col" class="num">"Cache write"</th>
                             <th scope="col" class="num">"Output"</th>
                             <th scope="col" class="num">"Context"</th>
                         </tr>
@@ -107,6 +108,12 @@ fn Settings(view: SettingsOverview) -> impl IntoView {
                                         <td>{p.model}</td>
                                         <td class="num">{price(p.input_per_mtok_micros)}</td>
                                         <td class="num">{price(p.cached_input_per_mtok_micros)}</td>
+                                        <td class="num">
+                                            {match p.cache_write_per_mtok_micros {
+                                                Some(m) => price(m),
+                                                None => "as input".to_owned(),
+                                            }}
+                                        </td>
                                         <td class="num">{price(p.output_per_mtok_micros)}</td>
                                         <td class="num">{tokens_short(p.context_window)}</td>
                                     </tr>
@@ -197,6 +204,7 @@ fn PriceForm() -> impl IntoView {
                 <label>"Model" <input name="model" required placeholder="gpt-4o" data-testid="price-model" /></label>
                 <label>"Input $" <input name="input" required inputmode="decimal" placeholder="2.50" data-testid="price-input" /></label>
                 <label>"Cached input $" <input name="cached_input" required inputmode="decimal" placeholder="1.25" data-testid="price-cached" /></label>
+                <label>"Cache write $" <input name="cache_write" inputmode="decimal" placeholder="as input" /></label>
                 <label>"Output $" <input name="output" required inputmode="decimal" placeholder="10.00" data-testid="price-output" /></label>
                 <label>"Context (tokens)" <input name="context_window" inputmode="numeric" placeholder="128000" /></label>
                 <button class="button" type="submit" data-testid="price-submit">"Save price"</button>

@@ -82,6 +82,7 @@ pub async fn set_price(store: &Store, caller: Caller<'_>, price: &Price) -> Resu
                 "input": price.input_per_mtok_micros,
                 "output": price.output_per_mtok_micros,
                 "cached_input": price.cached_input_per_mtok_micros,
+                "cache_write": price.cache_write_per_mtok_micros,
                 "context_window": price.context_window,
             }),
         )

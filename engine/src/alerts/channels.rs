@@ -27,7 +27,7 @@ pub(super) struct Sealed {
     pub(super) signing_secret: String,
 }
 
-pub(super) fn seal_context(channel_id: &str) -> String {
+pub(crate) fn seal_context(channel_id: &str) -> String {
     format!("notification_channel:{channel_id}")
 }
 

@@ -5,6 +5,7 @@
 //! AES-256-GCM under the master key ([`secrets`]).
 
 pub mod password;
+pub mod rotate;
 pub mod secrets;
 pub mod tokens;
 pub mod web;

@@ -52,9 +52,40 @@ impl MasterKey {
         Ok(MasterKey(*Key::<Aes256Gcm>::from_slice(&bytes)))
     }
 
-    /// The key in base64, for writing the key file.
-    fn to_base64(&self) -> String {
+    /// The key in base64, as the key file and `FLEETDECK_MASTER_KEY` hold it (a secret: only
+    /// for the key file and an operator's rotation).
+    pub fn to_base64(&self) -> String {
         STANDARD.encode(self.0.as_slice())
+    }
+
+    /// The configured key without creating one: `from_env` when given, else the key file in
+    /// `data_dir` when it exists (`doctor` changes nothing).
+    pub fn load_existing(data_dir: &Path, from_env: Option<&str>) -> Result<Option<MasterKey>> {
+        if let Some(text) = from_env.filter(|t| !t.trim().is_empty()) {
+            return MasterKey::from_base64(text).map(Some);
+        }
+        match std::fs::read_to_string(data_dir.join(KEY_FILE)) {
+            Ok(text) => MasterKey::from_base64(&text).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::Config(format!("cannot read the master key: {e}"))),
+        }
+    }
+
+    /// Writes the key to `path` (created, 0600), for a rotation's new key file.
+    pub fn write_new_file(&self, path: &Path) -> Result<()> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options
+            .open(path)
+            .map_err(|e| Error::Config(format!("cannot create {}: {e}", path.display())))?;
+        file.write_all(self.to_base64().as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| Error::Config(format!("cannot write {}: {e}", path.display())))
     }
 
     /// The configured key: `from_env` when given, else the key file in `data_dir`, created

@@ -2,16 +2,21 @@
 //! upstreams a requested model is routed to (cached: the hot path makes no database round trip
 //! for them), the usage read from the provider's own answer, and the call recorded through the
 //! one recording path (`source = gateway`, with the API key), so it counts in analytics,
-//! budgets and the calls explorer like any agent's call. The edge forwards bytes; nothing here
-//! re-encodes a request or an answer.
+//! budgets and the calls explorer like any agent's call. Budgets wrap each attempt as they wrap
+//! a step's ([`hold`] its worst case, settled to its cost with its record); credits per request
+//! are a workspace setting. The edge forwards bytes; nothing here re-encodes a request or an
+//! answer.
 
+pub mod otlp;
 pub mod routes;
+pub mod traces;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::auth::secrets::MasterKey;
+use crate::budgets::enforce::{Reservation, Spender};
 use crate::domain::ProviderKind;
 use crate::providers::Usage;
 use crate::store::llm_calls::NewLlmCall;
@@ -42,9 +47,11 @@ pub struct Upstream {
 /// A resolved route (none: no route of that name) and when it was read.
 type Resolved = (Instant, Option<Vec<Upstream>>);
 
-/// Resolved routes, per (workspace, model), and the HTTP client upstream requests share.
+/// Resolved routes, per (workspace, model), the credits each request costs per workspace, and
+/// the HTTP client upstream requests share.
 pub struct Gateway {
     cache: Mutex<HashMap<(String, String), Resolved>>,
+    credits: Mutex<HashMap<String, (Instant, i64)>>,
     http: reqwest::Client,
 }
 
@@ -52,6 +59,7 @@ impl Default for Gateway {
     fn default() -> Self {
         Self {
             cache: Mutex::default(),
+            credits: Mutex::default(),
             // No total timeout: a stream lasts as long as the model writes.
             http: crate::providers::http_client(),
         }
@@ -69,6 +77,36 @@ impl Gateway {
         if let Ok(mut c) = self.cache.lock() {
             c.clear();
         }
+        if let Ok(mut c) = self.credits.lock() {
+            c.clear();
+        }
+    }
+
+    /// The credits a request costs in the workspace (the `gateway_credits_per_call` setting;
+    /// 0 when unset), read at most every few seconds.
+    pub async fn credits_per_call(&self, store: &Store, workspace_id: &str) -> Result<i64> {
+        if let Ok(c) = self.credits.lock()
+            && let Some((at, n)) = c.get(workspace_id)
+            && at.elapsed() < CACHE_TTL
+        {
+            return Ok(*n);
+        }
+        let n = crate::store::settings::get(
+            store.pool(),
+            workspace_id,
+            crate::store::settings::GATEWAY_CREDITS_PER_CALL,
+        )
+        .await?
+        .and_then(|v| v.as_i64())
+        .unwrap_or(0)
+        .max(0);
+        if let Ok(mut c) = self.credits.lock() {
+            if c.len() > 10_000 {
+                c.clear();
+            }
+            c.insert(workspace_id.to_owned(), (Instant::now(), n));
+        }
+        Ok(n)
     }
 
     /// The upstreams of `model` in order; `None` when no route has that name.
@@ -138,17 +176,105 @@ async fn resolve(
     Ok(Some(out))
 }
 
-/// The agent an `x-fleetdeck-agent` header names (its id or its name) in the workspace; none
-/// when it names none (the call is then recorded without an agent, not refused).
-pub async fn agent_named(store: &Store, workspace_id: &str, named: &str) -> Result<Option<String>> {
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT id FROM agents WHERE workspace_id = $1 AND (id = $2 OR name = $2) ORDER BY id LIMIT 1",
-    )
-    .bind(workspace_id)
-    .bind(named.trim())
-    .fetch_optional(store.pool())
-    .await?;
-    Ok(row.map(|(id,)| id))
+/// What a request's attribution headers say it belongs to.
+#[derive(Debug, Clone, Default)]
+pub struct Attribution {
+    /// The agent `x-fleetdeck-agent` names (by id or name), when it names one of the workspace.
+    pub agent_id: Option<String>,
+    /// The task `x-fleetdeck-task` names, when it is a task of the workspace.
+    pub task_id: Option<String>,
+    /// `x-fleetdeck-task` when it names no Fleetdeck task: the caller's own label, kept.
+    pub external_task: Option<String>,
+    /// `x-fleetdeck-session`: the caller's session, kept as sent.
+    pub session_id: Option<String>,
+}
+
+/// Longest attribution value kept (a header is the caller's to fill).
+const LABEL_MAX: usize = 200;
+
+fn label(value: Option<&str>) -> Option<String> {
+    let v = value?.trim();
+    (!v.is_empty()).then(|| v.chars().take(LABEL_MAX).collect())
+}
+
+/// Reads the attribution headers' values (a round trip only for those that were sent). A name
+/// that matches nothing is never a refusal: the call is recorded without that link.
+pub async fn attribute(
+    store: &Store,
+    workspace_id: &str,
+    agent: Option<&str>,
+    task: Option<&str>,
+    session: Option<&str>,
+) -> Result<Attribution> {
+    let mut out = Attribution {
+        session_id: label(session),
+        ..Attribution::default()
+    };
+    if let Some(named) = label(agent) {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM agents WHERE workspace_id = $1 AND (id = $2 OR name = $2) \
+             ORDER BY id LIMIT 1",
+        )
+        .bind(workspace_id)
+        .bind(&named)
+        .fetch_optional(store.pool())
+        .await?;
+        out.agent_id = row.map(|(id,)| id);
+    }
+    if let Some(named) = label(task) {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM tasks WHERE workspace_id = $1 AND id = $2")
+                .bind(workspace_id)
+                .bind(&named)
+                .fetch_optional(store.pool())
+                .await?;
+        match row {
+            Some((id,)) => out.task_id = Some(id),
+            None => out.external_task = Some(named),
+        }
+    }
+    Ok(out)
+}
+
+/// Output tokens held for a request that sets no `max_tokens` (OpenAI's may omit it): the
+/// hold is then an estimate, and the budget may be passed by what one call answers beyond it.
+pub const DEFAULT_MAX_OUTPUT: i64 = 8_192;
+
+/// The most a request of `body_len` bytes answering up to `max_tokens` can cost at `price`:
+/// every byte of the body a token (no tokenizer makes a token of less than one byte), none of
+/// it cached. 0 when the price is unknown (such a call's cost is unknown and counted so).
+pub fn worst_cost(price: Option<&Price>, body_len: usize, max_tokens: Option<i64>) -> i64 {
+    let Some(price) = price else {
+        return 0;
+    };
+    let usage = Usage {
+        prompt_tokens: i64::try_from(body_len).unwrap_or(i64::MAX / 2),
+        completion_tokens: max_tokens.unwrap_or(DEFAULT_MAX_OUTPUT).max(0),
+        ..Usage::default()
+    };
+    // Cache writes may cost more than input: the worst case prices the prompt at the dearer.
+    let dearer = Price {
+        input_per_mtok_micros: price
+            .input_per_mtok_micros
+            .max(price.cache_write_per_mtok_micros.unwrap_or(0)),
+        ..price.clone()
+    };
+    crate::runner::cost_of(&dearer, &usage)
+}
+
+/// How long a request waits for other calls' holds to settle when only they stand between it
+/// and a budget's room, before it is refused.
+const HOLD_WAIT: Duration = Duration::from_secs(5);
+
+/// Holds a request's worst case on every budget that applies to `spender`, or refuses with
+/// [`crate::Error::BudgetExceeded`] naming the budget. Without budgets no round trip is made.
+pub async fn hold(
+    store: &Store,
+    workspace_id: &str,
+    spender: &Spender,
+    worst_micros: i64,
+) -> Result<Reservation> {
+    crate::budgets::enforce::reserve(store, workspace_id, spender, worst_micros, HOLD_WAIT).await
 }
 
 /// The usage of an OpenAI `usage` object: prompt tokens (cached ones included, as
@@ -160,6 +286,7 @@ pub fn openai_usage(usage: &serde_json::Value) -> Option<Usage> {
         prompt_tokens: n(&usage["prompt_tokens"])?,
         completion_tokens: n(&usage["completion_tokens"]).unwrap_or(0),
         cached_tokens: n(&usage["prompt_tokens_details"]["cached_tokens"]).unwrap_or(0),
+        cache_write_tokens: 0,
         reasoning_tokens: n(&usage["completion_tokens_details"]["reasoning_tokens"]).unwrap_or(0),
         estimated: false,
     })
@@ -177,6 +304,7 @@ pub fn anthropic_usage(usage: &serde_json::Value) -> Option<Usage> {
         prompt_tokens: input + cache_read + n("cache_creation_input_tokens"),
         completion_tokens: n("output_tokens"),
         cached_tokens: cache_read,
+        cache_write_tokens: n("cache_creation_input_tokens"),
         reasoning_tokens: 0,
         estimated: false,
     })
@@ -191,6 +319,7 @@ pub fn anthropic_delta(usage: &mut Usage, delta: &serde_json::Value) {
     if let Some(u) = anthropic_usage(delta) {
         usage.prompt_tokens = u.prompt_tokens;
         usage.cached_tokens = u.cached_tokens;
+        usage.cache_write_tokens = u.cache_write_tokens;
     }
 }
 
@@ -205,6 +334,12 @@ pub struct Proxied {
     pub agent_id: Option<String>,
     /// The `x-fleetdeck-task` header, when it names a task of the workspace.
     pub task_id: Option<String>,
+    /// The `x-fleetdeck-task` header, when it names no task of the workspace.
+    pub external_task: Option<String>,
+    /// The `x-fleetdeck-session` header.
+    pub session_id: Option<String>,
+    /// What the attempt holds on budgets: settled to its cost with its record.
+    pub reservation: Option<Reservation>,
     /// Unix milliseconds when the request was sent upstream.
     pub started_at: i64,
     /// Wall time to the end of the answer.
@@ -240,6 +375,7 @@ pub async fn record(store: &Store, up: &Upstream, call: Proxied) -> Result<Strin
         completion_tokens: usage.completion_tokens,
         cached_tokens: usage.cached_tokens,
         reasoning_tokens: usage.reasoning_tokens,
+        cache_write_tokens: usage.cache_write_tokens,
         usage_estimated: usage.estimated,
         cost_micros: cost,
         price_known: up.price.is_some(),
@@ -251,9 +387,21 @@ pub async fn record(store: &Store, up: &Upstream, call: Proxied) -> Result<Strin
         created_at: call.started_at,
         source: "gateway".to_owned(),
         api_key_id: call.api_key_id,
+        session_id: call.session_id,
+        external_task: call.external_task,
         ..NewLlmCall::default()
     };
-    crate::store::llm_calls::record(store, &record).await
+    // The budgets' holds are settled to the cost in the transaction that records the call.
+    let recorded = store
+        .record_call(crate::store::group::CallRecord {
+            call: record,
+            lease: None,
+            step: None,
+            events: Vec::new(),
+            reservation: call.reservation,
+        })
+        .await?;
+    Ok(recorded.id)
 }
 
 #[cfg(test)]

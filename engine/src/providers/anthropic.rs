@@ -137,6 +137,7 @@ impl Anthropic {
                         serde_json::from_value::<WireUsage>(data["message"]["usage"].clone())
                     {
                         usage.cached_tokens = u.cache_read_input_tokens;
+                        usage.cache_write_tokens = u.cache_creation_input_tokens;
                         usage.prompt_tokens = u.input_tokens
                             + u.cache_read_input_tokens
                             + u.cache_creation_input_tokens;

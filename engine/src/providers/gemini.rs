@@ -134,6 +134,7 @@ impl Gemini {
                     prompt_tokens: n("promptTokenCount"),
                     completion_tokens: n("candidatesTokenCount") + n("thoughtsTokenCount"),
                     cached_tokens: n("cachedContentTokenCount"),
+                    cache_write_tokens: 0,
                     reasoning_tokens: n("thoughtsTokenCount"),
                     estimated: false,
                 });

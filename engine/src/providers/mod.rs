@@ -151,6 +151,10 @@ pub struct Usage {
     pub cached_tokens: i64,
     /// Reasoning ("thinking") tokens, where reported.
     pub reasoning_tokens: i64,
+    /// Prompt tokens written to the provider's cache (Anthropic's cache creation), priced
+    /// above fresh input; part of `prompt_tokens`.
+    #[serde(default)]
+    pub cache_write_tokens: i64,
     /// True when the provider reported nothing and these are estimates.
     pub estimated: bool,
 }

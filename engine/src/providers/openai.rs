@@ -304,6 +304,7 @@ impl WireUsage {
             prompt_tokens: self.prompt_tokens,
             completion_tokens: self.completion_tokens,
             cached_tokens: self.prompt_tokens_details.map_or(0, |d| d.cached_tokens),
+            cache_write_tokens: 0,
             reasoning_tokens: self
                 .completion_tokens_details
                 .map_or(0, |d| d.reasoning_tokens),

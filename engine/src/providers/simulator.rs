@@ -196,6 +196,7 @@ impl Simulator {
             prompt_tokens,
             completion_tokens,
             cached_tokens,
+            cache_write_tokens: 0,
             reasoning_tokens: 0,
             estimated: false,
         };

@@ -191,17 +191,58 @@ impl Runner {
     }
 
     /// Starts the background workers, and their heartbeat into the `workers` table (Health).
+    /// With no workers (`fleetdeck serve --workers 0`) nothing is claimed here: other
+    /// processes on the same Postgres run the tasks.
     pub fn start(self: &Arc<Self>) -> Vec<tokio::task::JoinHandle<()>> {
-        let mut handles: Vec<_> = (0..self.config.workers.max(1))
+        let mut handles: Vec<_> = (0..self.config.workers)
             .map(|n| tokio::spawn(self.clone().worker(n)))
             .collect();
-        handles.push(tokio::spawn(self.clone().heartbeat()));
+        if self.config.workers > 0 {
+            handles.push(tokio::spawn(self.clone().heartbeat()));
+            handles.push(tokio::spawn(self.clone().watch_events()));
+        }
         handles.push(tokio::spawn(
             self.totals
                 .clone()
                 .run(self.bus.clone(), self.shutdown.subscribe()),
         ));
         handles
+    }
+
+    /// Reacts to events published anywhere (another process's arrive through
+    /// [`crate::listen`]): a new task wakes an idle worker at once rather than at its next
+    /// poll, and a cancel stops the task's work here within moments, not at the next lease
+    /// renewal.
+    async fn watch_events(self: Arc<Self>) {
+        let mut events = self.bus.subscribe();
+        let mut stopped = self.shutdown.subscribe();
+        loop {
+            // A shutdown before this task subscribed is seen here, not by `changed`.
+            if *stopped.borrow_and_update() {
+                return;
+            }
+            let event = tokio::select! {
+                e = events.recv() => e,
+                _ = stopped.changed() => continue,
+            };
+            match event {
+                // One worker (waking them all made every idle worker race for one claim on
+                // each new task, contending for SQLite's writer).
+                Ok(e) if e.kind == EventKind::TaskCreated => self.wake.notify_one(),
+                Ok(e) if e.kind == EventKind::TaskCancelled => {
+                    let id = e.data["task_id"].as_str().unwrap_or_default();
+                    if let Ok(running) = self.running.lock()
+                        && let Some(stop) = running.get(id)
+                    {
+                        let _ = stop.send(Stop::Cancel);
+                    }
+                }
+                Ok(_) => {}
+                // Behind: a missed cancel is still seen at the next lease renewal.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
     }
 
     /// Beats every few seconds while the workers run (and releases expired budget holds), and

@@ -104,6 +104,7 @@ impl Recorder<'_> {
             completion_tokens: usage.completion_tokens,
             cached_tokens: usage.cached_tokens,
             reasoning_tokens: usage.reasoning_tokens,
+            cache_write_tokens: usage.cache_write_tokens,
             usage_estimated: usage.estimated,
             cost_micros: cost,
             price_known: price.is_some(),
@@ -114,7 +115,7 @@ impl Recorder<'_> {
             attempt: i64::from(attempt.number),
             created_at: attempt.started_at,
             source: String::new(),
-            api_key_id: None,
+            ..NewLlmCall::default()
         };
         if let Err(e) = &attempt.result
             && let Ok(mut f) = self.failures.lock()

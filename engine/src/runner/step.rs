@@ -500,10 +500,18 @@ impl StepRun<'_> {
 
 /// The price of a call: uncached prompt, cached prompt and completion tokens at their rates.
 pub fn cost_of(price: &Price, usage: &Usage) -> i64 {
-    let cached = usage.cached_tokens.clamp(0, usage.prompt_tokens.max(0));
-    let fresh = usage.prompt_tokens.max(0) - cached;
+    let prompt = usage.prompt_tokens.max(0);
+    let cached = usage.cached_tokens.clamp(0, prompt);
+    let written = usage.cache_write_tokens.clamp(0, prompt - cached);
+    let fresh = prompt - cached - written;
+    // Without a cache-write price, writes are billed as fresh input (what providers without
+    // a surcharge do).
+    let write_price = price
+        .cache_write_per_mtok_micros
+        .unwrap_or(price.input_per_mtok_micros);
     Money::for_tokens(fresh, price.input_per_mtok_micros).0
         + Money::for_tokens(cached, price.cached_input_per_mtok_micros).0
+        + Money::for_tokens(written, write_price).0
         + Money::for_tokens(usage.completion_tokens, price.output_per_mtok_micros).0
 }
 

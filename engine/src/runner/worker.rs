@@ -206,7 +206,26 @@ impl Runner {
         let plan = task.planned_steps();
         // One read for the whole claim: which steps are done, which have a run to restart.
         let stored = tasks::stored_runs(&self.store, &task.id).await?;
-        let workdir = tools::Workdir::open(self.config.work_root.join(&task.id))
+        let dir = self.config.work_root.join(&task.id);
+        // Workers share one work root (ARCHITECTURE "Scale-out"): a task claimed again whose
+        // files were written elsewhere must not go on as if it had none.
+        if task.attempts > 1 && tokio::fs::metadata(&dir).await.is_err() {
+            let (written,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM file_changes WHERE task_id = $1 AND change_kind <> 'read'",
+            )
+            .bind(&task.id)
+            .fetch_one(self.store.pool())
+            .await
+            .map_err(crate::Error::from)?;
+            if written > 0 {
+                return Err(Halt::Failed(format!(
+                    "the task's files are not in this worker's work root ({}): every process \
+                     that runs tasks must share it (FLEETDECK_DATA_DIR/tasks on shared storage)",
+                    self.config.work_root.display()
+                )));
+            }
+        }
+        let workdir = tools::Workdir::open(dir)
             .await
             .map_err(|e| Halt::Failed(format!("cannot create the task directory: {e}")))?;
         let mut previous: Vec<(String, String)> = Vec::new();

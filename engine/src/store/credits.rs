@@ -51,6 +51,28 @@ pub async fn deduct_in(
     record(tx, &who.workspace_id, &who.user_id, -amount, reason, None).await
 }
 
+/// Gives back credits [`deduct`] took for work that then never happened (a gateway request no
+/// provider answered). Returns the new balance.
+pub async fn refund(store: &Store, who: &Principal, amount: i64, reason: &str) -> Result<i64> {
+    let mut tx = store.begin().await?;
+    sqlx::query("UPDATE users SET credits = credits + $1 WHERE id = $2")
+        .bind(amount)
+        .bind(&who.user_id)
+        .execute(&mut *tx)
+        .await?;
+    let balance = record(
+        &mut tx,
+        &who.workspace_id,
+        &who.user_id,
+        amount,
+        reason,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(balance)
+}
+
 /// Adds credits to a member of the admin's workspace. Returns the new balance.
 #[tracing::instrument(skip(tx, admin), fields(admin.id = %admin.user_id))]
 pub async fn top_up(

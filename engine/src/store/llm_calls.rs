@@ -37,6 +37,8 @@ pub struct NewLlmCall {
     pub cached_tokens: i64,
     /// Reasoning tokens, where the provider reports them.
     pub reasoning_tokens: i64,
+    /// Prompt tokens written to the provider's cache (part of `prompt_tokens`).
+    pub cache_write_tokens: i64,
     /// True when the provider gave no usage and the counts are estimates.
     pub usage_estimated: bool,
     /// Cost in micro-USD (0 when the price is unknown: see `price_known`).
@@ -60,6 +62,10 @@ pub struct NewLlmCall {
     pub source: String,
     /// The API key a gateway call came with.
     pub api_key_id: Option<String>,
+    /// The caller's session (`x-fleetdeck-session`) or the OTLP trace the call belongs to.
+    pub session_id: Option<String>,
+    /// The caller's own task label (`x-fleetdeck-task` naming no Fleetdeck task).
+    pub external_task: Option<String>,
 }
 
 /// Records one call and its rollup through the group-commit writer
@@ -175,6 +181,7 @@ struct CallRow {
     completion_tokens: i64,
     cached_tokens: i64,
     reasoning_tokens: i64,
+    cache_write_tokens: i64,
     usage_estimated: i64,
     cost_micros: i64,
     price_known: i64,
@@ -185,6 +192,8 @@ struct CallRow {
     attempt: i64,
     created_at: i64,
     source: String,
+    session_id: Option<String>,
+    external_task: Option<String>,
 }
 
 impl CallRow {
@@ -209,6 +218,7 @@ impl CallRow {
             completion_tokens: self.completion_tokens,
             cached_tokens: self.cached_tokens,
             reasoning_tokens: self.reasoning_tokens,
+            cache_write_tokens: self.cache_write_tokens,
             usage_estimated: self.usage_estimated != 0,
             cost_micros: self.cost_micros,
             price_known: self.price_known != 0,
@@ -218,6 +228,8 @@ impl CallRow {
             attempt: self.attempt,
             created_at: self.created_at,
             source: self.source,
+            session_id: self.session_id,
+            external_task: self.external_task,
         }
     }
 }
@@ -278,7 +290,8 @@ pub async fn page(
     let mut query = sqlx::query_as::<_, CallRow>(sqlx::AssertSqlSafe(format!(
         "SELECT id, task_id, agent_run_id, agent_id, role, workflow, provider_id, provider_kind, model, \
          prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_micros, \
-         price_known, latency_ms, ttft_ms, success, error_class, attempt, created_at, source \
+         price_known, latency_ms, ttft_ms, success, error_class, attempt, created_at, source, \
+         cache_write_tokens, session_id, external_task \
          FROM llm_calls WHERE workspace_id = $1 AND created_at >= $2 AND created_at < $3 \
          AND ($4 = '' OR provider_kind = $4) AND ($5 = '' OR model = $5) \
          AND ($6 = '' OR agent_id = $6) AND ($7 = '' OR task_id = $7) \
@@ -315,6 +328,31 @@ pub async fn page(
         items: page.items.into_iter().map(CallRow::into_wire).collect(),
         next_cursor: page.next_cursor,
     })
+}
+
+/// The calls recorded for an external trace's spans (OTLP), by id.
+pub async fn of_trace(
+    store: &Store,
+    workspace_id: &str,
+    trace_id: &str,
+) -> Result<std::collections::HashMap<String, wire::calls::Call>> {
+    let rows: Vec<CallRow> = sqlx::query_as(
+        "SELECT c.id, c.task_id, c.agent_run_id, c.agent_id, c.role, c.workflow, c.provider_id, \
+         c.provider_kind, c.model, c.prompt_tokens, c.completion_tokens, c.cached_tokens, \
+         c.reasoning_tokens, c.usage_estimated, c.cost_micros, c.price_known, c.latency_ms, \
+         c.ttft_ms, c.success, c.error_class, c.attempt, c.created_at, c.source, \
+         c.cache_write_tokens, c.session_id, c.external_task \
+         FROM otel_spans s JOIN llm_calls c ON c.id = s.call_id \
+         WHERE s.workspace_id = $1 AND s.trace_id = $2",
+    )
+    .bind(workspace_id)
+    .bind(trace_id)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id.clone(), r.into_wire()))
+        .collect())
 }
 
 #[cfg(test)]

@@ -85,8 +85,8 @@ pub async fn seed_defaults(db: &mut sqlx::AnyConnection) -> Result<u64> {
     for &(kind, model, input, output, cached, window) in DEFAULT_PRICES {
         inserted += sqlx::query(
             "INSERT INTO prices (provider_kind, model, input_per_mtok_micros, output_per_mtok_micros, \
-             cached_input_per_mtok_micros, context_window, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (provider_kind, model) DO NOTHING",
+             cached_input_per_mtok_micros, context_window, updated_at, cache_write_per_mtok_micros) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (provider_kind, model) DO NOTHING",
         )
         .bind(kind)
         .bind(model)
@@ -95,6 +95,8 @@ pub async fn seed_defaults(db: &mut sqlx::AnyConnection) -> Result<u64> {
         .bind(cached)
         .bind(window)
         .bind(now)
+        // Anthropic's list price for 5-minute cache writes.
+        .bind((kind == "anthropic").then_some(input * 5 / 4))
         .execute(&mut *db)
         .await?
         .rows_affected();
@@ -107,7 +109,7 @@ pub async fn seed_defaults(db: &mut sqlx::AnyConnection) -> Result<u64> {
 pub async fn list<'e>(db: impl Executor<'e, Database = Any>) -> Result<Vec<Price>> {
     Ok(sqlx::query_as(
         "SELECT provider_kind, model, input_per_mtok_micros, output_per_mtok_micros, \
-         cached_input_per_mtok_micros, context_window FROM prices ORDER BY provider_kind, model",
+         cached_input_per_mtok_micros, context_window, cache_write_per_mtok_micros FROM prices ORDER BY provider_kind, model",
     )
     .fetch_all(db)
     .await?)
@@ -122,7 +124,7 @@ pub async fn get<'e>(
 ) -> Result<Option<Price>> {
     Ok(sqlx::query_as(
         "SELECT provider_kind, model, input_per_mtok_micros, output_per_mtok_micros, \
-         cached_input_per_mtok_micros, context_window FROM prices \
+         cached_input_per_mtok_micros, context_window, cache_write_per_mtok_micros FROM prices \
          WHERE provider_kind = $1 AND model = $2",
     )
     .bind(provider_kind)
@@ -150,6 +152,10 @@ pub async fn upsert<'e>(db: impl Executor<'e, Database = Any>, price: &Price) ->
             "cached_input_per_mtok_micros",
             price.cached_input_per_mtok_micros,
         ),
+        (
+            "cache_write_per_mtok_micros",
+            price.cache_write_per_mtok_micros.unwrap_or(0),
+        ),
     ] {
         if !(0..=limit).contains(&value) {
             return Err(crate::Error::invalid(
@@ -166,11 +172,13 @@ pub async fn upsert<'e>(db: impl Executor<'e, Database = Any>, price: &Price) ->
     }
     sqlx::query(
         "INSERT INTO prices (provider_kind, model, input_per_mtok_micros, output_per_mtok_micros, \
-         cached_input_per_mtok_micros, context_window, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         cached_input_per_mtok_micros, context_window, updated_at, cache_write_per_mtok_micros) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (provider_kind, model) DO UPDATE SET input_per_mtok_micros = excluded.input_per_mtok_micros, \
          output_per_mtok_micros = excluded.output_per_mtok_micros, \
          cached_input_per_mtok_micros = excluded.cached_input_per_mtok_micros, \
-         context_window = excluded.context_window, updated_at = excluded.updated_at",
+         context_window = excluded.context_window, updated_at = excluded.updated_at, \
+         cache_write_per_mtok_micros = excluded.cache_write_per_mtok_micros",
     )
     .bind(kind.as_str())
     .bind(model)
@@ -179,6 +187,7 @@ pub async fn upsert<'e>(db: impl Executor<'e, Database = Any>, price: &Price) ->
     .bind(price.cached_input_per_mtok_micros)
     .bind(price.context_window)
     .bind(now_ms())
+    .bind(price.cache_write_per_mtok_micros)
     .execute(db)
     .await?;
     Ok(())

@@ -281,3 +281,22 @@ pub async fn api_key_in<'e>(
         })
         .transpose()
 }
+
+/// The providers (by name) whose stored API key `master` cannot open: a process started with
+/// another deployment's master key. Every process on one database must share one key.
+pub async fn unopenable(
+    store: &crate::Store,
+    master: &crate::auth::secrets::MasterKey,
+) -> Result<Vec<String>> {
+    let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
+        "SELECT id, name, api_key_encrypted FROM providers WHERE api_key_encrypted IS NOT NULL \
+         ORDER BY name",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(id, _, sealed)| master.open(sealed, id).is_err())
+        .map(|(_, name, _)| name)
+        .collect())
+}

@@ -12,6 +12,8 @@ pub const DEFAULT_MODEL: &str = "default_model";
 pub const DEFAULT_TEMPERATURE: &str = "default_temperature";
 /// The workspace's IANA time zone (budgets' calendar days, weeks and months); UTC when unset.
 pub const TIME_ZONE: &str = "time_zone";
+/// Credits taken from the API key's owner for each request through the gateway (0 when unset).
+pub const GATEWAY_CREDITS_PER_CALL: &str = "gateway_credits_per_call";
 
 /// Reads a setting's JSON value.
 #[tracing::instrument(skip(db))]
@@ -54,11 +56,12 @@ pub async fn put<'e>(
 }
 
 /// The settings that exist.
-pub const KEYS: [&str; 4] = [
+pub const KEYS: [&str; 5] = [
     DEFAULT_PROVIDER,
     DEFAULT_MODEL,
     DEFAULT_TEMPERATURE,
     TIME_ZONE,
+    GATEWAY_CREDITS_PER_CALL,
 ];
 
 /// Fails with not-found for a key that is not a setting.
@@ -102,6 +105,14 @@ pub async fn validate(
                 return Err(Error::invalid(
                     "value",
                     "must be an IANA time zone name such as Europe/Paris",
+                ));
+            }
+        }
+        GATEWAY_CREDITS_PER_CALL => {
+            if !value.as_i64().is_some_and(|n| (0..=1_000).contains(&n)) {
+                return Err(Error::invalid(
+                    "value",
+                    "must be a whole number of credits from 0 to 1,000",
                 ));
             }
         }

@@ -16,6 +16,7 @@ mod migrations;
 mod personas;
 mod providers;
 mod recording;
+mod retention;
 mod runner;
 mod seed;
 mod studio;

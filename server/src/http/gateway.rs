@@ -101,18 +101,23 @@ fn openai_error(status: StatusCode, kind: &str, code: &str, message: &str) -> Re
     (status, Json(body)).into_response()
 }
 
-/// The caller's workspace and key, from `Authorization: Bearer` or `x-api-key`.
-async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<(engine::auth::Principal, String), Response> {
-    let key = super::auth::bearer(headers).or_else(|| {
+/// The API key a request carries, in `Authorization: Bearer` or `x-api-key`.
+pub(super) fn api_key(headers: &HeaderMap) -> Option<&str> {
+    super::auth::bearer(headers).or_else(|| {
         headers
             .get("x-api-key")
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
             .filter(|v| !v.is_empty())
-    });
+    })
+}
+
+/// The caller's workspace and key, from `Authorization: Bearer` or `x-api-key`.
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(engine::auth::Principal, String), Response> {
+    let key = api_key(headers);
     let unauthorized = |m: &str| {
         openai_error(
             StatusCode::UNAUTHORIZED,
@@ -189,7 +194,8 @@ impl Attempt {
         (status = 400, description = "Not a JSON object, or no `model`", body = OpenAiErrorBody),
         (status = 401, description = "No valid API key", body = OpenAiErrorBody),
         (status = 404, description = "No route for the model", body = OpenAiErrorBody),
-        (status = 429, description = "The upstream's rate limit (after the route's fallbacks)", body = OpenAiErrorBody),
+        (status = 402, description = "Not enough credits for the request (the `gateway_credits_per_call` setting)", body = OpenAiErrorBody),
+        (status = 429, description = "The upstream's rate limit (after the route's fallbacks), or a hard budget (`budget_exceeded`)", body = OpenAiErrorBody),
         (status = 500, description = "The gateway failed", body = OpenAiErrorBody),
         (status = 502, description = "No upstream could be reached", body = OpenAiErrorBody),
         (status = 503, description = "The route has no provider left", body = OpenAiErrorBody)))]
@@ -212,7 +218,8 @@ async fn chat_completions(
         (status = 400, description = "Not a JSON object, or no `model`", body = AnthropicErrorBody),
         (status = 401, description = "No valid API key", body = AnthropicErrorBody),
         (status = 404, description = "No route for the model", body = AnthropicErrorBody),
-        (status = 429, description = "The upstream's rate limit (after the route's fallbacks)", body = AnthropicErrorBody),
+        (status = 402, description = "Not enough credits for the request (the `gateway_credits_per_call` setting)", body = AnthropicErrorBody),
+        (status = 429, description = "The upstream's rate limit (after the route's fallbacks), or a hard budget (`budget_exceeded`)", body = AnthropicErrorBody),
         (status = 500, description = "The gateway failed", body = AnthropicErrorBody),
         (status = 502, description = "No upstream could be reached", body = AnthropicErrorBody),
         (status = 503, description = "The route has no provider left", body = AnthropicErrorBody)))]
@@ -306,24 +313,87 @@ async fn proxy(state: AppState, headers: HeaderMap, body: Bytes, api: Api) -> Re
             *options = json!({ "include_usage": true });
         }
     }
-    // Attribution: an agent of the workspace named by id or name (read only when sent).
-    let agent_id = match headers
-        .get("x-fleetdeck-agent")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.trim().is_empty())
+    // Attribution: an agent or task of the workspace, the caller's session (read only when sent).
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let by = match engine::gateway::attribute(
+        &state.store,
+        &who.workspace_id,
+        header("x-fleetdeck-agent"),
+        header("x-fleetdeck-task"),
+        header("x-fleetdeck-session"),
+    )
+    .await
     {
-        Some(named) => engine::gateway::agent_named(&state.store, &who.workspace_id, named)
-            .await
-            .unwrap_or_default(),
-        None => None,
+        Ok(by) => by,
+        Err(e) => {
+            tracing::error!(error = %e, "gateway: attribution lookup failed");
+            return api.error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "internal_error",
+                "the gateway could not read its attribution headers",
+            );
+        }
+    };
+    // Credits (a workspace setting, 0 by default) are taken before anything is sent, and given
+    // back when no provider answered.
+    let credits = match state
+        .gateway
+        .credits_per_call(&state.store, &who.workspace_id)
+        .await
+    {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(error = %e, "gateway: settings lookup failed");
+            return api.error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "internal_error",
+                "the gateway could not read its settings",
+            );
+        }
+    };
+    if credits > 0 {
+        match engine::store::credits::deduct(&state.store, &who, credits, "gateway request").await {
+            Ok(_) => {}
+            Err(engine::Error::InsufficientCredits(message)) => {
+                return api.error(
+                    StatusCode::PAYMENT_REQUIRED,
+                    "insufficient_quota",
+                    "insufficient_credits",
+                    &message,
+                );
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "gateway: credits could not be taken");
+                return api.error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    "internal_error",
+                    "the gateway could not take the request's credits",
+                );
+            }
+        }
+    }
+    let max_tokens = ["max_tokens", "max_completion_tokens"]
+        .iter()
+        .find_map(|k| request.get(*k).and_then(Value::as_i64));
+    let spender = engine::budgets::enforce::Spender {
+        agent_id: by.agent_id.clone(),
+        user_id: Some(who.user_id.clone()),
+        api_key_id: Some(key_id.clone()),
+        task_id: by.task_id.clone(),
     };
     let attempt = Attempt {
         state: state.clone(),
         base: Proxied {
             workspace_id: who.workspace_id.clone(),
             api_key_id: Some(key_id),
-            agent_id,
-            task_id: None,
+            agent_id: by.agent_id,
+            task_id: by.task_id,
+            external_task: by.external_task,
+            session_id: by.session_id,
+            reservation: None,
             started_at: 0,
             latency_ms: 0,
             ttft_ms: None,
@@ -332,16 +402,84 @@ async fn proxy(state: AppState, headers: HeaderMap, body: Bytes, api: Api) -> Re
             attempt: 1,
         },
     };
+    let (response, answered) = attempts(
+        &state, &headers, api, request, stream, inject, &upstreams, &spender, max_tokens, &attempt,
+    )
+    .await;
+    if credits > 0
+        && !answered
+        && let Err(e) =
+            engine::store::credits::refund(&state.store, &who, credits, "gateway request refunded")
+                .await
+    {
+        tracing::error!(error = %e, "gateway: credits could not be given back");
+    }
+    response
+}
+
+/// Sends the request along the route's targets until one answers: the response, and whether
+/// a provider answered it (an error it sent included).
+#[allow(
+    clippy::too_many_arguments,
+    clippy::too_many_lines,
+    reason = "the attempt loop reads best in one place"
+)]
+async fn attempts(
+    state: &AppState,
+    headers: &HeaderMap,
+    api: Api,
+    mut request: serde_json::Map<String, Value>,
+    stream: bool,
+    inject: bool,
+    upstreams: &[Upstream],
+    spender: &engine::budgets::enforce::Spender,
+    max_tokens: Option<i64>,
+    attempt: &Attempt,
+) -> (Response, bool) {
     let last = upstreams.len() - 1;
     for (i, up) in upstreams.iter().enumerate() {
         request.insert("model".into(), Value::String(up.model.clone()));
         let Ok(payload) = serde_json::to_vec(&request) else {
             break;
         };
-        let started = Instant::now();
         let mut call = attempt.base.clone();
         call.started_at = engine::now_ms();
         call.attempt = i64::try_from(i + 1).unwrap_or(1);
+        // Budgets: the attempt's worst case is held (settled to its cost with its record).
+        let worst = engine::gateway::worst_cost(up.price.as_ref(), payload.len(), max_tokens);
+        let started = Instant::now();
+        match engine::gateway::hold(&state.store, &call.workspace_id, spender, worst).await {
+            Ok(held) => call.reservation = Some(held),
+            Err(engine::Error::BudgetExceeded(message)) => {
+                call.error_class = Some("budget_exceeded".into());
+                attempt.record(up, started, call);
+                let kind = match api {
+                    Api::OpenAi => "insufficient_quota",
+                    Api::Anthropic => "rate_limit_error",
+                };
+                return (
+                    api.error(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        kind,
+                        "budget_exceeded",
+                        &format!("BUDGET_EXCEEDED: {message}"),
+                    ),
+                    false,
+                );
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "gateway: budgets could not be checked");
+                return (
+                    api.error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "server_error",
+                        "internal_error",
+                        "the gateway could not check the budgets",
+                    ),
+                    false,
+                );
+            }
+        }
         let path = match api {
             Api::OpenAi => "/chat/completions",
             Api::Anthropic => "/v1/messages",
@@ -385,11 +523,14 @@ async fn proxy(state: AppState, headers: HeaderMap, body: Bytes, api: Api) -> Re
                 if i < last {
                     continue;
                 }
-                return api.error(
-                    StatusCode::BAD_GATEWAY,
-                    "server_error",
-                    "upstream_unreachable",
-                    "the provider could not be reached",
+                return (
+                    api.error(
+                        StatusCode::BAD_GATEWAY,
+                        "server_error",
+                        "upstream_unreachable",
+                        "the provider could not be reached",
+                    ),
+                    false,
                 );
             }
         };
@@ -404,11 +545,11 @@ async fn proxy(state: AppState, headers: HeaderMap, body: Bytes, api: Api) -> Re
             let content_type = answer.headers().get(header::CONTENT_TYPE).cloned();
             let bytes = answer.bytes().await.unwrap_or_default();
             attempt.record(up, started, call);
-            return forward(status, content_type, Body::from(bytes));
+            return (forward(status, content_type, Body::from(bytes)), true);
         }
         let content_type = answer.headers().get(header::CONTENT_TYPE).cloned();
         if !stream {
-            return match answer.bytes().await {
+            let response = match answer.bytes().await {
                 Ok(bytes) => {
                     call.usage =
                         serde_json::from_slice::<Value>(&bytes)
@@ -431,6 +572,7 @@ async fn proxy(state: AppState, headers: HeaderMap, body: Bytes, api: Api) -> Re
                     )
                 }
             };
+            return (response, true);
         }
         let tap = Tap {
             api,
@@ -472,13 +614,19 @@ async fn proxy(state: AppState, headers: HeaderMap, body: Bytes, api: Api) -> Re
                 }
             },
         );
-        return forward(status, content_type, Body::from_stream(events));
+        return (
+            forward(status, content_type, Body::from_stream(events)),
+            true,
+        );
     }
-    api.error(
-        StatusCode::BAD_GATEWAY,
-        "server_error",
-        "upstream_failed",
-        "no provider of the route answered",
+    (
+        api.error(
+            StatusCode::BAD_GATEWAY,
+            "server_error",
+            "upstream_failed",
+            "no provider of the route answered",
+        ),
+        false,
     )
 }
 

@@ -26,6 +26,7 @@ pub mod settings;
 pub mod system;
 pub mod tasks;
 pub mod templates;
+pub mod traces;
 pub mod users;
 pub mod ws;
 
@@ -172,6 +173,13 @@ pub fn router(state: AppState) -> Router {
     router.merge(v1).with_state(state)
 }
 
+/// A worker process's routes: health and metrics only (no pages, no API).
+pub fn worker_router(state: AppState) -> Router {
+    let (ops, _) = ops::worker_router().split_for_parts();
+    ops.layer(axum::middleware::from_fn(middleware::observe))
+        .with_state(state)
+}
+
 /// The documented routes, and the document made from them: `/api/v1/*`, `/api/auth/*` and
 /// the operational routes (`/health`, `/ready`, `/metrics`, `/ws`). Every route there is
 /// registered with its `#[utoipa::path]`, so the document cannot leave one out.
@@ -205,6 +213,7 @@ pub fn documented_routers() -> (
         .nest("/runs", runs::router())
         .nest("/templates", templates::router())
         .nest("/gateway", gateway::router())
+        .nest("/traces", traces::router())
         .nest("/metrics", metrics::router())
         .nest("/calls", calls::router())
         .nest("/system", system::router())
@@ -216,7 +225,11 @@ pub fn documented_routers() -> (
         .nest("/api/v1", api_doc)
         .nest("/api/auth", auth_doc);
     doc.merge(ops_doc);
-    let (v1, v1_doc) = gateway::v1_router().split_for_parts();
+    let (v1, v1_doc) = gateway::v1_router()
+        .merge(traces::otlp_router())
+        .split_for_parts();
+    // Exports and prompts can be large (base64 images, long conversations).
+    let v1 = v1.layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024));
     doc.merge(v1_doc);
     (api, ops, auth, doc, v1)
 }

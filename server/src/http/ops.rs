@@ -21,6 +21,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(super::ws::handler))
 }
 
+/// What a `fleetdeck worker` serves: `/health`, `/ready` and `/metrics`.
+pub fn worker_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(ready))
+        .routes(routes!(metrics))
+}
+
 /// Liveness: the process is up and serving HTTP.
 #[utoipa::path(get, path = "/health", tag = "ops", security(()),
     responses((status = 200, description = "Up", body = Health)))]

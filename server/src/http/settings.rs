@@ -18,7 +18,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(read, write))
 }
 
-const KEY: &str = "`default_provider`, `default_model` or `default_temperature`";
+const KEY: &str = "`default_provider`, `default_model`, `default_temperature`, `time_zone` or \
+                   `gateway_credits_per_call` (credits per gateway request, 0–1,000; 0 when unset)";
 
 /// One workspace default.
 #[utoipa::path(get, path = "/{key}", tag = "settings", params(("key" = String, Path, description = KEY)),
@@ -53,6 +54,8 @@ async fn write(
         &body.value,
     )
     .await?;
+    // The gateway caches what it reads of the settings.
+    state.gateway.invalidate();
     Ok(Json(Setting {
         key,
         value: body.value,

@@ -367,3 +367,255 @@ async fn secrets_never_reach_the_logs() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Row counts of the tables a restore must bring back whole.
+fn counts(db: &Path) -> Vec<i64> {
+    let url = engine::store::backend::sqlite_url(db);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let store = engine::Store::connect(&url).await.unwrap();
+            let mut out = Vec::new();
+            for table in ["workspaces", "users", "api_keys", "audit_log", "prices"] {
+                let (n,): (i64,) =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                        .fetch_one(store.pool())
+                        .await
+                        .unwrap();
+                out.push(n);
+            }
+            store.close().await;
+            out
+        })
+}
+
+fn ok(out: &std::process::Output) -> String {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    text
+}
+
+#[test]
+fn a_backup_restores_into_a_database_doctor_passes_with_equal_counts_and_exports_stream() {
+    let dir = temp_dir("backup");
+    let site = fake_site(&dir);
+    ok(&fleetdeck(&dir).arg("migrate").output().unwrap());
+    ok(&fleetdeck(&dir)
+        .args([
+            "user",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--password",
+            "a-long-password",
+            "--role",
+            "admin",
+        ])
+        .output()
+        .unwrap());
+    ok(&fleetdeck(&dir)
+        .args([
+            "api-key",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "backup test",
+        ])
+        .output()
+        .unwrap());
+
+    // Two backups a second apart, keeping one: the older is removed.
+    let backups = dir.join("backups");
+    let first = ok(&fleetdeck(&dir)
+        .args(["backup", "--keep", "1"])
+        .output()
+        .unwrap());
+    assert!(first.contains("✅ backed up"), "{first}");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let second = ok(&fleetdeck(&dir)
+        .args(["backup", "--keep", "1"])
+        .output()
+        .unwrap());
+    assert!(second.contains("removed the older backup"), "{second}");
+    let files: Vec<_> = std::fs::read_dir(&backups)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let file = &files[0];
+
+    // Restored into another data directory (with the master key kept beside the backup).
+    let other = temp_dir("restored");
+    if dir.join("master.key").is_file() {
+        std::fs::copy(dir.join("master.key"), other.join("master.key")).unwrap();
+    }
+    let restored = ok(&fleetdeck(&other)
+        .args(["restore", "--from"])
+        .arg(file)
+        .output()
+        .unwrap());
+    assert!(restored.contains("✅ restored"), "{restored}");
+    // A second restore over it needs --force.
+    let again = fleetdeck(&other)
+        .args(["restore", "--from"])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    // Something that is no backup is refused and changes nothing.
+    std::fs::write(other.join("junk.db"), b"not a database").unwrap();
+    let junk = fleetdeck(&other)
+        .args(["restore", "--force", "--from"])
+        .arg(other.join("junk.db"))
+        .output()
+        .unwrap();
+    assert!(!junk.status.success());
+    let doctor = ok(&fleetdeck(&other)
+        .env("FLEETDECK_SITE_ROOT", &site)
+        .arg("doctor")
+        .output()
+        .unwrap());
+    assert!(!doctor.contains('❌'), "{doctor}");
+    assert_eq!(
+        counts(&other.join("fleetdeck.db")),
+        counts(&dir.join("fleetdeck.db"))
+    );
+
+    // Exports: the audit log as CSV (a header and one line per entry) and JSON Lines.
+    let audit_rows = counts(&dir.join("fleetdeck.db"))[3];
+    let csv = fleetdeck(&dir)
+        .args(["export", "audit", "--format", "csv"])
+        .output()
+        .unwrap();
+    let text = ok(&csv);
+    let stdout = String::from_utf8_lossy(&csv.stdout);
+    assert!(
+        stdout.starts_with("id,workspace_id,seq,created_at,actor"),
+        "{text}"
+    );
+    assert_eq!(stdout.lines().count() as i64, audit_rows + 1, "{text}");
+    let out_file = dir.join("audit.jsonl");
+    ok(&fleetdeck(&dir)
+        .args(["export", "audit", "--from", "2000-01-01", "--out"])
+        .arg(&out_file)
+        .output()
+        .unwrap());
+    let lines = std::fs::read_to_string(&out_file).unwrap();
+    assert_eq!(lines.lines().count() as i64, audit_rows);
+    let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    assert!(
+        first["seq"].is_i64() && first["action"].is_string(),
+        "{first}"
+    );
+    // Nothing before 2000, and bad arguments are refused with a clear line.
+    let none = fleetdeck(&dir)
+        .args(["export", "calls", "--to", "2000-01-01"])
+        .output()
+        .unwrap();
+    assert!(ok(&none).contains("exported 0 calls"));
+    let bad = fleetdeck(&dir)
+        .args(["export", "audit", "--format", "xml"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("csv or jsonl"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&other);
+}
+
+/// Runs `f` against the data directory's SQLite database.
+fn with_store<T>(db: &Path, f: impl AsyncFnOnce(&engine::Store) -> T) -> T {
+    let url = engine::store::backend::sqlite_url(db);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let store = engine::Store::connect(&url).await.unwrap();
+            let out = f(&store).await;
+            store.close().await;
+            out
+        })
+}
+
+#[test]
+fn rotating_the_master_key_reseals_every_provider_key_and_doctor_checks_it() {
+    use engine::auth::secrets::MasterKey;
+    let dir = temp_dir("rotate");
+    let site = fake_site(&dir);
+    ok(&fleetdeck(&dir).arg("migrate").output().unwrap());
+    let old = MasterKey::load_or_create(&dir, None).unwrap();
+    let db = dir.join("fleetdeck.db");
+    let sealed = old.seal(b"sk-rotate-me-1234", "prov-rotate").unwrap();
+    with_store(&db, async |store| {
+        sqlx::query(
+            "INSERT INTO providers (id, workspace_id, name, kind, base_url, api_key_encrypted, \
+             api_key_last4, created_at, updated_at) \
+             SELECT 'prov-rotate', id, 'Rotated', 'openai', NULL, $1, '1234', 0, 0 FROM workspaces LIMIT 1",
+        )
+        .bind(sealed.clone())
+        .execute(store.pool())
+        .await
+        .unwrap();
+    });
+    let doctor = ok(&fleetdeck(&dir)
+        .env("FLEETDECK_SITE_ROOT", &site)
+        .arg("doctor")
+        .output()
+        .unwrap());
+    assert!(doctor.contains("✅ master key"), "{doctor}");
+
+    let out = ok(&fleetdeck(&dir)
+        .args(["master-key", "rotate"])
+        .output()
+        .unwrap());
+    assert!(out.contains("re-sealed 1 provider key"), "{out}");
+    assert!(
+        !out.contains(&old.to_base64()),
+        "no key printed when it lives in a file"
+    );
+    assert!(dir.join("master.key.old").is_file());
+    let new = MasterKey::load_existing(&dir, None).unwrap().unwrap();
+    assert_ne!(new.to_base64(), old.to_base64());
+    let stored: Vec<u8> = with_store(&db, async |store| {
+        let (s,): (Vec<u8>,) =
+            sqlx::query_as("SELECT api_key_encrypted FROM providers WHERE id = 'prov-rotate'")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        s
+    });
+    assert_eq!(
+        new.open(&stored, "prov-rotate").unwrap(),
+        b"sk-rotate-me-1234"
+    );
+    assert!(old.open(&stored, "prov-rotate").is_err());
+
+    // Doctor passes with the new key and names the provider with the old one.
+    ok(&fleetdeck(&dir)
+        .env("FLEETDECK_SITE_ROOT", &site)
+        .arg("doctor")
+        .output()
+        .unwrap());
+    let stale = fleetdeck(&dir)
+        .env("FLEETDECK_SITE_ROOT", &site)
+        .env("FLEETDECK_MASTER_KEY", old.to_base64())
+        .arg("doctor")
+        .output()
+        .unwrap();
+    assert!(!stale.status.success());
+    let text = String::from_utf8_lossy(&stale.stdout);
+    assert!(
+        text.contains("❌ master key") && text.contains("Rotated"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

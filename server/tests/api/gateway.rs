@@ -14,11 +14,11 @@ use crate::app_test;
 use crate::tasks::{get, post, setup};
 
 /// What the fake upstream received.
-type Seen = Arc<Mutex<Vec<Value>>>;
+pub(crate) type Seen = Arc<Mutex<Vec<Value>>>;
 
-const USAGE: &str = r#"{"prompt_tokens":120,"completion_tokens":30,"prompt_tokens_details":{"cached_tokens":100},"completion_tokens_details":{"reasoning_tokens":12}}"#;
+const USAGE: &str = r#"{"prompt_tokens":120,"completion_tokens":30,"total_tokens":150,"prompt_tokens_details":{"cached_tokens":100},"completion_tokens_details":{"reasoning_tokens":12}}"#;
 
-async fn fake_upstream(seen: Seen) -> String {
+pub(crate) async fn fake_upstream(seen: Seen) -> String {
     use axum::routing::post;
     let ok = {
         let seen = seen.clone();
@@ -30,19 +30,25 @@ async fn fake_upstream(seen: Seen) -> String {
                     let mut out = String::new();
                     for piece in ["Hel", "lo"] {
                         let chunk = json!({ "id": "c1", "object": "chat.completion.chunk",
+                            "created": 1, "model": "up-mini",
                             "choices": [{ "index": 0, "delta": { "content": piece } }] });
                         out.push_str(&format!("data: {chunk}\n\n"));
                     }
                     if body["stream_options"]["include_usage"] == true {
                         out.push_str(&format!(
-                            "data: {{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{USAGE}}}\n\n"
+                            "data: {{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"up-mini\",\"choices\":[],\"usage\":{USAGE}}}\n\n"
                         ));
                     }
                     out.push_str("data: [DONE]\n\n");
                     ([("content-type", "text/event-stream")], out).into_response_parts_free()
+                } else if body["tools"].is_array() {
+                    let answer = format!(
+                        "{{\"id\":\"c3\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"up-mini\",\"choices\":[{{\"index\":0,\"message\":{{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{{\"id\":\"call_1\",\"type\":\"function\",\"function\":{{\"name\":\"get_weather\",\"arguments\":\"{{\\\"city\\\":\\\"Paris\\\"}}\"}}}}]}},\"finish_reason\":\"tool_calls\"}}],\"usage\":{USAGE}}}"
+                    );
+                    ([("content-type", "application/json")], answer).into_response_parts_free()
                 } else {
                     let answer = format!(
-                        "{{\"id\":\"c2\",\"object\":\"chat.completion\",\"choices\":[{{\"index\":0,\"message\":{{\"role\":\"assistant\",\"content\":\"Hello\"}},\"finish_reason\":\"stop\"}}],\"usage\":{USAGE},\"x_vendor\":1}}"
+                        "{{\"id\":\"c2\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"up-mini\",\"choices\":[{{\"index\":0,\"message\":{{\"role\":\"assistant\",\"content\":\"Hello\"}},\"finish_reason\":\"stop\"}}],\"usage\":{USAGE},\"x_vendor\":1}}"
                     );
                     ([("content-type", "application/json")], answer).into_response_parts_free()
                 }
@@ -88,7 +94,12 @@ impl<T: axum::response::IntoResponse> Free for T {
     }
 }
 
-async fn provider(app: &crate::helpers::TestApp, key: &str, name: &str, base: &str) -> String {
+pub(crate) async fn provider(
+    app: &crate::helpers::TestApp,
+    key: &str,
+    name: &str,
+    base: &str,
+) -> String {
     let (status, p) = post(
         app,
         key,
@@ -100,7 +111,11 @@ async fn provider(app: &crate::helpers::TestApp, key: &str, name: &str, base: &s
     p["id"].as_str().unwrap().to_owned()
 }
 
-async fn put_route(app: &crate::helpers::TestApp, key: &str, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn put_route(
+    app: &crate::helpers::TestApp,
+    key: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     let res = app
         .client
         .put(app.url("/api/v1/gateway/routes"))
@@ -275,7 +290,10 @@ app_test!(the_gateway_passes_through_and_records_exactly, |app| {
     assert_eq!(res.status(), StatusCode::OK);
     let answer: Value = res.json().await.unwrap();
     assert_eq!(answer["x_vendor"], 1);
-    assert_eq!(answer["model"], Value::Null);
+    assert_eq!(
+        answer["model"], "up-mini",
+        "the upstream's answer, not rewritten"
+    );
 
     // A stream cut before [DONE].
     let res = chat(
@@ -425,7 +443,8 @@ app_test!(anthropic_messages_count_cache_and_the_final_output, |app| {
         .bearer_auth(&key)
         .json(&json!({ "provider_kind": "anthropic", "model": "claude-up",
             "input_per_mtok_micros": 1_000_000, "output_per_mtok_micros": 4_000_000,
-            "cached_input_per_mtok_micros": 500_000, "context_window": 200_000 }))
+            "cached_input_per_mtok_micros": 500_000, "cache_write_per_mtok_micros": 2_000_000,
+            "context_window": 200_000 }))
         .send()
         .await
         .unwrap();
@@ -482,10 +501,17 @@ app_test!(anthropic_messages_count_cache_and_the_final_output, |app| {
     assert_eq!(res.json::<Value>().await.unwrap()["type"], "error");
 
     // Both recorded alike: 20 fresh + 100 cache reads + 5 cache writes in, 30 out (the final
-    // count, not message_start's 1); cost 25 + 50 + 120 micro-USD.
+    // count, not message_start's 1); cost 20 + 50 + 10 (cache writes at $2/M) + 120 micro-USD.
     let rows = calls(&app, 2).await;
     assert_eq!(rows.len(), 2, "{rows:?}");
     for r in &rows {
-        assert_eq!((r.1, r.3, r.4, r.5, r.7), (1, 125, 30, 100, 195), "{r:?}");
+        assert_eq!((r.1, r.3, r.4, r.5, r.7), (1, 125, 30, 100, 200), "{r:?}");
     }
+    let (writes,): (i64,) = sqlx::query_as(
+        "SELECT CAST(SUM(cache_write_tokens) AS BIGINT) FROM llm_calls WHERE source = 'gateway'",
+    )
+    .fetch_one(app.store().pool())
+    .await
+    .unwrap();
+    assert_eq!(writes, 10, "5 cache-write tokens per call");
 });

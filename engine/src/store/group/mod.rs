@@ -274,21 +274,32 @@ pub(crate) async fn commit_call(writer: &AnyPool, record: &CallRecord) -> Result
 pub(crate) async fn commit_bulk(writer: &AnyPool, calls: &[NewLlmCall]) -> Result<usize> {
     let mut tx = writer.begin().await?;
     let ids: Vec<String> = calls.iter().map(|_| new_id()).collect();
+    insert_bulk(&mut tx, &ids, calls).await?;
+    tx.commit().await?;
+    Ok(calls.len())
+}
+
+/// Writes calls under the given ids, their rollups merged first, on the caller's transaction
+/// (so what they belong to — imported spans — commits or rolls back with them).
+pub(crate) async fn insert_bulk(
+    tx: &mut AnyConnection,
+    ids: &[String],
+    calls: &[NewLlmCall],
+) -> Result<()> {
     let refs: Vec<&NewLlmCall> = calls.iter().collect();
     for (ids, calls) in ids.chunks(MAX_BATCH).zip(refs.chunks(MAX_BATCH)) {
-        let mut batch = Batch::new(&tx);
+        let mut batch = Batch::new(tx);
         insert_calls(&mut batch, ids, calls);
-        batch.execute(&mut tx).await?;
+        batch.execute(tx).await?;
     }
     let mut marks = Marks::default();
     marks.note(calls.iter());
     let due = marks.take(Instant::now(), true);
-    let mut batch = Batch::new(&tx);
+    let mut batch = Batch::new(tx);
     super::rollups::add(&mut batch, &refs);
     mark_providers(&mut batch, &due);
-    batch.execute_each(&mut tx).await?;
-    tx.commit().await?;
-    Ok(calls.len())
+    batch.execute_each(tx).await?;
+    Ok(())
 }
 
 /// Runs one write alone, in its own transaction.

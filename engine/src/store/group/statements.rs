@@ -78,13 +78,14 @@ pub(super) async fn fence_tasks(
 /// Inserts calls in multi-row statements of at most 16 rows on SQLite (see [`Batch`]) and 128 on
 /// Postgres.
 pub(super) fn insert_calls<'a>(batch: &mut Batch<'a>, ids: &'a [String], calls: &[&'a NewLlmCall]) {
-    const COLUMNS: usize = 25;
+    const COLUMNS: usize = 28;
     let rows = if batch.is_sqlite() { 16 } else { 128 };
     for (ids, calls) in ids.chunks(rows).zip(calls.chunks(rows)) {
         let sql = format!(
             "INSERT INTO llm_calls (id, workspace_id, task_id, agent_run_id, agent_id, provider_kind, model, \
              prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_micros, \
-             latency_ms, ttft_ms, success, error_class, attempt, created_at, provider_id, price_known, role, workflow, source, api_key_id) \
+             latency_ms, ttft_ms, success, error_class, attempt, created_at, provider_id, price_known, role, workflow, source, api_key_id, \
+             cache_write_tokens, session_id, external_task) \
              VALUES {}",
             batch.rows(calls.len(), COLUMNS)
         );
@@ -120,6 +121,9 @@ pub(super) fn insert_calls<'a>(batch: &mut Batch<'a>, ids: &'a [String], calls: 
                     &call.source
                 }),
                 Value::from(&call.api_key_id),
+                Value::Int(call.cache_write_tokens),
+                Value::from(&call.session_id),
+                Value::from(&call.external_task),
             ]);
         }
         batch.push(sql, values);
