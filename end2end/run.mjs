@@ -50,7 +50,12 @@ async function waitReady(base, server, timeoutMs = 60_000) {
 const dataDir = mkdtempSync(join(tmpdir(), 'fleetdeck-e2e-'));
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const env = { ...process.env, FLEETDECK_LOG_FORMAT: 'json', FLEETDECK_LOG: 'warn' };
+// Every journey signs in as the same admin, so the whole suite shares one session's rate
+// limit bucket: 100 requests a minute (the product's default) is a person's pace, not thirty
+// journeys clicking at machine speed, and the 429s made later journeys stall at random steps.
+const env = {
+  ...process.env, FLEETDECK_LOG_FORMAT: 'json', FLEETDECK_LOG: 'warn', FLEETDECK_RATE_LIMIT_PER_MINUTE: '10000',
+};
 delete env.DATABASE_URL;
 const server = spawn(bin,
   ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir],
@@ -89,6 +94,10 @@ let browser;
 let session; // storage state (cookies, localStorage) of the signed-in admin
 const ADMIN = { email: 'admin@example.com', password: 'correct horse battery staple' };
 const problems = []; // console errors, page errors and off-machine requests, per test
+// The current test's requests to the app (not assets), so that a failure says what the page
+// was waiting for: each with when it started and, once answered, its status and duration.
+const requests = [];
+const openPages = new Set();
 
 async function newPage(options = {}) {
   const context = await browser.newContext({
@@ -104,6 +113,22 @@ async function newPage(options = {}) {
     return route.abort();
   });
   const page = await context.newPage();
+  openPages.add(page);
+  page.on('close', () => openPages.delete(page));
+  page.on('request', (req) => {
+    const url = new URL(req.url());
+    if (/\.(js|wasm|css|png|svg|woff2?)$/.test(url.pathname)) return;
+    const entry = { req, what: `${req.method()} ${url.pathname}${url.search}`, at: Date.now() };
+    requests.push(entry);
+    req._entry = entry;
+  });
+  page.on('requestfinished', async (req) => {
+    const entry = req._entry;
+    if (!entry) return;
+    entry.ms = Date.now() - entry.at;
+    entry.status = (await req.response().catch(() => null))?.status();
+  });
+  page.on('requestfailed', (req) => { if (req._entry) req._entry.failed = req.failure()?.errorText; });
   page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`); });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   return { context, page };
@@ -116,6 +141,7 @@ async function hydrated(page, path = '/') {
 
 async function test(name, body) {
   problems.length = 0;
+  requests.length = 0;
   const started = Date.now();
   try {
     await body();
@@ -125,6 +151,15 @@ async function test(name, body) {
   } catch (err) {
     results.push({ name, ok: false });
     console.log(`FAIL ${name}\n     ${String(err.stack || err).split('\n').join('\n     ')}`);
+    // What the page asked the server for in the last minute, and what never came back.
+    for (const r of requests.filter((r) => Date.now() - r.at < 60_000)) {
+      const state = r.failed ? `failed: ${r.failed}` : r.ms === undefined ? 'PENDING' : `${r.status} in ${r.ms} ms`;
+      console.log(`     ${new Date(r.at).toISOString().slice(11, 23)} ${r.what} → ${state}`);
+    }
+    let n = 0;
+    for (const p of openPages) {
+      await p.screenshot({ path: join(shots, `failure-${results.length}-${n++}.png`), fullPage: true }).catch(() => {});
+    }
   }
 }
 
