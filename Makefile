@@ -75,7 +75,12 @@ wasm:
 	$(CARGO) build --locked --profile wasm-release -p frontend --target $(WASM_TARGET)
 
 # File rules: wasm-bindgen and wasm-opt rerun only when the wasm changed.
-site: $(PKG_DIR)/$(OUTPUT_NAME)_bg.wasm $(PKG_DIR)/$(OUTPUT_NAME).css.gz $(SITE_ROOT)/echarts.min.js.gz $(SITE_ROOT)/favicon.svg
+site: $(PKG_DIR)/assets.json $(SITE_ROOT)/favicon.svg
+
+# Content-hashed copies with their brotli and gzip compressions, named in assets.json (the
+# server links them and lets browsers cache them for a year): scripts/site.mjs.
+$(PKG_DIR)/assets.json: $(PKG_DIR)/$(OUTPUT_NAME)_bg.wasm $(PKG_DIR)/$(OUTPUT_NAME).css.gz $(SITE_ROOT)/echarts.min.js.gz scripts/site.mjs
+	node scripts/site.mjs $(SITE_ROOT) $(OUTPUT_NAME)
 
 $(PKG_DIR)/$(OUTPUT_NAME)_bg.wasm: $(WASM_OUT)
 	@mkdir -p $(PKG_DIR)
@@ -137,7 +142,9 @@ e2e: test-tools node-modules
 
 ## ---------------------------------------------------------------- bench
 
-bench:
+bench: tools wasm
+	@$(MAKE) --no-print-directory site
+	node scripts/site.mjs --sizes $(SITE_ROOT) $(OUTPUT_NAME)
 	$(CARGO) bench --locked -p engine --bench store --bench runner --bench analytics
 	$(CARGO) bench --locked -p server --features app/ssr --bench fanout --bench api --bench gateway --bench scale
 

@@ -6,7 +6,7 @@
 // already built by the unit tests, which saves CI a release build), else the release build.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -228,6 +228,39 @@ try {
     assert(await page.isVisible('[data-testid="calls-empty"]'), 'calls empty state not shown');
     await page.waitForTimeout(1200); // let the bars' entry animation finish
     await page.screenshot({ path: join(shots, 'dashboard-desktop.png'), fullPage: true });
+    await context.close();
+  });
+
+  await test('the page\'s files are content-hashed, precompressed and kept for a year; ECharts loads only where a chart is drawn', async () => {
+    const { context, page } = await newPage();
+    const fetched = [];
+    page.on('response', (r) => fetched.push(r.url()));
+    await hydrated(page, '/agents');
+    await page.waitForSelector('[data-testid="agent-card"]');
+    assert(!fetched.some((u) => u.includes('echarts')), 'a page without charts does not load ECharts');
+    const wasm = fetched.find((u) => /\/pkg\/fleetdeck\.[0-9a-f]{16}_bg\.wasm$/.test(u));
+    const css = fetched.find((u) => /\/pkg\/fleetdeck\.[0-9a-f]{16}\.css$/.test(u));
+    assert(wasm && css, `hashed wasm and stylesheet linked: ${fetched.filter((u) => u.includes('/pkg/')).join(', ')}`);
+    for (const url of [wasm, css]) {
+      for (const encoding of ['br', 'gzip']) {
+        const res = await fetch(url, { headers: { 'accept-encoding': encoding } });
+        assert(res.status === 200, `${url}: ${res.status}`);
+        assert(res.headers.get('content-encoding') === encoding, `${url} sent as ${res.headers.get('content-encoding')} for ${encoding}`);
+        assert(res.headers.get('cache-control') === 'public, max-age=31536000, immutable', `${url}: ${res.headers.get('cache-control')}`);
+      }
+    }
+    const wasmBr = await fetch(wasm, { headers: { 'accept-encoding': 'br' } });
+    const brBytes = Number(wasmBr.headers.get('content-length'));
+    assert(brBytes > 0 && brBytes < statSync(join(root, 'target/site/pkg', new URL(wasm).pathname.split('/').pop())).size / 2,
+      `brotli is much smaller than the wasm (${brBytes} bytes)`);
+    // The plain names stay reachable (revalidated, never kept).
+    const plain = await fetch(`${base}/pkg/fleetdeck.css`);
+    assert(plain.headers.get('cache-control') === 'no-cache', `plain file: ${plain.headers.get('cache-control')}`);
+    // The Dashboard draws charts: ECharts arrives, hashed and cached like the rest.
+    await hydrated(page, '/');
+    await page.waitForSelector('#chart-roles canvas', { timeout: 10_000 });
+    const echarts = fetched.find((u) => /\/pkg\/echarts\.[0-9a-f]{16}\.min\.js$/.test(u));
+    assert(echarts, 'ECharts is fetched by the first chart, under its hashed name');
     await context.close();
   });
 

@@ -132,7 +132,23 @@ pub fn render_bar_chart(
         return;
     };
     if window.get("echarts").is_none() {
-        leptos::logging::warn!("ECharts is not loaded; chart {id} is not drawn");
+        // Drawn once ECharts has loaded (the page's first chart fetches it).
+        let (id, labels, values, series) = (
+            id.to_owned(),
+            labels.to_vec(),
+            values.to_vec(),
+            series.to_owned(),
+        );
+        let (colors, links) = (colors.to_vec(), links.to_vec());
+        load_echarts(move || {
+            if web_sys::window().and_then(|w| w.get("echarts")).is_none() {
+                leptos::logging::warn!("ECharts did not load; chart {id} is not drawn");
+                return;
+            }
+            render_bar_chart(
+                &id, &labels, &values, &series, &colors, all_labels, dollars, dark, &links,
+            );
+        });
         return;
     }
     let Some(element) = window.document().and_then(|d| d.get_element_by_id(id)) else {
@@ -203,6 +219,43 @@ pub fn render_bar_chart(
         Ok(_) => {}
         Err(e) => leptos::logging::warn!("chart {id} could not be drawn: {e:?}"),
     }
+}
+
+/// Fetches ECharts (once per page: later charts wait for the same script) and runs `then` when
+/// it has loaded. Pages without charts never download it; the shell names the build's hashed
+/// file in `<meta name="fleetdeck-echarts">`. A script that fails to load leaves the charts
+/// undrawn, and the page otherwise working.
+fn load_echarts(then: impl FnOnce() + 'static) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let script = match document.get_element_by_id("echarts-script") {
+        Some(script) => script,
+        None => {
+            let src = document
+                .query_selector("meta[name=fleetdeck-echarts]")
+                .ok()
+                .flatten()
+                .and_then(|m| m.get_attribute("content"))
+                .unwrap_or_else(|| "/echarts.min.js".to_owned());
+            let Ok(script) = document.create_element("script") else {
+                return;
+            };
+            script.set_id("echarts-script");
+            let _ = script.set_attribute("src", &src);
+            let Some(head) = document.head() else {
+                return;
+            };
+            if head.append_child(&script).is_err() {
+                return;
+            }
+            script
+        }
+    };
+    let loaded = Closure::once(then);
+    let _ = script.add_event_listener_with_callback("load", loaded.as_ref().unchecked_ref());
+    // Called at most once by the browser; kept alive until then.
+    loaded.forget();
 }
 
 /// Loads `path` as a full page (after signing in or out, so every part sees the new session).

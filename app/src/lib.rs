@@ -10,13 +10,15 @@ pub mod components;
 pub mod model;
 pub mod pages;
 
+#[cfg(feature = "ssr")]
+pub mod assets;
 #[cfg(feature = "hydrate")]
 mod browser;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
@@ -52,6 +54,17 @@ document.documentElement.setAttribute('data-theme',t);}catch(e){}})();";
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The hashed file names of this build (see `assets`); the shell is rendered on the server
+    // only.
+    #[cfg(feature = "ssr")]
+    let (options, css, echarts) = {
+        let files = assets::assets(&options);
+        let mut options = options;
+        options.output_name = files.app.clone().into();
+        (options, files.css.clone(), files.echarts.clone())
+    };
+    #[cfg(not(feature = "ssr"))]
+    let (css, echarts) = (String::new(), String::new());
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -62,9 +75,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="description" content="Fleetdeck: the control plane for your AI agents." />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <script inner_html=THEME_BOOTSTRAP></script>
-                // ECharts is served from this origin (copied from the npm package at build time);
-                // `defer` keeps it off the critical path and still runs it before hydration.
-                <script defer src="/echarts.min.js"></script>
+                <link rel="stylesheet" href=css />
+                // ECharts is served from this origin (copied from the npm package at build
+                // time) and fetched by the first chart a page draws: pages without charts never
+                // load its 300 KB.
+                <meta name="fleetdeck-echarts" content=echarts />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -86,7 +101,6 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| browser::mark_hydrated());
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/fleetdeck.css" />
         <Title formatter=|page: String| {
             if page.is_empty() { "Fleetdeck".to_owned() } else { format!("{page} · Fleetdeck") }
         } />

@@ -236,3 +236,59 @@ pub fn security_headers() -> [SetResponseHeaderLayer<HeaderValue>; 5] {
         ),
     ]
 }
+
+/// How long browsers may keep the site's files: a year and never revalidated for the
+/// content-hashed ones (`/pkg/<name>.<16 hex>…`, see `scripts/site.mjs`: a new build names new
+/// files), revalidated on each use for the rest (plain-named files, the favicon). Pages and the
+/// API are left alone (they set their own or none).
+pub async fn cache_static(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_success() || status == axum::http::StatusCode::NOT_MODIFIED)
+        || response.headers().contains_key(header::CACHE_CONTROL)
+    {
+        return response;
+    }
+    let policy = if path.starts_with("/pkg/") && is_hashed(&path) {
+        "public, max-age=31536000, immutable"
+    } else if path.starts_with("/pkg/") || is_static_file(&path) {
+        "no-cache"
+    } else {
+        return response;
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    response
+}
+
+/// Whether a file name carries a content hash: a dot-separated part of 16 hex digits
+/// (`fleetdeck.0123456789abcdef_bg.wasm` counts, the `_bg` suffix aside).
+fn is_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    name.split('.').any(|part| {
+        let part = part.strip_suffix("_bg").unwrap_or(part);
+        part.len() == 16 && part.bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
+/// The site's other files served from its root.
+fn is_static_file(path: &str) -> bool {
+    matches!(path, "/favicon.svg" | "/echarts.min.js" | "/robots.txt")
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::is_hashed;
+
+    #[test]
+    fn hashed_names_are_recognised() {
+        assert!(is_hashed("/pkg/fleetdeck.0123456789abcdef.js"));
+        assert!(is_hashed("/pkg/fleetdeck.0123456789abcdef_bg.wasm"));
+        assert!(is_hashed("/pkg/echarts.0123456789abcdef.min.js"));
+        assert!(!is_hashed("/pkg/fleetdeck.js"));
+        assert!(!is_hashed("/pkg/fleetdeck_bg.wasm"));
+        assert!(!is_hashed("/pkg/fleetdeck.0123456789abcdeg.js"));
+    }
+}

@@ -109,7 +109,15 @@ pub fn router(state: AppState) -> Router {
     let api = with_cors(api, &state.cors_origins);
     openapi::publish(doc);
 
+    // The built site's files: precompressed brotli and gzip (made once by `make site`) sent to
+    // browsers that accept them, with conditional requests answered 304.
+    let pkg = tower_http::services::ServeDir::new(
+        std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir),
+    )
+    .precompressed_br()
+    .precompressed_gzip();
     let mut router = Router::new()
+        .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
         .merge(ops)
         .merge(openapi::docs_page())
         .nest("/api/v1", api)
@@ -135,6 +143,7 @@ pub fn router(state: AppState) -> Router {
             auth::require_session_for_pages,
         ))
         .layer(axum::middleware::from_fn(middleware::reject_nul))
+        .layer(axum::middleware::from_fn(middleware::cache_static))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::rate_limit,

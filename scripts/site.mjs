@@ -1,0 +1,95 @@
+// The last step of `make site`: content-hashed copies of the files the pages load, each beside
+// its brotli and gzip compressions, and `pkg/assets.json` naming them for the server.
+//
+// A hashed name changes whenever its content does, so the server can tell browsers to keep
+// these files for a year (`Cache-Control: immutable`) and a new build is still picked up at
+// once: the page names the new files. The compressions are made here, once, at the highest
+// levels (too slow to do per request), and the server sends whichever the browser accepts.
+//
+//   node scripts/site.mjs <site-root> <output-name>          build the hashed copies
+//   node scripts/site.mjs --sizes <site-root> <output-name>  print the bundle's sizes (make bench)
+
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+
+const args = process.argv.slice(2);
+const sizesOnly = args[0] === '--sizes';
+const [root, name] = sizesOnly ? args.slice(1) : args;
+if (!root || !name) {
+  console.error('usage: node scripts/site.mjs [--sizes] <site-root> <output-name>');
+  process.exit(2);
+}
+const pkg = join(root, 'pkg');
+
+const brotli = (data) => brotliCompressSync(data, {
+  params: {
+    [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY,
+    [constants.BROTLI_PARAM_SIZE_HINT]: data.length,
+  },
+});
+const gzip = (data) => gzipSync(data, { level: 9 });
+
+if (sizesOnly) {
+  const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
+  const show = (label, file, goal, before) => {
+    if (!existsSync(file)) {
+      console.log(`  ${label}: ${file} missing (run make build)`);
+      return;
+    }
+    const data = readFileSync(file);
+    const br = brotli(data).length;
+    console.log(`  ${label}: ${kb(data.length)} raw, ${kb(gzip(data).length)} gzip, ${kb(br)} brotli` +
+      `   goal: ${goal}   before issue 15: ${before}`);
+  };
+  console.log('page weight (what a first visit downloads besides the HTML)');
+  show('wasm   ', join(pkg, `${name}_bg.wasm`), '<= 400 KB brotli', '2,140 KB raw, 795 KB gzip, 570 KB brotli');
+  show('app js ', join(pkg, `${name}.js`), '-', '-');
+  show('css    ', join(pkg, `${name}.css`), '-', '-');
+  show('echarts', join(root, 'echarts.min.js'), 'only on pages with charts', '299 KB brotli on every page');
+  process.exit(0);
+}
+
+const hash = (...parts) => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex').slice(0, 16);
+};
+
+// The files written by the earlier steps (wasm-bindgen and wasm-opt, the stylesheet, ECharts).
+const js = readFileSync(join(pkg, `${name}.js`));
+const wasm = readFileSync(join(pkg, `${name}_bg.wasm`));
+const css = readFileSync(join(pkg, `${name}.css`));
+const echarts = readFileSync(join(root, 'echarts.min.js'));
+
+// The JS and the wasm are one unit (the JS binds that wasm's exports): one hash for both.
+// Leptos's hydration script loads `<app>.js` and `<app>_bg.wasm`.
+const app = `${name}.${hash(js, wasm)}`;
+const assets = {
+  app,
+  css: `${name}.${hash(css)}.css`,
+  echarts: `echarts.${hash(echarts)}.min.js`,
+};
+const files = new Map([
+  [`${app}.js`, js],
+  [`${app}_bg.wasm`, wasm],
+  [assets.css, css],
+  [assets.echarts, echarts],
+]);
+
+// Earlier builds' hashed files go: only what this build's pages name is served.
+const hashed = /\.[0-9a-f]{16}(_bg)?\.(js|wasm|css|min\.js)(\.br|\.gz)?$/;
+for (const file of readdirSync(pkg)) {
+  const base = file.replace(/\.(br|gz)$/, '');
+  if (hashed.test(file) && !files.has(base)) unlinkSync(join(pkg, file));
+}
+for (const [file, data] of files) {
+  const path = join(pkg, file);
+  if (existsSync(path) && existsSync(`${path}.br`) && existsSync(`${path}.gz`)) continue;
+  writeFileSync(path, data);
+  writeFileSync(`${path}.br`, brotli(data));
+  writeFileSync(`${path}.gz`, gzip(data));
+}
+writeFileSync(join(pkg, 'assets.json'), `${JSON.stringify(assets, null, 2)}\n`);
+console.log(`site: ${Object.values(assets).join(', ')}`);
