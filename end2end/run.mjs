@@ -15,6 +15,7 @@ import { chromium } from 'playwright-core';
 
 import { agentJourneys } from './agents.mjs';
 import { gatewayJourneys } from './gateway.mjs';
+import { keyboardJourneys } from './keyboard.mjs';
 import { analyticsJourneys } from './analytics.mjs';
 import { budgetJourneys } from './budgets.mjs';
 
@@ -179,7 +180,7 @@ try {
       { cwd: root, env }).toString().trim().split('\n');
     return out[out.length - 1].trim();
   };
-  const helpers = { test, newPage, hydrated, sql, sqlSettled, assert, base, shots, clickFirstBar, problems, apiKey };
+  const helpers = { test, newPage, hydrated, sql, sqlSettled, assert, base, shots, clickFirstBar, problems, apiKey, ADMIN };
 
   await test('first run: the setup page creates the admin and signs them in', async () => {
     const { context, page } = await newPage();
@@ -634,6 +635,7 @@ try {
   await budgetJourneys(helpers);
   await agentJourneys(helpers);
   await gatewayJourneys(helpers);
+  await keyboardJourneys(helpers);
 
   await test('the phone layout fits 375 px with bottom navigation', async () => {
     const { context, page } = await newPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });

@@ -9,13 +9,14 @@ use crate::api::session::{Logout, get_session};
 
 use crate::components::alert_bell::AlertBell;
 use crate::components::icons::{Icon, IconName};
+use crate::components::palette::CommandPalette;
 use crate::components::theme::ThemeToggle;
 use crate::components::toast::ToastRegion;
 
 /// The pages in the navigation; Alerts, Studio and Traces are left out of the phone's bottom bar
 /// (the top bar's bell leads to Alerts, each agent card's Try to the Studio; Traces are an
 /// engineer's desk page).
-const NAV: [(&str, &str, IconName); 11] = [
+pub(crate) const NAV: [(&str, &str, IconName); 11] = [
     ("/", "Dashboard", IconName::Dashboard),
     ("/agents", "Agents", IconName::Agents),
     ("/studio", "Studio", IconName::Studio),
@@ -80,6 +81,7 @@ fn SessionMenu() -> impl IntoView {
 
 #[component]
 fn Framed(children: ChildrenFn) -> impl IntoView {
+    let palette = RwSignal::new(false);
     view! {
         <a class="skip-link" href="#content">"Skip to content"</a>
         <div class="app-frame">
@@ -111,6 +113,16 @@ fn Framed(children: ChildrenFn) -> impl IntoView {
                         <span>"Fleetdeck"</span>
                     </a>
                     <div class="topbar-actions">
+                        <button class="palette-open" type="button" data-testid="palette-open"
+                            aria-label="Search pages, agents, tasks and actions (Ctrl+K)"
+                            on:click=move |_| palette.set(true)>
+                            <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+                                <circle cx="11" cy="11" r="7" />
+                                <path d="M20 20l-3.5-3.5" />
+                            </svg>
+                            <span class="palette-open-label">"Search"</span>
+                            <kbd class="palette-open-keys">"Ctrl K"</kbd>
+                        </button>
                         <AlertBell />
                         <SessionMenu />
                         <ThemeToggle />
@@ -137,5 +149,6 @@ fn Framed(children: ChildrenFn) -> impl IntoView {
                 </main>
             </div>
         </div>
+        <CommandPalette open=palette />
     }
 }

@@ -37,6 +37,17 @@ pub fn AgentsPage() -> impl IntoView {
     let templates = RwSignal::new(false);
     provide_context(editing);
     provide_context(data);
+    // `?new=1` (the palette, Ctrl/Cmd+N) opens the editor for a new agent; `?edit=<id>` (an
+    // agent chosen in the palette) opens that agent's.
+    let params = leptos_router::hooks::use_query_map();
+    Effect::new(move |_| {
+        let params = params.read();
+        if params.get("new").is_some() {
+            editing.set(Editing::New);
+        } else if let Some(id) = params.get("edit").filter(|id| !id.is_empty()) {
+            editing.set(Editing::Existing(id));
+        }
+    });
     view! {
         <Title text="Agents" />
         <PageHeader title="Agents" subtitle="The agents in this workspace and what they run on.">

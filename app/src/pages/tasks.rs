@@ -147,6 +147,16 @@ fn NewTask() -> impl IntoView {
     let submit = ServerAction::<SubmitTask>::new();
     let toasts = use_toasts();
     let navigate = use_navigate();
+    // `?new=1` (the palette, Ctrl/Cmd+T) puts the cursor in the description.
+    let field = NodeRef::<leptos::html::Textarea>::new();
+    let params = leptos_router::hooks::use_query_map();
+    Effect::new(move |_| {
+        if params.read().get("new").is_some()
+            && let Some(field) = field.get()
+        {
+            let _ = field.focus();
+        }
+    });
     Effect::new(move |_| match submit.value().get() {
         Some(Ok(id)) => {
             if let Some(t) = toasts {
@@ -178,6 +188,7 @@ fn NewTask() -> impl IntoView {
             >
                 <label for="task-description">"What should the fleet do?"</label>
                 <textarea
+                    node_ref=field
                     id="task-description"
                     name="description"
                     rows="3"
