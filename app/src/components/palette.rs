@@ -104,7 +104,7 @@ fn ranked(entries: &[Entry], query: &str) -> Vec<Entry> {
         })
         .collect();
     // Stable: equal scores keep the entries' own order (actions, pages, agents, tasks).
-    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    scored.sort_by_key(|s| std::cmp::Reverse(s.0));
     scored
         .into_iter()
         .take(50)
