@@ -445,6 +445,8 @@ try {
     const { context, page } = await newPage();
     await hydrated(page, '/system');
     await page.waitForSelector('[data-testid="health-workers"] >> text=1 alive');
+    // The daily retention job runs a minute after start: not yet, and the card says so.
+    assert((await page.textContent('[data-testid="health-retention"]')).includes('not run yet'), 'retention card');
     await page.waitForSelector('[data-testid="no-failures"]');
     // From now on every simulated call fails.
     const before = sql("SELECT base_url FROM providers WHERE kind = 'simulator'");

@@ -90,6 +90,7 @@ pub async fn snapshot(
     .fetch_all(db)
     .await?;
     let last_check = last_check(store, workspace_id).await?;
+    let retention = last_retention(store).await?;
 
     let workers: Vec<WorkerStatus> = workers
         .into_iter()
@@ -172,7 +173,42 @@ pub async fn snapshot(
             )
             .collect(),
         last_check,
+        retention,
     })
+}
+
+/// The retention job's latest run (the deployment's, not a workspace's).
+async fn last_retention(store: &Store) -> Result<Option<wire::ops::RetentionRun>> {
+    type Row = (String, i64, Option<i64>, i64, i64, i64, i64, i64);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT day, started_at, finished_at, archived_calls, archived_events, exported_calls, \
+         exported_events, expired_sessions FROM retention_runs ORDER BY day DESC LIMIT 1",
+    )
+    .fetch_optional(store.pool())
+    .await?;
+    Ok(row.map(
+        |(
+            day,
+            started_at,
+            finished_at,
+            archived_calls,
+            archived_events,
+            exported_calls,
+            exported_events,
+            expired_sessions,
+        )| {
+            wire::ops::RetentionRun {
+                day,
+                started_at,
+                finished_at,
+                archived_calls,
+                archived_events,
+                exported_calls,
+                exported_events,
+                expired_sessions,
+            }
+        },
+    ))
 }
 
 async fn last_check(store: &Store, workspace_id: &str) -> Result<Option<SystemCheck>> {

@@ -91,6 +91,33 @@ pub struct SystemHealth {
     pub recent_failures: Vec<RecentFailure>,
     /// The last recorded check.
     pub last_check: Option<SystemCheck>,
+    /// The daily retention job's last run (whichever process ran it); none before the first.
+    #[serde(default)]
+    pub retention: Option<RetentionRun>,
+}
+
+/// What the daily retention job did on its last run: raw calls and events past the hot days
+/// moved to the archive tables, archived rows past the archive days written to compressed files
+/// and deleted, expired sessions and sign-in links deleted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RetentionRun {
+    /// The day it ran for, `YYYY-MM-DD` (UTC).
+    pub day: String,
+    /// Unix ms.
+    pub started_at: i64,
+    /// Unix ms; none while it runs (or when the process running it stopped midway).
+    pub finished_at: Option<i64>,
+    /// Calls moved to the archive.
+    pub archived_calls: i64,
+    /// Events moved to the archive.
+    pub archived_events: i64,
+    /// Archived calls written to files and deleted.
+    pub exported_calls: i64,
+    /// Archived events written to files and deleted.
+    pub exported_events: i64,
+    /// Expired sessions and sign-in links deleted.
+    pub expired_sessions: i64,
 }
 
 /// A process that runs tasks.

@@ -162,6 +162,22 @@ fn Health(health: SystemHealth) -> impl IntoView {
                 hint=format!("{} known", health.workers.len())
                 testid="health-workers"
             />
+            <StatCard
+                label="Retention"
+                value=match &health.retention {
+                    None => "not run yet".to_owned(),
+                    Some(r) if r.finished_at.is_none() => "unfinished".to_owned(),
+                    Some(r) => format!("ran {}", r.day),
+                }
+                hint=health.retention.as_ref().map_or_else(
+                    || "daily, a minute after start and then hourly".to_owned(),
+                    |r| format!(
+                        "archived {} calls · {} events; filed {} calls · {} events; {} expired sign-ins removed",
+                        r.archived_calls, r.archived_events, r.exported_calls, r.exported_events, r.expired_sessions,
+                    ),
+                )
+                testid="health-retention"
+            />
         </section>
     }
     .into_any();

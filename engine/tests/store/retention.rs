@@ -88,10 +88,33 @@ store_test!(
             archive_days: 365,
             dir: dir.clone(),
         };
+        let before = engine::health::snapshot(&store, &ws, now).await.unwrap();
+        assert_eq!(before.retention, None, "Health: not run yet");
         let report = run_daily(&store, &policy, now)
             .await
             .unwrap()
             .expect("today's run");
+        // Health shows what the run did.
+        let shown = engine::health::snapshot(&store, &ws, now)
+            .await
+            .unwrap()
+            .retention
+            .expect("the run, on Health");
+        assert!(shown.finished_at.is_some());
+        assert_eq!(
+            (
+                shown.archived_calls,
+                shown.archived_events,
+                shown.exported_calls,
+                shown.exported_events
+            ),
+            (
+                report.archived_calls,
+                report.archived_events,
+                report.exported_calls,
+                report.exported_events
+            )
+        );
         // The 500-day-old rows went through both tiers at once; the 100-day-old ones are archived.
         assert_eq!((report.archived_calls, report.archived_events), (5, 2));
         assert_eq!((report.exported_calls, report.exported_events), (3, 1));
