@@ -49,6 +49,10 @@ export async function keyboardJourneys({ test, newPage, hydrated, assert, shots,
     // ...where `/` and `?` are text, not shortcuts.
     await page.keyboard.type('Fix the /login page?');
     assert(await page.inputValue('#task-description') === 'Fix the /login page?', 'typing is never taken over');
+    // Ctrl+D inside a field is the field's (macOS deletes forward with it), not the theme's.
+    const themeBefore = await page.getAttribute('html', 'data-theme');
+    await page.keyboard.press('Control+d');
+    assert(await page.getAttribute('html', 'data-theme') === themeBefore, 'Ctrl+D in a text field leaves the theme');
     assert(!(await paletteOpen()) && (await page.locator('[data-testid="shortcut-help"]').count()) === 0, 'no dialog opened while typing');
 
     // Outside a field, `?` lists the shortcuts; Esc closes it.

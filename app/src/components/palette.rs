@@ -3,9 +3,10 @@
 //! The palette searches pages, actions, the workspace's agents and its recent tasks (read when
 //! it opens, so it never costs a page load anything), ranked by Sublime Text's fuzzy matching;
 //! it is used with the keyboard alone: type, ↑/↓, Enter, Esc. Shortcuts with Ctrl/Cmd work
-//! everywhere; the single keys (`/`, `?`) only outside text fields, so typing is never taken
-//! over. Chrome keeps Ctrl+N and Ctrl+T for itself (a page cannot have them there): Alt+N and
-//! Alt+T do the same everywhere, and the shortcut help says so.
+//! everywhere (but Ctrl+D/N/T inside a text field, where they edit text on macOS); the single
+//! keys (`/`, `?`) only outside text fields, so typing is never taken over. Chrome keeps Ctrl+N
+//! and Ctrl+T for itself (a page cannot have them there): Alt+N and Alt+T do the same
+//! everywhere, and the shortcut help says so.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -204,7 +205,10 @@ pub fn CommandPalette(open: RwSignal<bool>) -> impl IntoView {
         let navigate = navigate.clone();
         let handle = window_event_listener(leptos::ev::keydown, move |ev| {
             let key = ev.key();
-            let command = ev.ctrl_key() || ev.meta_key();
+            // In a text field, Ctrl+D, Ctrl+N and Ctrl+T stay the field's (macOS edits text
+            // with them: delete forward, next line, transpose); ⌘ and Ctrl+K still work there.
+            let editing_key = matches!(key.as_str(), "d" | "D" | "n" | "N" | "t" | "T");
+            let command = ev.meta_key() || (ev.ctrl_key() && !(editing_key && in_text_field(&ev)));
             let shortcut = match (command, ev.alt_key(), key.as_str()) {
                 (true, false, "k" | "K") => Some(Shortcut::Palette),
                 (true, false, "n" | "N") | (false, true, "n" | "N") => {
@@ -314,7 +318,9 @@ pub fn CommandPalette(open: RwSignal<bool>) -> impl IntoView {
                         aria-controls="palette-results"
                         aria-autocomplete="list"
                         aria-label="Search pages, agents, tasks and actions"
-                        aria-activedescendant=move || format!("palette-option-{}", selected.get())
+                        aria-activedescendant=move || {
+                            (!results.with(Vec::is_empty)).then(|| format!("palette-option-{}", selected.get()))
+                        }
                         placeholder="Search pages, agents, tasks and actions…"
                         autocomplete="off"
                         spellcheck="false"
