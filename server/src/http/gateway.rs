@@ -16,25 +16,22 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use engine::actions::Caller;
-use engine::gateway::{Proxied, Upstream, anthropic_delta, anthropic_usage, openai_usage};
+use engine::gateway::{Proxied, Upstream, anthropic_usage, openai_usage};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use wire::Page;
-use wire::gateway::{
-    AnthropicError, AnthropicErrorBody, GatewayRoute, OpenAiError, OpenAiErrorBody, RouteInput,
-};
+use wire::gateway::{AnthropicError, AnthropicErrorBody, OpenAiError, OpenAiErrorBody};
 
 use super::AppState;
-use super::auth::{Admin, Auth, Client};
-use super::error::ApiError;
-use super::extract::ApiJson;
-use super::openapi::{ActionErrors, ReadErrors, UpdateErrors};
+
+mod routes;
+mod tap;
+pub use routes::router;
+use tap::Tap;
 
 /// `/v1/*`: the OpenAI-compatible endpoints.
 pub fn v1_router() -> OpenApiRouter<AppState> {
@@ -42,13 +39,6 @@ pub fn v1_router() -> OpenApiRouter<AppState> {
         .routes(routes!(chat_completions))
         .routes(routes!(messages))
         .routes(routes!(models))
-}
-
-/// The routes under `/api/v1/gateway`.
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_routes, put_route))
-        .routes(routes!(delete_route))
 }
 
 /// The API a request speaks (and its answer and errors).
@@ -574,18 +564,7 @@ async fn attempts(
             };
             return (response, true);
         }
-        let tap = Tap {
-            api,
-            attempt: attempt.clone(),
-            up: up.clone(),
-            started,
-            call,
-            inject,
-            pending: Vec::new(),
-            done: false,
-            failed: false,
-            recorded: false,
-        };
+        let tap = Tap::new(api, attempt.clone(), up.clone(), started, call, inject);
         let events = futures_util::stream::unfold(
             (answer.bytes_stream(), tap),
             |(mut upstream, mut tap)| async move {
@@ -602,10 +581,10 @@ async fn attempts(
                             return None;
                         }
                         None => {
-                            let class = if tap.failed {
+                            let class = if tap.failed() {
                                 Some("server_error")
                             } else {
-                                (!tap.done).then_some("stream_cut")
+                                (!tap.done()).then_some("stream_cut")
                             };
                             tap.finish(class);
                             return None;
@@ -640,114 +619,6 @@ fn forward(status: StatusCode, content_type: Option<HeaderValue>, body: Body) ->
     response
 }
 
-/// Watches a stream's events as they pass: the usage, the time to the first event, whether
-/// `[DONE]` came; takes out the usage chunk the gateway asked for on the client's behalf.
-struct Tap {
-    api: Api,
-    attempt: Attempt,
-    up: Upstream,
-    started: Instant,
-    call: Proxied,
-    inject: bool,
-    /// Bytes of an event not yet complete.
-    pending: Vec<u8>,
-    done: bool,
-    /// An `error` event came (Anthropic): the answer is not complete whatever follows.
-    failed: bool,
-    recorded: bool,
-}
-
-impl Tap {
-    /// The bytes to pass on for `chunk`: whole events only, in order.
-    fn feed(&mut self, chunk: &[u8]) -> Bytes {
-        self.pending.extend_from_slice(chunk);
-        let mut out = Vec::with_capacity(self.pending.len());
-        while let Some(end) = find_event_end(&self.pending) {
-            let event: Vec<u8> = self.pending.drain(..end).collect();
-            if self.keep(&event) {
-                out.extend_from_slice(&event);
-            }
-        }
-        if !out.is_empty() && self.call.ttft_ms.is_none() {
-            self.call.ttft_ms = i64::try_from(self.started.elapsed().as_millis()).ok();
-        }
-        Bytes::from(out)
-    }
-
-    /// Whether an event goes to the client; notes its usage and `[DONE]`.
-    fn keep(&mut self, event: &[u8]) -> bool {
-        let Ok(text) = std::str::from_utf8(event) else {
-            return true;
-        };
-        for line in text.lines() {
-            let Some(data) = line.strip_prefix("data:").map(str::trim) else {
-                continue;
-            };
-            if data == "[DONE]" {
-                self.done = true;
-                continue;
-            }
-            let Ok(v) = serde_json::from_str::<Value>(data) else {
-                continue;
-            };
-            if self.api == Api::Anthropic {
-                self.anthropic(&v);
-                continue;
-            }
-            if let Some(u) = openai_usage(&v["usage"]) {
-                self.call.usage = Some(u);
-                let empty = v["choices"].as_array().is_none_or(Vec::is_empty);
-                if self.inject && empty {
-                    return false;
-                }
-            }
-        }
-        true
-    }
-
-    /// An Anthropic event: the input side of the usage from `message_start`, the final output
-    /// count from `message_delta` (never `message_start`'s initial one), the end at
-    /// `message_stop`, a failure at `error`.
-    fn anthropic(&mut self, v: &Value) {
-        match v["type"].as_str() {
-            Some("message_start") => self.call.usage = anthropic_usage(&v["message"]["usage"]),
-            Some("message_delta") => {
-                let usage = self.call.usage.get_or_insert_with(Default::default);
-                anthropic_delta(usage, &v["usage"]);
-            }
-            Some("message_stop") => self.done = true,
-            Some("error") => self.failed = true,
-            _ => {}
-        }
-    }
-
-    fn finish(&mut self, class: Option<&str>) {
-        if self.recorded {
-            return;
-        }
-        self.recorded = true;
-        let mut call = self.call.clone();
-        call.error_class = class.map(str::to_owned);
-        self.attempt.record(&self.up, self.started, call);
-    }
-}
-
-impl Drop for Tap {
-    /// A client that hangs up mid-stream still leaves a record (a failure unless `[DONE]` came).
-    fn drop(&mut self) {
-        let class = (!self.done).then_some("client_closed");
-        self.finish(class);
-    }
-}
-
-/// The end (exclusive) of the first complete SSE event in `buf`, its blank line included.
-fn find_event_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(2)
-        .position(|w| w == b"\n\n")
-        .map(|i| i + 2)
-        .or_else(|| buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4))
-}
-
 /// The model names the workspace's routes answer to, in OpenAI's list format.
 #[utoipa::path(get, path = "/v1/models", tag = "gateway",
     security(("api_key" = [])),
@@ -778,47 +649,4 @@ async fn models(State(state): State<AppState>, headers: HeaderMap) -> Response {
             )
         }
     }
-}
-
-/// The gateway's routes, by model name.
-#[utoipa::path(get, path = "/routes", tag = "gateway",
-    responses((status = 200, description = "The routes", body = Page<GatewayRoute>), ReadErrors))]
-async fn list_routes(
-    State(state): State<AppState>,
-    Auth(who): Auth,
-) -> Result<Json<Page<GatewayRoute>>, ApiError> {
-    Ok(Json(Page {
-        items: engine::gateway::routes::list(&state.store, &who.workspace_id).await?,
-        next_cursor: None,
-    }))
-}
-
-/// Creates or replaces the route of a model name (admins).
-#[utoipa::path(put, path = "/routes", tag = "gateway", request_body = RouteInput,
-    responses((status = 200, description = "The route", body = GatewayRoute), UpdateErrors))]
-async fn put_route(
-    State(state): State<AppState>,
-    Admin(who): Admin,
-    Client(client): Client,
-    ApiJson(body): ApiJson<RouteInput>,
-) -> Result<Json<GatewayRoute>, ApiError> {
-    let route =
-        engine::gateway::routes::put(&state.store, Caller::new(&who, &client), &body).await?;
-    state.gateway.invalidate();
-    Ok(Json(route))
-}
-
-/// Deletes the route of a model name (admins).
-#[utoipa::path(delete, path = "/routes/{model}", tag = "gateway",
-    params(("model" = String, Path, description = "The model name clients send")),
-    responses((status = 204, description = "Deleted"), ActionErrors))]
-async fn delete_route(
-    State(state): State<AppState>,
-    Admin(who): Admin,
-    Client(client): Client,
-    Path(model): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    engine::gateway::routes::delete(&state.store, Caller::new(&who, &client), &model).await?;
-    state.gateway.invalidate();
-    Ok(StatusCode::NO_CONTENT)
 }
