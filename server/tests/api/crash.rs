@@ -13,6 +13,8 @@ use engine::domain::MemberRole;
 use engine::testing::TestDb;
 use serde_json::{Value, json};
 
+use crate::helpers::get_json;
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -106,15 +108,7 @@ async fn crash_and_resume(db: TestDb) {
 
     // Wait until the BUILDER (third step) is working, then kill the process outright.
     loop {
-        let t: Value = client
-            .get(format!("{base}/api/v1/tasks/{id}"))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let t: Value = get_json(&client, &format!("{base}/api/v1/tasks/{id}"), &key).await;
         if t["steps"][2]["status"] == "active" {
             break;
         }
@@ -139,15 +133,7 @@ async fn crash_and_resume(db: TestDb) {
     let mut server = start(&dir, &db.url, port);
     wait_ready(&client, &base).await;
     let done = loop {
-        let t: Value = client
-            .get(format!("{base}/api/v1/tasks/{id}"))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let t: Value = get_json(&client, &format!("{base}/api/v1/tasks/{id}"), &key).await;
         if t["status"] != "running" && t["status"] != "queued" {
             break t;
         }

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use crate::app_test;
 use crate::gateway::{Seen, fake_upstream, provider, put_route};
+use crate::helpers::get_json;
 use crate::tasks::setup;
 
 /// A request (as its JSON body says) answered by the route `team`.
@@ -182,16 +183,7 @@ app_test!(
         .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         recorded(&app, 4).await;
-        let calls: Value = app
-            .client
-            .get(app.url("/api/v1/calls?limit=10"))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let calls: Value = get_json(&app.client, &app.url("/api/v1/calls?limit=10"), &key).await;
         let tagged = calls["items"]
             .as_array()
             .unwrap()
@@ -286,16 +278,7 @@ app_test!(
             upstream_before + 2,
             "the refused call never went upstream"
         );
-        let budgets: Value = app
-            .client
-            .get(app.url("/api/v1/budgets"))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let budgets: Value = get_json(&app.client, &app.url("/api/v1/budgets"), &key).await;
         let current = &budgets["items"][0]["current"];
         assert_eq!(
             (

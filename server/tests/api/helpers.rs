@@ -21,6 +21,24 @@ pub async fn member_with_key(
     engine::testing::member_with_key(app.store(), ws, email, role).await
 }
 
+/// GETs `url` with `key` as the bearer token and reads the JSON answer (a failure panics: this
+/// is for steps that must work).
+pub async fn get_json<T: serde::de::DeserializeOwned>(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+) -> T {
+    client
+        .get(url)
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 pub async fn default_ws(app: &TestApp) -> String {
     engine::store::workspaces::first(app.store().pool())
         .await

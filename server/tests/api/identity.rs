@@ -6,7 +6,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::app_test;
-use crate::helpers::{Db, PASSWORD, TestApp, default_ws, member_with_key, spawn_app_with};
+use crate::helpers::{
+    Db, PASSWORD, TestApp, default_ws, get_json, member_with_key, spawn_app_with,
+};
 
 /// Signs in and returns the session cookie pair (`name=value`).
 pub(crate) async fn sign_in(app: &TestApp, email: &str) -> String {
@@ -580,26 +582,8 @@ app_test!(authorization_matrix, |app| {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 
     // The other workspace never sees ours.
-    let theirs: Value = app
-        .client
-        .get(app.url("/api/v1/providers"))
-        .bearer_auth(&other)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ours: Value = app
-        .client
-        .get(app.url("/api/v1/providers"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let theirs: Value = get_json(&app.client, &app.url("/api/v1/providers"), &other).await;
+    let ours: Value = get_json(&app.client, &app.url("/api/v1/providers"), &admin).await;
     let ids = |list: &Value| -> Vec<String> {
         list["items"]
             .as_array()
@@ -614,16 +598,7 @@ app_test!(authorization_matrix, |app| {
         theirs.iter().all(|id| !ours.contains(id)),
         "another workspace sees our providers"
     );
-    let audit: Value = app
-        .client
-        .get(app.url("/api/v1/audit"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audit: Value = get_json(&app.client, &app.url("/api/v1/audit"), &admin).await;
     let actions: Vec<&str> = audit["items"]
         .as_array()
         .unwrap()
@@ -644,16 +619,7 @@ app_test!(authorization_matrix, |app| {
             "{action} not audited: {actions:?}"
         );
     }
-    let verify: Value = app
-        .client
-        .get(app.url("/api/v1/audit/verify"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let verify: Value = get_json(&app.client, &app.url("/api/v1/audit/verify"), &admin).await;
     assert_eq!(verify["intact"], true);
 });
 

@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+use crate::helpers::get_json;
+
 const KEY: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
 const OTHER_KEY: &str = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=";
 
@@ -337,15 +339,7 @@ async fn servers_and_workers_share_one_postgres() {
         &id,
     )
     .await;
-    let task: Value = http
-        .get(format!("{}/api/v1/tasks/{id}", a.base))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let task: Value = get_json(&http, &format!("{}/api/v1/tasks/{id}", a.base), &key).await;
     assert!(sum > 0);
     assert_eq!(task["cost_micros"].as_i64(), Some(sum), "{task}");
     let steps: i64 = task["steps"]
