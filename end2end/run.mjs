@@ -62,7 +62,8 @@ const server = spawn(bin,
   ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir],
   { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
 
-const sql = (query) => execFileSync('sqlite3', [join(dataDir, 'fleetdeck.db'), query]).toString().trim();
+// `.timeout`: wait for the server's write to end instead of failing with "database is locked".
+const sql = (query) => execFileSync('sqlite3', ['-cmd', '.timeout 5000', join(dataDir, 'fleetdeck.db'), query]).toString().trim();
 // What `query` reads once the write the page just sent has landed (or, after 5 s, whatever it
 // reads then): a form that posts to the page it is on gives no navigation to wait for.
 const sqlSettled = async (query, expected) => {
@@ -638,6 +639,43 @@ try {
   await agentJourneys(helpers);
   await gatewayJourneys(helpers);
   await keyboardJourneys(helpers);
+
+  await test('axe finds no WCAG 2.1 A/AA violation on any page, in the light and the dark theme', async () => {
+    const axe = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
+    const task = sql("SELECT id FROM tasks WHERE status = 'completed' ORDER BY created_at DESC LIMIT 1");
+    const agent = sql("SELECT id FROM agents WHERE name = 'Reviewer'");
+    const trace = sql('SELECT trace_id FROM otel_traces LIMIT 1');
+    const pages = ['/', '/agents', `/agents/${agent}/versions`, `/agents/${agent}/personas`, '/studio', '/tasks',
+      `/tasks/${task}`, '/analytics', '/analytics/trends', '/analytics/roi', '/calls', '/traces', `/traces/${trace}`,
+      '/budgets', '/alerts', '/alerts/rules', '/settings', '/audit', '/system'];
+    const found = [];
+    for (const scheme of ['light', 'dark']) {
+      const { context, page } = await newPage({ viewport: { width: 1440, height: 900 }, colorScheme: scheme });
+      for (const path of pages) {
+        await hydrated(page, path);
+        // Charts and lists drawn, entry animations over (axe reads colours as painted).
+        await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => {});
+        await page.waitForTimeout(1000);
+        await page.addScriptTag({ content: axe });
+        const violations = await page.evaluate(async () => (await axe.run(document, {
+          runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'],
+        })).violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`));
+        for (const v of violations) found.push(`${scheme} ${path}: ${v}`);
+      }
+      await context.close();
+    }
+    // The sign-in page, signed out.
+    const out = await newPage({ storageState: { cookies: [], origins: [] } });
+    await out.page.goto(`${base}/login`);
+    await out.page.waitForSelector('body[data-hydrated="true"]');
+    await out.page.addScriptTag({ content: axe });
+    const login = await out.page.evaluate(async () => (await axe.run(document, {
+      runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'],
+    })).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`));
+    for (const v of login) found.push(`login: ${v}`);
+    await out.context.close();
+    assert(found.length === 0, `accessibility violations:\n     ${found.join('\n     ')}`);
+  });
 
   await test('the phone layout fits 375 px with bottom navigation', async () => {
     const { context, page } = await newPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });

@@ -114,14 +114,17 @@ fn Framed(children: ChildrenFn) -> impl IntoView {
                     </a>
                     <div class="topbar-actions">
                         <button class="palette-open" type="button" data-testid="palette-open"
-                            aria-label="Search pages, agents, tasks and actions (Ctrl+K)"
+                            title="Search pages, agents, tasks and actions (Ctrl+K)"
+                            aria-keyshortcuts="Control+K Meta+K"
                             on:click=move |_| palette.set(true)>
                             <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
                                 <circle cx="11" cy="11" r="7" />
                                 <path d="M20 20l-3.5-3.5" />
                             </svg>
+                            // The name is the word; on phones it is hidden from sight, not from
+                            // screen readers.
                             <span class="palette-open-label">"Search"</span>
-                            <kbd class="palette-open-keys">"Ctrl K"</kbd>
+                            <kbd class="palette-open-keys" aria-hidden="true">"Ctrl K"</kbd>
                         </button>
                         <AlertBell />
                         <SessionMenu />

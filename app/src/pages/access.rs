@@ -57,7 +57,7 @@ pub fn ApiKeysCard() -> impl IntoView {
                     match keys.await {
                         Ok(rows) if rows.is_empty() => view! { <p class="muted">"No API keys yet."</p> }.into_any(),
                         Ok(rows) => view! {
-                            <div class="table-scroll">
+                            <div class="table-scroll" tabindex="0">
                                 <table data-testid="api-key-table">
                                     <thead>
                                         <tr>
@@ -146,7 +146,7 @@ fn MembersTable(
         <section class="card">
             <h2>"Members and credits"</h2>
             <p class="muted">"Each agent run costs one credit; balances never go below zero."</p>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table data-testid="member-table">
                     <thead>
                         <tr>

@@ -109,7 +109,7 @@ fn VersionsBody(
         </div>
         <section class="card">
             <h2>"Versions"</h2>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table data-testid="version-table">
                     <thead>
                         <tr>

@@ -3,6 +3,7 @@
 //! "send test" button and each channel's delivery log.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 use crate::api::alerts::{
     AlertSettings, ChannelLog, CreateChannel, DeleteChannel, TestChannel, UpdateAlertRule,
@@ -85,6 +86,7 @@ pub fn AlertRulesPage() -> impl IntoView {
         }
     });
     view! {
+        <Title text="Alert rules" />
         <PageHeader
             title="Alert rules"
             subtitle="What opens an alert, and where alerts go besides this app. One alert per rule and subject: a condition that persists never floods anyone."
@@ -260,7 +262,7 @@ fn ChannelList(
                         })}
                         <div class="alert-actions">
                             <button class="button button-small" type="button" data-testid="channel-test"
-                                aria-label=format!("Send a test to {name}")
+                                aria-label=format!("Send test to {name}")
                                 on:click=move |_| { test.dispatch(TestChannel { id: test_id.clone() }); }>
                                 "Send test"
                             </button>

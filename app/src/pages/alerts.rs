@@ -2,6 +2,7 @@
 //! and Resolve, and the resolved history. The list follows the `alerts` topic live.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::alerts::{AcknowledgeAlert, AlertsView, ResolveAlert, list_alerts};
@@ -64,6 +65,7 @@ pub fn AlertsPage() -> impl IntoView {
         }
     });
     view! {
+        <Title text="Alerts" />
         <PageHeader
             title="Alerts"
             subtitle="What the rules noticed: budgets passing a threshold, cost spikes, stuck agents, full context windows, failing calls."

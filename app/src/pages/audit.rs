@@ -38,7 +38,7 @@ fn AuditTable(page: Page<Entry>, check: AuditCheck) -> impl IntoView {
     view! {
         {status}
         <div class="card table-card">
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table data-testid="audit-table">
                     <thead>
                         <tr>

@@ -3,6 +3,7 @@
 //! The bars follow the fleet live (task events) and every few seconds.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 use crate::api::budgets::{
     BudgetsView, CreateBudget, DeleteBudget, SetTimeZone, UpdateBudget, list_budgets,
@@ -83,6 +84,7 @@ pub fn BudgetsPage() -> impl IntoView {
         }
     });
     view! {
+        <Title text="Budgets" />
         <PageHeader
             title="Budgets"
             subtitle="What the fleet may spend per day, week or month. Hard budgets refuse a call before it starts if its worst case would pass the limit."

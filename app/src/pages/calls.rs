@@ -216,7 +216,7 @@ fn CallTable(page: Page<Call>, query: CallsQuery) -> impl IntoView {
     });
     view! {
         <section class="card table-card">
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table data-testid="call-table">
                     <thead>
                         <tr>

@@ -188,7 +188,7 @@ fn Health(health: SystemHealth) -> impl IntoView {
                 view! { <p class="small muted" data-testid="no-failures">"No task has failed."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-scroll">
+                    <div class="table-scroll" tabindex="0">
                         <table data-testid="recent-failures">
                             <thead>
                                 <tr>
@@ -222,7 +222,7 @@ fn Health(health: SystemHealth) -> impl IntoView {
         <div class="grid-2">
             <section class="card table-card">
                 <h2>"Providers"</h2>
-                <div class="table-scroll">
+                <div class="table-scroll" tabindex="0">
                     <table data-testid="health-providers">
                         <thead>
                             <tr>
@@ -256,7 +256,7 @@ fn Health(health: SystemHealth) -> impl IntoView {
             </section>
             <section class="card table-card">
                 <h2>"Workers"</h2>
-                <div class="table-scroll">
+                <div class="table-scroll" tabindex="0">
                     <table data-testid="health-worker-list">
                         <thead>
                             <tr>

@@ -84,7 +84,7 @@ fn Settings(view: SettingsOverview) -> impl IntoView {
         </section>
         <section class="card table-card">
             <h2>"Prices per million tokens"</h2>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table data-testid="price-table">
                     <thead>
                         <tr>

@@ -178,7 +178,7 @@ pub fn History(runs: Vec<RunSummary>) -> impl IntoView {
     view! {
         <section class="card">
             <p class="small muted">"Tick two runs to compare their outputs and figures."</p>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table data-testid="run-history">
                     <thead>
                         <tr>

@@ -153,7 +153,7 @@ fn TaskBody(view: TaskDetail, streams: RwSignal<HashMap<i64, String>>) -> impl I
                 <span class="stat-hint">{format!("{} prompt · {} completion", t.prompt_tokens, t.completion_tokens)}</span></div>
             <div class="stat-card"><span class="stat-label">"Progress"</span><span class="stat-value num">{format!("{done}/{total}")}</span></div>
         </section>
-        <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent.to_string()>
+        <div class="progress" role="progressbar" aria-label="Steps done" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent.to_string()>
             <div class="progress-fill" style=format!("width: {percent}%")></div>
         </div>
         <ol class="step-indicators" data-testid="step-indicators">
@@ -258,7 +258,7 @@ fn Records(records: TaskRecords) -> impl IntoView {
             }.into_any()
         }}
         <h2 class="section-title">"Tool calls"</h2>
-        <div class="card table-scroll">
+        <div class="card table-scroll" tabindex="0">
             <table class="task-table">
                 <thead><tr><th>"Agent"</th><th>"Tool"</th><th>"Input"</th><th>"Outcome"</th><th class="num">"Duration"</th></tr></thead>
                 <tbody>

@@ -347,7 +347,7 @@ fn TaskTable(page: Page<Task>, query: TasksQuery) -> impl IntoView {
     });
     let rows = page.items;
     view! {
-        <div class="card table-scroll">
+        <div class="card table-scroll" tabindex="0">
             <table class="task-table" data-testid="task-table">
                 <thead>
                     <tr>

@@ -59,7 +59,7 @@ fn TraceTable(page: Page<TraceSummary>, first: bool) -> impl IntoView {
         .map(|c| format!("/traces?cursor={}", urlencode(&c)));
     view! {
         <section class="card table-card">
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table data-testid="trace-table">
                     <thead>
                         <tr>

@@ -205,7 +205,7 @@ pub(super) fn Costs(
                     })
                     .collect_view()}
             </nav>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table data-testid="breakdown">
                     <thead>
                         <tr>
@@ -312,7 +312,7 @@ pub(super) fn Speed(report: PerformanceReport) -> impl IntoView {
     }
     view! {
         <section class="card table-card">
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table data-testid="speed">
                     <thead>
                         <tr>

@@ -105,7 +105,7 @@ fn Roi(report: AnalystRoi) -> impl IntoView {
 {cards}
         <section class="card table-card">
             <h2>"By workflow and complexity"</h2>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table data-testid="roi-table">
                     <thead>
                         <tr>

@@ -108,7 +108,7 @@ fn kind_table(
     (from, to): (i64, i64),
 ) -> impl IntoView {
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table data-testid=testid>
                 <thead>
                     <tr>
@@ -243,7 +243,7 @@ fn Trends(report: TrendsReport) -> impl IntoView {
     let heat = view! {
         <section class="card">
             <h2>{format!("When the fleet works ({tz})")}</h2>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table class="heatmap" data-testid="heatmap">
                     <caption class="sr-only">
                         {format!("LLM calls per hour of the week, {tz} time; each cell says how many")}
@@ -334,7 +334,7 @@ fn Trends(report: TrendsReport) -> impl IntoView {
             </section>
             <section class="card table-card">
                 <h2>{format!("Tasks and agents per {granularity} (UTC)")}</h2>
-                <div class="table-scroll">
+                <div class="table-scroll" tabindex="0">
                     <table data-testid="tasks-per-period">
                         <thead>
                             <tr>
@@ -407,7 +407,7 @@ fn Trends(report: TrendsReport) -> impl IntoView {
         <div class="grid-2">
             <section class="card table-card">
                 <h2>"Most expensive tasks"</h2>
-                <div class="table-scroll">
+                <div class="table-scroll" tabindex="0">
                     <table data-testid="top-tasks">
                         <thead>
                             <tr>
@@ -436,7 +436,7 @@ fn Trends(report: TrendsReport) -> impl IntoView {
             </section>
             <section class="card table-card">
                 <h2>"Top-performing agents"</h2>
-                <div class="table-scroll">
+                <div class="table-scroll" tabindex="0">
                     <table data-testid="top-agents">
                         <thead>
                             <tr>
