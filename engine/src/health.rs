@@ -179,10 +179,11 @@ pub async fn snapshot(
 
 /// The retention job's latest run (the deployment's, not a workspace's).
 async fn last_retention(store: &Store) -> Result<Option<wire::ops::RetentionRun>> {
-    type Row = (String, i64, Option<i64>, i64, i64, i64, i64, i64);
+    type Row = (String, i64, Option<i64>, i64, i64, i64, i64, i64, i64);
     let row: Option<Row> = sqlx::query_as(
         "SELECT day, started_at, finished_at, archived_calls, archived_events, exported_calls, \
-         exported_events, expired_sessions FROM retention_runs ORDER BY day DESC LIMIT 1",
+         exported_events, expired_sessions, archived_tasks FROM retention_runs \
+         ORDER BY day DESC LIMIT 1",
     )
     .fetch_optional(store.pool())
     .await?;
@@ -196,6 +197,7 @@ async fn last_retention(store: &Store) -> Result<Option<wire::ops::RetentionRun>
             exported_calls,
             exported_events,
             expired_sessions,
+            archived_tasks,
         )| {
             wire::ops::RetentionRun {
                 day,
@@ -206,6 +208,7 @@ async fn last_retention(store: &Store) -> Result<Option<wire::ops::RetentionRun>
                 exported_calls,
                 exported_events,
                 expired_sessions,
+                archived_tasks,
             }
         },
     ))

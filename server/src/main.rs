@@ -142,6 +142,10 @@ enum Command {
         /// Run the ANALYST even for a simple task.
         #[arg(long)]
         force_analyst: bool,
+        /// The directory the task's tools work in: an existing directory under the instance's
+        /// allowed root (Settings → Tasks), absolute or relative to it.
+        #[arg(long, value_name = "DIR", conflicts_with = "agent")]
+        workdir: Option<String>,
         /// The instance.
         #[arg(long, env = "FLEETDECK_URL", default_value = "http://127.0.0.1:3000")]
         url: String,
@@ -239,6 +243,7 @@ fn main() -> ExitCode {
             workflow,
             steps,
             force_analyst,
+            workdir,
             url,
         } => {
             let key = std::env::var("FLEETDECK_API_KEY").ok();
@@ -260,6 +265,7 @@ fn main() -> ExitCode {
                         workflow,
                         force_analyst,
                         steps,
+                        workdir,
                     },
                 })),
             }

@@ -118,6 +118,8 @@ pub struct RetentionRun {
     pub exported_events: i64,
     /// Expired sessions and sign-in links deleted.
     pub expired_sessions: i64,
+    /// Finished tasks archived (workspaces' `task_archive_after_days`).
+    pub archived_tasks: i64,
 }
 
 /// A process that runs tasks.

@@ -19,6 +19,10 @@ pub struct SubmitTask {
     /// Roles of a custom workflow, in order.
     #[serde(default)]
     pub steps: Vec<String>,
+    /// The directory its tools work in: an existing directory under the workspace's
+    /// `workdir_root` setting, absolute or relative to it. Unset: the task's own directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workdir: Option<String>,
 }
 
 fn default_workflow() -> String {
@@ -32,6 +36,7 @@ impl Default for SubmitTask {
             workflow: default_workflow(),
             force_analyst: false,
             steps: Vec::new(),
+            workdir: None,
         }
     }
 }
@@ -118,6 +123,12 @@ pub struct Task {
     pub started_at: Option<i64>,
     /// Unix ms.
     pub finished_at: Option<i64>,
+    /// How many distinct agents its plan runs.
+    pub agents: i64,
+    /// When it was archived (Unix ms); unset while it is in the list.
+    pub archived_at: Option<i64>,
+    /// The working directory chosen for it (absolute); unset: its own directory.
+    pub workdir: Option<String>,
 }
 
 impl Task {
@@ -327,4 +338,34 @@ impl TaskRecords {
             .find(|r| Some(r.id.as_str()) == run_id)
             .map_or("", |r| r.role.as_str())
     }
+}
+
+/// Tasks to archive or restore together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TaskIds {
+    /// 1 to 500 task ids of the workspace.
+    pub ids: Vec<String>,
+}
+
+/// What an archive or restore changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ArchiveOutcome {
+    /// Tasks whose state changed.
+    pub changed: i64,
+    /// Tasks that were already in the state asked for.
+    pub unchanged: i64,
+}
+
+/// What the task form offers for the working directory.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkdirOptions {
+    /// The directory chosen ones must lie under (the `workdir_root` setting); unset: tasks
+    /// cannot choose one.
+    pub root: Option<String>,
+    /// The caller's latest choices, newest first (at most 8).
+    pub recent: Vec<String>,
 }

@@ -13,11 +13,13 @@ fn request(
     workflow: String,
     force_analyst: bool,
     steps: String,
+    workdir: String,
 ) -> wire::tasks::SubmitTask {
     wire::tasks::SubmitTask {
         description,
         workflow,
         force_analyst,
+        workdir: Some(workdir).filter(|w| !w.trim().is_empty()),
         steps: steps
             .split(',')
             .map(str::trim)
@@ -41,7 +43,7 @@ pub async fn estimate_task(
         .runner
         .estimate(
             &who.workspace_id,
-            &request(description, workflow, force_analyst, steps),
+            &request(description, workflow, force_analyst, steps, String::new()),
         )
         .await?)
 }
@@ -53,6 +55,7 @@ pub async fn submit_task(
     workflow: String,
     #[server(default)] force_analyst: bool,
     #[server(default)] steps: String,
+    #[server(default)] workdir: String,
 ) -> Result<String, AppError> {
     let cx = crate::ssr::context()?;
     let (who, client) = crate::ssr::caller_for_write().await?;
@@ -61,7 +64,7 @@ pub async fn submit_task(
         .runner
         .submit(
             caller,
-            &request(description, workflow, force_analyst, steps),
+            &request(description, workflow, force_analyst, steps, workdir),
         )
         .await?;
     Ok(task.id)
@@ -86,12 +89,22 @@ pub struct TasksQuery {
     pub min_duration_ms: String,
     /// Took at most (ms), as text.
     pub max_duration_ms: String,
+    /// Only descriptions containing this text.
+    pub q: String,
+    /// `1`: the archived tasks.
+    pub archived: String,
     /// The page to continue after.
     pub cursor: String,
 }
 
 impl TasksQuery {
-    /// Whether any filter is set (the page then says so and offers to clear them).
+    /// Whether the archived tasks are asked for.
+    pub fn is_archived(&self) -> bool {
+        !self.archived.is_empty()
+    }
+
+    /// Whether an Analytics drill-down filter is set (the page then says so and offers to
+    /// clear them); search and the archive are the list's own controls.
     pub fn is_filtered(&self) -> bool {
         [
             &self.status,
@@ -117,6 +130,8 @@ impl TasksQuery {
             ("finished_to", &self.finished_to),
             ("min_duration_ms", &self.min_duration_ms),
             ("max_duration_ms", &self.max_duration_ms),
+            ("q", &self.q),
+            ("archived", &self.archived),
             ("cursor", &self.cursor),
         ] {
             if !value.is_empty() {
@@ -159,6 +174,8 @@ pub async fn list_tasks(
         finished_to: number("finished_to", query.finished_to)?,
         min_duration_ms: number("min_duration_ms", query.min_duration_ms)?,
         max_duration_ms: number("max_duration_ms", query.max_duration_ms)?,
+        archived: !query.archived.is_empty(),
+        search: text(query.q),
         limit: Some(if filtered { 50 } else { 100 }),
         cursor: text(query.cursor),
         ..Default::default()
@@ -203,4 +220,98 @@ pub async fn rerun_task(id: String) -> Result<String, AppError> {
         .rerun(engine::actions::Caller::new(&who, &client), &id)
         .await?;
     Ok(task.id)
+}
+
+/// Archives finished tasks (all or nothing); how many changed.
+#[server(prefix = "/api", endpoint = "archive_tasks")]
+pub async fn archive_tasks(ids: Vec<String>) -> Result<i64, AppError> {
+    let cx = crate::ssr::context()?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    Ok(engine::actions::tasks::archive(&cx.store, caller, &ids)
+        .await?
+        .changed)
+}
+
+/// Brings archived tasks back into the list; how many changed.
+#[server(prefix = "/api", endpoint = "restore_tasks")]
+pub async fn restore_tasks(ids: Vec<String>) -> Result<i64, AppError> {
+    let cx = crate::ssr::context()?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    Ok(engine::actions::tasks::restore(&cx.store, caller, &ids)
+        .await?
+        .changed)
+}
+
+/// The allowed root for working directories and the caller's latest choices.
+#[server(prefix = "/api", endpoint = "workdir_options")]
+pub async fn workdir_options() -> Result<wire::tasks::WorkdirOptions, AppError> {
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal().await?;
+    Ok(
+        engine::store::task_archive::workdir_options(&cx.store, &who.workspace_id, &who.user_id)
+            .await?,
+    )
+}
+
+/// The workspace's task settings as the Settings page edits them.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TaskSettingsView {
+    /// Finished tasks are archived after this many days (0: never).
+    pub archive_after_days: i64,
+    /// The allowed root for working directories ("" for none).
+    pub workdir_root: String,
+    /// Whether the caller may change them (admins).
+    pub can_edit: bool,
+}
+
+/// Reads the task settings.
+#[server(prefix = "/api", endpoint = "task_settings")]
+pub async fn task_settings() -> Result<TaskSettingsView, AppError> {
+    use engine::store::settings;
+    let cx = crate::ssr::context()?;
+    let who = crate::ssr::principal().await?;
+    let db = cx.store.pool();
+    let ws = &who.workspace_id;
+    Ok(TaskSettingsView {
+        archive_after_days: settings::get(db, ws, settings::TASK_ARCHIVE_AFTER_DAYS)
+            .await?
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0),
+        workdir_root: settings::get(db, ws, settings::WORKDIR_ROOT)
+            .await?
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        can_edit: who.role == engine::domain::MemberRole::Admin,
+    })
+}
+
+/// Saves the task settings (admins): both checked before either is written.
+#[server(prefix = "/api", endpoint = "save_task_settings")]
+pub async fn save_task_settings(
+    archive_after_days: String,
+    workdir_root: String,
+) -> Result<(), AppError> {
+    use engine::store::settings;
+    let cx = crate::ssr::context()?;
+    let (who, client) = crate::ssr::caller_for_write().await?;
+    let days: i64 = archive_after_days.trim().parse().map_err(|_| {
+        AppError::Invalid("archive after: a whole number of days from 0 to 3,650".into())
+    })?;
+    let caller = engine::actions::Caller::new(&who, &client);
+    engine::actions::settings::set_all(
+        &cx.store,
+        caller,
+        "tasks",
+        &[
+            (settings::TASK_ARCHIVE_AFTER_DAYS, serde_json::json!(days)),
+            (
+                settings::WORKDIR_ROOT,
+                serde_json::json!(workdir_root.trim()),
+            ),
+        ],
+    )
+    .await?;
+    Ok(())
 }

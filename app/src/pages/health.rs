@@ -172,8 +172,8 @@ fn Health(health: SystemHealth) -> impl IntoView {
                 hint=health.retention.as_ref().map_or_else(
                     || "daily, a minute after start and then hourly".to_owned(),
                     |r| format!(
-                        "archived {} calls · {} events; filed {} calls · {} events; {} expired sign-ins removed",
-                        r.archived_calls, r.archived_events, r.exported_calls, r.exported_events, r.expired_sessions,
+                        "archived {} calls · {} events · {} tasks; filed {} calls · {} events; {} expired sign-ins removed",
+                        r.archived_calls, r.archived_events, r.archived_tasks, r.exported_calls, r.exported_events, r.expired_sessions,
                     ),
                 )
                 testid="health-retention"

@@ -23,6 +23,8 @@ pub mod settings;
 pub mod studio;
 pub mod studio_runs;
 pub mod task_detail;
+pub mod task_settings;
+pub mod task_table;
 pub mod tasks;
 pub mod traces;
 

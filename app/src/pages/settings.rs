@@ -21,6 +21,7 @@ pub fn SettingsPage() -> impl IntoView {
         <PageHeader title="Settings" subtitle="Providers, access, defaults and model prices." />
         <ProvidersCard />
         <crate::pages::gateway_settings::GatewayCard />
+        <crate::pages::task_settings::TaskSettingsCard />
         <ApiKeysCard />
         <MembersCard />
         {loaded(data, 2, |view| view! { <Settings view /> })}

@@ -7,7 +7,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use crate::api::tasks::{cancel_task, get_task, rerun_task, task_records};
+use crate::api::tasks::{
+    archive_tasks, cancel_task, get_task, rerun_task, restore_tasks, task_records,
+};
 use crate::components::live::use_live;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::pages::loaded;
@@ -114,6 +116,36 @@ fn TaskBody(view: TaskDetail, streams: RwSignal<HashMap<i64, String>>) -> impl I
         }
         None => {}
     });
+    // Archived or not, as this page last set it (the list reads the row again).
+    let archived = RwSignal::new(t.archived_at.is_some());
+    let archive = Action::new(move |(id, archive): &(String, bool)| {
+        let (ids, archive) = (vec![id.clone()], *archive);
+        async move {
+            let result = if archive {
+                archive_tasks(ids).await
+            } else {
+                restore_tasks(ids).await
+            };
+            result.map(|_| archive)
+        }
+    });
+    Effect::new(move |_| {
+        let (Some(result), Some(toast)) = (archive.value().get(), toasts) else {
+            return;
+        };
+        match result {
+            Ok(now) => {
+                archived.set(now);
+                let text = if now {
+                    "Task archived: it is listed under Tasks → Archived"
+                } else {
+                    "Task restored to the list"
+                };
+                toast.show(ToastKind::Success, text);
+            }
+            Err(e) => toast.show(ToastKind::Error, e.to_string()),
+        }
+    });
     let active = matches!(t.status.as_str(), "queued" | "running");
     let simulated = view.steps.iter().any(|s| s.simulated);
     view! {
@@ -126,7 +158,15 @@ fn TaskBody(view: TaskDetail, streams: RwSignal<HashMap<i64, String>>) -> impl I
                     <span class=format!("status status-{}", t.status) data-testid="task-status">{t.status.clone()}</span>
                     " · " {t.workflow.replace('_', " ")} " · " {t.complexity.clone()} " · created " {timestamp(t.created_at)}
                     {simulated.then(|| view! { " " <span class="badge badge-sim">"Simulated"</span> })}
+                    <Show when=move || archived.get()>
+                        " " <span class="badge" data-testid="archived-badge">"Archived"</span>
+                    </Show>
                 </p>
+                {t.workdir.clone().map(|dir| view! {
+                    <p class="small muted task-workdir" data-testid="task-workdir">
+                        "Working directory " <code>{dir}</code>
+                    </p>
+                })}
             </div>
             <div class="page-actions">
                 {active.then(|| {
@@ -141,6 +181,16 @@ fn TaskBody(view: TaskDetail, streams: RwSignal<HashMap<i64, String>>) -> impl I
                     let id = id.clone();
                     move |_| { rerun.dispatch(id.clone()); }
                 }>"Re-run"</button>
+                {(!active).then(|| {
+                    let id = id.clone();
+                    view! {
+                        <button class="button button-secondary" data-testid="archive-task"
+                            disabled=move || archive.pending().get()
+                            on:click=move |_| { archive.dispatch((id.clone(), !archived.get_untracked())); }>
+                            {move || if archived.get() { "Restore" } else { "Archive" }}
+                        </button>
+                    }
+                })}
                 <a class="button button-secondary" href=format!("/api/v1/tasks/{id}/conversation.md") download>
                     "Export Markdown"
                 </a>

@@ -4,14 +4,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::tasks::{SubmitTask, TasksQuery, estimate_task, list_tasks};
-use crate::components::empty_state::EmptyState;
+use crate::api::tasks::{SubmitTask, TasksQuery, estimate_task, list_tasks, workdir_options};
 use crate::components::live::use_live;
 use crate::components::toast::{ToastKind, use_toasts};
+use crate::pages::task_table::TaskTable;
 use crate::pages::{PageHeader, loaded};
-use wire::Page;
 use wire::format::{cost_label, timestamp};
-use wire::tasks::{Estimate, Task};
+use wire::tasks::Estimate;
 
 /// The workflow templates the form offers: (name, label, steps).
 const WORKFLOWS: [(&str, &str, &str); 5] = [
@@ -50,6 +49,8 @@ pub fn TasksPage() -> impl IntoView {
             finished_to: get("finished_to"),
             min_duration_ms: get("min_duration_ms"),
             max_duration_ms: get("max_duration_ms"),
+            q: get("q"),
+            archived: get("archived"),
             cursor: get("cursor"),
         }
     });
@@ -70,15 +71,61 @@ pub fn TasksPage() -> impl IntoView {
             let q = query.get();
             if q.is_filtered() {
                 view! { <FilterSummary query=q /> }.into_any()
+            } else if q.is_archived() {
+                ().into_any()
             } else {
-                view! {
-                    <NewTask />
-                    <h2 class="section-title">"Recent tasks"</h2>
-                }
-                    .into_any()
+                view! { <NewTask /> }.into_any()
             }
         }}
-        {loaded(tasks, 2, move |page| view! { <TaskTable page query=query.get_untracked() /> })}
+        {move || view! { <ListBar query=query.get() /> }}
+        {loaded(
+            tasks,
+            2,
+            move |page| {
+                view! {
+                    <TaskTable page query=query.get_untracked() changed=Callback::new(move |_| tasks.refetch()) />
+                }
+            },
+        )}
+    }
+}
+
+/// The list's heading with its search and the way to the archive and back (all in the URL).
+#[component]
+fn ListBar(query: TasksQuery) -> impl IntoView {
+    let archived = query.is_archived();
+    let switch = TasksQuery {
+        archived: if archived {
+            String::new()
+        } else {
+            "1".to_owned()
+        },
+        q: query.q.clone(),
+        ..TasksQuery::default()
+    }
+    .url();
+    view! {
+        <div class="list-bar">
+            <h2 class="section-title">{if archived { "Archived tasks" } else { "Recent tasks" }}</h2>
+            <form class="list-search" method="get" action="/tasks" role="search" data-testid="task-search-form">
+                {archived.then(|| view! { <input type="hidden" name="archived" value="1" /> })}
+                <label class="sr-only" for="task-search">
+                    {if archived { "Search archived tasks" } else { "Search tasks" }}
+                </label>
+                <input
+                    id="task-search"
+                    type="search"
+                    name="q"
+                    value=query.q.clone()
+                    placeholder=if archived { "Search archived tasks" } else { "Search tasks" }
+                    data-testid="task-search"
+                />
+                <button class="button button-secondary" type="submit">"Search"</button>
+            </form>
+            <a class="button button-secondary" href=switch data-testid="toggle-archived">
+                {if archived { "← Back to tasks" } else { "Archived" }}
+            </a>
+        </div>
     }
 }
 
@@ -127,6 +174,8 @@ fn NewTask() -> impl IntoView {
     let workflow = RwSignal::new("feature_implementation".to_owned());
     let force_analyst = RwSignal::new(false);
     let steps = RwSignal::new(String::new());
+    let workdir = RwSignal::new(String::new());
+    let workdirs = Resource::new(|| (), |_| workdir_options());
     let estimate = Resource::new(
         move || {
             (
@@ -183,6 +232,7 @@ fn NewTask() -> impl IntoView {
                         workflow: workflow.get_untracked(),
                         force_analyst: force_analyst.get_untracked(),
                         steps: steps.get_untracked(),
+                        workdir: workdir.get_untracked(),
                     });
                 }
             >
@@ -239,6 +289,12 @@ fn NewTask() -> impl IntoView {
                         "Force include ANALYST"
                     </label>
                 </div>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        workdirs.await.ok().and_then(|o| o.root.clone().map(|root| (root, o.recent)))
+                            .map(|(root, recent)| view! { <WorkdirField value=workdir root recent /> })
+                    })}
+                </Transition>
                 <p class="small muted">
                     {move || {
                         WORKFLOWS
@@ -275,6 +331,49 @@ fn NewTask() -> impl IntoView {
     }
 }
 
+/// The working directory: under the workspace's allowed root, with the user's recent choices.
+#[component]
+fn WorkdirField(value: RwSignal<String>, root: String, recent: Vec<String>) -> impl IntoView {
+    view! {
+        <div class="workdir-field">
+            <label for="task-workdir">"Working directory " <span class="muted small">"(optional)"</span></label>
+            <input
+                id="task-workdir"
+                name="workdir"
+                list="recent-workdirs"
+                autocomplete="off"
+                spellcheck="false"
+                data-testid="task-workdir"
+                placeholder=format!("{root}/…")
+                aria-describedby="task-workdir-hint"
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+            <datalist id="recent-workdirs">
+                {recent.iter().map(|p| view! { <option value=p.clone()></option> }).collect_view()}
+            </datalist>
+            <p class="small muted" id="task-workdir-hint">
+                "An existing directory under " <code>{root.clone()}</code>
+                ", absolute or relative to it. Empty: the task gets a directory of its own."
+            </p>
+            {(!recent.is_empty()).then(|| view! {
+                <div class="recent-workdirs" data-testid="recent-workdirs">
+                    <span class="small muted">"Recent:"</span>
+                    {recent
+                        .into_iter()
+                        .map(|p| {
+                            let pick = p.clone();
+                            view! {
+                                <button type="button" class="chip" on:click=move |_| value.set(pick.clone())>{p}</button>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            })}
+        </div>
+    }
+}
+
 #[component]
 fn EstimatePanel(estimate: Estimate) -> impl IntoView {
     let simulated = estimate.steps.iter().any(|s| s.simulated);
@@ -306,88 +405,4 @@ fn EstimatePanel(estimate: Estimate) -> impl IntoView {
             </ol>
         </div>
     }
-}
-
-#[component]
-fn TaskTable(page: Page<Task>, query: TasksQuery) -> impl IntoView {
-    if page.items.is_empty() {
-        return if query.is_filtered() {
-            view! {
-                <EmptyState
-                    title="No tasks match"
-                    message="No task matches these filters (yet): tasks appear here as they finish."
-                    testid="tasks-empty"
-                />
-            }
-            .into_any()
-        } else {
-            view! {
-                <EmptyState
-                    title="No tasks yet"
-                    message="Submit a task above: it runs as a workflow of agents and appears here with its live status, tokens and cost."
-                    testid="tasks-empty"
-                />
-            }
-            .into_any()
-        };
-    }
-    let older = page.next_cursor.clone().map(|cursor| {
-        TasksQuery {
-            cursor,
-            ..query.clone()
-        }
-        .url()
-    });
-    let newest = (!query.cursor.is_empty()).then(|| {
-        TasksQuery {
-            cursor: String::new(),
-            ..query.clone()
-        }
-        .url()
-    });
-    let rows = page.items;
-    view! {
-        <div class="card table-scroll" tabindex="0">
-            <table class="task-table" data-testid="task-table">
-                <thead>
-                    <tr>
-                        <th>"Task"</th>
-                        <th>"Workflow"</th>
-                        <th>"Status"</th>
-                        <th class="num">"Tokens"</th>
-                        <th class="num">"Cost"</th>
-                        <th>"Created"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {rows
-                        .into_iter()
-                        .map(|t| {
-                            view! {
-                                <tr>
-                                    <td class="task-cell">
-                                        <a href=format!("/tasks/{}", t.id)>{t.description.clone()}</a>
-                                    </td>
-                                    <td>{t.workflow.replace('_', " ")}</td>
-                                    <td>
-                                        <span class=format!("status status-{}", t.status) data-testid="task-status">
-                                            {t.status.clone()}
-                                        </span>
-                                    </td>
-                                    <td class="num">{t.tokens().to_string()}</td>
-                                    <td class="num">{cost_label(t.cost_micros, t.price_known())}</td>
-                                    <td class="small">{timestamp(t.created_at)}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
-        <nav class="pager" aria-label="Pages">
-            {newest.map(|href| view! { <a class="button button-secondary" href=href>"← Newest"</a> })}
-            {older.map(|href| view! { <a class="button button-secondary" href=href data-testid="older-tasks">"Older tasks →"</a> })}
-        </nav>
-    }
-        .into_any()
 }

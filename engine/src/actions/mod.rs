@@ -16,6 +16,7 @@ pub mod knowledge;
 pub mod personas;
 pub mod providers;
 pub mod settings;
+pub mod tasks;
 pub mod templates;
 
 use sqlx::AnyConnection;

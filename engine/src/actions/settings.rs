@@ -8,17 +8,23 @@ use crate::store::prices::{self, Price};
 use crate::store::settings;
 use crate::{Result, Store};
 
-/// Sets one workspace setting after checking its value.
+/// Sets one workspace setting after checking its value; answers the value as stored.
 pub async fn set(
     store: &Store,
     caller: Caller<'_>,
     key: &str,
     value: &serde_json::Value,
-) -> Result<()> {
+) -> Result<serde_json::Value> {
     caller.who.require(MemberRole::Admin)?;
     let ws = &caller.who.workspace_id;
     settings::check_key(key)?;
     settings::validate(store, ws, key, value).await?;
+    // A root is kept canonical, so chosen directories (canonical too) compare by prefix.
+    let value = &if key == settings::WORKDIR_ROOT {
+        settings::canonical_root(value).await?
+    } else {
+        value.clone()
+    };
     let mut tx = store.begin().await?;
     settings::put(&mut *tx, ws, key, value).await?;
     caller
@@ -27,6 +33,44 @@ pub async fn set(
             "setting.update",
             format!("setting:{key}"),
             json!({ "value": value }),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(value.clone())
+}
+
+/// Sets several settings together (a form's fields): every value is checked before any is
+/// written, then all are written with one audit entry naming them, in one transaction.
+pub async fn set_all(
+    store: &Store,
+    caller: Caller<'_>,
+    target: &str,
+    values: &[(&str, serde_json::Value)],
+) -> Result<()> {
+    caller.who.require(MemberRole::Admin)?;
+    let ws = &caller.who.workspace_id;
+    let mut stored = Vec::with_capacity(values.len());
+    for (key, value) in values {
+        settings::validate(store, ws, key, value).await?;
+        let value = if *key == settings::WORKDIR_ROOT {
+            settings::canonical_root(value).await?
+        } else {
+            value.clone()
+        };
+        stored.push((*key, value));
+    }
+    let mut tx = store.begin().await?;
+    let mut details = serde_json::Map::new();
+    for (key, value) in &stored {
+        settings::put(&mut *tx, ws, key, value).await?;
+        details.insert((*key).to_owned(), value.clone());
+    }
+    caller
+        .audit(
+            &mut tx,
+            "setting.update",
+            format!("settings:{target}"),
+            serde_json::Value::Object(details),
         )
         .await?;
     tx.commit().await?;

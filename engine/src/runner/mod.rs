@@ -420,6 +420,12 @@ impl Runner {
             ..Default::default()
         };
         crate::budgets::enforce::ensure_open(&self.store, &who.workspace_id, &spender).await?;
+        let workdir = crate::store::task_archive::resolve_workdir(
+            &self.store,
+            &who.workspace_id,
+            req.workdir.as_deref(),
+        )
+        .await?;
         let new = NewTask {
             description: req.description.trim().to_owned(),
             workflow: flow.as_str().to_owned(),
@@ -429,16 +435,30 @@ impl Runner {
             created_by: Some(who.user_id.clone()),
             rerun_of,
             run: None,
+            workdir,
         };
         let mut tx = self.store.begin().await?;
         credits::deduct_in(&mut tx, who, 1, "task submission").await?;
         let id = tasks::insert(&mut tx, &who.workspace_id, &new).await?;
+        if let Some(dir) = &new.workdir {
+            crate::store::task_archive::remember_workdir(
+                &mut tx,
+                &who.workspace_id,
+                &who.user_id,
+                dir,
+                crate::now_ms(),
+            )
+            .await?;
+        }
         let task = tasks::get(&mut *tx, &who.workspace_id, &id).await?;
         let (action, details) = match &task.rerun_of {
             Some(old) => ("task.rerun", json!({ "rerun_of": old })),
             None => (
                 "task.submit",
-                json!({ "workflow": task.workflow, "complexity": task.complexity }),
+                json!({
+                    "workflow": task.workflow, "complexity": task.complexity,
+                    "workdir": task.workdir,
+                }),
             ),
         };
         caller
@@ -472,6 +492,8 @@ impl Runner {
             workflow: old.workflow.clone(),
             force_analyst: old.force_analyst != 0,
             steps,
+            // Checked again: the root may have moved since.
+            workdir: old.workdir.clone(),
         };
         self.queue(caller, &req, Some(old.id)).await
     }

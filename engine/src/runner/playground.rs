@@ -92,6 +92,7 @@ impl Runner {
             created_by: Some(who.user_id.clone()),
             rerun_of: None,
             run: Some((agent.id.clone(), o.clone())),
+            workdir: None,
         };
         let mut tx = self.store.begin().await?;
         credits::deduct_in(&mut tx, who, 1, "playground run").await?;

@@ -206,10 +206,23 @@ impl Runner {
         let plan = task.planned_steps();
         // One read for the whole claim: which steps are done, which have a run to restart.
         let stored = tasks::stored_runs(&self.store, &task.id).await?;
-        let dir = self.config.work_root.join(&task.id);
+        // A chosen directory (checked under the workspace's root at submission) is used as it
+        // is and never created: gone since, the task fails saying so.
+        let chosen = task.workdir.as_ref().map(std::path::PathBuf::from);
+        if let Some(dir) = &chosen
+            && !tokio::fs::metadata(dir).await.is_ok_and(|m| m.is_dir())
+        {
+            return Err(Halt::Failed(format!(
+                "the working directory {} no longer exists",
+                dir.display()
+            )));
+        }
+        let dir = chosen
+            .clone()
+            .unwrap_or_else(|| self.config.work_root.join(&task.id));
         // Workers share one work root (ARCHITECTURE "Scale-out"): a task claimed again whose
         // files were written elsewhere must not go on as if it had none.
-        if task.attempts > 1 && tokio::fs::metadata(&dir).await.is_err() {
+        if chosen.is_none() && task.attempts > 1 && tokio::fs::metadata(&dir).await.is_err() {
             let (written,): (i64,) = sqlx::query_as(
                 "SELECT COUNT(*) FROM file_changes WHERE task_id = $1 AND change_kind <> 'read'",
             )

@@ -29,6 +29,7 @@ pub mod rollups;
 pub mod runs;
 pub mod sessions;
 pub mod settings;
+pub mod task_archive;
 mod task_list;
 pub mod tasks;
 pub mod users;

@@ -1,7 +1,8 @@
 //! Retention tiers (seed 002): raw model calls and events stay hot for `hot_days`, then move to
 //! archive tables (still queryable: `fleetdeck export … --archived`), then after
 //! `archive_days` are written to gzip-compressed JSON Lines files and deleted. Rollups are never
-//! touched, so analytics keep every period. Expired sessions and sign-in links are deleted.
+//! touched, so analytics keep every period. Expired sessions and sign-in links are deleted, and
+//! finished tasks archived in workspaces that ask for it ([`super::task_archive::auto_archive`]).
 //!
 //! A daily job: the process whose insert of today's `retention_runs` row wins runs it, so
 //! several processes never run it twice. Each move is a batch in its own transaction (insert
@@ -43,6 +44,8 @@ pub struct Report {
     pub exported_events: i64,
     /// Expired sessions and sign-in links deleted.
     pub expired_sessions: i64,
+    /// Tasks archived because their workspace archives finished tasks after N days.
+    pub archived_tasks: i64,
     /// The files written.
     pub files: Vec<PathBuf>,
 }
@@ -68,7 +71,8 @@ pub async fn run_daily(store: &Store, policy: &Policy, now: i64) -> Result<Optio
     let report = run(store, policy, now).await?;
     sqlx::query(
         "UPDATE retention_runs SET finished_at = $2, archived_calls = $3, archived_events = $4, \
-         exported_calls = $5, exported_events = $6, expired_sessions = $7 WHERE day = $1",
+         exported_calls = $5, exported_events = $6, expired_sessions = $7, archived_tasks = $8 \
+         WHERE day = $1",
     )
     .bind(&day)
     .bind(crate::now_ms())
@@ -77,6 +81,7 @@ pub async fn run_daily(store: &Store, policy: &Policy, now: i64) -> Result<Optio
     .bind(report.exported_calls)
     .bind(report.exported_events)
     .bind(report.expired_sessions)
+    .bind(report.archived_tasks)
     .execute(store.writer())
     .await?;
     Ok(Some(report))
@@ -95,6 +100,7 @@ pub async fn run(store: &Store, policy: &Policy, now: i64) -> Result<Report> {
         .await?
         .rows_affected() as i64;
     }
+    report.archived_tasks = super::task_archive::auto_archive(store, now).await?;
     if policy.hot_days > 0 {
         let cutoff = now - policy.hot_days * DAY_MS;
         report.archived_calls = archive(store, "llm_calls", "id", cutoff).await?;

@@ -14,6 +14,11 @@ pub const DEFAULT_TEMPERATURE: &str = "default_temperature";
 pub const TIME_ZONE: &str = "time_zone";
 /// Credits taken from the API key's owner for each request through the gateway (0 when unset).
 pub const GATEWAY_CREDITS_PER_CALL: &str = "gateway_credits_per_call";
+/// Days after which finished tasks are archived automatically (0 or unset: never).
+pub const TASK_ARCHIVE_AFTER_DAYS: &str = "task_archive_after_days";
+/// The directory tasks' chosen working directories must lie under (unset or empty: tasks
+/// cannot choose one). Stored canonical.
+pub const WORKDIR_ROOT: &str = "workdir_root";
 
 /// Reads a setting's JSON value.
 #[tracing::instrument(skip(db))]
@@ -56,12 +61,14 @@ pub async fn put<'e>(
 }
 
 /// The settings that exist.
-pub const KEYS: [&str; 5] = [
+pub const KEYS: [&str; 7] = [
     DEFAULT_PROVIDER,
     DEFAULT_MODEL,
     DEFAULT_TEMPERATURE,
     TIME_ZONE,
     GATEWAY_CREDITS_PER_CALL,
+    TASK_ARCHIVE_AFTER_DAYS,
+    WORKDIR_ROOT,
 ];
 
 /// Fails with not-found for a key that is not a setting.
@@ -116,6 +123,17 @@ pub async fn validate(
                 ));
             }
         }
+        TASK_ARCHIVE_AFTER_DAYS => {
+            if !value.as_i64().is_some_and(|n| (0..=3_650).contains(&n)) {
+                return Err(Error::invalid(
+                    "value",
+                    "must be a whole number of days from 0 (never) to 3,650",
+                ));
+            }
+        }
+        WORKDIR_ROOT => {
+            canonical_root(value).await?;
+        }
         _ => {
             let ok = value.as_f64().is_some_and(|t| (0.0..=2.0).contains(&t));
             if !ok {
@@ -124,6 +142,34 @@ pub async fn validate(
         }
     }
     Ok(())
+}
+
+/// The value of the `workdir_root` setting as stored: "" (none), or the canonical path of an
+/// existing absolute directory.
+pub async fn canonical_root(value: &serde_json::Value) -> Result<serde_json::Value> {
+    let raw = value
+        .as_str()
+        .ok_or_else(|| Error::invalid("value", "must be a directory path (or \"\" for none)"))?
+        .trim();
+    if raw.is_empty() {
+        return Ok(serde_json::json!(""));
+    }
+    if !std::path::Path::new(raw).is_absolute() || raw.len() > 4_096 || raw.contains('\0') {
+        return Err(Error::invalid(
+            "value",
+            "must be an absolute directory path",
+        ));
+    }
+    let path = tokio::fs::canonicalize(raw)
+        .await
+        .map_err(|_| Error::invalid("value", format!("{raw} does not exist on the server")))?;
+    if !tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_dir()) {
+        return Err(Error::invalid("value", format!("{raw} is not a directory")));
+    }
+    let text = path
+        .to_str()
+        .ok_or_else(|| Error::invalid("value", "must be a path in UTF-8"))?;
+    Ok(serde_json::json!(text))
 }
 
 /// The workspace defaults.

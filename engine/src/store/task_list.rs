@@ -28,6 +28,10 @@ pub struct TaskFilter {
     pub min_duration_ms: Option<i64>,
     /// Took at most this (ms); unfinished tasks are left out when set.
     pub max_duration_ms: Option<i64>,
+    /// The archived tasks instead of the list's (archiving hides a task from the list).
+    pub archived: bool,
+    /// Only tasks whose description contains this text (any case).
+    pub search: Option<String>,
     /// Page size (1–200, default 50).
     pub limit: Option<i64>,
     /// Continue after this page (a `next_cursor`).
@@ -91,8 +95,18 @@ pub async fn list(
     {
         return Ok((*page).clone());
     }
-    let conditions =
-        "workspace_id = $1 AND ($2 = '' OR status = $2) AND created_at >= $3 AND created_at < $4";
+    if filter
+        .search
+        .as_ref()
+        .is_some_and(|q| q.chars().count() > 200)
+    {
+        return Err(Error::invalid("q", "must be at most 200 characters"));
+    }
+    // `archived` leads the list's index with the workspace, so either view walks it newest
+    // first; the search is a filter on that walk (a page stops at its 51st match).
+    let conditions = "workspace_id = $1 AND archived = $14 AND ($2 = '' OR status = $2) \
+         AND created_at >= $3 AND created_at < $4 \
+         AND ($15 = '' OR LOWER(description) LIKE $15 ESCAPE '\\')";
     // The drill-down filters, only when one is set (the plain list stays the index walk it was).
     let finishing = filter.finished_from.is_some()
         || filter.finished_to.is_some()
@@ -134,6 +148,8 @@ pub async fn list(
     .bind(filter.finished_to.unwrap_or(i64::MAX))
     .bind(filter.min_duration_ms.unwrap_or(i64::MIN))
     .bind(filter.max_duration_ms.unwrap_or(i64::MAX))
+    .bind(i64::from(filter.archived))
+    .bind(like_pattern(filter.search.as_deref()))
     .fetch_all(store.pool())
     .await?;
     // No total: counting every matching row on each page is the raw scan a list must not
@@ -151,4 +167,20 @@ pub async fn list(
             .put(key, v, std::sync::Arc::new(page.clone()));
     }
     Ok(page)
+}
+
+/// `%text%` for a case-insensitive LIKE, with LIKE's own characters escaped; "" for no search.
+fn like_pattern(search: Option<&str>) -> String {
+    let Some(q) = search.map(str::trim).filter(|q| !q.is_empty()) else {
+        return String::new();
+    };
+    let mut out = String::from("%");
+    for c in q.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
 }

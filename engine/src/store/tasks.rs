@@ -74,11 +74,15 @@ pub struct Task {
     pub created_by: Option<String>,
     /// A playground run's changes to its agent (JSON [`wire::runs::RunOverrides`]).
     pub overrides: Option<String>,
+    /// When it was archived (Unix ms), if it is.
+    pub archived_at: Option<i64>,
+    /// The working directory chosen for it (absolute, canonical); `None`: its own directory.
+    pub workdir: Option<String>,
 }
 
 pub(crate) const TASK_COLUMNS: &str = "id, workspace_id, description, workflow, complexity, force_analyst, \
      plan, status, prompt_tokens, completion_tokens, cached_tokens, cost_micros, unpriced_calls, error, rerun_of, \
-     attempts, lease_epoch, created_at, started_at, finished_at, created_by, overrides";
+     attempts, lease_epoch, created_at, started_at, finished_at, created_by, overrides, archived_at, workdir";
 
 impl Task {
     /// What a playground run changed for its agent (none for a task).
@@ -118,7 +122,22 @@ impl Task {
             created_at: self.created_at,
             started_at: self.started_at,
             finished_at: self.finished_at,
+            agents: self.agent_count(),
+            archived_at: self.archived_at,
+            workdir: self.workdir.clone(),
         }
+    }
+
+    /// How many distinct agents the plan runs (a card's "5 agents").
+    pub fn agent_count(&self) -> i64 {
+        let mut ids: Vec<String> = self
+            .planned_steps()
+            .into_iter()
+            .map(|s| s.agent_id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        i64::try_from(ids.len()).unwrap_or(i64::MAX)
     }
 }
 
@@ -163,6 +182,8 @@ pub struct NewTask {
     pub rerun_of: Option<String>,
     /// A playground run: its agent and what it changed for the run.
     pub run: Option<(String, wire::runs::RunOverrides)>,
+    /// The working directory chosen (already resolved by [`super::task_archive::resolve_workdir`]).
+    pub workdir: Option<String>,
 }
 
 /// Inserts a queued task.
@@ -176,8 +197,8 @@ pub async fn insert(
         serde_json::to_string(&task.plan).map_err(|e| Error::invalid("plan", e.to_string()))?;
     sqlx::query(
         "INSERT INTO tasks (id, workspace_id, description, workflow, complexity, force_analyst, plan, \
-         status, created_by, rerun_of, created_at, run_agent_id, overrides) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $10, $11, $12)",
+         status, created_by, rerun_of, created_at, run_agent_id, overrides, workdir) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $10, $11, $12, $13)",
     )
     .bind(&id)
     .bind(workspace_id)
@@ -195,6 +216,7 @@ pub async fn insert(
             .as_ref()
             .map(|(_, o)| serde_json::to_string(o).unwrap_or_default()),
     )
+    .bind(&task.workdir)
     .execute(&mut *conn)
     .await?;
     Ok(id)

@@ -20,5 +20,6 @@ mod retention;
 mod runner;
 mod seed;
 mod studio;
+mod task_archive;
 mod task_list;
 mod trends;

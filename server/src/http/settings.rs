@@ -1,4 +1,5 @@
-//! `/api/v1/settings/{key}`: the workspace defaults (provider, model, temperature).
+//! `/api/v1/settings/{key}`: the workspace's settings (defaults, time zone, gateway credits,
+//! task archiving and working directories).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -18,8 +19,12 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(read, write))
 }
 
-const KEY: &str = "`default_provider`, `default_model`, `default_temperature`, `time_zone` or \
-                   `gateway_credits_per_call` (credits per gateway request, 0–1,000; 0 when unset)";
+const KEY: &str = "`default_provider`, `default_model`, `default_temperature`, `time_zone`, \
+                   `gateway_credits_per_call` (credits per gateway request, 0–1,000; 0 when unset), \
+                   `task_archive_after_days` (finished tasks are archived after this many days, \
+                   0–3,650; 0 or unset: never) or `workdir_root` (the existing server directory \
+                   that tasks' chosen working directories must lie under; stored canonical; \
+                   \"\" or unset: tasks cannot choose one)";
 
 /// One workspace default.
 #[utoipa::path(get, path = "/{key}", tag = "settings", params(("key" = String, Path, description = KEY)),
@@ -47,7 +52,7 @@ async fn write(
     Path(key): Path<String>,
     ApiJson(body): ApiJson<SettingValue>,
 ) -> Result<Json<Setting>, ApiError> {
-    engine::actions::settings::set(
+    let value = engine::actions::settings::set(
         &state.store,
         engine::actions::Caller::new(&who, &client),
         &key,
@@ -56,8 +61,5 @@ async fn write(
     .await?;
     // The gateway caches what it reads of the settings.
     state.gateway.invalidate();
-    Ok(Json(Setting {
-        key,
-        value: body.value,
-    }))
+    Ok(Json(Setting { key, value }))
 }

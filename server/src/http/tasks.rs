@@ -1,5 +1,5 @@
-//! `/api/v1/tasks`: submit, estimate, list, inspect, cancel, re-run and delete tasks, and stream
-//! a task's events over SSE.
+//! `/api/v1/tasks`: submit, estimate, list, inspect, cancel, re-run, archive, restore and delete
+//! tasks, the working directories a task may choose, and a task's events over SSE.
 
 use std::convert::Infallible;
 
@@ -14,14 +14,18 @@ use futures_util::Stream;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wire::Page;
-use wire::tasks::{Estimate, SubmitTask, Task, TaskDetail, TaskRecords};
+use wire::tasks::{
+    ArchiveOutcome, Estimate, SubmitTask, Task, TaskDetail, TaskIds, TaskRecords, WorkdirOptions,
+};
 
 use super::AppState;
 use super::auth::{Auth, Client, Developer};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
 use super::list::number;
-use super::openapi::{ActionErrors, ComputeErrors, PaidErrors, ReadErrors, ReadOneErrors};
+use super::openapi::{
+    ActionErrors, ComputeErrors, PaidErrors, ReadErrors, ReadOneErrors, UpdateErrors,
+};
 
 /// The routes under `/api/v1/tasks`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -31,6 +35,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(show, remove))
         .routes(routes!(cancel))
         .routes(routes!(rerun))
+        .routes(routes!(archive))
+        .routes(routes!(restore))
+        .routes(routes!(archive_one))
+        .routes(routes!(restore_one))
+        .routes(routes!(workdirs))
         .routes(routes!(records))
         .routes(routes!(markdown))
         .routes(routes!(stream, stream_post))
@@ -67,6 +76,11 @@ struct TaskQuery {
     /// Took at most this many ms: only finished tasks.
     #[param(value_type = Option<i64>, minimum = 0)]
     max_duration_ms: Option<String>,
+    /// `true`: the archived tasks instead (archiving takes a task out of the list).
+    #[param(value_type = Option<bool>)]
+    archived: Option<String>,
+    /// Only tasks whose description contains this text (any case, at most 200 characters).
+    q: Option<String>,
     /// Items per page, 1–200 (default 50).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     limit: Option<String>,
@@ -119,6 +133,14 @@ async fn list(
         finished_to: number("finished_to", q.finished_to.as_deref())?,
         min_duration_ms: number("min_duration_ms", q.min_duration_ms.as_deref())?,
         max_duration_ms: number("max_duration_ms", q.max_duration_ms.as_deref())?,
+        archived: match q.archived.as_deref().map(str::trim) {
+            None | Some("" | "false") => false,
+            Some("true") => true,
+            Some(_) => {
+                return Err(engine::Error::invalid("archived", "must be true or false").into());
+            }
+        },
+        search: q.q.filter(|s| !s.trim().is_empty()),
         limit: Some(engine::store::page::PageRequest::parse(q.limit.as_deref(), None)?.limit),
         cursor: q.cursor.filter(|c| !c.is_empty()),
     };
@@ -206,6 +228,90 @@ async fn rerun(
 ) -> Result<(StatusCode, Json<Task>), ApiError> {
     let task = state.runner.rerun(Caller::new(&who, &client), &id).await?;
     Ok((StatusCode::CREATED, Json(task)))
+}
+
+/// Archives finished tasks (developers and admins): out of the list, kept whole — their
+/// records, calls and analytics stay. All or nothing: a task still queued or running is a 409
+/// and then none is archived.
+#[utoipa::path(post, path = "/archive", tag = "tasks", request_body = TaskIds,
+    responses((status = 200, description = "What changed", body = ArchiveOutcome), UpdateErrors))]
+async fn archive(
+    State(state): State<AppState>,
+    Developer(who): Developer,
+    Client(client): Client,
+    ApiJson(body): ApiJson<TaskIds>,
+) -> Result<Json<ArchiveOutcome>, ApiError> {
+    let caller = Caller::new(&who, &client);
+    Ok(Json(
+        engine::actions::tasks::archive(&state.store, caller, &body.ids).await?,
+    ))
+}
+
+/// Brings archived tasks back into the list (developers and admins).
+#[utoipa::path(post, path = "/restore", tag = "tasks", request_body = TaskIds,
+    responses((status = 200, description = "What changed", body = ArchiveOutcome), UpdateErrors))]
+async fn restore(
+    State(state): State<AppState>,
+    Developer(who): Developer,
+    Client(client): Client,
+    ApiJson(body): ApiJson<TaskIds>,
+) -> Result<Json<ArchiveOutcome>, ApiError> {
+    let caller = Caller::new(&who, &client);
+    Ok(Json(
+        engine::actions::tasks::restore(&state.store, caller, &body.ids).await?,
+    ))
+}
+
+/// Archives one finished task.
+#[utoipa::path(post, path = "/{id}/archive", tag = "tasks",
+    params(("id" = String, Path, description = ID)),
+    responses((status = 200, description = "The task", body = Task), ActionErrors))]
+async fn archive_one(
+    State(state): State<AppState>,
+    Developer(who): Developer,
+    Client(client): Client,
+    Path(id): Path<String>,
+) -> Result<Json<Task>, ApiError> {
+    let caller = Caller::new(&who, &client);
+    engine::actions::tasks::archive(&state.store, caller, std::slice::from_ref(&id)).await?;
+    Ok(Json(
+        tasks::get(state.store.pool(), &who.workspace_id, &id)
+            .await?
+            .to_wire(),
+    ))
+}
+
+/// Brings one archived task back into the list.
+#[utoipa::path(post, path = "/{id}/restore", tag = "tasks",
+    params(("id" = String, Path, description = ID)),
+    responses((status = 200, description = "The task", body = Task), ActionErrors))]
+async fn restore_one(
+    State(state): State<AppState>,
+    Developer(who): Developer,
+    Client(client): Client,
+    Path(id): Path<String>,
+) -> Result<Json<Task>, ApiError> {
+    let caller = Caller::new(&who, &client);
+    engine::actions::tasks::restore(&state.store, caller, std::slice::from_ref(&id)).await?;
+    Ok(Json(
+        tasks::get(state.store.pool(), &who.workspace_id, &id)
+            .await?
+            .to_wire(),
+    ))
+}
+
+/// The working directories the caller may choose for a task: the allowed root (the
+/// `workdir_root` setting; none: tasks use their own) and their latest choices.
+#[utoipa::path(get, path = "/workdirs", tag = "tasks",
+    responses((status = 200, description = "The choices", body = WorkdirOptions), ReadErrors))]
+async fn workdirs(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<WorkdirOptions>, ApiError> {
+    Ok(Json(
+        engine::store::task_archive::workdir_options(&state.store, &who.workspace_id, &who.user_id)
+            .await?,
+    ))
 }
 
 /// Deletes a finished task and its records.

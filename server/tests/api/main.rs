@@ -32,6 +32,7 @@ mod scale_out;
 mod schemas;
 mod sign_in_links;
 mod studio;
+mod task_archive;
 mod tasks;
 mod templates;
 mod wire_types;
