@@ -26,7 +26,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 CARGO := cargo
 
-.PHONY: help run build test bench tools test-tools rust-target wasm-bindgen-cli node-modules \
+.PHONY: help run build test bench tools test-tools rust-target wasm-bindgen-cli node-modules lighthouse-tools \
 	server-bin wasm site lint fmt-check clippy unit e2e clean
 
 help:
@@ -49,6 +49,13 @@ wasm-bindgen-cli:
 	fi
 
 node-modules: node_modules/.package-lock.json
+
+# Lighthouse (for `make bench` only: `make test` never installs it).
+lighthouse-tools: scripts/lighthouse/node_modules/.package-lock.json
+
+scripts/lighthouse/node_modules/.package-lock.json: scripts/lighthouse/package.json scripts/lighthouse/package-lock.json
+	cd scripts/lighthouse && npm ci --no-audit --no-fund --loglevel=error --ignore-scripts
+	@touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -142,9 +149,11 @@ e2e: test-tools node-modules
 
 ## ---------------------------------------------------------------- bench
 
-bench: tools wasm
+bench: tools wasm lighthouse-tools
 	@$(MAKE) --no-print-directory site
 	node scripts/site.mjs --sizes $(SITE_ROOT) $(OUTPUT_NAME)
+	$(CARGO) build --locked --release -p server
+	node scripts/lighthouse/run.mjs target/release/fleetdeck
 	$(CARGO) bench --locked -p engine --bench store --bench runner --bench analytics
 	$(CARGO) bench --locked -p server --features app/ssr --bench fanout --bench api --bench gateway --bench scale
 

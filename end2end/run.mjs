@@ -16,6 +16,7 @@ import { chromium } from 'playwright-core';
 import { agentJourneys } from './agents.mjs';
 import { gatewayJourneys } from './gateway.mjs';
 import { keyboardJourneys } from './keyboard.mjs';
+import { taskJourneys } from './tasks.mjs';
 import { analyticsJourneys } from './analytics.mjs';
 import { budgetJourneys } from './budgets.mjs';
 
@@ -639,6 +640,7 @@ try {
   await agentJourneys(helpers);
   await gatewayJourneys(helpers);
   await keyboardJourneys(helpers);
+  await taskJourneys(helpers);
 
   await test('axe finds no WCAG 2.1 A/AA violation on any page, in the light and the dark theme', async () => {
     const axe = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
@@ -646,7 +648,7 @@ try {
     const agent = sql("SELECT id FROM agents WHERE name = 'Reviewer'");
     const trace = sql('SELECT trace_id FROM otel_traces LIMIT 1');
     const pages = ['/', '/agents', `/agents/${agent}/versions`, `/agents/${agent}/personas`, '/studio', '/tasks',
-      `/tasks/${task}`, '/analytics', '/analytics/trends', '/analytics/roi', '/calls', '/traces', `/traces/${trace}`,
+      '/tasks?archived=1', `/tasks/${task}`, '/analytics', '/analytics/trends', '/analytics/roi', '/calls', '/traces', `/traces/${trace}`,
       '/budgets', '/alerts', '/alerts/rules', '/settings', '/audit', '/system'];
     const found = [];
     for (const scheme of ['light', 'dark']) {

@@ -1,12 +1,11 @@
--- Task-centric views (issue 15, seed 002 §13.4, §13.6). Archiving hides a finished task from
--- the tasks list without deleting anything: `archived` (0/1) leads the list's index so the
--- plain list and "show archived" are each an index walk newest first; `archived_at` says when.
--- `workdir` is the directory a task's tools work in when the submitter chose one (an absolute,
--- canonical path under the workspace's `workdir_root` setting); NULL means the task's own
--- directory under the data directory.
+-- Task-centric views (issue 15, seed 002 §13.4, §13.6). A task's chosen working directory is the
+-- `working_dir` column the first migration made (an absolute, canonical path under the
+-- workspace's `workdir_root` setting; NULL: the task's own directory under the data directory).
+-- Archiving hides a finished task from the tasks list without deleting anything: `archived`
+-- (0/1) leads the list's index so the plain list and "show archived" are each an index walk
+-- newest first; `archived_at` says when.
 ALTER TABLE tasks ADD COLUMN archived BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE tasks ADD COLUMN archived_at BIGINT;
-ALTER TABLE tasks ADD COLUMN workdir TEXT;
 CREATE INDEX tasks_workspace_archived_created ON tasks (workspace_id, archived, created_at);
 
 -- The working directories each user chose lately, offered again by the task form.

@@ -174,7 +174,8 @@ pub async fn list_tasks(
         finished_to: number("finished_to", query.finished_to)?,
         min_duration_ms: number("min_duration_ms", query.min_duration_ms)?,
         max_duration_ms: number("max_duration_ms", query.max_duration_ms)?,
-        archived: !query.archived.is_empty(),
+        // Analytics' drill-downs count every task, archived or not.
+        archived: (!filtered).then_some(!query.archived.is_empty()),
         search: text(query.q),
         limit: Some(if filtered { 50 } else { 100 }),
         cursor: text(query.cursor),

@@ -29,6 +29,8 @@ pub enum IconName {
     Bell,
     /// Studio (a flask).
     Studio,
+    /// A working directory (a folder).
+    Folder,
 }
 
 fn paths(name: IconName) -> &'static str {
@@ -45,6 +47,9 @@ fn paths(name: IconName) -> &'static str {
         IconName::Budgets => "M3 7h15a3 3 0 0 1 3 3v7a3 3 0 0 1-3 3H3zM3 7l12-4v4M16 14h.01",
         IconName::Bell => "M6 16V11a6 6 0 0 1 12 0v5l2 2H4zM10 21h4",
         IconName::Studio => "M9 3h6M10 3v6l-5 9a2 2 0 0 0 2 3h10a2 2 0 0 0 2-3l-5-9V3M7 15h10",
+        IconName::Folder => {
+            "M3 6a1 1 0 0 1 1-1h5l2 2h9a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1z"
+        }
     }
 }
 

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 
 use leptos::prelude::*;
 
-use crate::api::tasks::{TasksQuery, archive_tasks, get_task, restore_tasks};
+use crate::api::tasks::{TasksQuery, archive_tasks, get_task, list_tasks, restore_tasks};
 use crate::components::empty_state::EmptyState;
+use crate::components::icons::{Icon, IconName};
 use crate::components::toast::{ToastKind, use_toasts};
 use wire::Page;
 use wire::format::{cost_label, provider_kind_name, timestamp};
@@ -46,13 +47,6 @@ pub fn TaskTable(page: Page<Task>, query: TasksQuery, changed: Callback<()>) -> 
         return view! { <EmptyState title=title message=message testid="tasks-empty" /> }
             .into_any();
     }
-    let older = page.next_cursor.clone().map(|cursor| {
-        TasksQuery {
-            cursor,
-            ..query.clone()
-        }
-        .url()
-    });
     let newest = (!query.cursor.is_empty()).then(|| {
         TasksQuery {
             cursor: String::new(),
@@ -62,16 +56,29 @@ pub fn TaskTable(page: Page<Task>, query: TasksQuery, changed: Callback<()>) -> 
     });
     let archived_view = query.is_archived();
     let selected = RwSignal::new(BTreeSet::<String>::new());
-    let selectable: Vec<String> = page
+    let more = MorePages::new(page.next_cursor.clone(), query.clone());
+    let first: Vec<String> = page
         .items
         .iter()
         .filter(|t| t.is_finished())
         .map(|t| t.id.clone())
         .collect();
-    let all_ids = selectable.clone();
+    // Every finished task shown: the first page and those loaded while scrolling.
+    let selectable = Memo::new(move |_| {
+        let mut ids = first.clone();
+        ids.extend(
+            more.rows
+                .read()
+                .iter()
+                .filter(|t| t.is_finished())
+                .map(|t| t.id.clone()),
+        );
+        ids
+    });
     let all_selected = move || {
         let s = selected.read();
-        !all_ids.is_empty() && all_ids.iter().all(|id| s.contains(id))
+        let ids = selectable.read();
+        !ids.is_empty() && ids.iter().all(|id| s.contains(id))
     };
     let rows = page.items;
     view! {
@@ -83,37 +90,155 @@ pub fn TaskTable(page: Page<Task>, query: TasksQuery, changed: Callback<()>) -> 
                         <th class="select-cell">
                             <input
                                 type="checkbox"
-                                aria-label="Select every finished task on this page"
+                                aria-label="Select every finished task shown"
                                 data-testid="select-all-tasks"
-                                disabled=selectable.is_empty()
+                                disabled=move || selectable.read().is_empty()
                                 prop:checked=all_selected
                                 on:change=move |ev| {
                                     let on = event_target_checked(&ev);
                                     selected.update(|s| {
-                                        for id in &selectable {
+                                        for id in selectable.read_untracked().iter() {
                                             if on { s.insert(id.clone()); } else { s.remove(id); }
                                         }
                                     });
                                 }
                             />
                         </th>
-                        <th>"Task"</th>
-                        <th>"Workflow"</th>
+                        <th class="col-task">"Task"</th>
+                        <th class="col-wide">"Workflow"</th>
                         <th>"Status"</th>
-                        <th class="num">"Tokens"</th>
+                        <th class="num col-wide">"Tokens"</th>
                         <th class="num">"Cost"</th>
-                        <th>{if archived_view { "Archived" } else { "Created" }}</th>
+                        <th class="col-wide">{if archived_view { "Archived" } else { "Created" }}</th>
                     </tr>
                 </thead>
                 <tbody>
                     {rows.into_iter().map(|task| view! { <TaskRow task selected /> }).collect_view()}
+                    <For each=move || more.rows.get() key=|t| t.id.clone() let:task>
+                        <TaskRow task selected />
+                    </For>
                 </tbody>
             </table>
         </div>
-        <nav class="pager" aria-label="Pages">
+        <LoadMore more newest />
+    }
+    .into_any()
+}
+
+/// The pages after the first, appended as the list scrolls (keyset pages: page 1,000 costs
+/// what page 2 does), so a long history reads as one smooth list.
+#[derive(Clone, Copy)]
+struct MorePages {
+    rows: RwSignal<Vec<Task>>,
+    next: RwSignal<Option<String>>,
+    loading: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+    query: StoredValue<TasksQuery>,
+}
+
+impl MorePages {
+    fn new(next: Option<String>, query: TasksQuery) -> Self {
+        Self {
+            rows: RwSignal::new(Vec::new()),
+            next: RwSignal::new(next),
+            loading: RwSignal::new(false),
+            error: RwSignal::new(None),
+            query: StoredValue::new(query),
+        }
+    }
+
+    /// Fetches and appends the next page, unless one is on its way or there is none.
+    fn load(self) {
+        if self.loading.get_untracked() {
+            return;
+        }
+        let Some(cursor) = self.next.get_untracked() else {
+            return;
+        };
+        self.loading.set(true);
+        self.error.set(None);
+        let query = TasksQuery {
+            cursor,
+            ..self.query.get_value()
+        };
+        leptos::task::spawn_local(async move {
+            match list_tasks(query).await {
+                Ok(page) => {
+                    self.rows.update(|rows| rows.extend(page.items));
+                    self.next.set(page.next_cursor);
+                }
+                Err(e) => self.error.set(Some(e.to_string())),
+            }
+            self.loading.set(false);
+        });
+    }
+}
+
+/// The foot of the list: loads the next page when it comes near the screen (or on a click;
+/// without script the link opens that page), says how many are shown, offers a retry.
+#[component]
+fn LoadMore(more: MorePages, newest: Option<String>) -> impl IntoView {
+    let foot = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        let near = move || {
+            foot.get_untracked().is_some_and(|el| {
+                let top = el.get_bounding_client_rect().top();
+                let height = web_sys::window()
+                    .and_then(|w| w.inner_height().ok())
+                    .and_then(|h| h.as_f64())
+                    .unwrap_or(800.0);
+                top < height + 800.0
+            })
+        };
+        let handle = window_event_listener(leptos::ev::scroll, move |_| {
+            if near() && more.error.get_untracked().is_none() {
+                more.load();
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
+    let older_href = move || {
+        more.next.get().map(|cursor| {
+            TasksQuery {
+                cursor,
+                ..more.query.get_value()
+            }
+            .url()
+        })
+    };
+    view! {
+        <div class="pager list-foot" node_ref=foot data-testid="list-foot">
             {newest.map(|href| view! { <a class="button button-secondary" href=href>"← Newest"</a> })}
-            {older.map(|href| view! { <a class="button button-secondary" href=href data-testid="older-tasks">"Older tasks →"</a> })}
-        </nav>
+            <span class="small muted" aria-live="polite" data-testid="list-count">
+                {move || {
+                    let extra = more.rows.read().len();
+                    match (more.loading.get(), more.next.read().is_some()) {
+                        (true, _) => "Loading older tasks…".to_owned(),
+                        (false, true) if extra > 0 => format!("{extra} older tasks loaded · scroll for more"),
+                        (false, false) if extra > 0 => format!("{extra} older tasks loaded · that is all"),
+                        _ => String::new(),
+                    }
+                }}
+            </span>
+            {move || more.error.get().map(|e| view! {
+                <span class="form-error" role="alert">{e}</span>
+                <button class="button button-secondary" type="button" on:click=move |_| more.load()>"Try again"</button>
+            })}
+            {move || older_href().map(|href| view! {
+                <a
+                    class="button button-secondary"
+                    href=href
+                    data-testid="older-tasks"
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        more.load();
+                    }
+                >
+                    "Load older tasks"
+                </a>
+            })}
+        </div>
     }
     .into_any()
 }
@@ -196,6 +321,7 @@ fn BulkBar(
             </Show>
         </div>
     }
+    .into_any()
 }
 
 /// One task: its description, agents summary (expandable), working directory and figures.
@@ -243,28 +369,30 @@ fn TaskRow(task: Task, selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
                         on:click=move |_| open.update(|o| *o = !*o)
                     >
                         {move || format!(
-                            "{} {} · {}",
+                            "{} {} {}",
                             if open.get() { "Hide" } else { "Show" },
                             if agents == 1 { "1 agent".to_owned() } else { format!("{agents} agents") },
                             if open.get() { "▴" } else { "▾" },
                         )}
                     </button>
                     {task.workdir.clone().map(|dir| view! {
-                        <span class="task-workdir" title="Working directory" data-testid="task-workdir">
-                            <span aria-hidden="true">"📁 "</span>{dir}
+                        <span class="task-workdir" data-testid="task-workdir">
+                            <Icon name=IconName::Folder />
+                            <span class="sr-only">"Working directory "</span>
+                            {dir}
                         </span>
                     })}
                 </div>
             </td>
-            <td>{task.workflow.replace('_', " ")}</td>
-            <td>
+            <td class="col-wide">{task.workflow.replace('_', " ")}</td>
+            <td class="col-status">
                 <span class=format!("status status-{}", task.status) data-testid="task-status">
                     {task.status.clone()}
                 </span>
             </td>
-            <td class="num">{task.tokens().to_string()}</td>
-            <td class="num">{cost_label(task.cost_micros, task.price_known())}</td>
-            <td class="small">{timestamp(when)}</td>
+            <td class="num col-wide">{task.tokens().to_string()}</td>
+            <td class="num col-cost">{cost_label(task.cost_micros, task.price_known())}</td>
+            <td class="small col-wide">{timestamp(when)}</td>
         </tr>
         <Show when=move || open.get()>
             <tr class="agents-row" id=format!("agents-{toggle_id}")>
@@ -275,6 +403,8 @@ fn TaskRow(task: Task, selected: RwSignal<BTreeSet<String>>) -> impl IntoView {
             </tr>
         </Show>
     }
+    // Erased: a page of rows is otherwise one type too deep for the compiler (and bigger wasm).
+    .into_any()
 }
 
 /// The agents of one task, each with the roles it ran, its model and its tokens and cost

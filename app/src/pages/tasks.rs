@@ -336,7 +336,7 @@ fn NewTask() -> impl IntoView {
 fn WorkdirField(value: RwSignal<String>, root: String, recent: Vec<String>) -> impl IntoView {
     view! {
         <div class="workdir-field">
-            <label for="task-workdir">"Working directory " <span class="muted small">"(optional)"</span></label>
+            <label for="task-workdir">"Working directory (optional)"</label>
             <input
                 id="task-workdir"
                 name="workdir"

@@ -28,8 +28,9 @@ pub struct TaskFilter {
     pub min_duration_ms: Option<i64>,
     /// Took at most this (ms); unfinished tasks are left out when set.
     pub max_duration_ms: Option<i64>,
-    /// The archived tasks instead of the list's (archiving hides a task from the list).
-    pub archived: bool,
+    /// `Some(false)`: the list's tasks; `Some(true)`: the archived ones instead (archiving hides
+    /// a task from the list); `None`: both (Analytics' drill-downs count every task).
+    pub archived: Option<bool>,
     /// Only tasks whose description contains this text (any case).
     pub search: Option<String>,
     /// Page size (1–200, default 50).
@@ -104,9 +105,15 @@ pub async fn list(
     }
     // `archived` leads the list's index with the workspace, so either view walks it newest
     // first; the search is a filter on that walk (a page stops at its 51st match).
-    let conditions = "workspace_id = $1 AND archived = $14 AND ($2 = '' OR status = $2) \
+    let archived = match filter.archived {
+        Some(_) => "archived = $14",
+        None => "$14 = $14",
+    };
+    let conditions = format!(
+        "workspace_id = $1 AND {archived} AND ($2 = '' OR status = $2) \
          AND created_at >= $3 AND created_at < $4 \
-         AND ($15 = '' OR LOWER(description) LIKE $15 ESCAPE '\\')";
+         AND ($15 = '' OR LOWER(description) LIKE $15 ESCAPE '\\')"
+    );
     // The drill-down filters, only when one is set (the plain list stays the index walk it was).
     let finishing = filter.finished_from.is_some()
         || filter.finished_to.is_some()
@@ -148,7 +155,7 @@ pub async fn list(
     .bind(filter.finished_to.unwrap_or(i64::MAX))
     .bind(filter.min_duration_ms.unwrap_or(i64::MIN))
     .bind(filter.max_duration_ms.unwrap_or(i64::MAX))
-    .bind(i64::from(filter.archived))
+    .bind(i64::from(filter.archived.unwrap_or(false)))
     .bind(like_pattern(filter.search.as_deref()))
     .fetch_all(store.pool())
     .await?;

@@ -82,7 +82,7 @@ pub struct Task {
 
 pub(crate) const TASK_COLUMNS: &str = "id, workspace_id, description, workflow, complexity, force_analyst, \
      plan, status, prompt_tokens, completion_tokens, cached_tokens, cost_micros, unpriced_calls, error, rerun_of, \
-     attempts, lease_epoch, created_at, started_at, finished_at, created_by, overrides, archived_at, workdir";
+     attempts, lease_epoch, created_at, started_at, finished_at, created_by, overrides, archived_at, working_dir AS workdir";
 
 impl Task {
     /// What a playground run changed for its agent (none for a task).
@@ -197,7 +197,7 @@ pub async fn insert(
         serde_json::to_string(&task.plan).map_err(|e| Error::invalid("plan", e.to_string()))?;
     sqlx::query(
         "INSERT INTO tasks (id, workspace_id, description, workflow, complexity, force_analyst, plan, \
-         status, created_by, rerun_of, created_at, run_agent_id, overrides, workdir) \
+         status, created_by, rerun_of, created_at, run_agent_id, overrides, working_dir) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $10, $11, $12, $13)",
     )
     .bind(&id)

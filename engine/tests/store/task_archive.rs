@@ -40,7 +40,7 @@ async fn task(store: &Store, ws: &str, description: &str, status: &str, finished
 
 async fn listed(store: &Store, ws: &str, archived: bool, search: Option<&str>) -> Vec<String> {
     let filter = TaskFilter {
-        archived,
+        archived: Some(archived),
         search: search.map(str::to_owned),
         limit: Some(50),
         ..TaskFilter::default()

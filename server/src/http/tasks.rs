@@ -76,8 +76,8 @@ struct TaskQuery {
     /// Took at most this many ms: only finished tasks.
     #[param(value_type = Option<i64>, minimum = 0)]
     max_duration_ms: Option<String>,
-    /// `true`: the archived tasks instead (archiving takes a task out of the list).
-    #[param(value_type = Option<bool>)]
+    /// `true`: the archived tasks instead (archiving takes a task out of the list); `all`: both;
+    /// `false` (the default): the list's.
     archived: Option<String>,
     /// Only tasks whose description contains this text (any case, at most 200 characters).
     q: Option<String>,
@@ -134,10 +134,13 @@ async fn list(
         min_duration_ms: number("min_duration_ms", q.min_duration_ms.as_deref())?,
         max_duration_ms: number("max_duration_ms", q.max_duration_ms.as_deref())?,
         archived: match q.archived.as_deref().map(str::trim) {
-            None | Some("" | "false") => false,
-            Some("true") => true,
+            None | Some("" | "false") => Some(false),
+            Some("true") => Some(true),
+            Some("all") => None,
             Some(_) => {
-                return Err(engine::Error::invalid("archived", "must be true or false").into());
+                return Err(
+                    engine::Error::invalid("archived", "must be true, false or all").into(),
+                );
             }
         },
         search: q.q.filter(|s| !s.trim().is_empty()),
