@@ -100,10 +100,13 @@ store_test!(
         assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
         // A viewer may not; an empty list is bad input.
         let viewer = as_role(&who, MemberRole::Viewer);
-        let err =
-            engine::actions::tasks::archive(&store, Caller::new(&viewer, &client), &[a.clone()])
-                .await
-                .unwrap_err();
+        let err = engine::actions::tasks::archive(
+            &store,
+            Caller::new(&viewer, &client),
+            std::slice::from_ref(&a),
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
         let err = engine::actions::tasks::archive(&store, caller, &[])
             .await
@@ -129,7 +132,7 @@ store_test!(
         assert!(row.archived_at.is_some_and(|at| at >= now));
         assert_eq!(audit_count(&store, &ws, "task.archive").await, 1);
         // Again: nothing changes, no entry.
-        let out = engine::actions::tasks::archive(&store, caller, &[a.clone()])
+        let out = engine::actions::tasks::archive(&store, caller, std::slice::from_ref(&a))
             .await
             .unwrap();
         assert_eq!((out.changed, out.unchanged), (0, 1));
@@ -156,7 +159,7 @@ store_test!(
         assert_eq!(listed(&store, &ws, true, Some("teamax")).await.len(), 0);
 
         // Restored: back in the list, newest first as before.
-        let out = engine::actions::tasks::restore(&store, caller, &[b.clone()])
+        let out = engine::actions::tasks::restore(&store, caller, std::slice::from_ref(&b))
             .await
             .unwrap();
         assert_eq!(out.changed, 1);
@@ -372,7 +375,7 @@ store_test!(
             .await
             .unwrap();
         assert_eq!(options.root.as_deref(), canonical_root.to_str());
-        assert_eq!(options.recent, [shop_api.clone()]);
+        assert_eq!(options.recent, [shop_api]);
         // Deleting the task leaves the chosen directory alone.
         r.delete(caller, &submitted.id).await.unwrap();
         assert!(canonical_root.join("shop/api").is_dir());
