@@ -642,7 +642,7 @@ try {
   await keyboardJourneys(helpers);
   await taskJourneys(helpers);
 
-  await test('axe finds no WCAG 2.1 A/AA violation on any page, in the light and the dark theme', async () => {
+  await test('axe finds no WCAG 2.1 A/AA violation on any page, in the light and the dark theme and on a phone', async () => {
     const axe = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
     const task = sql("SELECT id FROM tasks WHERE status = 'completed' ORDER BY created_at DESC LIMIT 1");
     const agent = sql("SELECT id FROM agents WHERE name = 'Reviewer'");
@@ -651,8 +651,10 @@ try {
       '/tasks?archived=1', `/tasks/${task}`, '/analytics', '/analytics/trends', '/analytics/roi', '/calls', '/traces', `/traces/${trace}`,
       '/budgets', '/alerts', '/alerts/rules', '/settings', '/audit', '/system'];
     const found = [];
-    for (const scheme of ['light', 'dark']) {
-      const { context, page } = await newPage({ viewport: { width: 1440, height: 900 }, colorScheme: scheme });
+    // Both themes on a desktop, and the light one on a phone (its layout hides and shows
+    // other things: the bottom navigation, the logo without its word).
+    for (const [scheme, width, height] of [['light', 1440, 900], ['dark', 1440, 900], ['light', 375, 812]]) {
+      const { context, page } = await newPage({ viewport: { width, height }, colorScheme: scheme });
       for (const path of pages) {
         await hydrated(page, path);
         // Charts and lists drawn, entry animations over (axe reads colours as painted).
@@ -662,7 +664,7 @@ try {
         const violations = await page.evaluate(async () => (await axe.run(document, {
           runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'],
         })).violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`));
-        for (const v of violations) found.push(`${scheme} ${path}: ${v}`);
+        for (const v of violations) found.push(`${scheme} ${width}px ${path}: ${v}`);
       }
       await context.close();
     }

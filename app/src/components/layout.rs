@@ -108,7 +108,8 @@ fn Framed(children: ChildrenFn) -> impl IntoView {
             </nav>
             <div class="main-column">
                 <header class="topbar">
-                    <a class="topbar-brand" href="/">
+                    // Named for phones, where the word is hidden and only the logo shows.
+                    <a class="topbar-brand" href="/" aria-label="Fleetdeck">
                         <img src="/favicon.svg" alt="" width="24" height="24" />
                         <span>"Fleetdeck"</span>
                     </a>
