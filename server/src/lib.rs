@@ -141,6 +141,11 @@ impl Server {
             rate_limiter: std::sync::Arc::new(http::middleware::rate_limiter(
                 config.rate_limit_per_minute,
             )),
+            page_rate_limiter: std::sync::Arc::new(http::middleware::rate_limiter(
+                config
+                    .rate_limit_per_minute
+                    .saturating_mul(http::middleware::PAGE_LIMIT_FACTOR),
+            )),
             cors_origins: config.cors_origins.clone(),
             mailer,
             notifier,

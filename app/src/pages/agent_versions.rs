@@ -253,7 +253,7 @@ fn Lines(lines: Vec<PromptDiffLine>) -> impl IntoView {
         return view! { <p class="muted">"Empty in both."</p> }.into_any();
     }
     view! {
-        <pre class="diff" data-testid="prompt-diff">
+        <pre class="diff" tabindex="0" data-testid="prompt-diff">
             {lines
                 .into_iter()
                 .map(|l| {

@@ -222,7 +222,7 @@ fn Comparison(c: RunComparison) -> impl IntoView {
         <div class="run-compare" data-testid="run-compare">
             <h3 class="diff-title">"Comparison (older → newer)"</h3>
             <div class="compare-sides">{side(&c.a)}{side(&c.b)}</div>
-            <pre class="diff" data-testid="run-diff">
+            <pre class="diff" tabindex="0" data-testid="run-diff">
                 {c.diff
                     .into_iter()
                     .map(|l| {

@@ -316,7 +316,7 @@ fn Records(records: TaskRecords) -> impl IntoView {
                         <tr>
                             <td><span class=format!("role-pill role-{}", role.to_lowercase())>{role.clone()}</span></td>
                             <td><code>{c.tool}</code></td>
-                            <td><pre class="json">{pretty(&c.input)}</pre></td>
+                            <td><pre class="json" tabindex="0">{pretty(&c.input)}</pre></td>
                             <td class=format!("outcome-{}", c.outcome)>{c.outcome.clone()}</td>
                             <td class="num">{format!("{} ms", c.duration_ms)}</td>
                         </tr>
@@ -365,7 +365,7 @@ fn RunConversationView(run: RunConversation) -> impl IntoView {
                         </div>
                         {(!content.is_empty()).then(|| view! { <pre class="message-text">{content.clone()}</pre> })}
                         {tool_calls.into_iter().map(|(name, args)| view! {
-                            <div class="tool-call"><span class="small">"Tool call "<code>{name}</code></span><pre class="json">{args}</pre></div>
+                            <div class="tool-call"><span class="small">"Tool call "<code>{name}</code></span><pre class="json" tabindex="0">{args}</pre></div>
                         }).collect_view()}
                     </div>
                 };
@@ -390,7 +390,7 @@ fn FileDiff(file: FileChange, role: String) -> impl IntoView {
                 " "
                 <span class=format!("role-pill role-{}", role.to_lowercase())>{role.clone()}</span>
             </summary>
-            <pre class="diff" data-testid="diff">
+            <pre class="diff" tabindex="0" data-testid="diff">
                 {file.diff.into_iter().map(|line| {
                     let class = match line.op.as_str() { "+" => "diff-add", "-" => "diff-del", _ => "diff-same" };
                     view! { <span class=class>{format!("{} {}\n", line.op, line.text)}</span> }

@@ -16,7 +16,12 @@ use wire::tasks::{Step, Task};
 
 /// A page of tasks with paging links; `changed` runs after an archive or restore.
 #[component]
-pub fn TaskTable(page: Page<Task>, query: TasksQuery, changed: Callback<()>) -> impl IntoView {
+pub fn TaskTable(
+    page: Page<Task>,
+    query: TasksQuery,
+    more: MorePages,
+    changed: Callback<()>,
+) -> impl IntoView {
     if page.items.is_empty() {
         let (title, message) = if query.is_archived() && !query.q.is_empty() {
             (
@@ -56,7 +61,11 @@ pub fn TaskTable(page: Page<Task>, query: TasksQuery, changed: Callback<()>) -> 
     });
     let archived_view = query.is_archived();
     let selected = RwSignal::new(BTreeSet::<String>::new());
-    let more = MorePages::new(page.next_cursor.clone(), query.clone());
+    // The first page (re)drawn: the pages after it continue from it, unless some are loaded
+    // already (then they continue from the last of those).
+    if more.rows.read_untracked().is_empty() {
+        more.next.set(page.next_cursor.clone());
+    }
     let first: Vec<String> = page
         .items
         .iter()
@@ -82,7 +91,23 @@ pub fn TaskTable(page: Page<Task>, query: TasksQuery, changed: Callback<()>) -> 
     };
     let rows = page.items;
     view! {
-        <BulkBar selected archived_view changed />
+        <Show when=move || more.stale.get()>
+            <div class="stale-bar" role="status">
+                <span>"Tasks have changed since you scrolled."</span>
+                <button
+                    class="button button-secondary"
+                    type="button"
+                    data-testid="show-latest"
+                    on:click=move |_| {
+                        more.reset(more.query.get_value());
+                        changed.run(());
+                    }
+                >
+                    "Show the latest"
+                </button>
+            </div>
+        </Show>
+        <BulkBar selected archived_view more changed />
         <div class="card table-scroll" tabindex="0">
             <table class="task-table" data-testid="task-table">
                 <thead>
@@ -126,25 +151,45 @@ pub fn TaskTable(page: Page<Task>, query: TasksQuery, changed: Callback<()>) -> 
 }
 
 /// The pages after the first, appended as the list scrolls (keyset pages: page 1,000 costs
-/// what page 2 does), so a long history reads as one smooth list.
+/// what page 2 does), so a long history reads as one smooth list. Owned by the page, so a
+/// live reload of the first page keeps them; while any are loaded, live changes wait for the
+/// reader ([`MorePages::stale`]) instead of moving the list under them.
 #[derive(Clone, Copy)]
-struct MorePages {
+pub struct MorePages {
     rows: RwSignal<Vec<Task>>,
     next: RwSignal<Option<String>>,
     loading: RwSignal<bool>,
     error: RwSignal<Option<String>>,
     query: StoredValue<TasksQuery>,
+    /// Tasks changed while older pages were loaded: the list offers to show the latest.
+    pub stale: RwSignal<bool>,
 }
 
 impl MorePages {
-    fn new(next: Option<String>, query: TasksQuery) -> Self {
+    /// None loaded yet, for the list filtered by `query`.
+    pub fn new(query: TasksQuery) -> Self {
         Self {
             rows: RwSignal::new(Vec::new()),
-            next: RwSignal::new(next),
+            next: RwSignal::new(None),
             loading: RwSignal::new(false),
             error: RwSignal::new(None),
             query: StoredValue::new(query),
+            stale: RwSignal::new(false),
         }
+    }
+
+    /// Forgets the loaded pages (a new filter, or the reader asked for the latest).
+    pub fn reset(self, query: TasksQuery) {
+        self.rows.set(Vec::new());
+        self.next.set(None);
+        self.error.set(None);
+        self.stale.set(false);
+        self.query.set_value(query);
+    }
+
+    /// Whether older pages are shown.
+    pub fn extended(self) -> bool {
+        !self.rows.read_untracked().is_empty()
     }
 
     /// Fetches and appends the next page, unless one is on its way or there is none.
@@ -248,6 +293,7 @@ fn LoadMore(more: MorePages, newest: Option<String>) -> impl IntoView {
 fn BulkBar(
     selected: RwSignal<BTreeSet<String>>,
     archived_view: bool,
+    more: MorePages,
     changed: Callback<()>,
 ) -> impl IntoView {
     let toasts = use_toasts();
@@ -276,6 +322,10 @@ fn BulkBar(
                 if let Some(t) = toasts {
                     t.show(ToastKind::Success, format!("{n} {noun} {verb}"));
                 }
+                // They leave this view, wherever they were shown.
+                let gone = selected.get_untracked();
+                more.rows
+                    .update(|rows| rows.retain(|t| !gone.contains(&t.id)));
                 selected.set(BTreeSet::new());
                 changed.run(());
             }

@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::tasks::{SubmitTask, TasksQuery, estimate_task, list_tasks, workdir_options};
 use crate::components::live::use_live;
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::pages::task_table::TaskTable;
+use crate::pages::task_table::{MorePages, TaskTable};
 use crate::pages::{PageHeader, loaded};
 use wire::format::{cost_label, timestamp};
 use wire::tasks::Estimate;
@@ -55,13 +55,20 @@ pub fn TasksPage() -> impl IntoView {
         }
     });
     let tasks = Resource::new(move || query.get(), list_tasks);
+    let more = MorePages::new(query.get_untracked());
+    Effect::new(move |_| more.reset(query.get()));
     use_live(vec!["fleet".into()], move |event| {
-        // A task's own events, or a (re)connection or reset after which the list reloads.
+        // A task's own events, or a (re)connection or reset after which the list reloads —
+        // unless the reader is down in older pages: then the list says so and waits.
         if event
             .event_kind()
             .is_none_or(wire::events::EventKind::is_task)
         {
-            tasks.refetch();
+            if more.extended() {
+                more.stale.set(true);
+            } else {
+                tasks.refetch();
+            }
         }
     });
     view! {
@@ -83,7 +90,7 @@ pub fn TasksPage() -> impl IntoView {
             2,
             move |page| {
                 view! {
-                    <TaskTable page query=query.get_untracked() changed=Callback::new(move |_| tasks.refetch()) />
+                    <TaskTable page query=query.get_untracked() more changed=Callback::new(move |_| tasks.refetch()) />
                 }
             },
         )}

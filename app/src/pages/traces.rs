@@ -227,14 +227,14 @@ fn SpanRow(span: TraceSpan, start: i64, total: i64) -> impl IntoView {
                         </div>
                     }.into_any())}
                     {span.tool_arguments.clone().map(|a| view! {
-                        <div class="tool-call"><span class="small">"Arguments"</span><pre class="json">{a}</pre></div>
+                        <div class="tool-call"><span class="small">"Arguments"</span><pre class="json" tabindex="0">{a}</pre></div>
                     })}
                     {span.tool_result.clone().map(|r| view! {
-                        <div class="tool-call"><span class="small">"Result"</span><pre class="json">{r}</pre></div>
+                        <div class="tool-call"><span class="small">"Result"</span><pre class="json" tabindex="0">{r}</pre></div>
                     })}
                     <details class="span-attributes">
                         <summary class="small">"Attributes"</summary>
-                        <pre class="json">{attributes}</pre>
+                        <pre class="json" tabindex="0">{attributes}</pre>
                     </details>
                 </div>
             </details>
@@ -255,7 +255,7 @@ fn Message(message: TraceMessage) -> impl IntoView {
             <div class="message-head"><span class="message-author">{role.clone()}</span></div>
             {(!content.is_empty()).then(|| view! { <pre class="message-text">{content}</pre> })}
             {tool_calls.into_iter().map(|c| view! {
-                <div class="tool-call"><span class="small">"Tool call "<code>{c.name}</code></span><pre class="json">{c.arguments}</pre></div>
+                <div class="tool-call"><span class="small">"Tool call "<code>{c.name}</code></span><pre class="json" tabindex="0">{c.arguments}</pre></div>
             }).collect_view()}
         </div>
     }

