@@ -56,7 +56,13 @@ pub fn TasksPage() -> impl IntoView {
     });
     let tasks = Resource::new(move || query.get(), list_tasks);
     let more = MorePages::new(query.get_untracked());
-    Effect::new(move |_| more.reset(query.get()));
+    // A new filter forgets the older pages (not on the first run: the first page has just set
+    // where they continue from).
+    Effect::watch(
+        move || query.get(),
+        move |q, _, _| more.reset(q.clone()),
+        false,
+    );
     use_live(vec!["fleet".into()], move |event| {
         // A task's own events, or a (re)connection or reset after which the list reloads —
         // unless the reader is down in older pages: then the list says so and waits.
