@@ -14,7 +14,7 @@ pub async fn archive(
     caller: Caller<'_>,
     ids: &[String],
 ) -> Result<wire::tasks::ArchiveOutcome> {
-    set(store, caller, ids, true).await
+    set_archived(store, caller, ids, true).await
 }
 
 /// Brings archived tasks back into the list.
@@ -23,10 +23,11 @@ pub async fn restore(
     caller: Caller<'_>,
     ids: &[String],
 ) -> Result<wire::tasks::ArchiveOutcome> {
-    set(store, caller, ids, false).await
+    set_archived(store, caller, ids, false).await
 }
 
-async fn set(
+/// Archives (`archived` true) or restores tasks: the one action behind both.
+pub async fn set_archived(
     store: &Store,
     caller: Caller<'_>,
     ids: &[String],

@@ -275,13 +275,7 @@ async fn archive_one(
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<Json<Task>, ApiError> {
-    let caller = Caller::new(&who, &client);
-    engine::actions::tasks::archive(&state.store, caller, std::slice::from_ref(&id)).await?;
-    Ok(Json(
-        tasks::get(state.store.pool(), &who.workspace_id, &id)
-            .await?
-            .to_wire(),
-    ))
+    archive_or_restore_one(&state, &who, &client, &id, true).await
 }
 
 /// Brings one archived task back into the list.
@@ -294,10 +288,22 @@ async fn restore_one(
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<Json<Task>, ApiError> {
-    let caller = Caller::new(&who, &client);
-    engine::actions::tasks::restore(&state.store, caller, std::slice::from_ref(&id)).await?;
+    archive_or_restore_one(&state, &who, &client, &id, false).await
+}
+
+/// Archives or restores one task; answers it as it now is.
+async fn archive_or_restore_one(
+    state: &AppState,
+    who: &engine::auth::Principal,
+    client: &engine::store::sessions::ClientInfo,
+    id: &str,
+    archive: bool,
+) -> Result<Json<Task>, ApiError> {
+    let caller = Caller::new(who, client);
+    let ids = [id.to_owned()];
+    engine::actions::tasks::set_archived(&state.store, caller, &ids, archive).await?;
     Ok(Json(
-        tasks::get(state.store.pool(), &who.workspace_id, &id)
+        tasks::get(state.store.pool(), &who.workspace_id, id)
             .await?
             .to_wire(),
     ))
