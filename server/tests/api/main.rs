@@ -26,6 +26,7 @@ mod otlp;
 mod pages;
 mod personas;
 mod provenance;
+mod rate_limit;
 mod run_command;
 mod runs;
 mod scale_out;
