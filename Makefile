@@ -18,6 +18,7 @@ PKG_DIR := $(SITE_ROOT)/$(call leptos_key,site-pkg-dir)
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 WASM_TARGET := wasm32-unknown-unknown
 WASM_OUT := target/$(WASM_TARGET)/wasm-release/frontend.wasm
+SPLIT_DIR := target/wasm-split
 # wasm-opt from npm (binaryen 132): Debian's older wasm-opt corrupts wasm-bindgen's output.
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
 	--enable-mutable-globals --enable-reference-types --enable-multivalue
@@ -26,7 +27,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 CARGO := cargo
 
-.PHONY: help run build test bench tools test-tools rust-target wasm-bindgen-cli node-modules lighthouse-tools \
+.PHONY: help run build test bench tools test-tools rust-target wasm-bindgen-cli wasm-split node-modules lighthouse-tools \
 	server-bin wasm site lint fmt-check clippy unit e2e clean
 
 help:
@@ -37,7 +38,7 @@ help:
 
 ## ---------------------------------------------------------------- tools
 
-tools: rust-target wasm-bindgen-cli node-modules
+tools: rust-target wasm-bindgen-cli wasm-split node-modules
 
 rust-target:
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
@@ -46,6 +47,15 @@ wasm-bindgen-cli:
 	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
 		echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (a few minutes, once)"; \
 		$(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; \
+	fi
+
+# Cuts the wasm at the lazy routes (tools/wasm-split, a thin command over the library
+# cargo-leptos uses for `--split`); reinstalled when its version in Cargo.toml changes.
+WASM_SPLIT_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' tools/wasm-split/Cargo.toml)
+wasm-split:
+	@if [ "$$(fleetdeck-wasm-split --version 2>/dev/null)" != "fleetdeck-wasm-split $(WASM_SPLIT_VERSION)" ]; then \
+		echo "installing fleetdeck-wasm-split $(WASM_SPLIT_VERSION) (about a minute, once)"; \
+		$(CARGO) install --locked --force --path tools/wasm-split; \
 	fi
 
 node-modules: node_modules/.package-lock.json
@@ -78,8 +88,10 @@ build: tools server-bin wasm
 server-bin:
 	$(CARGO) build --locked --release -p server
 
+# `--emit-relocs` lets the split step move each lazy route's code into its own chunk.
 wasm:
-	$(CARGO) build --locked --profile wasm-release -p frontend --target $(WASM_TARGET)
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Clink-args=--emit-relocs" \
+		$(CARGO) build --locked --profile wasm-release -p frontend --target $(WASM_TARGET)
 
 # File rules: wasm-bindgen and wasm-opt rerun only when the wasm changed.
 site: $(PKG_DIR)/assets.json $(SITE_ROOT)/favicon.svg
@@ -87,13 +99,19 @@ site: $(PKG_DIR)/assets.json $(SITE_ROOT)/favicon.svg
 # Content-hashed copies with their brotli and gzip compressions, named in assets.json (the
 # server links them and lets browsers cache them for a year): scripts/site.mjs.
 $(PKG_DIR)/assets.json: $(PKG_DIR)/$(OUTPUT_NAME)_bg.wasm $(PKG_DIR)/$(OUTPUT_NAME).css.gz $(SITE_ROOT)/echarts.min.js.gz scripts/site.mjs
-	node scripts/site.mjs $(SITE_ROOT) $(OUTPUT_NAME)
+	node scripts/site.mjs $(SITE_ROOT) $(OUTPUT_NAME) $(SPLIT_DIR)
 
+# Split first (the main module, the lazy routes' chunks, their loader and manifest land in
+# $(SPLIT_DIR)), then wasm-bindgen finishes the main module (keeping the exports the chunks
+# link against), then wasm-opt shrinks every module. site.mjs hashes and publishes them.
 $(PKG_DIR)/$(OUTPUT_NAME)_bg.wasm: $(WASM_OUT)
-	@mkdir -p $(PKG_DIR)
-	wasm-bindgen --target web --no-typescript --out-dir $(PKG_DIR) --out-name $(OUTPUT_NAME) $(WASM_OUT)
+	@rm -rf $(SPLIT_DIR) && mkdir -p $(SPLIT_DIR) $(PKG_DIR)
+	fleetdeck-wasm-split $(WASM_OUT) $(SPLIT_DIR) $(SPLIT_DIR)/main.wasm $(OUTPUT_NAME)
+	wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle \
+		--out-dir $(PKG_DIR) --out-name $(OUTPUT_NAME) $(SPLIT_DIR)/main.wasm
+	@rm $(SPLIT_DIR)/main.wasm
 	wasm-opt $(WASM_OPT_FLAGS) $@ -o $@
-	gzip -9 -k -f $@ $(PKG_DIR)/$(OUTPUT_NAME).js
+	@for chunk in $(SPLIT_DIR)/*.wasm; do wasm-opt $(WASM_OPT_FLAGS) "$$chunk" -o "$$chunk"; done
 
 $(PKG_DIR)/$(OUTPUT_NAME).css.gz: style/main.css
 	@mkdir -p $(PKG_DIR)

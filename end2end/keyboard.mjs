@@ -78,6 +78,9 @@ export async function keyboardJourneys({ test, newPage, hydrated, assert, shots,
     }
     await page.keyboard.press('Control+,');
     await page.waitForURL(`${base}/settings`);
+    // The address changes as the navigation starts; the page shows once its code has loaded
+    // (until then the tasks page, its text field focused, is still what the user sees).
+    await page.waitForFunction(() => document.title.startsWith('Settings'));
 
     // Ctrl+D switches the theme, and the choice is kept.
     const theme = () => page.getAttribute('html', 'data-theme');

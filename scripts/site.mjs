@@ -6,8 +6,14 @@
 // once: the page names the new files. The compressions are made here, once, at the highest
 // levels (too slow to do per request), and the server sends whichever the browser accepts.
 //
-//   node scripts/site.mjs <site-root> <output-name>          build the hashed copies
-//   node scripts/site.mjs --sizes <site-root> <output-name>  print the bundle's sizes (make bench)
+// The wasm is cut at the lazy routes (the Makefile's split step): each page's chunk gets a
+// hashed name too, and the two files that name chunks are rewritten to match — the chunks'
+// loader (`__wasm_split.<underscores>.js`, a fixed name Leptos's hydration scripts preload, so
+// it is revalidated on each use; it is a few KB) and the manifest the server reads to preload
+// a page's chunks (`__wasm_split_manifest.json`).
+//
+//   node scripts/site.mjs <site-root> <output-name> [<split-dir>]  build the hashed copies
+//   node scripts/site.mjs --sizes <site-root> <output-name>       print the bundle's sizes (make bench)
 
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -16,7 +22,7 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const args = process.argv.slice(2);
 const sizesOnly = args[0] === '--sizes';
-const [root, name] = sizesOnly ? args.slice(1) : args;
+const [root, name, splitDir] = sizesOnly ? args.slice(1) : args;
 if (!root || !name) {
   console.error('usage: node scripts/site.mjs [--sizes] <site-root> <output-name>');
   process.exit(2);
@@ -45,6 +51,18 @@ if (sizesOnly) {
   };
   console.log('page weight (what a first visit downloads besides the HTML)');
   show('wasm   ', join(pkg, `${name}_bg.wasm`), '<= 400 KB brotli', '2,140 KB raw, 795 KB gzip, 570 KB brotli');
+  // The lazy routes' groups: what a first visit to one of their pages adds to the main module.
+  const manifestPath = join(pkg, '__wasm_split_manifest.json');
+  if (existsSync(manifestPath)) {
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    const mainBr = brotli(readFileSync(join(pkg, `${name}_bg.wasm`))).length;
+    for (const [split, stems] of Object.entries(manifest).sort()) {
+      const br = stems.reduce((sum, stem) => sum + brotli(readFileSync(join(pkg, `${stem}.wasm`))).length, 0);
+      const group = split.replace(/_view_\d+$/, '');
+      console.log(`    + ${group.padEnd(8)} pages: ${kb(br)} brotli in ${stems.length} chunks` +
+        ` (a first visit to one: ${kb(mainBr + br)} with the main module)`);
+    }
+  }
   show('app js ', join(pkg, `${name}.js`), '-', '-');
   show('css    ', join(pkg, `${name}.css`), '-', '-');
   show('echarts', join(root, 'echarts.min.js'), 'only on pages with charts', '299 KB brotli on every page');
@@ -78,6 +96,42 @@ const files = new Map([
   [assets.echarts, echarts],
 ]);
 
+// The lazy routes' chunks, their loader and manifest, as the split step wrote them.
+const LOADER = '__wasm_split.______________________.js';
+const MANIFEST = '__wasm_split_manifest.json';
+let loader = null;
+let manifest = null;
+if (splitDir && existsSync(join(splitDir, LOADER))) {
+  let loaderJs = readFileSync(join(splitDir, LOADER), 'utf8');
+  const splitManifest = JSON.parse(readFileSync(join(splitDir, MANIFEST), 'utf8'));
+  const renamed = new Map();
+  for (const file of readdirSync(splitDir)) {
+    if (!file.endsWith('.wasm')) continue;
+    const stem = file.slice(0, -'.wasm'.length);
+    const data = readFileSync(join(splitDir, file));
+    const hashedStem = `${stem}.${hash(data)}`;
+    renamed.set(stem, hashedStem);
+    files.set(`${hashedStem}.wasm`, data);
+    loaderJs = replaceOnce(loaderJs, `"./${stem}.wasm"`, `"./${hashedStem}.wasm"`);
+  }
+  // The loader takes the main module's exports from the very module the page loaded.
+  loaderJs = replaceOnce(loaderJs, `from "./${name}.js"`, `from "./${app}.js"`);
+  loader = loaderJs;
+  manifest = Object.fromEntries(Object.entries(splitManifest).map(([split, stems]) => [
+    split,
+    stems.map((stem) => {
+      if (!renamed.has(stem)) throw new Error(`${MANIFEST} names ${stem}, which the split step did not write`);
+      return renamed.get(stem);
+    }),
+  ]));
+}
+
+function replaceOnce(text, from, to) {
+  const at = text.indexOf(from);
+  if (at < 0) throw new Error(`${LOADER}: expected ${from} in it`);
+  return text.slice(0, at) + to + text.slice(at + from.length);
+}
+
 // Earlier builds' hashed files go: only what this build's pages name is served.
 const hashed = /\.[0-9a-f]{16}(_bg)?\.(js|wasm|css|min\.js)(\.br|\.gz)?$/;
 for (const file of readdirSync(pkg)) {
@@ -90,6 +144,20 @@ for (const [file, data] of files) {
   writeFileSync(path, data);
   writeFileSync(`${path}.br`, brotli(data));
   writeFileSync(`${path}.gz`, gzip(data));
+}
+// The loader and manifest keep fixed names: written whenever they differ.
+for (const [file, text] of [[LOADER, loader], [MANIFEST, manifest && `${JSON.stringify(manifest, null, 2)}\n`]]) {
+  const path = join(pkg, file);
+  if (text === null) {
+    for (const f of [path, `${path}.br`, `${path}.gz`]) if (existsSync(f)) unlinkSync(f);
+    continue;
+  }
+  const data = Buffer.from(text);
+  writeFileSync(path, data);
+  if (file === LOADER) {
+    writeFileSync(`${path}.br`, brotli(data));
+    writeFileSync(`${path}.gz`, gzip(data));
+  }
 }
 writeFileSync(join(pkg, 'assets.json'), `${JSON.stringify(assets, null, 2)}\n`);
 console.log(`site: ${Object.values(assets).join(', ')}`);

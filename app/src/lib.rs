@@ -9,6 +9,7 @@ pub mod api;
 pub mod components;
 pub mod model;
 pub mod pages;
+pub mod routes;
 
 #[cfg(feature = "ssr")]
 pub mod assets;
@@ -20,31 +21,13 @@ pub mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{Lazy, path};
 
 use crate::components::layout::Layout;
 use crate::components::theme::provide_theme;
 use crate::components::toast::provide_toasts;
-use crate::pages::{
-    agent_personas::AgentPersonasPage,
-    agent_versions::AgentVersionsPage,
-    agents::AgentsPage,
-    alert_rules::AlertRulesPage,
-    alerts::AlertsPage,
-    analytics::{AnalyticsPage, RoiPage, TrendsPage},
-    audit::AuditPage,
-    budgets::BudgetsPage,
-    calls::CallsPage,
-    dashboard::DashboardPage,
-    health::HealthPage,
-    login::{LoginPage, SetupPage},
-    not_found::NotFound,
-    settings::SettingsPage,
-    studio::StudioPage,
-    task_detail::TaskDetailPage,
-    tasks::TasksPage,
-    traces::{TraceDetailPage, TracesPage},
-};
+use crate::pages::not_found::NotFound;
+use crate::routes as r;
 
 /// Runs before the first paint so the page never flashes the wrong theme: the stored choice, or
 /// the system preference when there is none.
@@ -96,6 +79,9 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_theme();
     provide_toasts();
+    // Whether a navigation is under way (a page's code or data still loading): the frame shows
+    // a progress bar meanwhile, since the address changes before the new page can show.
+    let routing = crate::components::layout::provide_routing();
 
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| browser::mark_hydrated());
@@ -104,32 +90,35 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| {
             if page.is_empty() { "Fleetdeck".to_owned() } else { format!("{page} · Fleetdeck") }
         } />
-        <Router>
+        <Router set_is_routing=routing.set_is_routing>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=path!("") view=DashboardPage />
-                    <Route path=path!("agents") view=AgentsPage />
-                    <Route path=path!("agents/:id/versions") view=AgentVersionsPage />
-                    <Route path=path!("agents/:id/personas") view=AgentPersonasPage />
-                    <Route path=path!("studio") view=StudioPage />
-                    <Route path=path!("tasks") view=TasksPage />
-                    <Route path=path!("tasks/:id") view=TaskDetailPage />
-                    <Route path=path!("analytics") view=AnalyticsPage />
-                    <Route path=path!("analytics/trends") view=TrendsPage />
-                    <Route path=path!("analytics/roi") view=RoiPage />
-                    <Route path=path!("system") view=HealthPage />
-                    <Route path=path!("calls") view=CallsPage />
-                    <Route path=path!("traces") view=TracesPage />
-                    <Route path=path!("traces/:id") view=TraceDetailPage />
-                    <Route path=path!("budgets") view=BudgetsPage />
-                    <Route path=path!("alerts") view=AlertsPage />
-                    <Route path=path!("alerts/rules") view=AlertRulesPage />
-                    <Route path=path!("settings") view=SettingsPage />
-                    <Route path=path!("audit") view=AuditPage />
-                    <Route path=path!("login") view=LoginPage />
-                    <Route path=path!("setup") view=SetupPage />
+                    <Route path=path!("") view={Lazy::<r::Dashboard>::new()} />
+                    <Route path=path!("agents") view={Lazy::<r::Agents>::new()} />
+                    <Route path=path!("agents/:id/versions") view={Lazy::<r::AgentVersions>::new()} />
+                    <Route path=path!("agents/:id/personas") view={Lazy::<r::AgentPersonas>::new()} />
+                    <Route path=path!("studio") view={Lazy::<r::Studio>::new()} />
+                    <Route path=path!("tasks") view={Lazy::<r::Tasks>::new()} />
+                    <Route path=path!("tasks/:id") view={Lazy::<r::TaskDetail>::new()} />
+                    <Route path=path!("analytics") view={Lazy::<r::Analytics>::new()} />
+                    <Route path=path!("analytics/trends") view={Lazy::<r::Trends>::new()} />
+                    <Route path=path!("analytics/roi") view={Lazy::<r::Roi>::new()} />
+                    <Route path=path!("system") view={Lazy::<r::Health>::new()} />
+                    <Route path=path!("calls") view={Lazy::<r::Calls>::new()} />
+                    <Route path=path!("traces") view={Lazy::<r::Traces>::new()} />
+                    <Route path=path!("traces/:id") view={Lazy::<r::TraceDetail>::new()} />
+                    <Route path=path!("budgets") view={Lazy::<r::Budgets>::new()} />
+                    <Route path=path!("alerts") view={Lazy::<r::Alerts>::new()} />
+                    <Route path=path!("alerts/rules") view={Lazy::<r::AlertRules>::new()} />
+                    <Route path=path!("settings") view={Lazy::<r::Settings>::new()} />
+                    <Route path=path!("audit") view={Lazy::<r::Audit>::new()} />
+                    <Route path=path!("login") view={Lazy::<r::Login>::new()} />
+                    <Route path=path!("setup") view={Lazy::<r::Setup>::new()} />
                 </Routes>
             </Layout>
         </Router>
     }
+    // Erased: `hydrate_lazy` holds the app's view across an await, and its full type is past
+    // the compiler's depth limit there.
+    .into_any()
 }

@@ -30,6 +30,37 @@ pub(crate) const NAV: [(&str, &str, IconName); 11] = [
     ("/system", "Health", IconName::Health),
 ];
 
+/// Whether the router is between pages: set by `<Router set_is_routing>`, read by the frame.
+#[derive(Clone, Copy)]
+pub struct Routing {
+    pub is_routing: ReadSignal<bool>,
+    pub set_is_routing: WriteSignal<bool>,
+}
+
+/// Provides [`Routing`] to the app and returns it for the router.
+pub fn provide_routing() -> Routing {
+    let (is_routing, set_is_routing) = signal(false);
+    let routing = Routing {
+        is_routing,
+        set_is_routing,
+    };
+    provide_context(routing);
+    routing
+}
+
+/// A thin bar across the top while a navigation loads (aria-busy tells assistive technology).
+#[component]
+fn RouteProgress() -> impl IntoView {
+    let routing = use_context::<Routing>();
+    let busy = move || routing.is_some_and(|r| r.is_routing.get());
+    view! {
+        <div
+            class=move || if busy() { "route-progress active" } else { "route-progress" }
+            aria-hidden="true"
+        ></div>
+    }
+}
+
 /// Wraps the routed page; the sign-in and setup pages get no navigation.
 #[component]
 pub fn Layout(children: ChildrenFn) -> impl IntoView {
@@ -43,8 +74,12 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
         >
             <Framed children=children.clone() />
         </Show>
+        <RouteProgress />
         <ToastRegion />
     }
+    // The frame's views are erased at these edges: with the lazy routes the whole app's view
+    // type is held across an await while a page's chunk loads, past the compiler's depth limit.
+    .into_any()
 }
 
 /// The session's user, balance and sign-out button.
@@ -82,6 +117,12 @@ fn SessionMenu() -> impl IntoView {
 #[component]
 fn Framed(children: ChildrenFn) -> impl IntoView {
     let palette = RwSignal::new(false);
+    let routing = use_context::<Routing>();
+    let busy = move || {
+        routing
+            .is_some_and(|r| r.is_routing.get())
+            .then_some("true")
+    };
     view! {
         <a class="skip-link" href="#content">"Skip to content"</a>
         <div class="app-frame">
@@ -132,7 +173,8 @@ fn Framed(children: ChildrenFn) -> impl IntoView {
                         <ThemeToggle />
                     </div>
                 </header>
-                <main id="content" class="content" tabindex="-1">
+                <main id="content" class="content" tabindex="-1"
+                    aria-busy=busy>
                     <ErrorBoundary fallback=|errors| {
                         view! {
                             <div class="error-panel" role="alert">
@@ -155,4 +197,5 @@ fn Framed(children: ChildrenFn) -> impl IntoView {
         </div>
         <CommandPalette open=palette />
     }
+    .into_any()
 }

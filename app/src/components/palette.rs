@@ -396,6 +396,7 @@ pub fn CommandPalette(open: RwSignal<bool>) -> impl IntoView {
             </div>
         </Show>
     }
+    .into_any()
 }
 
 /// Ends the session and goes to the sign-in page.

@@ -1,0 +1,180 @@
+//! The pages as lazy routes: in the browser bundle the pages' code is cut out of the main
+//! module into chunks (by `make wasm`'s split step, see `tools/wasm-split`), fetched when one of
+//! their pages first shows — so a first visit downloads the shell and the pages it opens, not
+//! every page of the app. The server renders them as ever and names the chunks a page needs in
+//! its HTML, so the browser fetches them beside the main bundle rather than after it.
+//!
+//! The pages are split in four groups of pages used together, not one chunk each: code shared
+//! by several split points goes into a chunk per set of sharers, and one split point per page
+//! (21) made ~550 chunks, a page needing ~150 of them — far more requests than bytes saved.
+//! Four groups make at most eleven shared chunks.
+//!
+//! A page takes no route data here: each reads its own parameters and starts its own
+//! resources, so `data()` is empty and `view()` only mounts the page.
+
+use leptos::prelude::*;
+use leptos_router::LazyRoute;
+
+use crate::pages::{
+    agent_personas::AgentPersonasPage,
+    agent_versions::AgentVersionsPage,
+    agents::AgentsPage,
+    alert_rules::AlertRulesPage,
+    alerts::AlertsPage,
+    analytics::{AnalyticsPage, RoiPage, TrendsPage},
+    audit::AuditPage,
+    budgets::BudgetsPage,
+    calls::CallsPage,
+    dashboard::DashboardPage,
+    health::HealthPage,
+    login::{LoginPage, SetupPage},
+    settings::SettingsPage,
+    studio::StudioPage,
+    task_detail::TaskDetailPage,
+    tasks::TasksPage,
+    traces::{TraceDetailPage, TracesPage},
+};
+
+/// The daily pages: the dashboard and the tasks.
+#[derive(Clone, Copy)]
+enum Work {
+    Dashboard,
+    Tasks,
+    TaskDetail,
+}
+
+#[lazy]
+fn work_view(page: Work) -> AnyView {
+    match page {
+        Work::Dashboard => view! { <DashboardPage /> }.into_any(),
+        Work::Tasks => view! { <TasksPage /> }.into_any(),
+        Work::TaskDetail => view! { <TaskDetailPage /> }.into_any(),
+    }
+}
+
+/// Where the money and the time went: analytics, calls, traces, health.
+#[derive(Clone, Copy)]
+enum Insight {
+    Analytics,
+    Trends,
+    Roi,
+    Health,
+    Calls,
+    Traces,
+    TraceDetail,
+}
+
+#[lazy]
+fn insight_view(page: Insight) -> AnyView {
+    match page {
+        Insight::Analytics => view! { <AnalyticsPage /> }.into_any(),
+        Insight::Trends => view! { <TrendsPage /> }.into_any(),
+        Insight::Roi => view! { <RoiPage /> }.into_any(),
+        Insight::Health => view! { <HealthPage /> }.into_any(),
+        Insight::Calls => view! { <CallsPage /> }.into_any(),
+        Insight::Traces => view! { <TracesPage /> }.into_any(),
+        Insight::TraceDetail => view! { <TraceDetailPage /> }.into_any(),
+    }
+}
+
+/// Defining agents: the registry, versions, personas and the studio.
+#[derive(Clone, Copy)]
+enum Build {
+    Agents,
+    AgentVersions,
+    AgentPersonas,
+    Studio,
+}
+
+#[lazy]
+fn build_view(page: Build) -> AnyView {
+    match page {
+        Build::Agents => view! { <AgentsPage /> }.into_any(),
+        Build::AgentVersions => view! { <AgentVersionsPage /> }.into_any(),
+        Build::AgentPersonas => view! { <AgentPersonasPage /> }.into_any(),
+        Build::Studio => view! { <StudioPage /> }.into_any(),
+    }
+}
+
+/// Running the instance: settings, audit, budgets, alerts, and signing in.
+#[derive(Clone, Copy)]
+enum Admin {
+    Settings,
+    Audit,
+    Budgets,
+    Alerts,
+    AlertRules,
+    Login,
+    Setup,
+}
+
+#[lazy]
+fn admin_view(page: Admin) -> AnyView {
+    match page {
+        Admin::Settings => view! { <SettingsPage /> }.into_any(),
+        Admin::Audit => view! { <AuditPage /> }.into_any(),
+        Admin::Budgets => view! { <BudgetsPage /> }.into_any(),
+        Admin::Alerts => view! { <AlertsPage /> }.into_any(),
+        Admin::AlertRules => view! { <AlertRulesPage /> }.into_any(),
+        Admin::Login => view! { <LoginPage /> }.into_any(),
+        Admin::Setup => view! { <SetupPage /> }.into_any(),
+    }
+}
+
+/// `lazy_pages!(group_view, __preload_group_view: Route => Group::Page, …)`: a route type per
+/// page whose view is its group's lazily loaded view, and whose preload (run by the router
+/// before it navigates) fetches the group's chunks.
+macro_rules! lazy_pages {
+    ($view:ident, $preload:ident: $($route:ident => $page:expr),* $(,)?) => {$(
+        #[doc = concat!("The lazily loaded route of `", stringify!($page), "`.")]
+        pub struct $route;
+
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            async fn view(_this: Self) -> AnyView {
+                $view($page).await
+            }
+
+            async fn preload() {
+                #[cfg(feature = "hydrate")]
+                $preload().await;
+            }
+        }
+    )*};
+}
+
+lazy_pages! { work_view, __preload_work_view:
+    Dashboard => Work::Dashboard,
+    Tasks => Work::Tasks,
+    TaskDetail => Work::TaskDetail,
+}
+
+lazy_pages! { insight_view, __preload_insight_view:
+    Analytics => Insight::Analytics,
+    Trends => Insight::Trends,
+    Roi => Insight::Roi,
+    Health => Insight::Health,
+    Calls => Insight::Calls,
+    Traces => Insight::Traces,
+    TraceDetail => Insight::TraceDetail,
+}
+
+lazy_pages! { build_view, __preload_build_view:
+    Agents => Build::Agents,
+    AgentVersions => Build::AgentVersions,
+    AgentPersonas => Build::AgentPersonas,
+    Studio => Build::Studio,
+}
+
+lazy_pages! { admin_view, __preload_admin_view:
+    Settings => Admin::Settings,
+    Audit => Admin::Audit,
+    Budgets => Admin::Budgets,
+    Alerts => Admin::Alerts,
+    AlertRules => Admin::AlertRules,
+    Login => Admin::Login,
+    Setup => Admin::Setup,
+}
