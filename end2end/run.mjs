@@ -17,6 +17,7 @@ import { agentJourneys } from './agents.mjs';
 import { gatewayJourneys } from './gateway.mjs';
 import { keyboardJourneys } from './keyboard.mjs';
 import { taskJourneys } from './tasks.mjs';
+import { auditJourneys } from './audit.mjs';
 import { analyticsJourneys } from './analytics.mjs';
 import { budgetJourneys } from './budgets.mjs';
 
@@ -256,6 +257,17 @@ try {
     const brBytes = Number(wasmBr.headers.get('content-length'));
     assert(brBytes > 0 && brBytes < statSync(join(root, 'target/site/pkg', new URL(wasm).pathname.split('/').pop())).size / 2,
       `brotli is much smaller than the wasm (${brBytes} bytes)`);
+    // The pages' code comes in chunks (lazy routes): the agents group's, hashed, compressed
+    // and kept like the rest; their loader keeps its name and is revalidated.
+    const chunk = fetched.find((u) => /\/pkg\/split_build_view_\d+\.[0-9a-f]{16}\.wasm$/.test(u));
+    assert(chunk, `the agents pages' chunk fetched: ${fetched.filter((u) => u.includes('/pkg/')).join(', ')}`);
+    assert(!fetched.some((u) => /split_work_view/.test(u)), 'not the chunk of pages not shown');
+    const chunkBr = await fetch(chunk, { headers: { 'accept-encoding': 'br' } });
+    assert(chunkBr.headers.get('content-encoding') === 'br' && chunkBr.headers.get('cache-control') === 'public, max-age=31536000, immutable',
+      `chunk sent as ${chunkBr.headers.get('content-encoding')}, ${chunkBr.headers.get('cache-control')}`);
+    const loader = fetched.find((u) => u.includes('/pkg/__wasm_split.'));
+    assert(loader, 'the chunks\' loader fetched');
+    assert((await fetch(loader)).headers.get('cache-control') === 'no-cache', 'the loader is revalidated');
     // The plain names stay reachable (revalidated, never kept).
     const plain = await fetch(`${base}/pkg/fleetdeck.css`);
     assert(plain.headers.get('cache-control') === 'no-cache', `plain file: ${plain.headers.get('cache-control')}`);
@@ -264,6 +276,7 @@ try {
     await page.waitForSelector('#chart-roles canvas', { timeout: 10_000 });
     const echarts = fetched.find((u) => /\/pkg\/echarts\.[0-9a-f]{16}\.min\.js$/.test(u));
     assert(echarts, 'ECharts is fetched by the first chart, under its hashed name');
+    assert(fetched.some((u) => /split_work_view/.test(u)), 'the Dashboard\'s group of pages came in its own chunk');
     await context.close();
   });
 
@@ -641,6 +654,7 @@ try {
   await gatewayJourneys(helpers);
   await keyboardJourneys(helpers);
   await taskJourneys(helpers);
+  await auditJourneys(helpers);
 
   await test('axe finds no WCAG 2.1 A/AA violation on any page, in the light and the dark theme and on a phone', async () => {
     const axe = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');

@@ -83,9 +83,6 @@ pub fn App() -> impl IntoView {
     // a progress bar meanwhile, since the address changes before the new page can show.
     let routing = crate::components::layout::provide_routing();
 
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| browser::mark_hydrated());
-
     view! {
         <Title formatter=|page: String| {
             if page.is_empty() { "Fleetdeck".to_owned() } else { format!("{page} · Fleetdeck") }

@@ -35,6 +35,15 @@ use crate::pages::{
     traces::{TraceDetailPage, TracesPage},
 };
 
+/// Marks the document hydrated (`<body data-hydrated="true">`, for tests and tooling) once
+/// the page around it is: the app's frame hydrates first, a lazy page only after its chunks
+/// have arrived.
+#[component]
+pub fn MarkHydrated() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| crate::browser::mark_hydrated());
+}
+
 /// The daily pages: the dashboard and the tasks.
 #[derive(Clone, Copy)]
 enum Work {
@@ -135,7 +144,8 @@ macro_rules! lazy_pages {
             }
 
             async fn view(_this: Self) -> AnyView {
-                $view($page).await
+                let page = $view($page).await;
+                view! { {page} <MarkHydrated /> }.into_any()
             }
 
             async fn preload() {

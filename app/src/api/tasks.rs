@@ -147,6 +147,27 @@ impl TasksQuery {
     }
 }
 
+impl crate::components::more_pages::PagedQuery for TasksQuery {
+    type Item = Task;
+
+    fn at_cursor(&self, cursor: String) -> Self {
+        Self {
+            cursor,
+            ..self.clone()
+        }
+    }
+
+    fn url(&self) -> String {
+        TasksQuery::url(self)
+    }
+
+    fn fetch(
+        self,
+    ) -> impl std::future::Future<Output = Result<wire::Page<Task>, AppError>> + 'static {
+        list_tasks(self)
+    }
+}
+
 /// A page of tasks, newest first: 100 unfiltered, 50 at a time when filtered.
 #[server(prefix = "/api", endpoint = "list_tasks")]
 pub async fn list_tasks(

@@ -7,6 +7,7 @@ pub mod icons;
 pub mod layout;
 pub mod live;
 pub mod load_error;
+pub mod more_pages;
 pub mod palette;
 pub mod role;
 pub mod stat_card;

@@ -1,7 +1,8 @@
 //! The calls explorer (`/calls`): every recorded model call, newest first, filtered by what is
 //! in the URL (`provider`, `model`, `agent`, `role`, `workflow`, `task`, `outcome`,
-//! `error_class`), 50 at a time by keyset — page 1,000 loads as fast as page 1. A call links to
-//! its task, where its step shows the conversation.
+//! `error_class`), 50 at a time by keyset — page 1,000 loads as fast as page 1 — the older pages
+//! appended as the list scrolls. A call links to its task, where its step shows the
+//! conversation.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -9,6 +10,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::calls::{CallsQuery, list_calls};
 use crate::components::empty_state::EmptyState;
+use crate::components::more_pages::{LoadMore, MorePages, PagedQuery};
 use crate::pages::{PageHeader, loaded};
 use wire::Page;
 use wire::calls::Call;
@@ -45,6 +47,28 @@ pub fn calls_url(query: &CallsQuery) -> String {
     }
 }
 
+impl PagedQuery for CallsQuery {
+    type Item = Call;
+
+    fn at_cursor(&self, cursor: String) -> Self {
+        Self {
+            cursor,
+            ..self.clone()
+        }
+    }
+
+    fn url(&self) -> String {
+        calls_url(self)
+    }
+
+    fn fetch(
+        self,
+    ) -> impl std::future::Future<Output = Result<Page<Call>, crate::model::AppError>> + 'static
+    {
+        list_calls(self)
+    }
+}
+
 /// `/calls`.
 #[component]
 pub fn CallsPage() -> impl IntoView {
@@ -70,11 +94,19 @@ pub fn CallsPage() -> impl IntoView {
         }
     });
     let calls = Resource::new(move || query.get(), list_calls);
+    let more = MorePages::new(query.get_untracked());
+    // A new filter forgets the older pages (not on the first run: the first page has just set
+    // where they continue from).
+    Effect::watch(
+        move || query.get(),
+        move |q, _, _| more.reset(q.clone()),
+        false,
+    );
     view! {
         <Title text="Calls" />
         <PageHeader title="Calls" subtitle="Every model call, newest first: what answered, what it cost, how long it took." />
         {move || view! { <Filters query=query.get() /> }}
-        {loaded(calls, 2, move |page| view! { <CallTable page query=query.get_untracked() /> })}
+        {loaded(calls, 2, move |page| view! { <CallTable page query=query.get_untracked() more /> })}
     }
 }
 
@@ -191,7 +223,7 @@ fn ms(value: Option<i64>) -> String {
 }
 
 #[component]
-fn CallTable(page: Page<Call>, query: CallsQuery) -> impl IntoView {
+fn CallTable(page: Page<Call>, query: CallsQuery, more: MorePages<CallsQuery>) -> impl IntoView {
     if page.items.is_empty() {
         return view! {
             <EmptyState
@@ -202,12 +234,7 @@ fn CallTable(page: Page<Call>, query: CallsQuery) -> impl IntoView {
         }
         .into_any();
     }
-    let older = page.next_cursor.map(|cursor| {
-        calls_url(&CallsQuery {
-            cursor,
-            ..query.clone()
-        })
-    });
+    more.continue_from(&page);
     let newest = (!query.cursor.is_empty()).then(|| {
         calls_url(&CallsQuery {
             cursor: String::new(),
@@ -231,62 +258,66 @@ fn CallTable(page: Page<Call>, query: CallsQuery) -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        {page
-                            .items
-                            .into_iter()
-                            .map(|c| {
-                                let simulated = c.provider_kind == "simulator";
-                                let outcome_class = format!("status status-{}", match c.outcome.as_str() {
-                                    "success" => "completed",
-                                    "cancelled" => "cancelled",
-                                    _ => "failed",
-                                });
-                                let outcome = match &c.error_class {
-                                    Some(class) if c.outcome != "success" => format!("{} · {class}", c.outcome),
-                                    _ => c.outcome.clone(),
-                                };
-                                view! {
-                                    <tr data-testid="call-row">
-                                        <td class="small" title=timestamp(c.created_at)>{when(c.created_at)}</td>
-                                        <td>
-                                            {match (c.task_id.clone(), c.source == "otlp", c.session_id.clone(), c.external_task.clone()) {
-                                                (Some(id), ..) => view! { <a href=format!("/tasks/{id}")>{id.chars().take(8).collect::<String>()}</a> }.into_any(),
-                                                (None, true, Some(trace), _) => view! {
-                                                    <a href=format!("/traces/{trace}") title="The trace this call was exported in" data-testid="call-trace">
-                                                        {format!("trace {}", trace.chars().take(8).collect::<String>())}
-                                                    </a>
-                                                }.into_any(),
-                                                (None, _, _, Some(label)) => view! { <span class="small" title="The caller's own task (x-fleetdeck-task)">{label}</span> }.into_any(),
-                                                _ => view! { <span class="muted">"—"</span> }.into_any(),
-                                            }}
-                                        </td>
-                                        <td>{c.role.clone()}</td>
-                                        <td>
-                                            {format!("{} · {}", c.provider_kind, c.model)}
-                                            {simulated.then(|| view! { " " <span class="badge badge-sim">"Simulated"</span> })}
-                                            {(c.source == "gateway").then(|| view! { " " <span class="badge" title="Proxied by the gateway for an agent running elsewhere" data-testid="call-gateway">"Gateway"</span> })}
-                                            {(c.source == "otlp").then(|| view! { " " <span class="badge" title="Reported by an OpenTelemetry exporter" data-testid="call-otlp">"OTLP"</span> })}
-                                            {(c.attempt > 1).then(|| view! { <span class="small muted">{format!(" (attempt {})", c.attempt)}</span> })}
-                                        </td>
-                                        <td><span class=outcome_class>{outcome}</span></td>
-                                        <td class="num">
-                                            {c.prompt_tokens + c.completion_tokens}
-                                            {c.usage_estimated.then(|| view! { <span class="small muted" title="The provider sent no usage: estimated">" est."</span> })}
-                                        </td>
-                                        <td class="num">{cost_label(c.cost_micros, c.price_known)}</td>
-                                        <td class="num">{format!("{} · {}", ms(Some(c.latency_ms)), ms(c.ttft_ms))}</td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()}
+                        {page.items.into_iter().map(|c| view! { <CallRow c /> }).collect_view()}
+                        <For each=move || more.rows.get() key=|c| c.id.clone() let:c>
+                            <CallRow c />
+                        </For>
                     </tbody>
                 </table>
             </div>
         </section>
-        <nav class="pager" aria-label="Pages">
-            {newest.map(|href| view! { <a class="button button-secondary" href=href>"← Newest"</a> })}
-            {older.map(|href| view! { <a class="button button-secondary" href=href data-testid="older-calls">"Older calls →"</a> })}
-        </nav>
+        <LoadMore more newest noun="calls" />
+    }
+    .into_any()
+}
+
+/// One call: when, its task (or trace, or the caller's own label), what answered, its figures.
+#[component]
+fn CallRow(c: Call) -> impl IntoView {
+    let simulated = c.provider_kind == "simulator";
+    let outcome_class = format!(
+        "status status-{}",
+        match c.outcome.as_str() {
+            "success" => "completed",
+            "cancelled" => "cancelled",
+            _ => "failed",
+        }
+    );
+    let outcome = match &c.error_class {
+        Some(class) if c.outcome != "success" => format!("{} · {class}", c.outcome),
+        _ => c.outcome.clone(),
+    };
+    view! {
+        <tr data-testid="call-row">
+            <td class="small" title=timestamp(c.created_at)>{when(c.created_at)}</td>
+            <td>
+                {match (c.task_id.clone(), c.source == "otlp", c.session_id.clone(), c.external_task.clone()) {
+                    (Some(id), ..) => view! { <a href=format!("/tasks/{id}")>{id.chars().take(8).collect::<String>()}</a> }.into_any(),
+                    (None, true, Some(trace), _) => view! {
+                        <a href=format!("/traces/{trace}") title="The trace this call was exported in" data-testid="call-trace">
+                            {format!("trace {}", trace.chars().take(8).collect::<String>())}
+                        </a>
+                    }.into_any(),
+                    (None, _, _, Some(label)) => view! { <span class="small" title="The caller's own task (x-fleetdeck-task)">{label}</span> }.into_any(),
+                    _ => view! { <span class="muted">"—"</span> }.into_any(),
+                }}
+            </td>
+            <td>{c.role.clone()}</td>
+            <td>
+                {format!("{} · {}", c.provider_kind, c.model)}
+                {simulated.then(|| view! { " " <span class="badge badge-sim">"Simulated"</span> })}
+                {(c.source == "gateway").then(|| view! { " " <span class="badge" title="Proxied by the gateway for an agent running elsewhere" data-testid="call-gateway">"Gateway"</span> })}
+                {(c.source == "otlp").then(|| view! { " " <span class="badge" title="Reported by an OpenTelemetry exporter" data-testid="call-otlp">"OTLP"</span> })}
+                {(c.attempt > 1).then(|| view! { <span class="small muted">{format!(" (attempt {})", c.attempt)}</span> })}
+            </td>
+            <td><span class=outcome_class>{outcome}</span></td>
+            <td class="num">
+                {c.prompt_tokens + c.completion_tokens}
+                {c.usage_estimated.then(|| view! { <span class="small muted" title="The provider sent no usage: estimated">" est."</span> })}
+            </td>
+            <td class="num">{cost_label(c.cost_micros, c.price_known)}</td>
+            <td class="num">{format!("{} · {}", ms(Some(c.latency_ms)), ms(c.ttft_ms))}</td>
+        </tr>
     }
     .into_any()
 }

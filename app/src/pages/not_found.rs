@@ -17,5 +17,6 @@ pub fn NotFound() -> impl IntoView {
             <p>"There is nothing at this address."</p>
             <a class="button" href="/">"Go to the Dashboard"</a>
         </div>
+        <crate::routes::MarkHydrated />
     }
 }

@@ -6,13 +6,17 @@ use std::collections::BTreeSet;
 
 use leptos::prelude::*;
 
-use crate::api::tasks::{TasksQuery, archive_tasks, get_task, list_tasks, restore_tasks};
+use crate::api::tasks::{TasksQuery, archive_tasks, get_task, restore_tasks};
 use crate::components::empty_state::EmptyState;
 use crate::components::icons::{Icon, IconName};
+use crate::components::more_pages::{LoadMore, MorePages as Pages};
 use crate::components::toast::{ToastKind, use_toasts};
 use wire::Page;
 use wire::format::{cost_label, provider_kind_name, timestamp};
 use wire::tasks::{Step, Task};
+
+/// The tasks list's older pages.
+pub type MorePages = Pages<TasksQuery>;
 
 /// A page of tasks with paging links; `changed` runs after an archive or restore.
 #[component]
@@ -61,11 +65,7 @@ pub fn TaskTable(
     });
     let archived_view = query.is_archived();
     let selected = RwSignal::new(BTreeSet::<String>::new());
-    // The first page (re)drawn: the pages after it continue from it, unless some are loaded
-    // already (then they continue from the last of those).
-    if more.rows.read_untracked().is_empty() {
-        more.next.set(page.next_cursor.clone());
-    }
+    more.continue_from(&page);
     let first: Vec<String> = page
         .items
         .iter()
@@ -145,145 +145,7 @@ pub fn TaskTable(
                 </tbody>
             </table>
         </div>
-        <LoadMore more newest />
-    }
-    .into_any()
-}
-
-/// The pages after the first, appended as the list scrolls (keyset pages: page 1,000 costs
-/// what page 2 does), so a long history reads as one smooth list. Owned by the page, so a
-/// live reload of the first page keeps them; while any are loaded, live changes wait for the
-/// reader ([`MorePages::stale`]) instead of moving the list under them.
-#[derive(Clone, Copy)]
-pub struct MorePages {
-    rows: RwSignal<Vec<Task>>,
-    next: RwSignal<Option<String>>,
-    loading: RwSignal<bool>,
-    error: RwSignal<Option<String>>,
-    query: StoredValue<TasksQuery>,
-    /// Tasks changed while older pages were loaded: the list offers to show the latest.
-    pub stale: RwSignal<bool>,
-}
-
-impl MorePages {
-    /// None loaded yet, for the list filtered by `query`.
-    pub fn new(query: TasksQuery) -> Self {
-        Self {
-            rows: RwSignal::new(Vec::new()),
-            next: RwSignal::new(None),
-            loading: RwSignal::new(false),
-            error: RwSignal::new(None),
-            query: StoredValue::new(query),
-            stale: RwSignal::new(false),
-        }
-    }
-
-    /// Forgets the loaded pages (a new filter, or the reader asked for the latest).
-    pub fn reset(self, query: TasksQuery) {
-        self.rows.set(Vec::new());
-        self.next.set(None);
-        self.error.set(None);
-        self.stale.set(false);
-        self.query.set_value(query);
-    }
-
-    /// Whether older pages are shown.
-    pub fn extended(self) -> bool {
-        !self.rows.read_untracked().is_empty()
-    }
-
-    /// Fetches and appends the next page, unless one is on its way or there is none.
-    fn load(self) {
-        if self.loading.get_untracked() {
-            return;
-        }
-        let Some(cursor) = self.next.get_untracked() else {
-            return;
-        };
-        self.loading.set(true);
-        self.error.set(None);
-        let query = TasksQuery {
-            cursor,
-            ..self.query.get_value()
-        };
-        leptos::task::spawn_local(async move {
-            match list_tasks(query).await {
-                Ok(page) => {
-                    self.rows.update(|rows| rows.extend(page.items));
-                    self.next.set(page.next_cursor);
-                }
-                Err(e) => self.error.set(Some(e.to_string())),
-            }
-            self.loading.set(false);
-        });
-    }
-}
-
-/// The foot of the list: loads the next page when it comes near the screen (or on a click;
-/// without script the link opens that page), says how many are shown, offers a retry.
-#[component]
-fn LoadMore(more: MorePages, newest: Option<String>) -> impl IntoView {
-    let foot = NodeRef::<leptos::html::Div>::new();
-    #[cfg(feature = "hydrate")]
-    {
-        let near = move || {
-            foot.get_untracked().is_some_and(|el| {
-                let top = el.get_bounding_client_rect().top();
-                let height = web_sys::window()
-                    .and_then(|w| w.inner_height().ok())
-                    .and_then(|h| h.as_f64())
-                    .unwrap_or(800.0);
-                top < height + 800.0
-            })
-        };
-        let handle = window_event_listener(leptos::ev::scroll, move |_| {
-            if near() && more.error.get_untracked().is_none() {
-                more.load();
-            }
-        });
-        on_cleanup(move || handle.remove());
-    }
-    let older_href = move || {
-        more.next.get().map(|cursor| {
-            TasksQuery {
-                cursor,
-                ..more.query.get_value()
-            }
-            .url()
-        })
-    };
-    view! {
-        <div class="pager list-foot" node_ref=foot data-testid="list-foot">
-            {newest.map(|href| view! { <a class="button button-secondary" href=href>"← Newest"</a> })}
-            <span class="small muted" aria-live="polite" data-testid="list-count">
-                {move || {
-                    let extra = more.rows.read().len();
-                    match (more.loading.get(), more.next.read().is_some()) {
-                        (true, _) => "Loading older tasks…".to_owned(),
-                        (false, true) if extra > 0 => format!("{extra} older tasks loaded · scroll for more"),
-                        (false, false) if extra > 0 => format!("{extra} older tasks loaded · that is all"),
-                        _ => String::new(),
-                    }
-                }}
-            </span>
-            {move || more.error.get().map(|e| view! {
-                <span class="form-error" role="alert">{e}</span>
-                <button class="button button-secondary" type="button" on:click=move |_| more.load()>"Try again"</button>
-            })}
-            {move || older_href().map(|href| view! {
-                <a
-                    class="button button-secondary"
-                    href=href
-                    data-testid="older-tasks"
-                    on:click=move |ev| {
-                        ev.prevent_default();
-                        more.load();
-                    }
-                >
-                    "Load older tasks"
-                </a>
-            })}
-        </div>
+        <LoadMore more newest noun="tasks" />
     }
     .into_any()
 }

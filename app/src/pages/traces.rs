@@ -1,5 +1,5 @@
 //! Traces (`/traces`, `/traces/:id`): what agents running elsewhere exported over OTLP. The
-//! list is newest first, a keyset page at a time; a trace shows its spans as a tree on a time
+//! list is newest first, a keyset page at a time, the older appended as it scrolls; a trace shows its spans as a tree on a time
 //! line, each opening to its model call (what answered, tokens, cost), the conversation it
 //! carried and its tool call, with the same viewers a task's steps use.
 
@@ -9,6 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::traces::{get_trace, list_traces};
 use crate::components::empty_state::EmptyState;
+use crate::components::more_pages::{LoadMore, MorePages, PagedQuery};
 use crate::pages::{PageHeader, loaded};
 use wire::Page;
 use wire::format::{cost_label, timestamp, tokens_short};
@@ -29,21 +30,57 @@ fn trace_cost(t: &TraceSummary) -> String {
     cost_label(t.cost_micros, t.unpriced_calls == 0)
 }
 
+/// Where the traces list starts (`/traces?cursor=…`); it has no filters.
+#[derive(Clone)]
+struct TracesCursor {
+    cursor: String,
+}
+
+impl PagedQuery for TracesCursor {
+    type Item = TraceSummary;
+
+    fn at_cursor(&self, cursor: String) -> Self {
+        Self { cursor }
+    }
+
+    fn url(&self) -> String {
+        if self.cursor.is_empty() {
+            "/traces".to_owned()
+        } else {
+            format!("/traces?cursor={}", urlencode(&self.cursor))
+        }
+    }
+
+    fn fetch(
+        self,
+    ) -> impl std::future::Future<Output = Result<Page<TraceSummary>, crate::model::AppError>> + 'static
+    {
+        list_traces(self.cursor)
+    }
+}
+
 /// `/traces`.
 #[component]
 pub fn TracesPage() -> impl IntoView {
     let query = use_query_map();
     let cursor = Memo::new(move |_| query.read().get("cursor").unwrap_or_default());
     let traces = Resource::new(move || cursor.get(), list_traces);
+    let more = MorePages::new(TracesCursor {
+        cursor: cursor.get_untracked(),
+    });
     view! {
         <Title text="Traces" />
         <PageHeader title="Traces" subtitle="Agents running elsewhere, as their OpenTelemetry exporters report them: every model call and tool execution, priced." />
-        {loaded(traces, 2, move |page| view! { <TraceTable page first=cursor.get_untracked().is_empty() /> })}
+        {loaded(traces, 2, move |page| view! { <TraceTable page first=cursor.get_untracked().is_empty() more /> })}
     }
 }
 
 #[component]
-fn TraceTable(page: Page<TraceSummary>, first: bool) -> impl IntoView {
+fn TraceTable(
+    page: Page<TraceSummary>,
+    first: bool,
+    more: MorePages<TracesCursor>,
+) -> impl IntoView {
     if page.items.is_empty() {
         return view! {
             <EmptyState
@@ -54,9 +91,8 @@ fn TraceTable(page: Page<TraceSummary>, first: bool) -> impl IntoView {
         }
         .into_any();
     }
-    let older = page
-        .next_cursor
-        .map(|c| format!("/traces?cursor={}", urlencode(&c)));
+    more.continue_from(&page);
+    let newest = (!first).then(|| "/traces".to_owned());
     view! {
         <section class="card table-card">
             <div class="table-scroll" tabindex="0">
@@ -73,41 +109,46 @@ fn TraceTable(page: Page<TraceSummary>, first: bool) -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        {page.items.into_iter().map(|t| {
-                            let source = [t.service.clone(), t.agent_name.clone()]
-                                .into_iter()
-                                .flatten()
-                                .collect::<Vec<_>>()
-                                .join(" · ");
-                            view! {
-                                <tr data-testid="trace-row">
-                                    <td>
-                                        <a href=format!("/traces/{}", t.trace_id) data-testid="trace-link">{t.name.clone()}</a>
-                                        {(!source.is_empty()).then(|| view! { <div class="small muted">{source}</div> })}
-                                    </td>
-                                    <td class="small">{timestamp(t.started_at)}</td>
-                                    <td class="num">{span_ms(t.ended_at - t.started_at)}</td>
-                                    <td class="num">{format!("{} · {}", t.calls, t.tool_calls)}</td>
-                                    <td class="num">
-                                        {if t.errors > 0 {
-                                            view! { <span class="status status-failed">{t.errors}</span> }.into_any()
-                                        } else {
-                                            view! { <span class="muted">"0"</span> }.into_any()
-                                        }}
-                                    </td>
-                                    <td class="num">{tokens_short(t.prompt_tokens + t.completion_tokens)}</td>
-                                    <td class="num">{trace_cost(&t)}</td>
-                                </tr>
-                            }
-                        }).collect_view()}
+                        {page.items.into_iter().map(|t| view! { <TraceRow t /> }).collect_view()}
+                        <For each=move || more.rows.get() key=|t| t.trace_id.clone() let:t>
+                            <TraceRow t />
+                        </For>
                     </tbody>
                 </table>
             </div>
         </section>
-        <nav class="pager" aria-label="Pages">
-            {(!first).then(|| view! { <a class="button button-secondary" href="/traces">"← Newest"</a> })}
-            {older.map(|href| view! { <a class="button button-secondary" href=href>"Older traces →"</a> })}
-        </nav>
+        <LoadMore more newest noun="traces" />
+    }
+    .into_any()
+}
+
+/// One trace: its name and source, when, how long, its calls, errors, tokens and cost.
+#[component]
+fn TraceRow(t: TraceSummary) -> impl IntoView {
+    let source = [t.service.clone(), t.agent_name.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ");
+    view! {
+        <tr data-testid="trace-row">
+            <td>
+                <a href=format!("/traces/{}", t.trace_id) data-testid="trace-link">{t.name.clone()}</a>
+                {(!source.is_empty()).then(|| view! { <div class="small muted">{source}</div> })}
+            </td>
+            <td class="small">{timestamp(t.started_at)}</td>
+            <td class="num">{span_ms(t.ended_at - t.started_at)}</td>
+            <td class="num">{format!("{} · {}", t.calls, t.tool_calls)}</td>
+            <td class="num">
+                {if t.errors > 0 {
+                    view! { <span class="status status-failed">{t.errors}</span> }.into_any()
+                } else {
+                    view! { <span class="muted">"0"</span> }.into_any()
+                }}
+            </td>
+            <td class="num">{tokens_short(t.prompt_tokens + t.completion_tokens)}</td>
+            <td class="num">{trace_cost(&t)}</td>
+        </tr>
     }
     .into_any()
 }

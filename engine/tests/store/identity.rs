@@ -325,6 +325,48 @@ store_test!(audit_chain_detects_a_removed_tail, |store| {
     );
 });
 
+store_test!(audit_chain_is_verified_across_batches, |store| {
+    let ws = ensure_seeded(&store).await.unwrap().workspace_id;
+    let before = audit::verify(&store, &ws).await.unwrap().entries;
+    for i in 0..7 {
+        audit::record(
+            &store,
+            &NewEntry {
+                workspace_id: ws.clone(),
+                actor: "cli".into(),
+                action: "batch.test".into(),
+                target: format!("x:{i}"),
+                ..NewEntry::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let total = before + 7;
+    // Batches of 2 and 3: every batch edge falls somewhere in the entries.
+    for batch in [2, 3, total] {
+        let ok = audit::verify_in_batches(&store, &ws, batch).await.unwrap();
+        assert_eq!(
+            (ok.entries, ok.first_broken_seq),
+            (total, None),
+            "batch {batch}"
+        );
+    }
+    // An entry removed at a batch's edge is found, whatever the batch size.
+    let gone = before + 4;
+    sqlx::query("DELETE FROM audit_log WHERE workspace_id = $1 AND seq = $2")
+        .bind(&ws)
+        .bind(gone)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    for batch in [2, 3, total] {
+        let found = audit::verify_in_batches(&store, &ws, batch).await.unwrap();
+        assert_eq!(found.first_broken_seq, Some(gone), "batch {batch}");
+        assert_eq!(found.entries, gone - 1, "batch {batch}");
+    }
+});
+
 store_test!(provider_keys_are_sealed_and_rotated, |store| {
     let ws = ensure_seeded(&store).await.unwrap().workspace_id;
     let master = MasterKey::generate().unwrap();

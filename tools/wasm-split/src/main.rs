@@ -7,8 +7,7 @@
 //! - `<pkg-dir>/*.wasm`: the chunks, fetched by the page when a lazy route first shows;
 //! - `<pkg-dir>/__wasm_split.______________________.js`: their loader, which the main module
 //!   imports under that name (Leptos's hydration scripts preload it by that name too);
-//! - `<pkg-dir>/__wasm_split_manifest.json`: which chunks each split point needs, read by the
-//!   server to preload a page's chunks beside the main bundle instead of after it.
+//! - `<pkg-dir>/__wasm_split_manifest.json`: which chunks each split point needs.
 //!
 //! `scripts/site.mjs` then gives the chunks content-hashed names and rewrites both files.
 
