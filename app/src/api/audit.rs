@@ -27,22 +27,14 @@ impl AuditQuery {
 
     /// The page's address for these filters (and cursor).
     pub fn url(&self) -> String {
-        let mut url = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in [
-            ("actor", &self.actor),
-            ("action", &self.action),
-            ("cursor", &self.cursor),
-        ] {
-            if !value.is_empty() {
-                url.append_pair(name, value);
-            }
-        }
-        let params = url.finish();
-        if params.is_empty() {
-            "/audit".to_owned()
-        } else {
-            format!("/audit?{params}")
-        }
+        crate::components::more_pages::list_url(
+            "/audit",
+            &[
+                ("actor", &self.actor),
+                ("action", &self.action),
+                ("cursor", &self.cursor),
+            ],
+        )
     }
 }
 

@@ -121,29 +121,21 @@ impl TasksQuery {
 
     /// The page's address for these filters (and cursor).
     pub fn url(&self) -> String {
-        let mut url = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in [
-            ("status", &self.status),
-            ("workflow", &self.workflow),
-            ("complexity", &self.complexity),
-            ("finished_from", &self.finished_from),
-            ("finished_to", &self.finished_to),
-            ("min_duration_ms", &self.min_duration_ms),
-            ("max_duration_ms", &self.max_duration_ms),
-            ("q", &self.q),
-            ("archived", &self.archived),
-            ("cursor", &self.cursor),
-        ] {
-            if !value.is_empty() {
-                url.append_pair(name, value);
-            }
-        }
-        let params = url.finish();
-        if params.is_empty() {
-            "/tasks".to_owned()
-        } else {
-            format!("/tasks?{params}")
-        }
+        crate::components::more_pages::list_url(
+            "/tasks",
+            &[
+                ("status", &self.status),
+                ("workflow", &self.workflow),
+                ("complexity", &self.complexity),
+                ("finished_from", &self.finished_from),
+                ("finished_to", &self.finished_to),
+                ("min_duration_ms", &self.min_duration_ms),
+                ("max_duration_ms", &self.max_duration_ms),
+                ("q", &self.q),
+                ("archived", &self.archived),
+                ("cursor", &self.cursor),
+            ],
+        )
     }
 }
 

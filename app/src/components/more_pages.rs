@@ -11,6 +11,23 @@ use leptos::prelude::*;
 use crate::model::AppError;
 use wire::Page;
 
+/// `path` with the non-empty `params` as its query string: a list's address for its filters
+/// and cursor (empty ones are left out, so an unfiltered list is plainly `path`).
+pub fn list_url(path: &str, params: &[(&str, &String)]) -> String {
+    let mut url = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params {
+        if !value.is_empty() {
+            url.append_pair(name, value);
+        }
+    }
+    let query = url.finish();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
 /// A list's query that pages by cursor.
 pub trait PagedQuery: Clone + Send + Sync + 'static {
     /// What the list shows.
@@ -173,4 +190,22 @@ pub fn LoadMore<Q: PagedQuery>(
         </div>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::list_url;
+
+    #[test]
+    fn a_list_url_keeps_only_set_params_encoded() {
+        let (empty, set, odd) = (String::new(), "system".to_owned(), "a b&c".to_owned());
+        assert_eq!(list_url("/audit", &[("actor", &empty)]), "/audit");
+        assert_eq!(
+            list_url(
+                "/audit",
+                &[("actor", &set), ("action", &empty), ("cursor", &odd)]
+            ),
+            "/audit?actor=system&cursor=a+b%26c"
+        );
+    }
 }

@@ -18,33 +18,25 @@ use wire::format::{cost_label, timestamp};
 
 /// The URL of the explorer for `query` (its cursor included when set).
 pub fn calls_url(query: &CallsQuery) -> String {
-    let mut url = form_urlencoded::Serializer::new(String::new());
-    for (name, value) in [
-        ("provider", &query.provider),
-        ("model", &query.model),
-        ("agent", &query.agent),
-        ("role", &query.role),
-        ("workflow", &query.workflow),
-        ("task", &query.task),
-        ("outcome", &query.outcome),
-        ("error_class", &query.error_class),
-        ("from", &query.from),
-        ("to", &query.to),
-        ("weekday", &query.weekday),
-        ("hour", &query.hour),
-        ("tz", &query.tz),
-        ("cursor", &query.cursor),
-    ] {
-        if !value.is_empty() {
-            url.append_pair(name, value);
-        }
-    }
-    let params = url.finish();
-    if params.is_empty() {
-        "/calls".to_owned()
-    } else {
-        format!("/calls?{params}")
-    }
+    crate::components::more_pages::list_url(
+        "/calls",
+        &[
+            ("provider", &query.provider),
+            ("model", &query.model),
+            ("agent", &query.agent),
+            ("role", &query.role),
+            ("workflow", &query.workflow),
+            ("task", &query.task),
+            ("outcome", &query.outcome),
+            ("error_class", &query.error_class),
+            ("from", &query.from),
+            ("to", &query.to),
+            ("weekday", &query.weekday),
+            ("hour", &query.hour),
+            ("tz", &query.tz),
+            ("cursor", &query.cursor),
+        ],
+    )
 }
 
 impl PagedQuery for CallsQuery {

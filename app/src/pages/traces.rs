@@ -44,11 +44,7 @@ impl PagedQuery for TracesCursor {
     }
 
     fn url(&self) -> String {
-        if self.cursor.is_empty() {
-            "/traces".to_owned()
-        } else {
-            format!("/traces?cursor={}", urlencode(&self.cursor))
-        }
+        crate::components::more_pages::list_url("/traces", &[("cursor", &self.cursor)])
     }
 
     fn fetch(
@@ -151,10 +147,6 @@ fn TraceRow(t: TraceSummary) -> impl IntoView {
         </tr>
     }
     .into_any()
-}
-
-fn urlencode(raw: &str) -> String {
-    form_urlencoded::byte_serialize(raw.as_bytes()).collect()
 }
 
 /// `/traces/:id`.
