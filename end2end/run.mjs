@@ -18,6 +18,7 @@ import { gatewayJourneys } from './gateway.mjs';
 import { keyboardJourneys } from './keyboard.mjs';
 import { taskJourneys } from './tasks.mjs';
 import { auditJourneys } from './audit.mjs';
+import { agentScaleJourneys } from './agent_scale.mjs';
 import { analyticsJourneys } from './analytics.mjs';
 import { budgetJourneys } from './budgets.mjs';
 
@@ -143,7 +144,12 @@ async function hydrated(page, path = '/') {
   await page.waitForSelector('body[data-hydrated="true"]', { timeout: 20_000 });
 }
 
+// `FLEETDECK_E2E_ONLY=<regex>` runs only the journeys whose names match, after the first run's
+// setup they all need (while working on one; CI runs them all).
+const only = process.env.FLEETDECK_E2E_ONLY ? new RegExp(process.env.FLEETDECK_E2E_ONLY) : null;
+
 async function test(name, body) {
+  if (only && !only.test(name) && !name.startsWith('first run:')) return;
   problems.length = 0;
   requests.length = 0;
   const started = Date.now();
@@ -655,6 +661,7 @@ try {
   await keyboardJourneys(helpers);
   await taskJourneys(helpers);
   await auditJourneys(helpers);
+  await agentScaleJourneys(helpers);
 
   await test('axe finds no WCAG 2.1 A/AA violation on any page, in the light and the dark theme and on a phone', async () => {
     const axe = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');

@@ -87,6 +87,8 @@ export async function taskJourneys({ test, newPage, hydrated, sql, sqlSettled, a
     await page.press('[data-testid="task-search"]', 'Enter');
     await page.waitForURL(/archived=1/);
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="task-row"]').length === 1);
+    // The search form is a plain GET: a new document, whose checkboxes work once it hydrates.
+    await page.waitForSelector('body[data-hydrated="true"]');
     assert(page.url().includes('q=NEWSLETTER'), `the search is in the URL: ${page.url()}`);
     await page.screenshot({ path: join(shots, 'tasks-archived-1440.png') });
     // Restore it from the archive; the other stays there.

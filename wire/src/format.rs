@@ -1,5 +1,18 @@
 //! How figures read, on a page rendered by the server and on one updated in the browser alike.
 
+/// 100000 → "100,000": a count as pages show it.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::from(if n < 0 { "-" } else { "" });
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `micros` as dollars: four decimals below one cent, two with thousands separators above.
 pub fn format_micros(micros: i64) -> String {
     let sign = if micros < 0 { "-" } else { "" };

@@ -16,7 +16,7 @@ pub async fn list_agents() -> Result<Vec<AgentSummary>, AppError> {
     Ok(engine::store::agents::list(cx.store.pool(), &who.workspace_id).await?)
 }
 
-/// The registry's filters, as the Agents page keeps them in its URL.
+/// The registry's filters, as the Agents page keeps them in its URL, and where a page starts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgentQuery {
     /// Words.
@@ -29,41 +29,76 @@ pub struct AgentQuery {
     pub provider: String,
     /// `active` or `idle`.
     pub status: String,
+    /// The `next_cursor` of the page before (empty: the first page).
+    pub cursor: String,
 }
 
-/// The agents the filters match, with every tag in the workspace (for the tag filter).
+impl AgentQuery {
+    /// The engine's filter.
+    #[cfg(feature = "ssr")]
+    fn filter(&self) -> engine::store::agents::AgentFilter {
+        engine::store::agents::AgentFilter {
+            q: self.q.clone(),
+            role: self.role.clone(),
+            tag: self.tag.clone(),
+            provider: self.provider.clone(),
+            status: self.status.clone(),
+        }
+    }
+}
+
+/// The first page of the agents the filters match, with what the filter bar offers.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgentRegistry {
-    /// The matching agents.
-    pub agents: Vec<AgentSummary>,
+    /// The matching agents, by name, a page of them.
+    pub page: wire::Page<AgentSummary>,
     /// How many agents the workspace has in all.
-    pub total: usize,
-    /// Every tag in use, sorted.
+    pub total: i64,
+    /// The tags in use, sorted (the first 500).
     pub tags: Vec<String>,
+    /// The workspace's providers (id, name), for the provider filter.
+    pub providers: Vec<(String, String)>,
 }
 
-/// The agents of the current workspace that `query` matches.
+/// A page of the agents of the current workspace that `query` matches, with the filter bar's
+/// choices.
 #[server(prefix = "/api", endpoint = "agent_registry")]
 pub async fn get_agent_registry(query: AgentQuery) -> Result<AgentRegistry, AppError> {
     let cx = crate::ssr::context()?;
     let who = crate::ssr::principal().await?;
-    let all = engine::store::agents::list(cx.store.pool(), &who.workspace_id).await?;
-    let filter = engine::store::agents::AgentFilter {
-        q: query.q,
-        role: query.role,
-        tag: query.tag,
-        provider: query.provider,
-        status: query.status,
-    };
-    let agents = all.iter().filter(|a| filter.matches(a)).cloned().collect();
-    let mut tags: Vec<String> = all.iter().flat_map(|a| a.tags.iter().cloned()).collect();
-    tags.sort_by_key(|t| t.to_lowercase());
-    tags.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    let pool = cx.store.pool();
+    let ws = &who.workspace_id;
     Ok(AgentRegistry {
-        agents,
-        total: all.len(),
-        tags,
+        page: agent_page(&query, ws).await?,
+        total: engine::store::agents::count(pool, ws).await?,
+        tags: engine::store::agents::tags(pool, ws).await?,
+        providers: engine::store::providers::list(pool, ws)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect(),
     })
+}
+
+/// The next page of the registry (the page's scroller).
+#[server(prefix = "/api", endpoint = "agent_page")]
+pub async fn get_agent_page(query: AgentQuery) -> Result<wire::Page<AgentSummary>, AppError> {
+    let who = crate::ssr::principal().await?;
+    agent_page(&query, &who.workspace_id).await
+}
+
+/// The page `query` asks for, as `GET /api/v1/agents` reads it.
+#[cfg(feature = "ssr")]
+async fn agent_page(
+    query: &AgentQuery,
+    workspace_id: &str,
+) -> Result<wire::Page<AgentSummary>, AppError> {
+    let cx = crate::ssr::context()?;
+    let request = engine::store::page::PageRequest::parse(None, Some(&query.cursor))?;
+    Ok(
+        engine::store::agents::page(cx.store.pool(), workspace_id, &query.filter(), &request)
+            .await?,
+    )
 }
 
 /// One agent, everything stored about it.

@@ -123,13 +123,19 @@ impl<Q: PagedQuery> MorePages<Q> {
 
 /// The foot of a long list: loads the next page when it comes near the screen (or on a click;
 /// without script the link opens that page), says how many are shown, offers a retry. `noun`
-/// names the rows ("tasks", "entries").
+/// names the rows ("tasks", "entries"), `word` what the next ones are ("older", "more").
 #[component]
 pub fn LoadMore<Q: PagedQuery>(
     more: MorePages<Q>,
     /// A link back to the first page, when this list is not it.
     newest: Option<String>,
     noun: &'static str,
+    /// What the rows after the first page are: "older" (lists newest first) or "more".
+    #[prop(default = "older")]
+    word: &'static str,
+    /// The link back to the first page.
+    #[prop(default = "← Newest")]
+    first: &'static str,
 ) -> impl IntoView {
     let foot = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
@@ -158,14 +164,14 @@ pub fn LoadMore<Q: PagedQuery>(
     };
     view! {
         <div class="pager list-foot" node_ref=foot data-testid="list-foot">
-            {newest.map(|href| view! { <a class="button button-secondary" href=href>"← Newest"</a> })}
+            {newest.map(|href| view! { <a class="button button-secondary" href=href>{first}</a> })}
             <span class="small muted" aria-live="polite" data-testid="list-count">
                 {move || {
                     let extra = more.rows.read().len();
                     match (more.loading.get(), more.next.read().is_some()) {
-                        (true, _) => format!("Loading older {noun}…"),
-                        (false, true) if extra > 0 => format!("{extra} older {noun} loaded · scroll for more"),
-                        (false, false) if extra > 0 => format!("{extra} older {noun} loaded · that is all"),
+                        (true, _) => format!("Loading {word} {noun}…"),
+                        (false, true) if extra > 0 => format!("{extra} {word} {noun} loaded · scroll for more"),
+                        (false, false) if extra > 0 => format!("{extra} {word} {noun} loaded · that is all"),
                         _ => String::new(),
                     }
                 }}
@@ -178,13 +184,13 @@ pub fn LoadMore<Q: PagedQuery>(
                 <a
                     class="button button-secondary"
                     href=href
-                    data-testid=format!("older-{noun}")
+                    data-testid=format!("{word}-{noun}")
                     on:click=move |ev| {
                         ev.prevent_default();
                         more.load();
                     }
                 >
-                    {format!("Load older {noun}")}
+                    {format!("Load {word} {noun}")}
                 </a>
             })}
         </div>

@@ -11,7 +11,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use crate::api::agents::{AgentQuery, get_agent_registry};
+use crate::api::agents::{AgentQuery, get_agent_page};
 use crate::api::tasks::{TasksQuery, list_tasks};
 
 /// What choosing an entry does.
@@ -146,30 +146,67 @@ pub fn CommandPalette(open: RwSignal<bool>) -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
     let navigate = use_navigate();
 
-    // Agents and recent tasks, read each time the palette opens (they change as people work).
+    // Agents and recent tasks, read each time the palette opens (they change as people work) and
+    // as words are typed: the first page of each, fuzzy-ranked here, and those whose text
+    // contains the words (a registry or a task list of 100,000 is searched where it is stored).
+    let words = Memo::new(move |_| query.get().trim().to_owned());
     let found = LocalResource::new(move || {
         let open = open.get();
+        let words = words.get();
         async move {
             let mut entries = Vec::new();
             if !open {
                 return entries;
             }
-            if let Ok(registry) = get_agent_registry(AgentQuery::default()).await {
-                entries.extend(registry.agents.into_iter().map(|a| Entry {
-                    label: a.name,
-                    kind: "Agent",
-                    detail: a.role.to_lowercase(),
-                    run: Run::Go(format!("/agents?edit={}", a.id)),
-                }));
+            let mut agents = Vec::new();
+            if let Ok(page) = get_agent_page(AgentQuery::default()).await {
+                agents.extend(page.items);
             }
+            if !words.is_empty()
+                && let Ok(page) = get_agent_page(AgentQuery {
+                    q: words.clone(),
+                    ..AgentQuery::default()
+                })
+                .await
+            {
+                agents.extend(page.items);
+            }
+            let mut seen = std::collections::HashSet::new();
+            entries.extend(
+                agents
+                    .into_iter()
+                    .filter(|a| seen.insert(a.id.clone()))
+                    .map(|a| Entry {
+                        label: a.name,
+                        kind: "Agent",
+                        detail: a.role.to_lowercase(),
+                        run: Run::Go(format!("/agents?edit={}", a.id)),
+                    }),
+            );
+            let mut tasks = Vec::new();
             if let Ok(page) = list_tasks(TasksQuery::default()).await {
-                entries.extend(page.items.into_iter().map(|t| Entry {
-                    label: t.description.chars().take(90).collect(),
-                    kind: "Task",
-                    detail: t.status,
-                    run: Run::Go(format!("/tasks/{}", t.id)),
-                }));
+                tasks.extend(page.items);
             }
+            if !words.is_empty()
+                && let Ok(page) = list_tasks(TasksQuery {
+                    q: words,
+                    ..TasksQuery::default()
+                })
+                .await
+            {
+                tasks.extend(page.items);
+            }
+            entries.extend(
+                tasks
+                    .into_iter()
+                    .filter(|t| seen.insert(t.id.clone()))
+                    .map(|t| Entry {
+                        label: t.description.chars().take(90).collect(),
+                        kind: "Task",
+                        detail: t.status,
+                        run: Run::Go(format!("/tasks/{}", t.id)),
+                    }),
+            );
             entries
         }
     });

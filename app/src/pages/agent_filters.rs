@@ -4,7 +4,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::agents::{AgentQuery, AgentRegistry};
+use crate::api::agents::{AgentQuery, AgentRegistry, get_agent_page};
+use crate::components::more_pages::{PagedQuery, list_url};
+use wire::Page;
+use wire::agents::AgentSummary;
 
 /// The filters in the page's URL.
 pub fn use_agent_query() -> Memo<AgentQuery> {
@@ -18,13 +21,50 @@ pub fn use_agent_query() -> Memo<AgentQuery> {
             tag: get("tag"),
             provider: get("provider"),
             status: get("status"),
+            cursor: get("cursor"),
         }
     })
 }
 
 /// Whether any filter is set.
 pub fn filtered(query: &AgentQuery) -> bool {
-    *query != AgentQuery::default()
+    *query
+        != AgentQuery {
+            cursor: query.cursor.clone(),
+            ..AgentQuery::default()
+        }
+}
+
+impl PagedQuery for AgentQuery {
+    type Item = AgentSummary;
+
+    fn at_cursor(&self, cursor: String) -> Self {
+        Self {
+            cursor,
+            ..self.clone()
+        }
+    }
+
+    fn url(&self) -> String {
+        list_url(
+            "/agents",
+            &[
+                ("q", &self.q),
+                ("role", &self.role),
+                ("tag", &self.tag),
+                ("provider", &self.provider),
+                ("status", &self.status),
+                ("cursor", &self.cursor),
+            ],
+        )
+    }
+
+    fn fetch(
+        self,
+    ) -> impl std::future::Future<Output = Result<Page<AgentSummary>, crate::model::AppError>> + 'static
+    {
+        get_agent_page(self)
+    }
 }
 
 /// The filter bar, with the choices the registry offers (its tags and providers).
@@ -48,28 +88,28 @@ pub fn AgentFilters(query: AgentQuery, registry: AgentRegistry) -> impl IntoView
     );
     let mut tags = vec![any("Any tag")];
     tags.extend(registry.tags.iter().map(|t| (t.clone(), t.clone())));
-    // Providers as the agents name them (a deleted one is not offered).
     let mut providers = vec![
         any("Any provider"),
         ("default".to_owned(), "Workspace default".to_owned()),
     ];
-    for a in &registry.agents {
-        if let (Some(id), Some(name)) = (&a.provider_id, &a.provider_name)
-            && !providers.iter().any(|(v, _)| v == id)
-        {
-            providers.push((id.clone(), name.clone()));
-        }
-    }
+    providers.extend(registry.providers.iter().cloned());
     let statuses = vec![
         any("Any status"),
         ("active".to_owned(), "Working".to_owned()),
         ("idle".to_owned(), "Idle".to_owned()),
     ];
-    let shown = registry.agents.len();
-    let summary = if filtered(&query) {
-        format!("{shown} of {} agents match", registry.total)
-    } else {
-        format!("{} agents", registry.total)
+    let total = wire::format::thousands(registry.total);
+    // How many match is known when they fit on the first page; counting the matches among
+    // 100,000 agents on every read is the scan the list avoids.
+    let whole = query.cursor.is_empty() && registry.page.next_cursor.is_none();
+    let summary = match (filtered(&query), whole) {
+        (false, _) if registry.total == 1 => "1 agent in the workspace".to_owned(),
+        (false, _) => format!("{total} agents in the workspace, by name"),
+        (true, true) => format!(
+            "{} of {total} agents match",
+            wire::format::thousands(registry.page.items.len() as i64)
+        ),
+        (true, false) => format!("Agents that match, by name · {total} in the workspace"),
     };
     view! {
         <form class="card filter-bar" method="get" action="/agents" data-testid="agent-filters" role="search">

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use crate::api::knowledge::{add_knowledge, get_agent_knowledge, remove_knowledge};
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::pages::loaded;
+use wire::format::thousands;
 use wire::knowledge::{KnowledgeSource, MAX_CHARS, MAX_TOTAL_CHARS};
 
 /// The knowledge sources of a stored agent; `changed` is bumped after an add or a removal (the
@@ -58,8 +59,8 @@ pub fn KnowledgeEditor(agent_id: String, changed: RwSignal<u32>) -> impl IntoVie
             <p class="muted small">
                 {format!(
                     "Reference documents added to the system prompt under their names, saved as soon as they are added — up to {} characters each, {} in all.",
-                    thousands(MAX_CHARS),
-                    thousands(MAX_TOTAL_CHARS),
+                    thousands(MAX_CHARS as i64),
+                    thousands(MAX_TOTAL_CHARS as i64),
                 )}
             </p>
             {loaded(sources, 1, move |list| view! { <Sources list agent_id=list_agent.clone() remove /> }.into_any())}
@@ -88,19 +89,6 @@ pub fn KnowledgeEditor(agent_id: String, changed: RwSignal<u32>) -> impl IntoVie
     }
 }
 
-/// 100000 → "100,000".
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[component]
 fn Sources(
     list: Vec<KnowledgeSource>,
@@ -121,7 +109,7 @@ fn Sources(
                         <li data-testid="knowledge-source">
                             <div>
                                 <strong>{k.name.clone()}</strong>
-                                <span class="muted small">{format!(" · {} characters · ~{} tokens (estimated)", thousands(usize::try_from(k.chars).unwrap_or(0)), k.estimated_tokens)}</span>
+                                <span class="muted small">{format!(" · {} characters · ~{} tokens (estimated)", thousands(k.chars), k.estimated_tokens)}</span>
                             </div>
                             <button class="button button-small button-secondary" type="button" data-testid="knowledge-remove"
                                 aria-label=format!("Remove {}", k.name)

@@ -61,9 +61,11 @@ pub fn TemplatesPanel(open: RwSignal<bool>) -> impl IntoView {
             show(ToastKind::Error, e.to_string());
         }
     });
+    // The agents of the list's first page (a registry of 100,000 is not one select).
     let choices = move || {
         agents.get().and_then(Result::ok).map(|r| {
-            r.agents
+            r.page
+                .items
                 .into_iter()
                 .map(|a| view! { <option value=a.id.clone()>{a.name.clone()}</option> })
                 .collect_view()
@@ -85,6 +87,9 @@ pub fn TemplatesPanel(open: RwSignal<bool>) -> impl IntoView {
                         <option value="">"Choose an agent"</option>
                         {choices}
                     </select>
+                    {move || agents.get().and_then(Result::ok).is_some_and(|r| r.page.next_cursor.is_some()).then(|| view! {
+                        <span class="muted small" data-testid="template-agent-hint">"The first page of the list below; filter it to offer others."</span>
+                    })}
                 </label>
                 <label>
                     "Template name"

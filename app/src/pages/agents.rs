@@ -4,15 +4,18 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::agents::{
-    AgentRegistry, delete_agent, get_agent, get_agent_registry, preview_prompt, save_agent,
+    AgentQuery, AgentRegistry, delete_agent, get_agent, get_agent_registry, preview_prompt,
+    save_agent,
 };
 use crate::api::providers::list_providers;
 use crate::components::empty_state::EmptyState;
+use crate::components::more_pages::{LoadMore, MorePages, PagedQuery};
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::pages::agent_files::{FileActions, ImportPanel};
 use crate::pages::agent_filters::{AgentFilters, filtered, use_agent_query};
 use crate::pages::agent_templates::TemplatesPanel;
 use crate::pages::{PageHeader, loaded};
+use wire::Page;
 use wire::agents::{Agent, AgentInput, AgentSummary, FallbackTarget};
 use wire::providers::Provider;
 
@@ -32,6 +35,7 @@ pub type Registry = Resource<Result<AgentRegistry, crate::model::AppError>>;
 pub fn AgentsPage() -> impl IntoView {
     let query = use_agent_query();
     let data: Registry = Resource::new(move || query.get(), get_agent_registry);
+    let more = MorePages::new(query.get_untracked());
     let editing = RwSignal::new(Editing::Closed);
     let importing = RwSignal::new(false);
     let templates = RwSignal::new(false);
@@ -73,10 +77,9 @@ pub fn AgentsPage() -> impl IntoView {
         }}
         {loaded(data, 5, move |registry| {
             let query = query.get_untracked();
-            let filters = filtered(&query);
             view! {
-                <AgentFilters query registry=registry.clone() />
-                <AgentList agents=registry.agents filtered=filters />
+                <AgentFilters query=query.clone() registry=registry.clone() />
+                <AgentList page=registry.page query more />
             }
             .into_any()
         })}
@@ -416,9 +419,15 @@ fn FallbackEditor(
     }
 }
 
+/// The registry's first page (or the one its address names) and the pages after it, loaded as
+/// the list's foot nears the screen.
 #[component]
-fn AgentList(agents: Vec<AgentSummary>, filtered: bool) -> impl IntoView {
-    if agents.is_empty() && filtered {
+fn AgentList(
+    page: Page<AgentSummary>,
+    query: AgentQuery,
+    more: MorePages<AgentQuery>,
+) -> impl IntoView {
+    if page.items.is_empty() && filtered(&query) {
         return view! {
             <EmptyState
                 title="No agent matches these filters"
@@ -428,7 +437,7 @@ fn AgentList(agents: Vec<AgentSummary>, filtered: bool) -> impl IntoView {
         }
         .into_any();
     }
-    if agents.is_empty() {
+    if page.items.is_empty() {
         return view! {
             <EmptyState
                 title="No agents yet"
@@ -437,10 +446,28 @@ fn AgentList(agents: Vec<AgentSummary>, filtered: bool) -> impl IntoView {
         }
             .into_any();
     }
+    // A (re)read of the first page — a new filter, or a save, clone, import or delete —
+    // starts the scroll again from it: the pages after it may have changed.
+    more.reset(AgentQuery {
+        cursor: String::new(),
+        ..query.clone()
+    });
+    more.continue_from(&page);
+    let newest = (!query.cursor.is_empty()).then(|| {
+        AgentQuery {
+            cursor: String::new(),
+            ..query
+        }
+        .url()
+    });
     view! {
         <div class="agent-grid" data-testid="agent-list">
-            {agents.into_iter().map(|agent| view! { <AgentCardView agent /> }).collect_view()}
+            {page.items.into_iter().map(|agent| view! { <AgentCardView agent /> }).collect_view()}
+            <For each=move || more.rows.get() key=|a| a.id.clone() let:agent>
+                <AgentCardView agent />
+            </For>
         </div>
+        <LoadMore more newest noun="agents" word="more" first="← First" />
     }
     .into_any()
 }
@@ -561,6 +588,9 @@ fn AgentCardView(agent: AgentSummary) -> impl IntoView {
             </div>
         </article>
     }
+    // Type-erased: a card is drawn both in the first page and in the scroller's `For`, and its
+    // view type is otherwise too deep for the wasm build.
+    .into_any()
 }
 
 /// The file tools a step offers the agent (none: it answers from the prompt alone).

@@ -5,6 +5,7 @@
     reason = "test and benchmark code: a failed setup should stop loudly"
 )]
 
+mod agent_registry;
 mod agents;
 mod alerts;
 mod analytics;

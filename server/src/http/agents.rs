@@ -61,8 +61,8 @@ struct AgentListQuery {
     status: String,
 }
 
-/// The workspace's agents in role order then by name, with their live status; filtered by
-/// words, role, tag, provider and status.
+/// The workspace's agents by name, a keyset page at a time, with their live status, cost and
+/// tokens; filtered by words, role, tag, provider and status.
 #[utoipa::path(get, path = "/", tag = "agents", params(AgentListQuery),
     responses((status = 200, description = "The agents", body = Page<AgentSummary>), ReadErrors))]
 async fn list(
@@ -70,9 +70,11 @@ async fn list(
     Auth(who): Auth,
     ApiQuery(q): ApiQuery<AgentListQuery>,
 ) -> Result<Json<Page<AgentSummary>>, ApiError> {
-    if !["", "active", "idle"].contains(&q.status.as_str()) {
-        return Err(engine::Error::invalid("status", "must be active or idle").into());
+    let request = ListQuery {
+        limit: q.limit,
+        cursor: q.cursor,
     }
+    .request()?;
     let filter = agents::AgentFilter {
         q: q.q,
         role: q.role,
@@ -80,12 +82,9 @@ async fn list(
         provider: q.provider,
         status: q.status,
     };
-    let agents = agents::search(state.store.pool(), &who.workspace_id, &filter).await?;
-    let paging = ListQuery {
-        limit: q.limit,
-        cursor: q.cursor,
-    };
-    Ok(Json(paging.page(agents, |a| a.name.clone())?))
+    Ok(Json(
+        agents::page(state.store.pool(), &who.workspace_id, &filter, &request).await?,
+    ))
 }
 
 /// One agent, everything stored about it.
