@@ -19,13 +19,13 @@ fn agent(i: usize) -> NewAgent {
     NewAgent {
         name: format!("agent {i:03}"),
         role,
-        description: if i % 5 == 0 {
+        description: if i.is_multiple_of(5) {
             "Finds bugs 100% of the time".into()
         } else {
             "Writes notes".into()
         },
         provider_id: None,
-        model: if i % 2 == 0 {
+        model: if i.is_multiple_of(2) {
             "gpt-4o".into()
         } else {
             "claude-sonnet".into()
