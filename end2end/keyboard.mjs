@@ -63,6 +63,23 @@ export async function keyboardJourneys({ test, newPage, hydrated, assert, shots,
     await page.keyboard.press('Escape');
     assert((await page.locator('[data-testid="shortcut-help"]').count()) === 0, 'Esc closes the help');
 
+    // A dialog takes the focus, keeps it from Tab, and gives it back where it was on close.
+    const focusedHref = () => page.evaluate(() => document.activeElement?.getAttribute('href'));
+    await page.focus('nav[aria-label="Main"] a[href="/budgets"]');
+    await page.keyboard.press('?');
+    await page.waitForSelector('[data-testid="shortcut-help-close"]:focus');
+    await page.keyboard.press('Tab');
+    await page.waitForSelector('[data-testid="shortcut-help-close"]:focus');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('href') === '/budgets');
+    await page.keyboard.press('Control+k');
+    await page.waitForSelector('[data-testid="palette-input"]:focus');
+    await page.keyboard.press('Tab');
+    await page.waitForSelector('[data-testid="palette-input"]:focus');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.activeElement?.getAttribute('href') === '/budgets');
+    assert(await focusedHref() === '/budgets', 'the focus is back on the link that had it');
+
     // Ctrl+N and Alt+N: a new agent; Ctrl+T and Alt+T: a new task; Ctrl+, Settings.
     for (const keys of ['Control+n', 'Alt+n']) {
       await hydrated(page, '/');

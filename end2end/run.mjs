@@ -19,6 +19,7 @@ import { keyboardJourneys } from './keyboard.mjs';
 import { taskJourneys } from './tasks.mjs';
 import { auditJourneys } from './audit.mjs';
 import { agentScaleJourneys } from './agent_scale.mjs';
+import { callScaleJourneys } from './calls_scale.mjs';
 import { analyticsJourneys } from './analytics.mjs';
 import { budgetJourneys } from './budgets.mjs';
 
@@ -662,6 +663,7 @@ try {
   await taskJourneys(helpers);
   await auditJourneys(helpers);
   await agentScaleJourneys(helpers);
+  await callScaleJourneys(helpers);
 
   await test('axe finds no WCAG 2.1 A/AA violation on any page, in the light and the dark theme and on a phone', async () => {
     const axe = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');

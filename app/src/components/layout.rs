@@ -37,6 +37,14 @@ pub struct Routing {
     pub set_is_routing: WriteSignal<bool>,
 }
 
+impl Routing {
+    /// Whether a navigation is under way, as the frame reads it (false outside the app).
+    fn busy() -> impl Fn() -> bool + Copy + Send + Sync + 'static {
+        let routing = use_context::<Routing>();
+        move || routing.is_some_and(|r| r.is_routing.get())
+    }
+}
+
 /// Provides [`Routing`] to the app and returns it for the router.
 pub fn provide_routing() -> Routing {
     let (is_routing, set_is_routing) = signal(false);
@@ -51,8 +59,7 @@ pub fn provide_routing() -> Routing {
 /// A thin bar across the top while a navigation loads (aria-busy tells assistive technology).
 #[component]
 fn RouteProgress() -> impl IntoView {
-    let routing = use_context::<Routing>();
-    let busy = move || routing.is_some_and(|r| r.is_routing.get());
+    let busy = Routing::busy();
     view! {
         <div
             class=move || if busy() { "route-progress active" } else { "route-progress" }
@@ -117,12 +124,8 @@ fn SessionMenu() -> impl IntoView {
 #[component]
 fn Framed(children: ChildrenFn) -> impl IntoView {
     let palette = RwSignal::new(false);
-    let routing = use_context::<Routing>();
-    let busy = move || {
-        routing
-            .is_some_and(|r| r.is_routing.get())
-            .then_some("true")
-    };
+    let routing = Routing::busy();
+    let busy = move || routing().then_some("true");
     view! {
         <a class="skip-link" href="#content">"Skip to content"</a>
         <div class="app-frame">

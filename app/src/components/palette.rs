@@ -298,14 +298,35 @@ pub fn CommandPalette(open: RwSignal<bool>) -> impl IntoView {
         on_cleanup(move || handle.remove());
     }
 
-    // The search field takes the focus when the palette opens.
+    // The search field takes the focus when the palette opens, the Close button when the
+    // shortcuts open; closing either gives the focus back to what had it (WCAG 2.4.3).
+    let focus_return = FocusReturn::new();
+    let help_close = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {
         if open.get()
             && let Some(input) = input.get()
         {
+            focus_return.remember();
             let _ = input.focus();
         }
     });
+    Effect::new(move |_| {
+        if help.get()
+            && let Some(button) = help_close.get()
+        {
+            focus_return.remember();
+            let _ = button.focus();
+        }
+    });
+    Effect::watch(
+        move || open.get() || help.get(),
+        move |now, before, _| {
+            if !*now && before == Some(&true) {
+                focus_return.give_back();
+            }
+        },
+        false,
+    );
 
     let on_keydown = {
         let run = run.clone();
@@ -418,6 +439,12 @@ pub fn CommandPalette(open: RwSignal<bool>) -> impl IntoView {
                     aria-labelledby="shortcut-help-title"
                     data-testid="shortcut-help"
                     on:click=|ev| ev.stop_propagation()
+                    // Its one control keeps the focus while it is open.
+                    on:keydown=|ev| {
+                        if ev.key() == "Tab" {
+                            ev.prevent_default();
+                        }
+                    }
                 >
                     <h2 id="shortcut-help-title">"Keyboard shortcuts"</h2>
                     <dl class="shortcut-list">
@@ -428,12 +455,57 @@ pub fn CommandPalette(open: RwSignal<bool>) -> impl IntoView {
                     </dl>
                     <p class="muted small">"Chrome keeps Ctrl+N and Ctrl+T for new windows and tabs; Alt+N and Alt+T work in every browser."</p>
                     <button class="button button-secondary" type="button" data-testid="shortcut-help-close"
+                        node_ref=help_close
                         on:click=move |_| help.set(false)>"Close"</button>
                 </div>
             </div>
         </Show>
     }
     .into_any()
+}
+
+/// The element that had the focus when a dialog opened, given the focus back when the last
+/// dialog closes.
+#[derive(Clone, Copy)]
+struct FocusReturn {
+    #[cfg(feature = "hydrate")]
+    to: StoredValue<Option<web_sys::HtmlElement>, LocalStorage>,
+}
+
+impl FocusReturn {
+    fn new() -> Self {
+        Self {
+            #[cfg(feature = "hydrate")]
+            to: StoredValue::new_local(None),
+        }
+    }
+
+    /// Notes the focused element, unless one is noted already (a dialog opened from another
+    /// gives the focus back to what had it before the first).
+    fn remember(self) {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            if self.to.with_value(Option::is_some) {
+                return;
+            }
+            let focused = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.active_element())
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            self.to.set_value(focused);
+        }
+    }
+
+    /// Focuses the noted element again (still on the page: a navigation may have removed it).
+    fn give_back(self) {
+        #[cfg(feature = "hydrate")]
+        if let Some(element) = self.to.try_update_value(Option::take).flatten()
+            && element.is_connected()
+        {
+            let _ = element.focus();
+        }
+    }
 }
 
 /// Ends the session and goes to the sign-in page.
