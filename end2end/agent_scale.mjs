@@ -69,6 +69,23 @@ export async function agentScaleJourneys({ test, newPage, hydrated, sql, assert,
       shown = await names(page);
       assert(shown.length === 1 && shown[0] === 'Fleet agent 000777', `one match: ${shown.join(', ')}`);
       assert(await page.inputValue('[data-testid="agent-search"]') === '000777', 'the search box shows the words');
+
+      // The pages that pick an agent offer the first 200 by name and say so; the Studio opens
+      // any agent from its card's "Try".
+      await hydrated(page, '/studio');
+      const studioChoices = await page.locator('[data-testid="studio-agent"] option').count();
+      assert(studioChoices === 200, `the Studio offers 200 agents (${studioChoices})`);
+      await page.waitForSelector('[data-testid="studio-more-agents"]');
+      await hydrated(page, '/agents?q=099999');
+      await page.click('[data-testid="agent-card"] [data-testid="agent-try"]');
+      await page.waitForURL(/\/studio\?agent=bulk-agent-099999/);
+      await page.waitForSelector('body[data-hydrated="true"]');
+      await page.waitForFunction(() => document.querySelector('[data-testid="studio-agent"]')?.selectedOptions[0]?.textContent.startsWith('Fleet agent 099999'));
+      await hydrated(page, '/budgets');
+      // (in the "New budget" form, folded away once budgets exist)
+      await page.waitForSelector('[data-testid="budget-more-agents"]', { state: 'attached' });
+      const agentSubjects = await page.$$eval('[data-testid="budget-subject"] option', (os) => os.filter((o) => o.value.startsWith('agent:')).length);
+      assert(agentSubjects === 200, `the budget form offers 200 agents (${agentSubjects})`);
       await context.close();
 
       const phone = await newPage({ viewport: { width: 375, height: 812 } });

@@ -15,13 +15,19 @@ pub struct Subject {
     pub label: String,
 }
 
+/// How many agents the form offers (a registry can hold 100,000; `POST /api/v1/budgets` takes
+/// any).
+pub const AGENT_CHOICES: i64 = 200;
+
 /// The workspace's budgets, and (for admins) what a new one could apply to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BudgetsView {
     /// By name.
     pub budgets: Vec<Budget>,
-    /// Empty for members who cannot make budgets.
+    /// Empty for members who cannot make budgets. Agents: the first [`AGENT_CHOICES`] by name.
     pub subjects: Vec<Subject>,
+    /// Whether the workspace has more agents than the subjects offer.
+    pub more_agents: bool,
     /// The workspace's time zone, whose calendar the periods follow (`UTC` when unset).
     pub time_zone: String,
 }
@@ -33,12 +39,24 @@ pub async fn list_budgets() -> Result<BudgetsView, AppError> {
     let who = crate::ssr::principal().await?;
     let budgets = engine::budgets::list(&cx.store, &who).await?;
     let mut subjects = Vec::new();
+    let mut more_agents = false;
     if who.role.includes(engine::domain::MemberRole::Admin) {
         subjects.push(Subject {
             value: "workspace:".into(),
             label: "The whole workspace".into(),
         });
-        for a in engine::store::agents::list(cx.store.pool(), &who.workspace_id).await? {
+        let first = engine::store::agents::page(
+            cx.store.pool(),
+            &who.workspace_id,
+            &engine::store::agents::AgentFilter::default(),
+            &engine::store::page::PageRequest {
+                limit: AGENT_CHOICES,
+                after: None,
+            },
+        )
+        .await?;
+        more_agents = first.next_cursor.is_some();
+        for a in first.items {
             subjects.push(Subject {
                 value: format!("agent:{}", a.id),
                 label: format!("Agent · {}", a.name),
@@ -71,6 +89,7 @@ pub async fn list_budgets() -> Result<BudgetsView, AppError> {
     Ok(BudgetsView {
         budgets,
         subjects,
+        more_agents,
         time_zone,
     })
 }

@@ -10,12 +10,18 @@ use wire::personas::Persona;
 use wire::providers::Provider;
 use wire::runs::RunSummary;
 
+/// How many agents the Studio's picker offers.
+pub const STUDIO_CHOICES: i64 = 200;
+
 /// What the Studio page reads at once: the agents to pick from, the chosen one, the providers
 /// a run may switch to, and the chosen agent's run history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StudioView {
-    /// Every agent of the workspace.
+    /// The agents to pick from: the first [`STUDIO_CHOICES`] by name (a registry can hold
+    /// 100,000; any agent opens here from its card's "Try").
     pub agents: Vec<AgentSummary>,
+    /// Whether the workspace has more agents than those.
+    pub more_agents: bool,
     /// The chosen agent.
     pub agent: Option<Agent>,
     /// The workspace's providers.
@@ -32,7 +38,18 @@ pub async fn get_studio(agent: String) -> Result<StudioView, AppError> {
     let cx = crate::ssr::context()?;
     let who = crate::ssr::principal().await?;
     let ws = &who.workspace_id;
-    let agents = engine::store::agents::list(cx.store.pool(), ws).await?;
+    let request = engine::store::page::PageRequest {
+        limit: STUDIO_CHOICES,
+        after: None,
+    };
+    let first = engine::store::agents::page(
+        cx.store.pool(),
+        ws,
+        &engine::store::agents::AgentFilter::default(),
+        &request,
+    )
+    .await?;
+    let (agents, more_agents) = (first.items, first.next_cursor.is_some());
     let chosen = if agent.is_empty() {
         agents.first().map(|a| a.id.clone())
     } else {
@@ -57,6 +74,7 @@ pub async fn get_studio(agent: String) -> Result<StudioView, AppError> {
     let providers = engine::store::providers::list(cx.store.pool(), ws).await?;
     Ok(StudioView {
         agents,
+        more_agents,
         agent,
         providers,
         history,

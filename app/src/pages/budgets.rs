@@ -118,7 +118,7 @@ pub fn BudgetsPage() -> impl IntoView {
                     }
                         .into_any()
                 }}
-                {admin.then(|| view! { <NewBudget subjects=view.subjects create open=empty /> })}
+                {admin.then(|| view! { <NewBudget subjects=view.subjects more_agents=view.more_agents create open=empty /> })}
                 {admin.then(|| view! {
                     <section class="card">
                         <details>
@@ -305,6 +305,7 @@ fn EditBudget(budget: Budget, update: ServerAction<UpdateBudget>) -> impl IntoVi
 #[component]
 fn NewBudget(
     subjects: Vec<crate::api::budgets::Subject>,
+    more_agents: bool,
     create: ServerAction<CreateBudget>,
     open: bool,
 ) -> impl IntoView {
@@ -319,6 +320,11 @@ fn NewBudget(
                         <select name="applies_to" data-testid="budget-subject">
                             {subjects.into_iter().map(|s| view! { <option value=s.value>{s.label}</option> }).collect_view()}
                         </select>
+                        {more_agents.then(|| view! {
+                            <span class="muted small" data-testid="budget-more-agents">
+                                {format!("The first {} agents by name; a budget for any agent: POST /api/v1/budgets.", crate::api::budgets::AGENT_CHOICES)}
+                            </span>
+                        })}
                     </label>
                     <label>
                         "Period"

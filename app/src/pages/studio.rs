@@ -39,6 +39,7 @@ pub fn StudioPage() -> impl IntoView {
 fn Studio(view: StudioView) -> impl IntoView {
     let StudioView {
         agents,
+        more_agents,
         agent,
         providers,
         history,
@@ -67,11 +68,22 @@ fn Studio(view: StudioView) -> impl IntoView {
         }
         .into_any();
     };
-    let options = agents
+    // The chosen agent is offered even when it is not among the first agents by name.
+    let mut choices: Vec<(String, String)> = agents
         .iter()
-        .map(|a| {
-            let selected = a.id == agent.id;
-            view! { <option value=a.id.clone() selected=selected>{format!("{} ({})", a.name, a.role)}</option> }
+        .map(|a| (a.id.clone(), format!("{} ({})", a.name, a.role)))
+        .collect();
+    if !choices.iter().any(|(id, _)| *id == agent.id) {
+        choices.insert(
+            0,
+            (agent.id.clone(), format!("{} ({})", agent.name, agent.role)),
+        );
+    }
+    let options = choices
+        .into_iter()
+        .map(|(id, label)| {
+            let selected = id == agent.id;
+            view! { <option value=id selected=selected>{label}</option> }
         })
         .collect_view();
     view! {
@@ -84,6 +96,12 @@ fn Studio(view: StudioView) -> impl IntoView {
                 <button class="button button-secondary" type="submit">"Open"</button>
                 <a class="button button-secondary" href=format!("/agents/{}/versions", agent.id)>"Prompt versions"</a>
             </div>
+            {more_agents.then(|| view! {
+                <p class="muted small filter-window" data-testid="studio-more-agents">
+                    {format!("The first {} agents by name. Any other opens here from its card on the ", crate::api::runs::STUDIO_CHOICES)}
+                    <a href="/agents">"Agents"</a>" page (Try)."
+                </p>
+            })}
         </form>
         <Playground agent=agent.clone() providers personas finished />
         <h2 class="section-title">"Run history"</h2>
