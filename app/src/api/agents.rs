@@ -8,14 +8,6 @@ use crate::model::AppError;
 use wire::agents::{Agent, AgentInput, AgentSummary, ImportedAgent, PromptPreview};
 use wire::prompts::{AgentVersions, PromptDiff};
 
-/// The agents of the current workspace.
-#[server(prefix = "/api", endpoint = "agents")]
-pub async fn list_agents() -> Result<Vec<AgentSummary>, AppError> {
-    let cx = crate::ssr::context()?;
-    let who = crate::ssr::principal().await?;
-    Ok(engine::store::agents::list(cx.store.pool(), &who.workspace_id).await?)
-}
-
 /// The registry's filters, as the Agents page keeps them in its URL, and where a page starts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgentQuery {

@@ -164,11 +164,7 @@ pub(crate) async fn make_from(
             model: f.model.clone(),
         })
         .collect();
-    let taken: Vec<String> = agents::list(store.pool(), ws)
-        .await?
-        .into_iter()
-        .map(|a| a.name)
-        .collect();
+    let taken = agents::names_like(store.pool(), ws, t.name.trim()).await?;
     let name = free_name(&t.name, &taken);
     if name != t.name.trim() {
         notes.push(format!("the name \"{}\" was taken", t.name.trim()));

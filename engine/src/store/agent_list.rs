@@ -190,15 +190,39 @@ pub async fn page<'e>(
 
 /// `%word%` for LIKE, LIKE's own characters escaped.
 fn like_pattern(word: &str) -> String {
-    let mut out = String::from("%");
-    for c in word.chars() {
+    format!("%{}%", like_escaped(word))
+}
+
+/// `text` with LIKE's own characters escaped by a backslash.
+fn like_escaped(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
             out.push('\\');
         }
         out.push(c);
     }
-    out.push('%');
     out
+}
+
+/// The names in the workspace that an agent named `name` could collide with: `name` itself and
+/// its copies (`name (copy)`, `name (copy 2)`…), any case — what an import or a clone needs to
+/// pick a free name, without reading a registry of 100,000.
+pub async fn names_like<'e>(
+    db: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    name: &str,
+) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT name FROM agents WHERE workspace_id = $1 \
+         AND (LOWER(name) = LOWER($2) OR LOWER(name) LIKE LOWER($3) ESCAPE '\\')",
+    )
+    .bind(workspace_id)
+    .bind(name)
+    .bind(format!("{} (copy%", like_escaped(name)))
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|(n,)| n).collect())
 }
 
 /// The most tags offered to choose from.

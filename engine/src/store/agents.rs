@@ -42,7 +42,7 @@ pub struct NewAgent {
     pub output_schema: Option<String>,
 }
 
-pub use super::agent_list::{AgentFilter, count, list, page, tags};
+pub use super::agent_list::{AgentFilter, count, list, names_like, page, tags};
 pub use wire::agents::{AgentInput, AgentSummary, FallbackTarget};
 
 /// Who makes the prompt version a change of the prompt makes, and why.

@@ -263,3 +263,28 @@ store_test!(the_tags_to_choose_from_follow_every_change, |store| {
     assert!(!listed.contains(&"secret".to_owned()));
     assert_eq!(tags(store.clone(), other.id.clone()).await, ["secret"]);
 });
+
+store_test!(
+    an_imported_name_is_checked_against_its_copies_only,
+    |store| {
+        let ws = ensure_seeded(&store).await.unwrap().workspace_id;
+        let mut conn = store.pool().acquire().await.unwrap();
+        for name in [
+            "50%_off",
+            "50%_OFF (copy)",
+            "50%_off (copy 2)",
+            "50X_off",
+            "50%_off copy",
+        ] {
+            let mut a = agent(0);
+            a.name = name.into();
+            agents::create(&mut conn, &ws, &a).await.unwrap();
+        }
+        let mut taken = agents::names_like(store.pool(), &ws, "50%_off")
+            .await
+            .unwrap();
+        taken.sort();
+        // LIKE's own characters in the name match only themselves.
+        assert_eq!(taken, ["50%_OFF (copy)", "50%_off", "50%_off (copy 2)"]);
+    }
+);
