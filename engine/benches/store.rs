@@ -4,7 +4,8 @@
 //! more, records that arrive together share one.
 //!
 //! Run with `cargo bench -p engine --bench store`. `FLEETDECK_BENCH_CALLS` sets the number of
-//! records per backend (default 5,000).
+//! records per backend (default 5,000), `FLEETDECK_BENCH_WRITERS` the writer counts (default
+//! `1,8,64`; one count to profile it).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -69,7 +70,11 @@ async fn main() {
          statements one by one (2026-11-23): sqlite 2.6k / 12.9k / 27.7k, postgres 1.3k / 7.4k / \
          21.2k records/s with 1 / 8 / 64 writers"
     );
-    for concurrency in [1, 8, 64] {
+    let counts: Vec<usize> = match std::env::var("FLEETDECK_BENCH_WRITERS") {
+        Ok(v) => v.split(',').filter_map(|c| c.trim().parse().ok()).collect(),
+        Err(_) => vec![1, 8, 64],
+    };
+    for concurrency in counts {
         let sqlite = TestDb::sqlite().await;
         let sqlite_rate = insert_calls(&sqlite.store, n, concurrency).await;
         let pg_rate = match TestDb::postgres().await {
