@@ -81,11 +81,38 @@ export async function agentScaleJourneys({ test, newPage, hydrated, sql, assert,
       await page.waitForURL(/\/studio\?agent=bulk-agent-099999/);
       await page.waitForSelector('body[data-hydrated="true"]');
       await page.waitForFunction(() => document.querySelector('[data-testid="studio-agent"]')?.selectedOptions[0]?.textContent.startsWith('Fleet agent 099999'));
+      // "Find any agent" beside the list: a search among all 100,000, keyboard only; Enter
+      // opens the one found. Words nothing has are said so.
+      await hydrated(page, '/studio');
+      await page.fill('[data-testid="studio-find-input"]', 'no such agent anywhere');
+      await page.waitForSelector('[data-testid="studio-find-status"] >> text=No agent matches');
+      await page.fill('[data-testid="studio-find-input"]', '054321');
+      await page.waitForSelector('[data-testid="studio-find-option"] >> text=Fleet agent 054321');
+      const found = await page.locator('[data-testid="studio-find-option"]').count();
+      assert(found === 1, `one agent found (${found})`);
+      assert(await page.getAttribute('[data-testid="studio-find-input"]', 'aria-expanded') === 'true', 'the list is announced open');
+      await page.screenshot({ path: join(shots, 'studio-find-1440.png') });
+      await page.press('[data-testid="studio-find-input"]', 'Enter');
+      await page.waitForURL(/\/studio\?agent=bulk-agent-054321/);
+      await page.waitForFunction(() => document.querySelector('[data-testid="studio-agent"]')?.selectedOptions[0]?.textContent.startsWith('Fleet agent 054321'));
+
       await hydrated(page, '/budgets');
       // (in the "New budget" form, folded away once budgets exist)
       await page.waitForSelector('[data-testid="budget-more-agents"]', { state: 'attached' });
       const agentSubjects = await page.$$eval('[data-testid="budget-subject"] option', (os) => os.filter((o) => o.value.startsWith('agent:')).length);
       assert(agentSubjects === 200, `the budget form offers 200 agents (${agentSubjects})`);
+      // A budget for an agent past the first 200: found, clicked, chosen in the list, created.
+      await page.$eval('[data-testid="budget-form"]', (f) => { f.closest('details').open = true; });
+      await page.fill('[data-testid="budget-name"]', 'Agent 077777 cap');
+      await page.fill('[data-testid="budget-find-input"]', '077777');
+      await page.click('[data-testid="budget-find-option"] >> text=Fleet agent 077777');
+      assert(await page.inputValue('[data-testid="budget-subject"]') === 'agent:bulk-agent-077777', 'the found agent is chosen in the list');
+      await page.fill('[data-testid="budget-amount"]', '5');
+      await page.uncheck('[data-testid="budget-hard"]');
+      await page.click('[data-testid="budget-submit"]');
+      await page.waitForSelector('[data-testid="budget-card"] >> text=Agent 077777 cap');
+      assert(sql("SELECT scope || ':' || subject_id FROM budgets WHERE name = 'Agent 077777 cap'") === 'agent:bulk-agent-077777',
+        'the budget applies to that agent');
       await context.close();
 
       const phone = await newPage({ viewport: { width: 375, height: 812 } });
@@ -94,8 +121,19 @@ export async function agentScaleJourneys({ test, newPage, hydrated, sql, assert,
       await phone.page.screenshot({ path: join(shots, 'agents-100k-375.png') });
       const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert(overflow <= 0, `the page fits 375 px (${overflow} px too wide)`);
+      // The budget form's search on a phone: its matches fold out within the screen.
+      await hydrated(phone.page, '/budgets');
+      await phone.page.$eval('[data-testid="budget-form"]', (f) => { f.closest('details').open = true; });
+      await phone.page.fill('[data-testid="budget-find-input"]', 'Fleet agent 0777');
+      await phone.page.waitForSelector('[data-testid="budget-find-option"]');
+      await phone.page.$eval('[data-testid="budget-find-input"]', (el) => { el.scrollIntoView({ block: 'start' }); window.scrollBy(0, -120); });
+      await phone.page.screenshot({ path: join(shots, 'budget-find-375.png') });
+      const listOverflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert(listOverflow <= 0, `the budget form's search fits 375 px (${listOverflow} px too wide)`);
       await phone.context.close();
     } finally {
+      sql("DELETE FROM budget_periods WHERE budget_id IN (SELECT id FROM budgets WHERE subject_id LIKE 'bulk-agent-%')");
+      sql("DELETE FROM budgets WHERE subject_id LIKE 'bulk-agent-%'");
       sql("DELETE FROM agents WHERE id LIKE 'bulk-agent-%'");
     }
   });

@@ -1,5 +1,6 @@
 //! Reusable components.
 
+pub mod agent_search;
 pub mod alert_bell;
 pub mod chart;
 pub mod empty_state;

@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use crate::api::budgets::{
     BudgetsView, CreateBudget, DeleteBudget, SetTimeZone, UpdateBudget, list_budgets,
 };
+use crate::components::agent_search::AgentSearch;
 use crate::components::empty_state::EmptyState;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::pages::{PageHeader, loaded};
@@ -309,6 +310,37 @@ fn NewBudget(
     create: ServerAction<CreateBudget>,
     open: bool,
 ) -> impl IntoView {
+    // The select is the form's field; an agent found by the search joins its choices (after
+    // "The whole workspace") and is chosen.
+    let searchable = more_agents
+        || subjects
+            .iter()
+            .filter(|s| s.value.starts_with("agent:"))
+            .count()
+            > 12;
+    let chosen = RwSignal::new(
+        subjects
+            .first()
+            .map(|s| s.value.clone())
+            .unwrap_or_default(),
+    );
+    let subjects = RwSignal::new(subjects);
+    let add_agent = Callback::new(move |a: wire::agents::AgentSummary| {
+        let value = format!("agent:{}", a.id);
+        subjects.update(|list| {
+            if !list.iter().any(|s| s.value == value) {
+                let at = list.len().min(1);
+                list.insert(
+                    at,
+                    crate::api::budgets::Subject {
+                        value: value.clone(),
+                        label: format!("Agent · {}", a.name),
+                    },
+                );
+            }
+        });
+        chosen.set(value);
+    });
     view! {
         <section class="card">
             <details open=open>
@@ -317,15 +349,24 @@ fn NewBudget(
                     <label>"Name" <input name="name" required maxlength="100" placeholder="Monthly fleet spend" data-testid="budget-name" /></label>
                     <label>
                         "Applies to"
-                        <select name="applies_to" data-testid="budget-subject">
-                            {subjects.into_iter().map(|s| view! { <option value=s.value>{s.label}</option> }).collect_view()}
+                        <select
+                            name="applies_to"
+                            data-testid="budget-subject"
+                            prop:value=move || chosen.get()
+                            on:change=move |ev| chosen.set(event_target_value(&ev))
+                        >
+                            {move || subjects.get().into_iter().map(|s| {
+                                let selected = s.value == chosen.get_untracked();
+                                view! { <option value=s.value selected=selected>{s.label}</option> }
+                            }).collect_view()}
                         </select>
                         {more_agents.then(|| view! {
                             <span class="muted small" data-testid="budget-more-agents">
-                                {format!("The first {} agents by name; a budget for any agent: POST /api/v1/budgets.", crate::api::budgets::AGENT_CHOICES)}
+                                {format!("The list holds the first {} agents by name; “Find any agent” searches them all.", crate::api::budgets::AGENT_CHOICES)}
                             </span>
                         })}
                     </label>
+                    {searchable.then(|| view! { <AgentSearch id="budget-find" on_pick=add_agent /> })}
                     <label>
                         "Period"
                         <select name="period" data-testid="budget-period">

@@ -7,10 +7,11 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::agents::save_agent;
 use crate::api::runs::{Column, StudioView, get_studio, start_runs};
+use crate::components::agent_search::AgentSearch;
 use crate::components::empty_state::EmptyState;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::pages::studio_runs::{History, RunPane};
@@ -18,6 +19,9 @@ use crate::pages::{PageHeader, loaded};
 use wire::agents::{Agent, AgentInput};
 use wire::personas::Persona;
 use wire::providers::Provider;
+
+/// From how many agents the picker gets a search beside it.
+const SEARCH_FROM: usize = 12;
 
 /// The most models run side by side.
 const MAX_COLUMNS: usize = 3;
@@ -79,6 +83,12 @@ fn Studio(view: StudioView) -> impl IntoView {
             (agent.id.clone(), format!("{} ({})", agent.name, agent.role)),
         );
     }
+    // A long registry is searched, not scrolled through: picking opens the agent here.
+    let searchable = more_agents || choices.len() > SEARCH_FROM;
+    let navigate = use_navigate();
+    let open_agent = Callback::new(move |a: wire::agents::AgentSummary| {
+        navigate(&format!("/studio?agent={}", a.id), Default::default());
+    });
     let options = choices
         .into_iter()
         .map(|(id, label)| {
@@ -92,14 +102,14 @@ fn Studio(view: StudioView) -> impl IntoView {
                 "Agent"
                 <select name="agent" data-testid="studio-agent">{options}</select>
             </label>
+            {searchable.then(|| view! { <AgentSearch id="studio-find" on_pick=open_agent /> })}
             <div class="filter-actions">
                 <button class="button button-secondary" type="submit">"Open"</button>
                 <a class="button button-secondary" href=format!("/agents/{}/versions", agent.id)>"Prompt versions"</a>
             </div>
             {more_agents.then(|| view! {
                 <p class="muted small filter-window" data-testid="studio-more-agents">
-                    {format!("The first {} agents by name. Any other opens here from its card on the ", crate::api::runs::STUDIO_CHOICES)}
-                    <a href="/agents">"Agents"</a>" page (Try)."
+                    {format!("The list holds the first {} agents by name; “Find any agent” searches them all.", crate::api::runs::STUDIO_CHOICES)}
                 </p>
             })}
         </form>
