@@ -22,6 +22,7 @@ import { agentScaleJourneys } from './agent_scale.mjs';
 import { callScaleJourneys } from './calls_scale.mjs';
 import { analyticsJourneys } from './analytics.mjs';
 import { budgetJourneys } from './budgets.mjs';
+import { skeletonJourneys } from './skeletons.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = resolve(root, process.env.FLEETDECK_BIN || 'target/release/fleetdeck');
@@ -664,6 +665,7 @@ try {
   await auditJourneys(helpers);
   await agentScaleJourneys(helpers);
   await callScaleJourneys(helpers);
+  await skeletonJourneys(helpers);
 
   await test('axe finds no WCAG 2.1 A/AA violation on any page, in the light and the dark theme and on a phone', async () => {
     const axe = readFileSync(join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');

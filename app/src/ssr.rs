@@ -90,6 +90,30 @@ pub async fn caller_for_write()
     Ok((who, client_info().await))
 }
 
+/// The origin the page being rendered was requested at: its `Host`, over the scheme a proxy
+/// in front says (`X-Forwarded-Proto`), else http. `None` outside a page's render or for a
+/// host that is not a plain name, address and port.
+pub fn request_origin() -> Option<String> {
+    let parts = use_context::<http::request::Parts>()?;
+    let host = parts.headers.get(http::header::HOST)?.to_str().ok()?;
+    if host.is_empty()
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+    {
+        return None;
+    }
+    let scheme = match parts
+        .headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some("https") => "https",
+        _ => "http",
+    };
+    Some(format!("{scheme}://{host}"))
+}
+
 /// The client's address (when known) and user agent, for sessions and the audit log.
 pub async fn client_info() -> engine::store::sessions::ClientInfo {
     let headers: http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();

@@ -12,6 +12,7 @@ use crate::components::icons::{Icon, IconName};
 use crate::components::palette::CommandPalette;
 use crate::components::theme::ThemeToggle;
 use crate::components::toast::ToastRegion;
+use wire::session::SessionInfo;
 
 /// The pages in the navigation; Alerts, Studio and Traces are left out of the phone's bottom bar
 /// (the top bar's bell leads to Alerts, each agent card's Try to the Studio; Traces are an
@@ -92,7 +93,22 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
 /// The session's user, balance and sign-out button.
 #[component]
 fn SessionMenu() -> impl IntoView {
-    let session = Resource::new(|| (), |_| get_session());
+    // Who is signed in, in the first paint: the page's request already resolved the session
+    // (the server's page middleware puts it in the request), and a shared value carries it to
+    // the browser with the page. Streamed after the page as a resource, its arrival pushed the
+    // whole top bar sideways on every page. Only where that is missing is it fetched.
+    let known = SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        {
+            use_context::<http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<SessionInfo>().cloned())
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            None::<SessionInfo>
+        }
+    })
+    .into_inner();
     let logout = ServerAction::<Logout>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = logout.value().get() {
@@ -100,25 +116,32 @@ fn SessionMenu() -> impl IntoView {
             crate::browser::go_to("/login");
         }
     });
+    let menu = move |s: SessionInfo| {
+        view! {
+            <span class="credits" data-testid="credits" title="Credits: each agent run costs one">
+                {format!("{} credits", s.credits)}
+            </span>
+            <span class="who" title=format!("{} · {}", s.workspace.name, s.role)>{s.user.email}</span>
+            <ActionForm action=logout>
+                <button class="button button-secondary" type="submit" data-testid="logout">"Sign out"</button>
+            </ActionForm>
+        }
+    };
+    if let Some(s) = known {
+        return menu(s).into_any();
+    }
+    let session = Resource::new(|| (), |_| get_session());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match session.await {
-                    Ok(Some(s)) => view! {
-                        <span class="credits" data-testid="credits" title="Credits: each agent run costs one">
-                            {format!("{} credits", s.credits)}
-                        </span>
-                        <span class="who" title=format!("{} · {}", s.workspace.name, s.role)>{s.user.email}</span>
-                        <ActionForm action=logout>
-                            <button class="button button-secondary" type="submit" data-testid="logout">"Sign out"</button>
-                        </ActionForm>
-                    }
-                        .into_any(),
+                    Ok(Some(s)) => menu(s).into_any(),
                     _ => ().into_any(),
                 }
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]

@@ -8,7 +8,7 @@ use crate::api::access::{
 };
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::model::AppError;
-use crate::pages::Skeleton;
+use crate::pages::{Shape, Skeleton};
 use wire::access::Member;
 use wire::format::timestamp;
 
@@ -52,7 +52,7 @@ pub fn ApiKeysCard() -> impl IntoView {
                 }),
                 _ => None,
             }}
-            <Transition fallback=|| view! { <Skeleton count=1 /> }>
+            <Transition fallback=|| view! { <Skeleton shapes=&[Shape::Rows(2)] /> }>
                 {move || Suspend::new(async move {
                     match keys.await {
                         Ok(rows) if rows.is_empty() => view! { <p class="muted">"No API keys yet."</p> }.into_any(),

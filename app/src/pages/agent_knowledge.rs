@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::api::knowledge::{add_knowledge, get_agent_knowledge, remove_knowledge};
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::pages::loaded;
+use crate::pages::{Shape, loaded};
 use wire::format::thousands;
 use wire::knowledge::{KnowledgeSource, MAX_CHARS, MAX_TOTAL_CHARS};
 
@@ -63,7 +63,7 @@ pub fn KnowledgeEditor(agent_id: String, changed: RwSignal<u32>) -> impl IntoVie
                     thousands(MAX_TOTAL_CHARS as i64),
                 )}
             </p>
-            {loaded(sources, 1, move |list| view! { <Sources list agent_id=list_agent.clone() remove /> }.into_any())}
+            {loaded(sources, &[Shape::Rows(2)], move |list| view! { <Sources list agent_id=list_agent.clone() remove /> }.into_any())}
             <form class="agent-form" on:submit=move |ev| {
                 ev.prevent_default();
                 add.dispatch((agent_id.clone(), name.get_untracked(), content.get_untracked()));

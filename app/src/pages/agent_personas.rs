@@ -12,7 +12,7 @@ use crate::api::personas::{
 };
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::model::AppError;
-use crate::pages::loaded;
+use crate::pages::{Shape, loaded};
 use wire::format::timestamp;
 use wire::personas::Persona;
 
@@ -34,14 +34,14 @@ struct Actions {
 #[component]
 pub fn AgentPersonasPage() -> impl IntoView {
     let params = use_params_map();
-    move || {
-        let id = params.read().get("id").unwrap_or_default();
-        view! { <Personas id /> }
-    }
+    // A signal, not a view rebuilt per id: the router then waits for the page's data (see
+    // `agent_versions`).
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    view! { <Personas id /> }
 }
 
 #[component]
-fn Personas(id: String) -> impl IntoView {
+fn Personas(id: Memo<String>) -> impl IntoView {
     let toasts = use_toasts();
     let show = move |kind: ToastKind, text: String| {
         if let Some(t) = toasts {
@@ -66,12 +66,13 @@ fn Personas(id: String) -> impl IntoView {
     let data = Resource::new(
         move || {
             (
+                id.get(),
                 actions.save.version().get(),
                 actions.activate.version().get(),
                 actions.remove.version().get(),
             )
         },
-        move |_| get_agent_personas(id.clone()),
+        |(id, ..)| get_agent_personas(id),
     );
     Effect::new(move |_| match actions.save.value().get() {
         Some(Ok(p)) => {
@@ -103,7 +104,7 @@ fn Personas(id: String) -> impl IntoView {
     });
     view! {
         <Title text="Personas · Fleetdeck" />
-        {loaded(data, 3, move |v| view! { <Body view=v actions /> }.into_any())}
+        {loaded(data, &[Shape::Cards(2), Shape::Panels(1)], move |v| view! { <Body view=v actions /> }.into_any())}
     }
 }
 

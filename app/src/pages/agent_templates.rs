@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::api::agents::{agent_from_template, delete_template, list_templates, save_template};
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::pages::agents::Registry;
-use crate::pages::loaded;
+use crate::pages::{Shape, loaded};
 use wire::agents::AgentTemplateInfo;
 
 /// The library, shown from the page header's Templates button.
@@ -106,7 +106,7 @@ pub fn TemplatesPanel(open: RwSignal<bool>) -> impl IntoView {
                     "Save as template"
                 </button>
             </form>
-            {loaded(templates, 1, move |list| view! { <TemplateList list make remove /> })}
+            {loaded(templates, &[Shape::Rows(2)], move |list| view! { <TemplateList list make remove /> })}
         </section>
     }
 }

@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::agents::{ActivatePromptVersion, get_agent_versions, get_prompt_diff};
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::pages::loaded;
+use crate::pages::{Shape, loaded};
 use wire::format::{format_micros, timestamp};
 use wire::prompts::{AgentVersions, PromptDiff, PromptDiffLine, PromptVersion};
 
@@ -17,22 +17,19 @@ use wire::prompts::{AgentVersions, PromptDiff, PromptDiffLine, PromptVersion};
 #[component]
 pub fn AgentVersionsPage() -> impl IntoView {
     let params = use_params_map();
-    move || {
-        let id = params.read().get("id").unwrap_or_default();
-        view! { <Versions id /> }
-    }
+    // The agent's id as a signal, not a view rebuilt per id: the page's resource is then made
+    // with the page, and the router waits for its data before showing it (as for every page).
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    view! { <Versions id /> }
 }
 
 #[component]
-fn Versions(id: String) -> impl IntoView {
+fn Versions(id: Memo<String>) -> impl IntoView {
     let activate = ServerAction::<ActivatePromptVersion>::new();
-    let data = {
-        let id = id.clone();
-        Resource::new(
-            move || activate.version().get(),
-            move |_| get_agent_versions(id.clone()),
-        )
-    };
+    let data = Resource::new(
+        move || (id.get(), activate.version().get()),
+        |(id, _)| get_agent_versions(id),
+    );
     let toasts = use_toasts();
     Effect::new(move |_| {
         if let (Some(result), Some(t)) = (activate.value().get(), toasts) {
@@ -47,7 +44,7 @@ fn Versions(id: String) -> impl IntoView {
     });
     view! {
         <Title text="Prompt versions · Fleetdeck" />
-        {loaded(data, 3, move |v| view! { <VersionsBody view=v activate /> })}
+        {loaded(data, &[Shape::Table(4)], move |v| view! { <VersionsBody view=v activate /> })}
     }
 }
 
@@ -145,7 +142,7 @@ fn VersionsBody(
                 </label>
                 <button class="button button-secondary" type="submit">"Compare"</button>
             </form>
-            {loaded(diff, 2, |d| view! { <DiffView diff=d /> }.into_any())}
+            {loaded(diff, &[Shape::Rows(6)], |d| view! { <DiffView diff=d /> }.into_any())}
         </section>
     }
     // Type-erased: the page's view type is otherwise too deep for the wasm build.

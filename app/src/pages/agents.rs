@@ -14,7 +14,7 @@ use crate::components::toast::{ToastKind, use_toasts};
 use crate::pages::agent_files::{FileActions, ImportPanel};
 use crate::pages::agent_filters::{AgentFilters, filtered, use_agent_query};
 use crate::pages::agent_templates::TemplatesPanel;
-use crate::pages::{PageHeader, loaded};
+use crate::pages::{PageHeader, Shape, loaded};
 use wire::Page;
 use wire::agents::{Agent, AgentInput, AgentSummary, FallbackTarget};
 use wire::providers::Provider;
@@ -72,10 +72,10 @@ pub fn AgentsPage() -> impl IntoView {
             Editing::New => view! { <AgentEditor agent=None /> }.into_any(),
             Editing::Existing(id) => {
                 let agent = Resource::new(move || id.clone(), get_agent);
-                view! { {loaded(agent, 1, |a| view! { <AgentEditor agent=Some(a) /> })} }.into_any()
+                view! { {loaded(agent, &[Shape::Panels(1)], |a| view! { <AgentEditor agent=Some(a) /> })} }.into_any()
             }
         }}
-        {loaded(data, 5, move |registry| {
+        {loaded(data, &[Shape::Line, Shape::Cards(6)], move |registry| {
             let query = query.get_untracked();
             view! {
                 <AgentFilters query=query.clone() registry=registry.clone() />

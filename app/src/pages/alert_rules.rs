@@ -12,7 +12,7 @@ use crate::api::alerts::{
 use crate::components::empty_state::EmptyState;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::pages::alerts::kind_label;
-use crate::pages::{PageHeader, loaded};
+use crate::pages::{PageHeader, Shape, loaded};
 use wire::alerts::{AlertRule, Delivery};
 use wire::format::timestamp;
 
@@ -93,7 +93,7 @@ pub fn AlertRulesPage() -> impl IntoView {
         >
             <a class="button button-secondary" href="/alerts">"Back to alerts"</a>
         </PageHeader>
-        {loaded(data, 3, move |view: AlertSettings| {
+        {loaded(data, &[Shape::Panels(2)], move |view: AlertSettings| {
             let admin = view.admin;
             view! {
                 <section class="rule-list" aria-label="Rules">

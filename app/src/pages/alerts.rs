@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::alerts::{AcknowledgeAlert, AlertsView, ResolveAlert, list_alerts};
 use crate::components::empty_state::EmptyState;
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::pages::{PageHeader, loaded};
+use crate::pages::{PageHeader, Shape, loaded};
 use wire::alerts::Alert;
 use wire::format::timestamp;
 
@@ -78,7 +78,7 @@ pub fn AlertsPage() -> impl IntoView {
             <a href="/alerts?state=resolved" class:active=move || history.get()
                 aria-current=move || history.get().then_some("page") data-testid="alerts-history">"History"</a>
         </nav>
-        {loaded(data, 3, move |view: AlertsView| {
+        {loaded(data, &[Shape::Table(4)], move |view: AlertsView| {
             let empty = view.alerts.is_empty();
             let can_act = view.can_act;
             if empty {

@@ -11,7 +11,7 @@ use crate::api::audit::{AuditQuery, check_audit, get_audit};
 use crate::components::empty_state::EmptyState;
 use crate::components::load_error::LoadError;
 use crate::components::more_pages::{LoadMore, MorePages};
-use crate::pages::{PageHeader, loaded};
+use crate::pages::{PageHeader, Shape, loaded};
 use wire::Page;
 use wire::audit::Entry;
 use wire::format::timestamp;
@@ -43,7 +43,7 @@ pub fn AuditPage() -> impl IntoView {
         <PageHeader title="Audit log" subtitle="Every change, who made it and from where; tamper-evident." />
         <ChainStatus />
         {move || view! { <AuditFilters query=query.get() /> }}
-        {loaded(data, 3, move |page| view! { <AuditTable page query=query.get_untracked() more /> })}
+        {loaded(data, &[Shape::Table(10)], move |page| view! { <AuditTable page query=query.get_untracked() more /> })}
     }
 }
 

@@ -11,7 +11,7 @@ use crate::api::budgets::{
 use crate::components::agent_search::AgentSearch;
 use crate::components::empty_state::EmptyState;
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::pages::{PageHeader, loaded};
+use crate::pages::{PageHeader, Shape, loaded};
 use wire::budgets::Budget;
 use wire::format::{day_label, format_micros};
 
@@ -90,7 +90,7 @@ pub fn BudgetsPage() -> impl IntoView {
             title="Budgets"
             subtitle="What the fleet may spend per day, week or month. Hard budgets refuse a call before it starts if its worst case would pass the limit."
         />
-        {loaded(data, 2, move |view: BudgetsView| {
+        {loaded(data, &[Shape::Cards(2), Shape::Panels(1)], move |view: BudgetsView| {
             let admin = !view.subjects.is_empty();
             let empty = view.budgets.is_empty();
             let time_zone = view.time_zone.clone();

@@ -11,7 +11,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::calls::{CallsQuery, list_calls};
 use crate::components::empty_state::EmptyState;
 use crate::components::more_pages::{LoadMore, MorePages, PagedQuery};
-use crate::pages::{PageHeader, loaded};
+use crate::pages::{PageHeader, Shape, loaded};
 use wire::Page;
 use wire::calls::Call;
 use wire::format::{cost_label, timestamp};
@@ -98,7 +98,7 @@ pub fn CallsPage() -> impl IntoView {
         <Title text="Calls" />
         <PageHeader title="Calls" subtitle="Every model call, newest first: what answered, what it cost, how long it took." />
         {move || view! { <Filters query=query.get() /> }}
-        {loaded(calls, 2, move |page| view! { <CallTable page query=query.get_untracked() more /> })}
+        {loaded(calls, &[Shape::Table(10)], move |page| view! { <CallTable page query=query.get_untracked() more /> })}
     }
 }
 

@@ -9,7 +9,7 @@ use crate::components::empty_state::EmptyState;
 use crate::components::icons::{Icon, IconName};
 use crate::components::role::role_color;
 use crate::components::stat_card::StatCard;
-use crate::pages::{PageHeader, loaded};
+use crate::pages::{PageHeader, Shape, loaded};
 use wire::dashboard::DashboardStats;
 use wire::format::{day_label, format_micros};
 
@@ -76,7 +76,7 @@ pub fn DashboardPage() -> impl IntoView {
                 "Refresh"
             </button>
         </PageHeader>
-        {loaded(data, 6, move |view| view! { <Dashboard view live /> })}
+        {loaded(data, &[Shape::Stats(6), Shape::Panels(1), Shape::Cards(2)], move |view| view! { <Dashboard view live /> })}
     }
 }
 

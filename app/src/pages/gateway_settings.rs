@@ -8,7 +8,7 @@ use crate::api::gateway::{
     GatewayView, SetGatewayCredits, delete_gateway_route, get_gateway, save_gateway_route,
 };
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::pages::loaded;
+use crate::pages::{Shape, loaded};
 use wire::gateway::GatewayRoute;
 use wire::providers::Provider;
 
@@ -58,8 +58,10 @@ pub fn GatewayCard() -> impl IntoView {
         Some(Err(e)) => show(ToastKind::Error, e.to_string()),
         None => {}
     });
-    // The address as the browser sees it, filled in once hydrated (the server cannot know it).
-    let url = RwSignal::new("/v1".to_owned());
+    // The address as the browser sees it: rendered by the server from the request's own
+    // address (so the text does not grow and re-wrap once hydrated) and checked against the
+    // browser's once hydrated (a proxy may rewrite what the server saw).
+    let url = RwSignal::new(base_url());
     Effect::new(move |_| url.set(base_url()));
     view! {
         <section class="card" aria-labelledby="gateway-title" data-testid="gateway-card">
@@ -76,15 +78,20 @@ pub fn GatewayCard() -> impl IntoView {
                 " (protobuf or JSON, the key in an " <code>"Authorization: Bearer"</code> " header): they appear under "
                 <a href="/traces">"Traces"</a> "."
             </p>
-            {loaded(data, 1, move |v| view! { <Routes view=v save remove credits /> }.into_any())}
+            {loaded(data, &[Shape::Rows(3)], move |v| view! { <Routes view=v save remove credits /> }.into_any())}
         </section>
     }
 }
 
-/// This server's `/v1` as the browser sees it.
+/// This server's `/v1` as the browser sees it (or, rendering on the server, as the request
+/// addressed it).
 fn base_url() -> String {
     #[cfg(feature = "hydrate")]
     if let Some(origin) = web_sys::window().and_then(|w| w.location().origin().ok()) {
+        return format!("{origin}/v1");
+    }
+    #[cfg(feature = "ssr")]
+    if let Some(origin) = crate::ssr::request_origin() {
         return format!("{origin}/v1");
     }
     "/v1".to_owned()

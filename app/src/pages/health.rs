@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use crate::api::health::{record_health_check, system_health};
 use crate::components::stat_card::StatCard;
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::pages::{PageHeader, loaded};
+use crate::pages::{PageHeader, Shape, loaded};
 use wire::format::timestamp;
 use wire::ops::SystemHealth;
 
@@ -79,7 +79,7 @@ pub fn HealthPage() -> impl IntoView {
                 "Record a check"
             </button>
         </PageHeader>
-        {loaded(data, 4, |health| view! { <Health health /> })}
+        {loaded(data, &[Shape::Line, Shape::Stats(6), Shape::Table(3)], |health| view! { <Health health /> })}
     }
 }
 

@@ -57,15 +57,86 @@ pub fn PageHeader(
     }
 }
 
-/// Placeholder blocks shown while a page's data loads.
+/// What a page's data will fill, so that its skeleton stands where the data will and in the
+/// same shape: a table's rows where a table comes, stat cards where stat cards come. A page
+/// lists its parts top to bottom (`&[Shape::Stats(4), Shape::Table(5)]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// One wide line: a banner, a filter bar, a page's own heading drawn from its data.
+    Line,
+    /// A row of `n` stat cards (the Dashboard's, Health's, a task's totals).
+    Stats(usize),
+    /// A table of `n` rows in a card, under its header row.
+    Table(usize),
+    /// `n` rows inside a card the page already draws (a list within a section).
+    Rows(usize),
+    /// `n` cards in a grid (agents, budgets, personas, charts side by side).
+    Cards(usize),
+    /// `n` wide panels one under the other (a form, a chart, a task's body).
+    Panels(usize),
+}
+
+impl Shape {
+    /// The name the skeleton's part carries in `data-shape` (and the browser test reads).
+    fn name(self) -> &'static str {
+        match self {
+            Shape::Line => "line",
+            Shape::Stats(_) => "stats",
+            Shape::Table(_) => "table",
+            Shape::Rows(_) => "rows",
+            Shape::Cards(_) => "cards",
+            Shape::Panels(_) => "panels",
+        }
+    }
+}
+
+/// Placeholder shapes shown while a page's data loads: announced once as "Loading…" to screen
+/// readers, the shapes themselves hidden from them.
 #[component]
 pub fn Skeleton(
-    /// How many blocks.
-    count: usize,
+    /// The parts, top to bottom.
+    shapes: &'static [Shape],
 ) -> impl IntoView {
+    let blocks = |n: usize, class: &'static str| {
+        (0..n)
+            .map(|_| view! { <div class=class></div> })
+            .collect_view()
+    };
     view! {
-        <div class="skeleton-grid" aria-busy="true" aria-label="Loading">
-            {(0..count).map(|_| view! { <div class="skeleton"></div> }).collect_view()}
+        <div class="skeleton-set" role="status" aria-busy="true" data-testid="skeleton">
+            <span class="sr-only">"Loading…"</span>
+            {shapes
+                .iter()
+                .map(|&shape| {
+                    let name = shape.name();
+                    let inner = match shape {
+                        Shape::Stats(n) => {
+                            view! { <div class="stat-grid">{blocks(n, "skeleton skeleton-stat")}</div> }
+                                .into_any()
+                        }
+                        Shape::Table(n) => {
+                            view! {
+                                <div class="card skeleton-table">
+                                    <div class="skeleton skeleton-row skeleton-head"></div>
+                                    {blocks(n, "skeleton skeleton-row")}
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Shape::Line => blocks(1, "skeleton skeleton-line-wide").into_any(),
+                        Shape::Rows(n) => blocks(n, "skeleton skeleton-row").into_any(),
+                        Shape::Cards(n) => {
+                            view! { <div class="card-grid skeleton-cards">{blocks(n, "skeleton skeleton-card")}</div> }
+                                .into_any()
+                        }
+                        Shape::Panels(n) => {
+                            view! { <div class="skeleton-panels">{blocks(n, "skeleton skeleton-panel")}</div> }
+                                .into_any()
+                        }
+                    };
+                    view! { <div class="skeleton-part" aria-hidden="true" data-shape=name>{inner}</div> }
+                })
+                .collect_view()}
         </div>
     }
 }
@@ -74,7 +145,7 @@ pub fn Skeleton(
 /// retry button (and a toast) when it fails.
 pub fn loaded<T, V>(
     data: Resource<Result<T, AppError>>,
-    skeleton: usize,
+    skeleton: &'static [Shape],
     render: impl Fn(T) -> V + Clone + Send + Sync + 'static,
 ) -> impl IntoView
 where
@@ -85,7 +156,7 @@ where
     view! {
         // A transition, not a suspense: a reload keeps what is shown until the new data is
         // there, so live pages never flash skeletons or shift.
-        <Transition fallback=move || view! { <Skeleton count=skeleton /> }>
+        <Transition fallback=move || view! { <Skeleton shapes=skeleton /> }>
             {move || {
                 let render = render.clone();
                 Suspend::new(async move {

@@ -8,7 +8,7 @@ use crate::api::settings::{SaveDefaults, SetPrice, get_settings};
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::model::AppError;
 use crate::pages::access::{ApiKeysCard, MembersCard};
-use crate::pages::{PageHeader, Skeleton, loaded};
+use crate::pages::{PageHeader, Shape, Skeleton, loaded};
 use wire::format::{price, provider_kind_name, tokens_short};
 use wire::settings::SettingsOverview;
 
@@ -24,7 +24,7 @@ pub fn SettingsPage() -> impl IntoView {
         <crate::pages::task_settings::TaskSettingsCard />
         <ApiKeysCard />
         <MembersCard />
-        {loaded(data, 2, |view| view! { <Settings view /> })}
+        {loaded(data, &[Shape::Panels(2)], |view| view! { <Settings view /> })}
     }
 }
 
@@ -266,7 +266,7 @@ fn ProvidersCard() -> impl IntoView {
         <section class="card">
             <h2>"Providers"</h2>
             <p class="muted">"API keys are encrypted at rest (AES-256-GCM); only their last four characters are ever shown."</p>
-            <Transition fallback=|| view! { <Skeleton count=1 /> }>
+            <Transition fallback=|| view! { <Skeleton shapes=&[Shape::Rows(2)] /> }>
                 {move || Suspend::new(async move {
                     match providers.await {
                         Ok(rows) => view! {

@@ -15,7 +15,7 @@ use crate::components::agent_search::AgentSearch;
 use crate::components::empty_state::EmptyState;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::pages::studio_runs::{History, RunPane};
-use crate::pages::{PageHeader, loaded};
+use crate::pages::{PageHeader, Shape, loaded};
 use wire::agents::{Agent, AgentInput};
 use wire::personas::Persona;
 use wire::providers::Provider;
@@ -35,7 +35,7 @@ pub fn StudioPage() -> impl IntoView {
     view! {
         <Title text="Studio · Fleetdeck" />
         <PageHeader title="Studio" subtitle="Try an agent before it runs in a workflow: edit its prompt, run it on several models side by side, keep what works." />
-        {loaded(data, 3, |view| view! { <Studio view /> })}
+        {loaded(data, &[Shape::Cards(2)], |view| view! { <Studio view /> })}
     }
 }
 
@@ -115,7 +115,7 @@ fn Studio(view: StudioView) -> impl IntoView {
         </form>
         <Playground agent=agent.clone() providers personas finished />
         <h2 class="section-title">"Run history"</h2>
-        {loaded(runs, 1, |runs| view! { <History runs /> })}
+        {loaded(runs, &[Shape::Table(3)], |runs| view! { <History runs /> })}
     }
     .into_any()
 }

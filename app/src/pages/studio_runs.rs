@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::api::runs::{RunComparison, get_run, get_run_comparison};
 use crate::components::live::use_live;
-use crate::pages::loaded;
+use crate::pages::{Shape, loaded};
 use wire::format::{format_micros, provider_kind_name, timestamp};
 use wire::runs::RunSummary;
 
@@ -84,7 +84,7 @@ pub fn RunPane(
     });
     view! {
         <article class="card run-pane" data-testid="run-pane" data-run=id.clone()>
-            {loaded(summary, 1, move |run| {
+            {loaded(summary, &[Shape::Rows(4)], move |run| {
                 let finished = run.finished();
                 let status_class = format!("status status-{}", run.status);
                 let output = run.output.clone();
@@ -195,7 +195,7 @@ pub fn History(runs: Vec<RunSummary>) -> impl IntoView {
                     <tbody>{rows}</tbody>
                 </table>
             </div>
-            {loaded(comparison, 1, |c| c.map(|c| view! { <Comparison c /> }))}
+            {loaded(comparison, &[Shape::Rows(4)], |c| c.map(|c| view! { <Comparison c /> }))}
         </section>
     }
     .into_any()

@@ -12,7 +12,7 @@ use crate::api::tasks::{
 };
 use crate::components::live::use_live;
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::pages::loaded;
+use crate::pages::{Shape, loaded};
 use wire::format::{context_percent, cost_label, timestamp};
 use wire::tasks::{FileChange, RunConversation, Step, TaskDetail, TaskRecords};
 
@@ -20,24 +20,37 @@ use wire::tasks::{FileChange, RunConversation, Step, TaskDetail, TaskRecords};
 #[component]
 pub fn TaskDetailPage() -> impl IntoView {
     let params = use_params_map();
-    move || {
-        let id = params.read().get("id").unwrap_or_default();
-        view! { <TaskView id /> }
+    // The task's id as a signal, not a view rebuilt per id: the resources are then made with
+    // the page, and the router waits for their data before showing it (as for every page).
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let task = Resource::new(move || id.get(), get_task);
+    let records = Resource::new(move || id.get(), task_records);
+    // Streamed text per step index, appended as token events arrive.
+    let streams: RwSignal<HashMap<i64, String>> = RwSignal::new(HashMap::new());
+    view! {
+        // The live subscription is per task: made again (and the old one dropped) when the
+        // address names another task.
+        {move || {
+            let id = id.get();
+            view! { <LiveTask id task records streams /> }
+        }}
+        {loaded(task, &[Shape::Line, Shape::Stats(4), Shape::Panels(1)], move |t| view! { <TaskBody view=t streams /> })}
+        <h2 class="section-title">"Conversation"</h2>
+        {loaded(records, &[Shape::Table(3)], |r| view! { <Records records=r /> })}
     }
 }
 
+/// Follows one task's events: streamed tokens into `streams`, reloads of the task and its
+/// records as steps end. Renders nothing.
 #[component]
-fn TaskView(id: String) -> impl IntoView {
-    let task = {
-        let id = id.clone();
-        Resource::new(|| (), move |_| get_task(id.clone()))
-    };
-    let records = {
-        let id = id.clone();
-        Resource::new(|| (), move |_| task_records(id.clone()))
-    };
-    // Streamed text per step index, appended as token events arrive.
-    let streams: RwSignal<HashMap<i64, String>> = RwSignal::new(HashMap::new());
+fn LiveTask(
+    id: String,
+    task: Resource<Result<TaskDetail, crate::model::AppError>>,
+    records: Resource<Result<TaskRecords, crate::model::AppError>>,
+    streams: RwSignal<HashMap<i64, String>>,
+) -> impl IntoView {
+    // Another task's streamed text is not this one's.
+    streams.update_untracked(HashMap::clear);
     // Cost updates come with every model call: reload the task for them at most once a second.
     let reload_task = crate::components::live::throttled(1_000, move || task.refetch());
     use_live(vec![format!("task:{id}")], move |event| {
@@ -63,11 +76,6 @@ fn TaskView(id: String) -> impl IntoView {
             _ => reload_task(),
         }
     });
-    view! {
-        {loaded(task, 3, move |t| view! { <TaskBody view=t streams /> })}
-        <h2 class="section-title">"Conversation"</h2>
-        {loaded(records, 1, |r| view! { <Records records=r /> })}
-    }
 }
 
 fn elapsed(ms: Option<i64>) -> String {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::tasks::{SaveTaskSettings, TaskSettingsView, task_settings};
 use crate::components::toast::{ToastKind, use_toasts};
-use crate::pages::loaded;
+use crate::pages::{Shape, loaded};
 
 /// The Tasks card of the Settings page.
 #[component]
@@ -27,7 +27,7 @@ pub fn TaskSettingsCard() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="task-settings-title" data-testid="task-settings-card">
             <h2 id="task-settings-title">"Tasks"</h2>
-            {loaded(data, 1, move |s| view! { <TaskSettingsForm settings=s save /> }.into_any())}
+            {loaded(data, &[Shape::Rows(3)], move |s| view! { <TaskSettingsForm settings=s save /> }.into_any())}
         </section>
     }
 }

@@ -8,7 +8,7 @@ use crate::api::tasks::{SubmitTask, TasksQuery, estimate_task, list_tasks, workd
 use crate::components::live::use_live;
 use crate::components::toast::{ToastKind, use_toasts};
 use crate::pages::task_table::{MorePages, TaskTable};
-use crate::pages::{PageHeader, loaded};
+use crate::pages::{PageHeader, Shape, loaded};
 use wire::format::{cost_label, timestamp};
 use wire::tasks::Estimate;
 
@@ -55,6 +55,10 @@ pub fn TasksPage() -> impl IntoView {
         }
     });
     let tasks = Resource::new(move || query.get(), list_tasks);
+    // Made with the page, not inside the form (which is built when the list is unfiltered):
+    // the router then waits for it, and the working-directory field is in the page it shows
+    // instead of arriving after it and pushing the list down.
+    let workdirs = Resource::new(|| (), |_| workdir_options());
     let more = MorePages::new(query.get_untracked());
     // A new filter forgets the older pages (not on the first run: the first page has just set
     // where they continue from).
@@ -87,13 +91,13 @@ pub fn TasksPage() -> impl IntoView {
             } else if q.is_archived() {
                 ().into_any()
             } else {
-                view! { <NewTask /> }.into_any()
+                view! { <NewTask workdirs /> }.into_any()
             }
         }}
         {move || view! { <ListBar query=query.get() /> }}
         {loaded(
             tasks,
-            2,
+            &[Shape::Table(10)],
             move |page| {
                 view! {
                     <TaskTable page query=query.get_untracked() more changed=Callback::new(move |_| tasks.refetch()) />
@@ -182,13 +186,15 @@ fn FilterSummary(query: TasksQuery) -> impl IntoView {
 }
 
 #[component]
-fn NewTask() -> impl IntoView {
+fn NewTask(
+    /// Where tasks may run and the recent choices (the page's resource).
+    workdirs: Resource<Result<wire::tasks::WorkdirOptions, crate::model::AppError>>,
+) -> impl IntoView {
     let description = RwSignal::new(String::new());
     let workflow = RwSignal::new("feature_implementation".to_owned());
     let force_analyst = RwSignal::new(false);
     let steps = RwSignal::new(String::new());
     let workdir = RwSignal::new(String::new());
-    let workdirs = Resource::new(|| (), |_| workdir_options());
     let estimate = Resource::new(
         move || {
             (

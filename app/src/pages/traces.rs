@@ -10,7 +10,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::traces::{get_trace, list_traces};
 use crate::components::empty_state::EmptyState;
 use crate::components::more_pages::{LoadMore, MorePages, PagedQuery};
-use crate::pages::{PageHeader, loaded};
+use crate::pages::{PageHeader, Shape, loaded};
 use wire::Page;
 use wire::format::{cost_label, timestamp, tokens_short};
 use wire::traces::{TraceDetail, TraceMessage, TraceSpan, TraceSummary};
@@ -67,7 +67,7 @@ pub fn TracesPage() -> impl IntoView {
     view! {
         <Title text="Traces" />
         <PageHeader title="Traces" subtitle="Agents running elsewhere, as their OpenTelemetry exporters report them: every model call and tool execution, priced." />
-        {loaded(traces, 2, move |page| view! { <TraceTable page first=cursor.get_untracked().is_empty() more /> })}
+        {loaded(traces, &[Shape::Table(8)], move |page| view! { <TraceTable page first=cursor.get_untracked().is_empty() more /> })}
     }
 }
 
@@ -158,7 +158,7 @@ pub fn TraceDetailPage() -> impl IntoView {
     view! {
         <Title text="Trace" />
         <p class="small"><a href="/traces">"← Traces"</a></p>
-        {loaded(trace, 3, move |detail| view! { <TraceView detail /> }.into_any())}
+        {loaded(trace, &[Shape::Panels(1)], move |detail| view! { <TraceView detail /> }.into_any())}
     }
 }
 

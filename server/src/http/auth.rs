@@ -203,11 +203,20 @@ pub async fn require_session_for_pages(
     if !is_page {
         return next.run(request).await;
     }
+    let mut request = request;
     let signed_in = match session_cookie(request.headers()) {
-        Some(token) => matches!(
-            engine::store::sessions::resolve(&state.store, &token).await,
-            Ok(Some(_))
-        ),
+        Some(token) => match engine::store::sessions::resolve(&state.store, &token).await {
+            Ok(Some(who)) => {
+                // The top bar's session menu is rendered from this, in the page's first paint
+                // (`app::components::layout`): fetched while the page streamed, its arrival
+                // moved the whole bar. Without it the menu fetches it itself.
+                if let Ok(info) = engine::store::sessions::info(&state.store, &who).await {
+                    request.extensions_mut().insert(info);
+                }
+                true
+            }
+            _ => false,
+        },
         None => false,
     };
     let admin_exists = signed_in

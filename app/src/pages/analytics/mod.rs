@@ -17,7 +17,7 @@ pub use roi::RoiPage;
 pub use trends::TrendsPage;
 
 use crate::api::analytics::{cost_report, performance_report};
-use crate::pages::{PageHeader, loaded};
+use crate::pages::{PageHeader, Shape, loaded};
 use costs::{Costs, Speed};
 
 /// The ranges offered, with how they read in sentences.
@@ -215,11 +215,11 @@ pub fn AnalyticsPage() -> impl IntoView {
         <Title text="Analytics" />
         <PageHeader title="Analytics" subtitle="Where the money and the time went, by model, agent, role and workflow." />
         <RangeBar path="/analytics" range keep=Signal::derive(move || vec![("by".to_owned(), by.get())]) />
-        {loaded(costs, 3, move |report| {
+        {loaded(costs, &[Shape::Stats(4), Shape::Cards(2)], move |report| {
             let params = range.get_untracked();
             view! { <Costs report range_name=params.name() params by=by.get_untracked() /> }
         })}
         <h2 class="section-title">"Speed and reliability by model"</h2>
-        {loaded(speed, 1, |report| view! { <Speed report /> })}
+        {loaded(speed, &[Shape::Table(4)], |report| view! { <Speed report /> })}
     }
 }

@@ -8,7 +8,7 @@ use super::{RangeBar, use_range};
 use crate::api::analytics::analyst_roi;
 use crate::components::empty_state::EmptyState;
 use crate::components::stat_card::StatCard;
-use crate::pages::{PageHeader, loaded};
+use crate::pages::{PageHeader, Shape, loaded};
 use wire::analytics::{AnalystRoi, TaskStats};
 use wire::format::cost_label;
 use wire::format::duration;
@@ -22,7 +22,7 @@ pub fn RoiPage() -> impl IntoView {
         <Title text="ANALYST ROI · Analytics" />
         <PageHeader title="Analytics" subtitle="Does the ANALYST pay for itself? Comparable tasks with and without it." />
         <RangeBar path="/analytics/roi" range keep=Signal::derive(Vec::new) />
-        {loaded(report, 2, |report| view! { <Roi report /> })}
+        {loaded(report, &[Shape::Stats(4), Shape::Panels(1)], |report| view! { <Roi report /> })}
     }
 }
 

@@ -14,7 +14,7 @@ use crate::api::tasks::TasksQuery;
 use crate::components::chart::BarChart;
 use crate::components::empty_state::EmptyState;
 use crate::pages::calls::calls_url;
-use crate::pages::{PageHeader, loaded};
+use crate::pages::{PageHeader, Shape, loaded};
 use wire::analytics::{TaskKindRow, TaskStats, TrendsReport};
 use wire::format::{cost_label, duration, format_micros, timestamp};
 
@@ -65,7 +65,7 @@ pub fn TrendsPage() -> impl IntoView {
                 if tz.is_empty() { Vec::new() } else { vec![("tz".to_owned(), tz)] }
             })
         />
-        {loaded(report, 3, |report| view! { <Trends report /> })}
+        {loaded(report, &[Shape::Stats(4), Shape::Panels(2)], |report| view! { <Trends report /> })}
     }
 }
 
