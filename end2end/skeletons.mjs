@@ -142,7 +142,8 @@ export async function skeletonJourneys({ test, newPage, sql, assert, base, shots
       await page.goto(`${base}/agents`);
       await page.waitForSelector('body[data-hydrated="true"]', { timeout: 20_000 });
       slow = true;
-      await page.locator('[data-testid="edit-agent"]').first().click();
+      // The last card's Edit: on a phone, far below the editor's place.
+      await page.locator('[data-testid="edit-agent"]').last().click();
       const skeleton = await page.waitForSelector('[data-testid="skeleton"]', { timeout: 5000 });
       const before = await skeleton.evaluate((el) => {
         const box = el.getBoundingClientRect();
@@ -166,6 +167,12 @@ export async function skeletonJourneys({ test, newPage, sql, assert, base, shots
         };
       });
       assert(editor.follows, 'the editor is not where its skeleton was');
+      // Opened from a card further down, the editor is brought into view.
+      await page.waitForTimeout(300);
+      const seen = await page.evaluate(() => document.querySelector('.agent-editor').getBoundingClientRect().top);
+      // Below the sticky top bar (56 px), not under it.
+      assert(seen >= 56 && seen < height / 2, `the editor opened out of sight (its top at ${Math.round(seen)} px)`);
+      await page.screenshot({ path: join(shots, `agent-editor-opened-${width}.png`) });
       assert(Math.abs(editor.top - before.top) <= 2 && Math.abs(editor.left - before.left) <= 2
         && Math.abs(editor.width - before.width) <= 2,
         `the editor is at ${editor.left},${editor.top} ${editor.width} px wide, its skeleton at ${before.left},${before.top} ${before.width} px`);

@@ -178,8 +178,28 @@ fn AgentEditor(agent: Option<Agent>) -> impl IntoView {
             </label>
         }
     };
+    // Opened from a card far down the list (or on a phone, where the list is one long column),
+    // the editor comes above it, out of sight: it is brought into view once there.
+    let section = NodeRef::<leptos::html::Section>::new();
+    Effect::new(move |_| {
+        // After the next frame: the editor is built before it is put in the page, where a
+        // position means nothing yet.
+        #[cfg(feature = "hydrate")]
+        if let Some(el) = section.get() {
+            request_animation_frame(move || {
+                let top = el.get_bounding_client_rect().top();
+                let height = web_sys::window()
+                    .and_then(|w| w.inner_height().ok())
+                    .and_then(|h| h.as_f64())
+                    .unwrap_or(0.0);
+                if el.is_connected() && (top < 0.0 || top > height / 2.0) {
+                    el.scroll_into_view();
+                }
+            });
+        }
+    });
     view! {
-        <section class="card agent-editor" aria-labelledby="agent-editor-title">
+        <section class="card agent-editor" aria-labelledby="agent-editor-title" node_ref=section>
             <h2 id="agent-editor-title">{if is_new { "New agent" } else { "Edit agent" }}</h2>
             <form class="agent-form" on:submit=move |ev| {
                 ev.prevent_default();
