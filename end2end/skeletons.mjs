@@ -17,6 +17,17 @@ import { join } from 'node:path';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// While the switch it returns is on, the page's server functions (POSTs under /api) answer
+// `ms` late.
+async function lateAnswers(page, ms) {
+  const late = { on: false };
+  await page.route('**/api/**', async (route) => {
+    if (late.on && route.request().method() === 'POST') await sleep(ms);
+    return route.continue().catch(() => {});
+  });
+  return late;
+}
+
 export async function skeletonJourneys({ test, newPage, sql, assert, base, shots }) {
   const task = () => sql("SELECT id FROM tasks WHERE status = 'completed' ORDER BY created_at DESC LIMIT 1");
   const agent = () => sql("SELECT id FROM agents WHERE name = 'Reviewer'");
@@ -82,18 +93,13 @@ export async function skeletonJourneys({ test, newPage, sql, assert, base, shots
     for (const [width, height] of [[1440, 900], [375, 812]]) {
       const { context, page } = await newPage({ viewport: { width, height } });
       await countShifts(page);
-      let slow = false;
-      // While `slow`, the server functions (POSTs under /api) answer 0.8 s late.
-      await page.route('**/api/**', async (route) => {
-        if (slow && route.request().method() === 'POST') await sleep(800);
-        return route.continue().catch(() => {});
-      });
+      const late = await lateAnswers(page, 800);
       await page.goto(`${base}/system`);
       await page.waitForSelector('body[data-hydrated="true"]', { timeout: 20_000 });
       await page.evaluate(() => { window.__sameDocument = true; });
       let from = '/system';
       for (const [path] of pages()) {
-        slow = true;
+        late.on = true;
         const heading = await page.textContent('h1');
         await page.evaluate(() => { window.__shift = 0; window.__moved = []; });
         // The app's own navigation, as a click on a link (the router takes it; no reload).
@@ -114,7 +120,7 @@ export async function skeletonJourneys({ test, newPage, sql, assert, base, shots
         if (during.skeleton) found.push(`${width}px ${from} → ${path}: a skeleton while the next page loads`);
         if (!during.busy) found.push(`${width}px ${from} → ${path}: no progress bar while the next page loads`);
         if (during.heading !== heading) found.push(`${width}px ${from} → ${path}: the page changed before its data came ("${during.heading}")`);
-        slow = false;
+        late.on = false;
         await page.waitForURL((url) => url.pathname === path);
         await page.waitForFunction(() => !document.querySelector('.route-progress.active'), null, { timeout: 15_000 });
         await page.waitForTimeout(300);
@@ -134,14 +140,10 @@ export async function skeletonJourneys({ test, newPage, sql, assert, base, shots
   await test('an agent opened for editing shows a skeleton of the editor where the editor comes (1440 and 375 px)', async () => {
     for (const [width, height] of [[1440, 900], [375, 812]]) {
       const { context, page } = await newPage({ viewport: { width, height } });
-      let slow = false;
-      await page.route('**/api/**', async (route) => {
-        if (slow && route.request().method() === 'POST') await sleep(1500);
-        return route.continue().catch(() => {});
-      });
+      const late = await lateAnswers(page, 1500);
       await page.goto(`${base}/agents`);
       await page.waitForSelector('body[data-hydrated="true"]', { timeout: 20_000 });
-      slow = true;
+      late.on = true;
       // The last card's Edit: on a phone, far below the editor's place.
       await page.locator('[data-testid="edit-agent"]').last().click();
       const skeleton = await page.waitForSelector('[data-testid="skeleton"]', { timeout: 5000 });
@@ -156,7 +158,7 @@ export async function skeletonJourneys({ test, newPage, sql, assert, base, shots
       assert(before.shapes.join() === 'panels', `the editor's skeleton is ${before.shapes.join('+')}`);
       assert(before.height >= 200, `the editor's skeleton is ${before.height} px high`);
       await page.screenshot({ path: join(shots, `skeleton-agent-editor-${width}.png`) });
-      slow = false;
+      late.on = false;
       await page.waitForSelector('.agent-editor');
       const editor = await page.evaluate(() => {
         const box = document.querySelector('.agent-editor').getBoundingClientRect();
