@@ -4,7 +4,7 @@
 //! more, records that arrive together share one.
 //!
 //! Run with `cargo bench -p engine --bench store`. `FLEETDECK_BENCH_CALLS` sets the number of
-//! records per backend (default 5,000), `FLEETDECK_BENCH_WRITERS` the writer counts (default
+//! records per backend (default 20,000: long enough for steady figures), `FLEETDECK_BENCH_WRITERS` the writer counts (default
 //! `1,8,64`; one count to profile it).
 #![allow(
     clippy::unwrap_used,
@@ -62,13 +62,17 @@ async fn main() {
     let n: usize = std::env::var("FLEETDECK_BENCH_CALLS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(5_000);
+        .unwrap_or(20_000);
     println!("llm_calls through group commit: {n} records per run, each with its rollup");
     println!("  goal:    >= 50,000 records/s with 8 writers");
     println!(
         "  before:  one transaction per call (before issue 10): 0.7-2.8k records/s; group commit of \
          statements one by one (2026-11-23): sqlite 2.6k / 12.9k / 27.7k, postgres 1.3k / 7.4k / \
          21.2k records/s with 1 / 8 / 64 writers"
+    );
+    println!(
+        "  before:  SQLite commits awaited parked (before the writer spun on them, 2026-11-25, \
+         this machine): sqlite 5.6-6.0k / 25-27k / 74-75k records/s with 1 / 8 / 64 writers"
     );
     let counts: Vec<usize> = match std::env::var("FLEETDECK_BENCH_WRITERS") {
         Ok(v) => v.split(',').filter_map(|c| c.trim().parse().ok()).collect(),

@@ -142,8 +142,9 @@ impl Store {
     }
 
     fn group(&self) -> &group::GroupWriter {
-        self.calls
-            .get_or_init(|| group::GroupWriter::spawn(self.writer.clone()))
+        self.calls.get_or_init(|| {
+            group::GroupWriter::spawn(self.writer.clone(), self.backend == Backend::Sqlite)
+        })
     }
 
     /// Records a model call through the group-commit writer (see [`group`]): it is written

@@ -36,6 +36,7 @@ use crate::store::queue::Lease;
 use crate::{Error, Result, new_id};
 
 mod marks;
+mod spin;
 mod statements;
 
 use marks::{Mark, Marks, commit_marks, mark_providers};
@@ -130,9 +131,10 @@ impl std::fmt::Debug for GroupWriter {
 impl GroupWriter {
     /// Starts the writer task on the current runtime. It holds only the write pool, never a
     /// handle, so it stops when the last [`crate::Store`] clone is dropped.
-    pub(crate) fn spawn(writer: AnyPool) -> GroupWriter {
+    /// `sqlite` says whether commits are waited for spinning ([`spin`]).
+    pub(crate) fn spawn(writer: AnyPool, sqlite: bool) -> GroupWriter {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(writer, rx));
+        tokio::spawn(run(writer, sqlite, rx));
         GroupWriter { tx }
     }
 
@@ -166,7 +168,7 @@ fn answered<T>(answer: std::result::Result<Result<T>, oneshot::error::RecvError>
     answer.unwrap_or(Err(Error::Db(sqlx::Error::WorkerCrashed)))
 }
 
-async fn run(writer: AnyPool, mut rx: mpsc::Receiver<Job>) {
+async fn run(writer: AnyPool, sqlite: bool, mut rx: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut marks = Marks::default();
     loop {
@@ -226,7 +228,7 @@ async fn run(writer: AnyPool, mut rx: mpsc::Receiver<Job>) {
         // Marks of earlier batches' calls ride along with this one; this batch's calls are
         // noted once they are recorded (a refused record says nothing on Health).
         let due = marks.take(Instant::now(), false);
-        match commit(&writer, &calls, &mut works, &due).await {
+        match spin::spin(commit(&writer, &calls, &mut works, &due), sqlite).await {
             Ok((recorded, done)) => {
                 for ((reply, result), record) in call_replies.into_iter().zip(recorded).zip(&calls)
                 {
