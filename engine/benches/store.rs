@@ -71,8 +71,9 @@ async fn main() {
          21.2k records/s with 1 / 8 / 64 writers"
     );
     println!(
-        "  before:  SQLite commits awaited parked (before the writer spun on them, 2026-11-25, \
-         this machine): sqlite 5.6-6.0k / 25-27k / 74-75k records/s with 1 / 8 / 64 writers"
+        "  before:  2026-11-25, before the writer kept its connection between batches and spun on \
+         its SQLite commits (this machine): sqlite 5.6-6.0k / 25-27k / 74-75k, postgres 2.1-2.3k / 10.1-10.7k / \
+         29.8-31.7k records/s with 1 / 8 / 64 writers"
     );
     let counts: Vec<usize> = match std::env::var("FLEETDECK_BENCH_WRITERS") {
         Ok(v) => v.split(',').filter_map(|c| c.trim().parse().ok()).collect(),

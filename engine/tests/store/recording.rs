@@ -334,3 +334,64 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    a_transaction_of_its_own_gets_the_write_connection_while_calls_keep_coming,
+    |store| {
+        // The group writer keeps the write connection from one batch to the next while calls
+        // keep coming; it must still hand it over for a turn (on SQLite there is one).
+        let ws = engine::seed::ensure_seeded(&store)
+            .await
+            .unwrap()
+            .workspace_id;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut writers = Vec::new();
+        for _ in 0..8 {
+            let (store, ws, stop) = (store.clone(), ws.clone(), stop.clone());
+            writers.push(tokio::spawn(async move {
+                let mut recorded = 0_i64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let c = NewLlmCall {
+                        workspace_id: ws.clone(),
+                        provider_kind: "simulator".into(),
+                        model: "sim-fast".into(),
+                        latency_ms: 3,
+                        success: true,
+                        attempt: 1,
+                        created_at: engine::now_ms(),
+                        ..NewLlmCall::default()
+                    };
+                    engine::store::llm_calls::record(&store, &c).await.unwrap();
+                    recorded += 1;
+                }
+                recorded
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let begun = tokio::time::timeout(Duration::from_secs(5), async {
+            let mut tx = store.begin().await.unwrap();
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM llm_calls")
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            n
+        })
+        .await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut recorded = 0;
+        for w in join_all(writers).await {
+            recorded += w.unwrap();
+        }
+        let seen = begun.expect("a transaction waited for the write connection behind the calls");
+        assert!(
+            seen > 0,
+            "calls were being recorded when the transaction began"
+        );
+        let (calls,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM llm_calls")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(calls, recorded, "every acknowledged call is stored, once");
+    }
+);

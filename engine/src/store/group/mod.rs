@@ -26,7 +26,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::future::BoxFuture;
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::pool::PoolConnection;
+use sqlx::{AnyConnection, AnyPool, Connection};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::events::{Event, Outgoing};
@@ -47,6 +48,9 @@ use statements::{add_to_steps, fence_tasks, insert_calls, stage_events};
 const MAX_BATCH: usize = 128;
 /// Writes waiting for the writer at most; callers beyond it wait to enqueue (backpressure).
 const QUEUE: usize = 4096;
+/// How long the writer keeps the write connection from one batch to the next while writes keep
+/// coming, at most: then it hands it back for a turn of the other writers ([`crate::Store::begin`]).
+const HOLD: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// The step a call belongs to, and what the call says about it.
 #[derive(Debug, Clone, Default)]
@@ -171,7 +175,25 @@ fn answered<T>(answer: std::result::Result<Result<T>, oneshot::error::RecvError>
 async fn run(writer: AnyPool, sqlite: bool, mut rx: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut marks = Marks::default();
+    // The write connection, kept from one batch to the next while writes keep coming: handing
+    // it back to the pool costs sqlx a ping of the connection (a round trip to its thread), and
+    // the next batch waited for it every time. It goes back when no write is waiting (after one
+    // yield, for writers answered by the last commit to send their next), after [`HOLD`], or
+    // after a failed batch.
+    let mut held: Option<(PoolConnection<sqlx::Any>, Instant)> = None;
     loop {
+        if held.is_some() && rx.is_empty() {
+            tokio::task::yield_now().await;
+            if rx.is_empty() {
+                held = None;
+            }
+        }
+        if held
+            .as_ref()
+            .is_some_and(|(_, since)| since.elapsed() > HOLD)
+        {
+            held = None;
+        }
         // Marks held back are written within a second even when no other write comes.
         let received = match marks.deadline() {
             Some(at) => {
@@ -179,6 +201,8 @@ async fn run(writer: AnyPool, sqlite: bool, mut rx: mpsc::Receiver<Job>) {
                 {
                     Ok(n) => n,
                     Err(_) => {
+                        // The marks are written through the pool: the connection goes back first.
+                        held = None;
                         let due = marks.take(Instant::now(), true);
                         if let Err(e) = commit_marks(&writer, &due).await {
                             tracing::warn!(error = %e, "providers' last success and failure not written");
@@ -228,7 +252,22 @@ async fn run(writer: AnyPool, sqlite: bool, mut rx: mpsc::Receiver<Job>) {
         // Marks of earlier batches' calls ride along with this one; this batch's calls are
         // noted once they are recorded (a refused record says nothing on Health).
         let due = marks.take(Instant::now(), false);
-        match spin::spin(commit(&writer, &calls, &mut works, &due), sqlite).await {
+        let conn = match held.take() {
+            Some(held) => Ok(held),
+            None => writer.acquire().await.map(|c| (c, Instant::now())),
+        };
+        let committed = match conn {
+            Ok((mut conn, since)) => {
+                let result = spin::spin(commit(&mut conn, &calls, &mut works, &due), sqlite).await;
+                // After a failure the connection goes back to the pool, which checks it.
+                if result.is_ok() {
+                    held = Some((conn, since));
+                }
+                result
+            }
+            Err(e) => Err(e.into()),
+        };
+        match committed {
             Ok((recorded, done)) => {
                 for ((reply, result), record) in call_replies.into_iter().zip(recorded).zip(&calls)
                 {
@@ -264,7 +303,8 @@ async fn run(writer: AnyPool, sqlite: bool, mut rx: mpsc::Receiver<Job>) {
 
 /// Records one call alone, in its own transaction.
 pub(crate) async fn commit_call(writer: &AnyPool, record: &CallRecord) -> Result<Recorded> {
-    let (mut recorded, _) = commit(writer, std::slice::from_ref(record), &mut [], &[]).await?;
+    let mut conn = writer.acquire().await?;
+    let (mut recorded, _) = commit(&mut conn, std::slice::from_ref(record), &mut [], &[]).await?;
     recorded
         .pop()
         .unwrap_or(Err(Error::Db(sqlx::Error::WorkerCrashed)))
@@ -306,7 +346,8 @@ pub(crate) async fn insert_bulk(
 
 /// Runs one write alone, in its own transaction.
 pub(crate) async fn commit_work(writer: &AnyPool, work: &mut Work) -> Result<Done> {
-    let (_, mut done) = commit(writer, &[], std::slice::from_mut(work), &[]).await?;
+    let mut conn = writer.acquire().await?;
+    let (_, mut done) = commit(&mut conn, &[], std::slice::from_mut(work), &[]).await?;
     done.pop()
         .unwrap_or(Err(Error::Db(sqlx::Error::WorkerCrashed)))
 }
@@ -316,7 +357,7 @@ type Answers = (Vec<Result<Recorded>>, Vec<Result<Done>>);
 /// Writes a batch in one transaction. The outer error fails the whole batch (nothing was
 /// committed); the inner ones are per write (a lost lease).
 async fn commit(
-    writer: &AnyPool,
+    conn: &mut PoolConnection<sqlx::Any>,
     records: &[CallRecord],
     works: &mut [Work],
     marks: &[(String, Mark)],
@@ -329,9 +370,9 @@ async fn commit(
                 && r.reservation.as_ref().is_none_or(|h| h.holds.is_empty())
         })
     {
-        return commit_calls(writer, records, marks).await;
+        return commit_calls(conn, records, marks).await;
     }
-    let mut tx = writer.begin().await?;
+    let mut tx = (**conn).begin().await?;
     let fenced = fence_tasks(&mut tx, records).await?;
     let kept: Vec<usize> = (0..records.len())
         .filter(|&i| {
@@ -426,18 +467,17 @@ async fn commit(
 /// Writes calls that belong to no task and announce nothing (the gateway's, imports) with
 /// their rollups: nothing to fence or read back, so one round trip on SQLite.
 async fn commit_calls(
-    writer: &AnyPool,
+    conn: &mut PoolConnection<sqlx::Any>,
     records: &[CallRecord],
     marks: &[(String, Mark)],
 ) -> Result<Answers> {
-    let mut conn = writer.acquire().await?;
     let ids: Vec<String> = records.iter().map(|_| new_id()).collect();
     let calls: Vec<&NewLlmCall> = records.iter().map(|r| &r.call).collect();
-    let mut batch = Batch::new(&conn);
+    let mut batch = Batch::new(conn);
     insert_calls(&mut batch, &ids, &calls);
     super::rollups::add(&mut batch, &calls);
     mark_providers(&mut batch, marks);
-    batch.execute_atomic(&mut conn).await?;
+    batch.execute_atomic(conn).await?;
     let recorded = ids
         .into_iter()
         .map(|id| {
