@@ -60,29 +60,28 @@ mod tests {
     use super::spin;
     use std::time::Duration;
 
-    #[tokio::test]
-    async fn a_spun_future_gives_its_value_and_other_tasks_still_run() {
+    /// What a spun wait for a value another task on this (single-threaded) runtime sends after
+    /// `delay` gives; `None` if it never comes.
+    async fn answered_after(delay: Duration, value: u32) -> Option<u32> {
         let (tx, rx) = tokio::sync::oneshot::channel::<u32>();
-        // The answer comes from another task on this (single-threaded) runtime: spinning must
-        // let it run.
         tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_micros(200)).await;
-            let _ = tx.send(7);
+            tokio::time::sleep(delay).await;
+            let _ = tx.send(value);
         });
         let answer = tokio::time::timeout(Duration::from_secs(5), spin(rx, true)).await;
-        assert_eq!(answer.ok().and_then(Result::ok), Some(7));
+        answer.ok().and_then(Result::ok)
+    }
+
+    #[tokio::test]
+    async fn a_spun_future_gives_its_value_and_other_tasks_still_run() {
+        // Spinning must let the sender run on the same thread.
+        assert_eq!(answered_after(Duration::from_micros(200), 7).await, Some(7));
         assert_eq!(spin(async { 8 }, false).await, 8);
     }
 
     #[tokio::test]
     async fn past_its_time_a_spun_future_waits_the_usual_way() {
-        let (tx, rx) = tokio::sync::oneshot::channel::<u32>();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            let _ = tx.send(9);
-        });
         // Still answered once the spinning is over and the task sleeps on its waker.
-        let answer = tokio::time::timeout(Duration::from_secs(5), spin(rx, true)).await;
-        assert_eq!(answer.ok().and_then(Result::ok), Some(9));
+        assert_eq!(answered_after(Duration::from_millis(20), 9).await, Some(9));
     }
 }
